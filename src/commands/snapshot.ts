@@ -1,0 +1,56 @@
+// `oomtop snapshot`: one sample, ranked, exported as json, csv, table or prometheus text.
+import { UserError } from '../core/errors.js';
+import { snapshotToCsv } from '../core/export/csv.js';
+import { snapshotToJson } from '../core/export/json.js';
+import { snapshotToPrometheus } from '../core/export/prometheus.js';
+import { snapshotToTable } from '../core/export/table.js';
+import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
+import { writeFileAtomic } from '../system/atomic-write.js';
+import { loadUsers, type Roots } from '../system/env.js';
+import { Sampler } from '../system/sampler.js';
+
+export const SNAPSHOT_FORMATS = ['json', 'csv', 'table', 'prometheus'] as const;
+export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
+
+export interface SnapshotCommandOptions {
+  format?: string;
+  output?: string;
+  limit?: string;
+  /** Standard output is a terminal: the default format is then a table. */
+  isTTY: boolean;
+  width?: number;
+}
+
+export function parseFormat<T extends string>(value: string, allowed: readonly T[], what = '--format'): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UserError(`unknown ${what} '${value}': use one of ${allowed.join(', ')}`);
+}
+
+export function parsePositiveInt(value: string, what: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new UserError(`${what} must be a whole number above 0, got '${value}'`);
+  return Number(value);
+}
+
+export function renderSnapshot(s: Snapshot, format: SnapshotFormat, topN: number, width?: number): string {
+  switch (format) {
+    case 'json': return snapshotToJson(s);
+    case 'csv': return snapshotToCsv(s);
+    case 'table': return snapshotToTable(s, width);
+    case 'prometheus': return snapshotToPrometheus(s, topN);
+  }
+}
+
+/** Returns what goes to standard output ('' when written to --output). */
+export function runSnapshot(roots: Roots, opts: SnapshotCommandOptions, now: number): string {
+  const format = parseFormat(opts.format ?? (opts.isTTY && !opts.output ? 'table' : 'json'), SNAPSHOT_FORMATS);
+  const limit = opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit');
+  const sample = new Sampler(roots.procRoot).sample(now);
+  // Prometheus wants every protected process whatever the limit: the limit is its top N.
+  const { snapshot } = buildSnapshot(sample, { users: loadUsers(roots.passwdFile), limit: format === 'prometheus' ? undefined : limit });
+  const text = renderSnapshot(snapshot, format, limit ?? 10, opts.width);
+  if (opts.output) {
+    writeFileAtomic(opts.output, text);
+    return '';
+  }
+  return text;
+}

@@ -1,0 +1,59 @@
+// The kernel's oom_badness() and proc_oom_score(), in integer arithmetic as the kernel
+// does it (mm/oom_kill.c and fs/proc/base.c, Linux 5.9+; checked on 6.18).
+import { PF_KTHREAD } from './parse/stat.js';
+import type { BadnessTerms, ProcSample, UnkillableReason } from './types.js';
+
+export const OOM_SCORE_ADJ_MIN = -1000;
+export const OOM_SCORE_ADJ_MAX = 1000;
+
+/** C's signed integer division truncates toward zero. */
+export function cdiv(a: number, b: number): number {
+  return Math.trunc(a / b);
+}
+
+/** Global OOM: totalpages = totalram_pages() + total_swap_pages (constrained_alloc()). */
+export function globalTotalPages(memTotalKb: number, swapTotalKb: number, pageSize: number): number {
+  const kbPerPage = pageSize / 1024;
+  return Math.floor(memTotalKb / kbPerPage) + Math.floor(swapTotalKb / kbPerPage);
+}
+
+/**
+ * oom_unkillable_task() plus the LONG_MIN cases of oom_badness(): kernel threads, global
+ * init, no mm (find_lock_task_mm() finds no thread with an mm), adj == OOM_SCORE_ADJ_MIN.
+ * MMF_OOM_SKIP and in_vfork() are not visible in /proc.
+ */
+export function unkillableReason(p: ProcSample, initIsGlobal: boolean, adj: number | null): UnkillableReason | null {
+  if (p.pid === 1 && initIsGlobal) return 'global init';
+  if ((p.flags & PF_KTHREAD) !== 0) return 'kernel thread';
+  if (p.hasMm === false) return 'no mm (zombie or exiting)';
+  if (adj === OOM_SCORE_ADJ_MIN) return 'oom_score_adj -1000';
+  return null;
+}
+
+/**
+ * The terms of oom_badness() for a process with an mm:
+ *   points = get_mm_rss(mm) + get_mm_counter(mm, MM_SWAPENTS) + mm_pgtables_bytes(mm) / PAGE_SIZE;
+ *   adj *= totalpages / 1000;  points += adj;
+ * rss is stat field 24 (the same approximate per-CPU counter read); swap and page tables
+ * come from status in kB. Returns null when a term is unknown.
+ */
+export function badnessTerms(p: ProcSample, adj: number | null, totalPages: number, pageSize: number): BadnessTerms | null {
+  if (adj === null || p.rssPages === null || p.swapKb === null || p.pteKb === null) return null;
+  const swapPages = Math.floor((p.swapKb * 1024) / pageSize);
+  const pageTablePages = Math.floor((p.pteKb * 1024) / pageSize);
+  const adjPages = adj * Math.floor(totalPages / 1000);
+  return { rssPages: p.rssPages, swapPages, pageTablePages, adjPages, adj, totalPages };
+}
+
+export function badnessFromTerms(t: BadnessTerms): number {
+  return t.rssPages + t.swapPages + t.pageTablePages + t.adjPages;
+}
+
+/**
+ * proc_oom_score(): (1000 + badness * 1000 / totalpages) * 2 / 3 with long arithmetic,
+ * 0 for an unkillable task. totalpages here is always the global one (RAM + swap).
+ */
+export function oomScoreFromBadness(badness: number | null, globalTotal: number): number {
+  if (badness === null) return 0;
+  return cdiv((1000 + cdiv(badness * 1000, globalTotal)) * 2, 3);
+}

@@ -1,0 +1,25 @@
+// A plain text table for terminals, from the shared column table.
+import { layoutColumns, type ColumnContext, type ColumnId } from '../columns.js';
+import { fit, formatBytes, formatInt } from '../format.js';
+import type { Snapshot } from '../snapshot.js';
+
+export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'predicted', 'adj', 'rss', 'swap', 'unit', 'note'];
+
+export function snapshotToTable(s: Snapshot, width = 160): string {
+  const ctx: ColumnContext = { pageSize: s.pageSize, domainTotalPages: s.totalPages };
+  const cols = layoutColumns(TABLE_COLUMNS, width);
+  const line = (cells: string[]) => cells.join(' ').trimEnd();
+  const domain = s.domain.kind === 'global' ? 'global (RAM + swap)' : `memcg ${s.domain.path} (v${s.domain.cgroupVersion})`;
+  const head = [
+    `oomtop snapshot ${s.time}  ${s.hostname ?? ''}  Linux ${s.kernelRelease ?? '?'}`,
+    `domain ${domain}: ${formatInt(s.totalPages)} pages (${formatBytes(s.totalPages * s.pageSize)}); ` +
+      `MemAvailable ${s.memAvailableKb === null ? '?' : formatBytes(s.memAvailableKb * 1024)}; ` +
+      `panic_on_oom=${s.sysctls.panicOnOom ?? '?'} oom_kill_allocating_task=${s.sysctls.oomKillAllocatingTask ?? '?'}; ` +
+      `oom kills since boot ${s.oomKillCount ?? '?'}`,
+    `${s.counts.killable} killable, ${s.counts.unkillable} unkillable, ${s.counts.unknown} unknown`,
+    '',
+    line(cols.map(({ col, width: w }) => fit(col.title, w, col.align))),
+  ];
+  const rows = s.processes.map((p) => line(cols.map(({ col, width: w }) => fit(col.format(p, ctx), w, col.align))));
+  return [...head, ...rows].join('\n') + '\n';
+}

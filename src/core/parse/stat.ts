@@ -1,0 +1,42 @@
+// Parser for /proc/PID/stat (fs/proc/array.c, do_task_stat()).
+// comm sits in parentheses and may itself contain spaces and ')' characters, so the
+// numeric fields are read after the LAST ')'.
+
+export interface StatFields {
+  comm: string;
+  state: string;
+  ppid: number;
+  flags: number;
+  startTime: number;
+  vsizeBytes: number;
+  rssPages: number;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** PF_KTHREAD from include/linux/sched.h. */
+export const PF_KTHREAD = 0x00200000;
+
+export function parseStat(text: string): ParseResult<StatFields> {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return { ok: false, error: 'stat: no (comm) field' };
+  const comm = text.slice(open + 1, close);
+  // Fields from 3 (state) on; index 0 here is field 3.
+  const rest = text.slice(close + 2).trimEnd().split(' ');
+  if (rest.length < 22) return { ok: false, error: `stat: ${rest.length + 2} fields, need at least 24` };
+  const num = (i: number): number => Number(rest[i]);
+  const fields: StatFields = {
+    comm,
+    state: rest[0] ?? '?',
+    ppid: num(1),
+    flags: num(6),
+    startTime: num(19),
+    vsizeBytes: num(20),
+    rssPages: num(21),
+  };
+  for (const k of ['ppid', 'flags', 'startTime', 'vsizeBytes', 'rssPages'] as const) {
+    if (!Number.isFinite(fields[k])) return { ok: false, error: `stat: ${k} is not a number` };
+  }
+  return { ok: true, value: fields };
+}

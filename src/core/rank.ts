@@ -1,0 +1,78 @@
+// Kill order in one OOM domain: select_bad_process() / oom_evaluate_task() in
+// mm/oom_kill.c pick the maximum oom_badness(); a task scanned later replaces an equal
+// one ("points < chosen_points" skips, so ">=" wins). Repeating the choice with the victim
+// removed gives the order.
+import { badnessFromTerms, badnessTerms, oomScoreFromBadness, unkillableReason } from './badness.js';
+import type { ProcSample, RankedProcess } from './types.js';
+
+export interface RankOptions {
+  /** totalpages of the domain: weighs adj (global: RAM + swap; memcg: the limit). */
+  totalPages: number;
+  /** RAM + swap, for the predicted /proc/PID/oom_score (always global). */
+  globalTotalPages: number;
+  pageSize: number;
+  initIsGlobal: boolean;
+  /** Hypothetical oom_score_adj values by pid ("what if"). */
+  adjOverrides?: ReadonlyMap<number, number>;
+  /**
+   * Position of each pid in the kernel's scan. Default: fork order of the task list
+   * (for_each_process()), which is start time order; pids break ties inside one tick.
+   */
+  scanIndex?: ReadonlyMap<number, number>;
+}
+
+export function forkOrderCompare(a: ProcSample, b: ProcSample): number {
+  return a.startTime - b.startTime || a.pid - b.pid;
+}
+
+export function effectiveAdj(p: ProcSample, overrides?: ReadonlyMap<number, number>): number | null {
+  return overrides?.get(p.pid) ?? p.oomScoreAdj;
+}
+
+/** Evaluates one process in a domain: badness, predicted oom_score, reasons. */
+export function evaluateProcess(p: ProcSample, opts: RankOptions): RankedProcess {
+  const adj = effectiveAdj(p, opts.adjOverrides);
+  const reason = unkillableReason(p, opts.initIsGlobal, adj);
+  if (reason) {
+    return { proc: p, rank: null, killable: false, unkillableReason: reason, unknownReason: null,
+      badnessPages: null, predictedOomScore: 0, terms: null };
+  }
+  const missing: string[] = [];
+  if (p.hasMm === null) missing.push('status');
+  if (adj === null) missing.push('oom_score_adj');
+  const terms = missing.length ? null : badnessTerms(p, adj, opts.totalPages, opts.pageSize);
+  if (!terms) {
+    if (!missing.length) missing.push('status VmSwap/VmPTE');
+    return { proc: p, rank: null, killable: null, unkillableReason: null,
+      unknownReason: `unreadable: ${missing.join(', ')}`, badnessPages: null, predictedOomScore: null, terms: null };
+  }
+  const badness = badnessFromTerms(terms);
+  const globalTerms = opts.globalTotalPages === opts.totalPages ? terms
+    : badnessTerms(p, adj, opts.globalTotalPages, opts.pageSize);
+  const globalBadness = globalTerms ? badnessFromTerms(globalTerms) : null;
+  return { proc: p, rank: null, killable: true, unkillableReason: null, unknownReason: null,
+    badnessPages: badness, predictedOomScore: oomScoreFromBadness(globalBadness, opts.globalTotalPages), terms };
+}
+
+/**
+ * Ranks every process: killable ones by badness (highest first, ties to the later scanned),
+ * then those whose badness is unknown, then the unkillable ones with their reason.
+ */
+export function rankKillOrder(procs: readonly ProcSample[], opts: RankOptions): RankedProcess[] {
+  const scan = opts.scanIndex;
+  const scanCompare = scan
+    ? (a: ProcSample, b: ProcSample) => (scan.get(a.pid) ?? Infinity) - (scan.get(b.pid) ?? Infinity) || a.pid - b.pid
+    : forkOrderCompare;
+  const killable: RankedProcess[] = [];
+  const unknown: RankedProcess[] = [];
+  const unkillable: RankedProcess[] = [];
+  for (const p of procs) {
+    const r = evaluateProcess(p, opts);
+    (r.killable === true ? killable : r.killable === null ? unknown : unkillable).push(r);
+  }
+  killable.sort((a, b) => (b.badnessPages as number) - (a.badnessPages as number) || scanCompare(b.proc, a.proc));
+  killable.forEach((r, i) => { r.rank = i + 1; });
+  unknown.sort((a, b) => a.proc.pid - b.proc.pid);
+  unkillable.sort((a, b) => a.proc.pid - b.proc.pid);
+  return [...killable, ...unknown, ...unkillable];
+}

@@ -1,0 +1,141 @@
+// The snapshot: one sample ranked in one OOM domain, as the documented, versioned record
+// every exporter and view reads (schema "oomtop.snapshot/1", docs/snapshot-schema.md).
+import { globalTotalPages } from './badness.js';
+import { systemdUnit } from './parse/proc-cgroup.js';
+import { rankKillOrder, type RankOptions } from './rank.js';
+import type { RankedProcess, SystemSample, UnkillableReason } from './types.js';
+
+export const SNAPSHOT_SCHEMA = 'oomtop.snapshot/1';
+
+export interface SnapshotDomain {
+  /** "global" (RAM + swap) or "memcg" (a memory cgroup's limit). */
+  kind: 'global' | 'memcg';
+  /** cgroup path relative to its mount, null for global. */
+  path: string | null;
+  /** cgroup version of a memcg domain. */
+  cgroupVersion: 1 | 2 | null;
+  totalPages: number;
+}
+
+export interface SnapshotProcess {
+  rank: number | null;
+  pid: number;
+  ppid: number;
+  uid: number | null;
+  user: string | null;
+  comm: string;
+  cmdline: string | null;
+  state: string;
+  killable: boolean | null;
+  unkillableReason: UnkillableReason | null;
+  unknownReason: string | null;
+  badnessPages: number | null;
+  oomScore: number | null;
+  predictedOomScore: number | null;
+  oomScoreAdj: number | null;
+  rssPages: number | null;
+  swapPages: number | null;
+  pageTablePages: number | null;
+  cgroup: string | null;
+  unit: string | null;
+  startTime: number;
+  startedAt: string | null;
+}
+
+export interface Snapshot {
+  schema: typeof SNAPSHOT_SCHEMA;
+  time: string;
+  hostname: string | null;
+  kernelRelease: string | null;
+  pageSize: number;
+  domain: SnapshotDomain;
+  totalPages: number;
+  globalTotalPages: number;
+  memTotalKb: number;
+  memAvailableKb: number | null;
+  swapTotalKb: number;
+  swapFreeKb: number | null;
+  sysctls: { panicOnOom: number | null; oomKillAllocatingTask: number | null };
+  oomKillCount: number | null;
+  pressureSomeAvg10: number | null;
+  counts: { processes: number; killable: number; unkillable: number; unknown: number };
+  processes: SnapshotProcess[];
+}
+
+export interface SnapshotOptions {
+  users: ReadonlyMap<number, string>;
+  limit?: number;
+  /** A memcg domain; the sample's processes must already be that domain's candidates. */
+  domain?: SnapshotDomain;
+  scanIndex?: ReadonlyMap<number, number>;
+  adjOverrides?: ReadonlyMap<number, number>;
+}
+
+export function rankOptionsFor(sample: SystemSample, domainTotal?: number): RankOptions {
+  const global = globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize);
+  return { totalPages: domainTotal ?? global, globalTotalPages: global, pageSize: sample.pageSize, initIsGlobal: sample.initIsGlobal };
+}
+
+export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users: ReadonlyMap<number, string>): SnapshotProcess {
+  const p = r.proc;
+  const kbPerPage = sample.pageSize / 1024;
+  const started = sample.bootTime === null || p.state === '?' ? null
+    : new Date((sample.bootTime + p.startTime / sample.clockTicks) * 1000).toISOString();
+  return {
+    rank: r.rank,
+    pid: p.pid,
+    ppid: p.ppid,
+    uid: p.uid,
+    user: p.uid === null ? null : users.get(p.uid) ?? String(p.uid),
+    comm: p.comm,
+    cmdline: p.cmdline,
+    state: p.state,
+    killable: r.killable,
+    unkillableReason: r.unkillableReason,
+    unknownReason: r.unknownReason,
+    badnessPages: r.badnessPages,
+    oomScore: p.oomScore,
+    predictedOomScore: r.predictedOomScore,
+    oomScoreAdj: p.oomScoreAdj,
+    rssPages: p.rssPages,
+    swapPages: p.swapKb === null ? null : Math.floor(p.swapKb / kbPerPage),
+    pageTablePages: p.pteKb === null ? null : Math.floor(p.pteKb / kbPerPage),
+    cgroup: p.cgroup,
+    unit: systemdUnit(p.cgroupSystemd ?? p.cgroupV2 ?? p.cgroup),
+    startTime: p.startTime,
+    startedAt: started,
+  };
+}
+
+export function buildSnapshot(sample: SystemSample, opts: SnapshotOptions): { snapshot: Snapshot; ranked: RankedProcess[] } {
+  const base = rankOptionsFor(sample, opts.domain?.totalPages);
+  const ranked = rankKillOrder(sample.processes, { ...base, scanIndex: opts.scanIndex, adjOverrides: opts.adjOverrides });
+  const counts = { processes: ranked.length, killable: 0, unkillable: 0, unknown: 0 };
+  for (const r of ranked) {
+    if (r.killable === true) counts.killable++;
+    else if (r.killable === false) counts.unkillable++;
+    else counts.unknown++;
+  }
+  const shown = opts.limit === undefined ? ranked : ranked.slice(0, opts.limit);
+  const domain: SnapshotDomain = opts.domain ?? { kind: 'global', path: null, cgroupVersion: null, totalPages: base.globalTotalPages };
+  const snapshot: Snapshot = {
+    schema: SNAPSHOT_SCHEMA,
+    time: new Date(sample.timeMs).toISOString(),
+    hostname: sample.hostname,
+    kernelRelease: sample.kernelRelease,
+    pageSize: sample.pageSize,
+    domain,
+    totalPages: domain.totalPages,
+    globalTotalPages: base.globalTotalPages,
+    memTotalKb: sample.meminfo.memTotalKb,
+    memAvailableKb: sample.meminfo.memAvailableKb,
+    swapTotalKb: sample.meminfo.swapTotalKb,
+    swapFreeKb: sample.meminfo.swapFreeKb,
+    sysctls: { ...sample.sysctls },
+    oomKillCount: sample.oomKillCount,
+    pressureSomeAvg10: sample.pressure?.some.avg10 ?? null,
+    counts,
+    processes: shown.map((r) => toSnapshotProcess(r, sample, opts.users)),
+  };
+  return { snapshot, ranked };
+}
