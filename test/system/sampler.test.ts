@@ -1,0 +1,104 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.js';
+import { ProcFs } from '../../src/system/procfs.js';
+import { MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
+import { writeProcTree } from '../helpers/proc-tree.js';
+
+const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
+const tmp = mkdtempSync(join(tmpdir(), 'oomtop-sampler-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('Sampler on the basic fixture', () => {
+  const s = new Sampler(BASIC).sample(1_780_000_000_000);
+  const byPid = new Map(s.processes.map((p) => [p.pid, p]));
+
+  it('reads the system facts', () => {
+    expect(s).toMatchObject({ kernelRelease: '6.18.44-fixture', hostname: 'web01', pageSize: 4096, oomKillCount: 3,
+      initIsGlobal: true, bootTime: 1_780_000_000, sysctls: { panicOnOom: 0, oomKillAllocatingTask: 0 } });
+    expect(s.meminfo).toMatchObject({ memTotalKb: 4_000_000, swapTotalKb: 1_000_000 });
+    expect(s.pressure?.some.avg10).toBe(1.5);
+  });
+
+  it('drops a pid that vanished mid-read', () => {
+    expect(byPid.has(308)).toBe(false);
+    expect(s.processes).toHaveLength(13);
+  });
+
+  it('reads rss from stat field 24 and the rest from status', () => {
+    expect(byPid.get(300)).toMatchObject({ comm: 'postgres', uid: 105, rssPages: 50_000, swapKb: 4000, pteKb: 400, oomScoreAdj: 0,
+      cmdline: '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main', cgroup: '/system.slice/postgresql.service' });
+  });
+
+  it('keeps a comm with spaces and parentheses intact', () => {
+    expect(byPid.get(304)?.comm).toBe('tmux: (server) x)');
+  });
+
+  it('marks kernel threads and zombies as having no mm', () => {
+    expect(byPid.get(2)).toMatchObject({ hasMm: false, cmdline: '' });
+    expect(byPid.get(303)).toMatchObject({ hasMm: false, state: 'Z' });
+  });
+
+  it('leaves malformed status fields unknown', () => {
+    expect(byPid.get(305)).toMatchObject({ hasMm: true, pteKb: null, swapKb: null, uid: 0, rssPages: 7000 });
+  });
+
+  it('reads only the model files when asked to', () => {
+    const m = new Sampler(BASIC).sample(0, MODEL_NEEDS);
+    expect(m.processes.find((p) => p.pid === 300)).toMatchObject({ cmdline: null, cgroup: null, rssPages: 50_000 });
+  });
+});
+
+describe('Sampler edge cases', () => {
+  it('reports unreadable files as unknown, not as 0 (hidepid, other users)', () => {
+    const root = join(tmp, 'hidden');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 50, comm: 'secret', rssPages: 10 }]);
+    class Denying extends Sampler {
+      constructor() {
+        super(root);
+        const deny = (rel: string) => /^50\/(status|oom_score)$/.test(rel);
+        const orig = this.proc.tryRead.bind(this.proc);
+        this.proc.tryRead = (rel: string, enc?: BufferEncoding) => (deny(rel) ? { ok: false, code: 'EACCES' } : orig(rel, enc));
+      }
+    }
+    const p = new Denying().sample(0).processes[0]!;
+    expect(p).toMatchObject({ pid: 50, hasMm: null, uid: null, swapKb: null, oomScore: null, oomScoreAdj: 0 });
+    expect(p.unreadable).toEqual(['status: EACCES', 'oom_score: EACCES']);
+  });
+
+  it('treats pid 1 of a child pid namespace as killable (not global init)', () => {
+    const root = join(tmp, 'container');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0, initNs: 'pid:[4026532200]' }, [{ pid: 1, comm: 'app', rssPages: 10 }]);
+    expect(new Sampler(root).sample(0).initIsGlobal).toBe(false);
+  });
+
+  it('uses a live thread mm for a zombie leader whose threads run on (find_lock_task_mm)', () => {
+    const root = join(tmp, 'zleader');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 60, comm: 'lead', state: 'Z', noMm: true, threads: 2 }]);
+    writeProcTree(join(root, '60/task'), { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 61, comm: 'lead', rssPages: 777, pteKb: 8 }]);
+    const p = new Sampler(root).sample(0).processes.find((x) => x.pid === 60)!;
+    expect(p).toMatchObject({ hasMm: true, rssPages: 777, pteKb: 8 });
+  });
+
+  it('fails with a one-line UserError when the root is not a /proc', () => {
+    const empty = join(tmp, 'empty');
+    cpSync(join(BASIC, '300'), join(empty, '300'), { recursive: true });
+    expect(() => new Sampler(empty).sample(0)).toThrow(UserError);
+    expect(() => new Sampler(empty).sample(0)).toThrow(/not a proc filesystem \(no meminfo\)/);
+    expect(() => new Sampler(join(tmp, 'missing')).sample(0)).toThrow(/not a proc filesystem/);
+  });
+
+  it('detects the page size from statm against the stat vsize', () => {
+    expect(new Sampler('/proc').sample(0).pageSize).toBe(4096);
+  });
+});
+
+describe('ProcFs', () => {
+  it('reads files larger than its buffer', () => {
+    const root = join(tmp, 'big');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 70, comm: 'big', cmdline: ['x'.repeat(200_000)] }]);
+    expect(new ProcFs(root).readText('70/cmdline')).toHaveLength(200_001);
+  });
+});
