@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Parses arguments, runs one command, owns the exit code. The dashboard is loaded only when
-// it runs, so snapshot and the other commands never load the TUI libraries.
+// Parses arguments, runs one command, owns the exit code. Each command's module is loaded
+// only when it runs: start-up is most of a one-shot command's cost, and snapshot must never
+// load the TUI libraries.
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from './core/errors.js';
-import { runSnapshot } from './commands/snapshot.js';
 import { DEFAULT_ROOTS, type Roots } from './system/env.js';
 
 function roots(cmd: Command): Roots {
@@ -26,7 +26,8 @@ export function buildProgram(): Command {
     .option('-f, --format <format>', 'json, csv, table or prometheus (default: table on a terminal, json when piped)')
     .option('-o, --output <file>', 'write to FILE atomically instead of standard output')
     .option('-n, --limit <n>', 'only the first N processes (prometheus: the top N)')
-    .action((opts: { format?: string; output?: string; limit?: string }, cmd: Command) => {
+    .action(async (opts: { format?: string; output?: string; limit?: string }, cmd: Command) => {
+      const { runSnapshot } = await import('./commands/snapshot.js');
       const out = runSnapshot(roots(cmd), { ...opts, isTTY: Boolean(process.stdout.isTTY), width: process.stdout.columns }, Date.now());
       process.stdout.write(out);
     });

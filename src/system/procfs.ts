@@ -18,20 +18,22 @@ export class ProcFs {
     return `${this.root}/${rel}`;
   }
 
-  /** Reads a whole file; throws the fs error (with .code). */
+  /**
+   * Reads a whole file; throws the fs error (with .code). A short read is the end: /proc
+   * files are generated whole per read (seq_file, cmdline), so one read() usually suffices,
+   * which saves the extra read() that would only return 0.
+   */
   readText(rel: string, encoding: BufferEncoding = 'utf8'): string {
     const fd = openSync(this.path(rel), 'r');
     try {
       let len = 0;
       for (;;) {
-        if (len === this.buf.length) {
-          const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-          this.buf.copy(bigger, 0, 0, len);
-          this.buf = bigger;
-        }
         const n = readSync(fd, this.buf, len, this.buf.length - len, null);
-        if (n === 0) break;
         len += n;
+        if (len < this.buf.length) break;
+        const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+        this.buf.copy(bigger, 0, 0, len);
+        this.buf = bigger;
       }
       return this.buf.toString(encoding, 0, len);
     } finally {

@@ -87,8 +87,8 @@ export class Sampler {
   /** Reads one process; throws Vanished when it exits during the read. */
   readProcess(pid: number, needs: SampleNeeds): ProcSample {
     const unreadable: string[] = [];
-    const read = (file: string): string | null => {
-      const r = this.proc.tryRead(`${pid}/${file}`);
+    const read = (file: string, encoding: BufferEncoding = 'utf8'): string | null => {
+      const r = this.proc.tryRead(`${pid}/${file}`, encoding);
       if (r.ok) return r.text;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
@@ -98,10 +98,10 @@ export class Sampler {
     const stat = statText === null ? null : parseStat(statText);
     if (stat && !stat.ok) unreadable.push(stat.error);
     const st = stat?.ok ? stat.value : null;
-    const statusText = read('status');
+    const statusText = read('status', 'latin1');
     const status = statusText === null ? null : parseStatus(statusText);
-    const oomScore = parseIntOrNull(read('oom_score'));
-    const oomScoreAdj = parseIntOrNull(read('oom_score_adj'));
+    const oomScore = parseIntOrNull(read('oom_score', 'latin1'));
+    const oomScoreAdj = parseIntOrNull(read('oom_score_adj', 'latin1'));
     let cmdline: string | null = null;
     if (needs.cmdline) {
       const raw = read('cmdline');

@@ -23,8 +23,9 @@ export function parseStat(text: string): ParseResult<StatFields> {
   if (open < 0 || close < open) return { ok: false, error: 'stat: no (comm) field' };
   const comm = text.slice(open + 1, close);
   // Fields from 3 (state) on; index 0 here is field 3.
-  const rest = text.slice(close + 2).trimEnd().split(' ');
+  const rest = text.slice(close + 2).split(' ', 22);
   if (rest.length < 22) return { ok: false, error: `stat: ${rest.length + 2} fields, need at least 24` };
+  rest[21] = (rest[21] as string).trimEnd();
   const num = (i: number): number => Number(rest[i]);
   const fields: StatFields = {
     comm,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasCapSysResource, parseStatus } from '../../../src/core/parse/status.js';
+import { hasCapSysResource, parseCapEff, parseStatus } from '../../../src/core/parse/status.js';
 import { parseProcCgroup, systemdUnit } from '../../../src/core/parse/proc-cgroup.js';
 import { parseMeminfo, parsePressure, parseVmstatCounter } from '../../../src/core/parse/meminfo.js';
 import { statusText } from '../../helpers/proc-tree.js';
@@ -24,9 +24,9 @@ describe('parseStatus', () => {
   });
 
   it('reads CAP_SYS_RESOURCE (bit 24) from CapEff', () => {
-    expect(hasCapSysResource(parseStatus('CapEff:\t000001fffeffffff\n').capEff)).toBe(false);
-    expect(hasCapSysResource(parseStatus('CapEff:\t000001ffffffffff\n').capEff)).toBe(true);
-    expect(hasCapSysResource(parseStatus('Name:\tx\n').capEff)).toBeNull();
+    expect(hasCapSysResource(parseCapEff('CapEff:\t000001fffeffffff\n'))).toBe(false);
+    expect(hasCapSysResource(parseCapEff('CapEff:\t000001ffffffffff\n'))).toBe(true);
+    expect(hasCapSysResource(parseCapEff('Name:\tx\n'))).toBeNull();
   });
 });
 

@@ -1,0 +1,3 @@
+export async function benchDashboard(_rounds: number): Promise<void> {
+  console.log('  (pending)');
+}
