@@ -2,16 +2,57 @@
 // Parses arguments, runs one command, owns the exit code. Each command's module is loaded
 // only when it runs: start-up is most of a one-shot command's cost, and snapshot must never
 // load the TUI libraries.
+import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from './core/errors.js';
-import { DEFAULT_ROOTS, type Roots } from './system/env.js';
+import { DEFAULT_ROOTS, stateDir, type Roots } from './system/env.js';
+import type { CommandIo } from './commands/adjust.js';
 
 function roots(cmd: Command): Roots {
   const o = cmd.optsWithGlobals<{ procRoot: string; sysRoot: string; passwd: string }>();
   return { procRoot: o.procRoot, sysRoot: o.sysRoot, passwdFile: o.passwd };
 }
 
-export function buildProgram(): Command {
+function commandIo(): CommandIo {
+  return {
+    out: (text) => { process.stdout.write(text); },
+    confirm: async (question) => {
+      if (!process.stdin.isTTY) return false;
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return /^y(es)?$/i.test((await rl.question(question)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+    now: () => new Date(),
+    stateDir: stateDir(),
+    actor: { user: userName(), uid: process.getuid?.() ?? 0 },
+  };
+}
+
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '?');
+  }
+}
+
+const SELECT_HELP = 'choose by --name REGEX (comm), --cmdline REGEX, --user NAME, --cgroup PATH (subtree or glob)';
+
+function withSelectors(cmd: Command): Command {
+  return cmd
+    .option('--name <regex>', 'processes whose name (comm) matches')
+    .option('--cmdline <regex>', 'processes whose command line matches')
+    .option('--user <name>', 'processes of this user (name or uid)')
+    .option('--cgroup <path>', 'processes in this cgroup subtree (or a glob)')
+    .option('-y, --yes', 'change every match without asking')
+    .option('--dry-run', 'show old → new and the kill order before and after; write nothing');
+}
+
+export function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command('oomtop')
     .description('predict whom the Linux OOM killer will kill, in which order, and protect what matters')
     .version('0.1.0')
@@ -32,14 +73,72 @@ export function buildProgram(): Command {
       process.stdout.write(out);
     });
 
+  withSelectors(program.command('set').argument('[pids...]').description(`set oom_score_adj of processes (${SELECT_HELP})`)
+    .requiredOption('--adj <n>', 'the new oom_score_adj, -1000..1000'))
+    .action(async (pids: string[], opts, cmd: Command) => {
+      const { runSet } = await import('./commands/adjust.js');
+      setCode(await runSet(roots(cmd), commandIo(), pids, opts, 'set'));
+    });
+  withSelectors(program.command('protect').argument('[pids...]').description('protect processes: oom_score_adj -1000 (never killed) unless --adj')
+    .option('--adj <n>', 'a value other than -1000'))
+    .action(async (pids: string[], opts, cmd: Command) => {
+      const { runSet } = await import('./commands/adjust.js');
+      setCode(await runSet(roots(cmd), commandIo(), pids, opts, 'protect'));
+    });
+  withSelectors(program.command('reset').argument('[pids...]').description('put back the value a process had before oomtop first changed it'))
+    .action(async (pids: string[], opts, cmd: Command) => {
+      const { runReset } = await import('./commands/adjust.js');
+      setCode(await runReset(roots(cmd), commandIo(), pids, opts));
+    });
+  program.command('undo').description('revert the last change oomtop made (or the last N)')
+    .option('--last <n>', 'how many changes to revert', '1')
+    .option('--dry-run', 'show what would be reverted; write nothing')
+    .action(async (opts: { last?: string; dryRun?: boolean }, cmd: Command) => {
+      const { runUndo } = await import('./commands/adjust.js');
+      setCode(await runUndo(roots(cmd), commandIo(), opts));
+    });
+  program.command('log').description('show the audit log of oom_score_adj writes')
+    .option('-f, --format <format>', 'table or json')
+    .option('-n, --limit <n>', 'only the last N records')
+    .action(async (opts: { format?: string; limit?: string }) => {
+      const { runLog } = await import('./commands/adjust.js');
+      setCode(runLog(commandIo(), opts));
+    });
+  program.command('apply').description('apply a protection policy once to running processes')
+    .requiredOption('--policy <file>', 'the policy (YAML)')
+    .option('--dry-run', 'show what would change; write nothing')
+    .action(async (opts: { policy: string; dryRun?: boolean }, cmd: Command) => {
+      const { runApply } = await import('./commands/policy.js');
+      setCode(await runApply(roots(cmd), commandIo(), opts));
+    });
+  program.command('watch').description('keep a protection policy applied, catching new processes')
+    .requiredOption('--policy <file>', 'the policy (YAML)')
+    .option('--interval <seconds>', 'seconds between passes', '2')
+    .action(async (opts: { policy: string; interval?: string }, cmd: Command) => {
+      const { runWatch } = await import('./commands/policy.js');
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      setCode(await runWatch(roots(cmd), commandIo(), opts, stop.signal));
+    });
+  const policy = program.command('policy').description('work with policy files');
+  policy.command('export-systemd').description("print OOMScoreAdjust= drop-ins for the policy's unit rules")
+    .requiredOption('--policy <file>', 'the policy (YAML)')
+    .action(async (opts: { policy: string }) => {
+      const { runExportSystemd } = await import('./commands/policy.js');
+      setCode(runExportSystemd(commandIo(), opts));
+    });
+
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let code = 0;
+  const program = buildProgram((c) => { code = c; });
   try {
     await program.parseAsync(argv);
-    return 0;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version are not errors; commander already printed its one-line message.

@@ -1,0 +1,213 @@
+// `oomtop set | protect | reset | undo | log`: choose processes, show old → new and the
+// kill order before and after, then write through the one adjuster (or, with --dry-run,
+// write nothing).
+import { changesToUndo, originalAdj, type AuditRecord } from '../core/audit.js';
+import { parseAdjValue, parsePid } from '../core/adj.js';
+import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
+import { UserError } from '../core/errors.js';
+import { fit } from '../core/format.js';
+import { compileRegex, isEmptySelector, matches, type Selector } from '../core/select.js';
+import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
+import type { SystemSample } from '../core/types.js';
+import { Adjuster, type AdjustResult, type AdjustTarget } from '../system/adjuster.js';
+import { AuditLog } from '../system/audit-log.js';
+import { loadUsers, type Roots } from '../system/env.js';
+import { Sampler } from '../system/sampler.js';
+
+export interface CommandIo {
+  out: (text: string) => void;
+  /** Asks the user; resolves false when there is no terminal to ask. */
+  confirm: (question: string) => Promise<boolean>;
+  now: () => Date;
+  stateDir: string;
+  actor: { user: string; uid: number };
+}
+
+export interface SelectOptions {
+  name?: string;
+  cmdline?: string;
+  user?: string;
+  cgroup?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+export interface Planned {
+  proc: SnapshotProcess;
+  target: AdjustTarget;
+  value: number;
+}
+
+/** Samples once and ranks globally: the state every adjust command starts from. */
+export function sampleRanked(roots: Roots, now: Date): { sample: SystemSample; snapshot: Snapshot } {
+  const sample = new Sampler(roots.procRoot).sample(now.getTime());
+  const { snapshot } = buildSnapshot(sample, { users: loadUsers(roots.passwdFile) });
+  return { sample, snapshot };
+}
+
+export function selectorFrom(o: SelectOptions): Selector {
+  return {
+    name: o.name === undefined ? undefined : compileRegex(o.name, '--name'),
+    cmdline: o.cmdline === undefined ? undefined : compileRegex(o.cmdline, '--cmdline'),
+    user: o.user,
+    cgroup: o.cgroup,
+  };
+}
+
+/** Explicit pids plus selector matches; fails when nothing is chosen or a pid is absent. */
+export function chooseProcesses(snapshot: Snapshot, pids: string[], o: SelectOptions): SnapshotProcess[] {
+  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  const chosen = new Map<number, SnapshotProcess>();
+  for (const text of pids) {
+    const pid = parsePid(text);
+    const p = byPid.get(pid);
+    if (!p) throw new UserError(`no process with pid ${pid}: check the pid with 'oomtop snapshot'`);
+    chosen.set(pid, p);
+  }
+  const sel = selectorFrom(o);
+  if (!isEmptySelector(sel)) {
+    const found = snapshot.processes.filter((p) => p.pid !== process.pid && matches(sel, p));
+    if (found.length === 0) throw new UserError('no process matches the --name/--cmdline/--user/--cgroup selection: nothing to do', 1);
+    for (const p of found) chosen.set(p.pid, p);
+  }
+  if (chosen.size === 0) throw new UserError('choose processes: give PIDs or --name, --cmdline, --user, --cgroup');
+  return [...chosen.values()];
+}
+
+export function targetOf(p: SnapshotProcess): AdjustTarget {
+  return { pid: p.pid, startTime: p.startTime, comm: p.comm };
+}
+
+/** The kill order before and after hypothetical adj values, top `n` plus the changed rows. */
+export function killOrderChange(sample: SystemSample, users: ReadonlyMap<number, string>, plan: readonly Planned[], n = 10): string {
+  const overrides = new Map(plan.map((p) => [p.target.pid, p.value]));
+  const before = buildSnapshot(sample, { users }).snapshot.processes;
+  const after = buildSnapshot(sample, { users, adjOverrides: overrides }).snapshot.processes;
+  const rankBefore = new Map(before.map((p) => [p.pid, p.rank]));
+  const show = after.filter((p) => (p.rank !== null && p.rank <= n) || overrides.has(p.pid));
+  const lines = ['kill order after (rank before → after):'];
+  for (const p of show) {
+    const b = rankBefore.get(p.pid);
+    const mark = overrides.has(p.pid) ? '*' : ' ';
+    const rank = (r: number | null | undefined) => (r === null || r === undefined ? '—' : String(r));
+    const adj = overrides.has(p.pid) ? `${p.oomScoreAdj ?? '?'} → ${overrides.get(p.pid)}` : String(p.oomScoreAdj ?? '?');
+    lines.push(`${mark} ${fit(`${rank(b)} → ${rank(p.rank)}`, 12)} ${fit(String(p.pid), 7, 'right')} ${fit(p.comm, 16)} adj ${adj}` +
+      `${p.unkillableReason ? `  (${p.unkillableReason})` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function describePlan(plan: readonly Planned[]): string {
+  return plan.map((p) => `  ${fit(String(p.proc.pid), 7, 'right')} ${fit(p.proc.comm, 16)} ${fit(p.proc.user ?? '?', 9)} adj ${p.proc.oomScoreAdj ?? '?'} → ${p.value}`).join('\n') + '\n';
+}
+
+async function confirmMany(plan: readonly Planned[], o: SelectOptions, io: CommandIo, explicitOnly: boolean): Promise<void> {
+  if (plan.length <= 1 || o.yes || o.dryRun || explicitOnly) return;
+  io.out(`${plan.length} processes match:\n${describePlan(plan)}`);
+  if (!(await io.confirm(`change all ${plan.length}? [y/N] `))) {
+    throw new UserError(`${plan.length} processes match and nothing was confirmed: add --yes to change them all, or narrow the selection`, 1);
+  }
+}
+
+export function reportResults(results: readonly AdjustResult[], io: CommandIo): number {
+  let failed = 0;
+  for (const r of results) {
+    io.out(`${r.result === 'ok' ? 'ok' : 'refused'}: ${r.message}\n`);
+    if (r.result !== 'ok') failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+export function makeAdjuster(roots: Roots, io: CommandIo): { adjuster: Adjuster; log: AuditLog } {
+  const log = new AuditLog(io.stateDir);
+  log.ensureWritable();
+  const sampler = new Sampler(roots.procRoot);
+  return { adjuster: new Adjuster(sampler.proc, log, io.actor, io.now), log };
+}
+
+/** Applies or previews a plan; returns the exit code. */
+export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions, plan: Planned[], source: string,
+  ctx: { sample: SystemSample; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floorHint?: number; rule?: string } = () => ({})): Promise<number> {
+  const users = loadUsers(roots.passwdFile);
+  const changes = plan.filter((p) => p.proc.oomScoreAdj !== p.value);
+  for (const p of plan) if (p.proc.oomScoreAdj === p.value) io.out(`unchanged: ${p.proc.comm} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
+  if (changes.length === 0) return 0;
+  if (o.dryRun) {
+    io.out(`dry run: nothing written\n${describePlan(changes)}${killOrderChange(ctx.sample, users, changes)}`);
+    return 0;
+  }
+  await confirmMany(changes, o, io, ctx.explicitOnly);
+  const { adjuster } = makeAdjuster(roots, io);
+  const results = changes.map((p) => adjuster.write(p.target, p.value, source, extra(p)));
+  const code = reportResults(results, io);
+  const done = changes.filter((_, i) => results[i]?.result === 'ok');
+  if (done.length) io.out(killOrderChange(ctx.sample, users, done));
+  return code;
+}
+
+export async function runSet(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions & { adj?: string }, mode: 'set' | 'protect'): Promise<number> {
+  if (mode === 'set' && o.adj === undefined) throw new UserError('set needs --adj N (an integer from -1000 to 1000)');
+  const value = o.adj === undefined ? OOM_SCORE_ADJ_MIN : parseAdjValue(o.adj);
+  const { sample, snapshot } = sampleRanked(roots, io.now());
+  const procs = chooseProcesses(snapshot, pids, o);
+  const plan = procs.map((p) => ({ proc: p, target: targetOf(p), value }));
+  const records = new AuditLog(io.stateDir).read();
+  return executePlan(roots, io, o, plan, mode, { sample, explicitOnly: isEmptySelector(selectorFrom(o)) },
+    (p) => ({ floorHint: originalAdj(records, p.target.pid, p.target.startTime) ?? undefined }));
+}
+
+export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions): Promise<number> {
+  const { sample, snapshot } = sampleRanked(roots, io.now());
+  const procs = chooseProcesses(snapshot, pids, o);
+  const records = new AuditLog(io.stateDir).read();
+  const plan: Planned[] = [];
+  for (const p of procs) {
+    const orig = originalAdj(records, p.pid, p.startTime);
+    if (orig === null) io.out(`nothing to reset: oomtop never changed ${p.comm} (pid ${p.pid})\n`);
+    else plan.push({ proc: p, target: targetOf(p), value: orig });
+  }
+  return executePlan(roots, io, o, plan, 'reset', { sample, explicitOnly: isEmptySelector(selectorFrom(o)) });
+}
+
+export async function runUndo(roots: Roots, io: CommandIo, o: { last?: string; dryRun?: boolean }): Promise<number> {
+  const n = o.last === undefined ? 1 : Number(o.last);
+  if (!Number.isInteger(n) || n < 1 || !/^\d+$/.test(o.last ?? '1')) throw new UserError(`--last must be a whole number above 0, got '${o.last}'`);
+  const records = new AuditLog(io.stateDir).read();
+  const todo = changesToUndo(records, n);
+  if (todo.length === 0) {
+    io.out('nothing to undo: the audit log has no change that is not undone yet\n');
+    return 0;
+  }
+  const { sample, snapshot } = sampleRanked(roots, io.now());
+  const live = new Map(snapshot.processes.map((p) => [`${p.pid}@${p.startTime}`, p]));
+  const plan: Array<Planned & { rec: AuditRecord }> = [];
+  for (const rec of todo) {
+    const p = live.get(`${rec.pid}@${rec.startTime}`);
+    if (!p) io.out(`cannot undo ${rec.comm} (pid ${rec.pid}) ${rec.old} → ${rec.new}: the process is gone\n`);
+    else plan.push({ proc: p, target: { pid: rec.pid, startTime: rec.startTime, comm: rec.comm }, value: rec.old as number, rec });
+  }
+  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'undo', { sample, explicitOnly: true },
+    (p) => ({ undoes: (p as Planned & { rec: AuditRecord }).rec.id }));
+}
+
+export function runLog(io: CommandIo, o: { format?: string; limit?: string }): number {
+  const records = new AuditLog(io.stateDir).read();
+  const n = o.limit === undefined ? records.length : Number(o.limit);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--limit must be a whole number above 0, got '${o.limit}'`);
+  const shown = records.slice(-n);
+  if (o.format === 'json') {
+    io.out(shown.map((r) => JSON.stringify(r)).join('\n') + (shown.length ? '\n' : ''));
+    return 0;
+  }
+  if (o.format !== undefined && o.format !== 'table') throw new UserError(`unknown --format '${o.format}': use one of table, json`);
+  if (!shown.length) {
+    io.out(`the audit log is empty (${new AuditLog(io.stateDir).path})\n`);
+    return 0;
+  }
+  io.out(`${fit('TIME', 24)} ${fit('USER', 8)} ${fit('SOURCE', 9)} ${fit('PID', 7, 'right')} ${fit('NAME', 15)} ${fit('OLD→NEW', 12)} RESULT\n`);
+  for (const r of shown) {
+    io.out(`${fit(r.time, 24)} ${fit(r.user, 8)} ${fit(r.source, 9)} ${fit(String(r.pid), 7, 'right')} ${fit(r.comm, 15)} ` +
+      `${fit(`${r.old ?? '?'}→${r.new}`, 12)} ${r.result}${r.message && r.result !== 'ok' ? `: ${r.message}` : ''}\n`);
+  }
+  return 0;
+}

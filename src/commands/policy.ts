@@ -1,0 +1,110 @@
+// `oomtop apply | watch | policy export-systemd`: keep a protection policy applied.
+import { lastWritten, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
+import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
+import { UserError } from '../core/errors.js';
+import { decide, describeRule, systemdDropIns, type Policy, type PolicyDecision } from '../core/policy.js';
+import type { SnapshotProcess } from '../core/snapshot.js';
+import { Adjuster } from '../system/adjuster.js';
+import { AuditLog, newRecordId } from '../system/audit-log.js';
+import type { Roots } from '../system/env.js';
+import { loadPolicyFile } from '../system/policy-file.js';
+import { Sampler } from '../system/sampler.js';
+import { executePlan, sampleRanked, targetOf, type CommandIo, type Planned } from './adjust.js';
+
+/** The value a decision asks for: protect is -1000, or the lowest reachable without CAP_SYS_RESOURCE. */
+export function desiredValue(d: PolicyDecision, canLower: boolean | null, records: readonly AuditRecord[]): { value: number; note?: string } {
+  if (!d.rule.protect || canLower !== false) return { value: d.rule.adj };
+  const cur = d.proc.oomScoreAdj ?? 0;
+  const floor = Math.min(cur, originalAdj(records, d.proc.pid, d.proc.startTime) ?? cur);
+  if (floor <= OOM_SCORE_ADJ_MIN) return { value: OOM_SCORE_ADJ_MIN };
+  return { value: floor, note: `protect: -1000 needs CAP_SYS_RESOURCE, which oomtop lacks; held at its floor ${floor} (use systemd's OOMScoreAdjust= for -1000)` };
+}
+
+function canLower(roots: Roots): boolean | null {
+  return new Adjuster(new Sampler(roots.procRoot).proc, null, { user: '', uid: 0 }).canLowerBelowFloor();
+}
+
+export async function runApply(roots: Roots, io: CommandIo, o: { policy: string; dryRun?: boolean }): Promise<number> {
+  const policy = loadPolicyFile(o.policy);
+  const { sample, snapshot } = sampleRanked(roots, io.now());
+  const records = new AuditLog(io.stateDir).read();
+  const cap = canLower(roots);
+  const plan: Planned[] = [];
+  for (const d of decide(policy, snapshot.processes)) {
+    const { value, note } = desiredValue(d, cap, records);
+    if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN) io.out(`note: ${d.proc.comm} (pid ${d.proc.pid}) ${note}\n`);
+    if (d.proc.oomScoreAdj !== value) plan.push({ proc: d.proc, target: targetOf(d.proc), value });
+  }
+  if (!plan.length) {
+    io.out(`policy ${policy.file}: every matching process already has its value: nothing to change\n`);
+    return 0;
+  }
+  const ruleOf = new Map(decide(policy, snapshot.processes).map((d) => [d.proc.pid, describeRule(d.rule)]));
+  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'apply', { sample, explicitOnly: true },
+    (p) => ({ rule: ruleOf.get(p.proc.pid) }));
+}
+
+export function runExportSystemd(io: CommandIo, o: { policy: string }): number {
+  io.out(systemdDropIns(loadPolicyFile(o.policy)));
+  return 0;
+}
+
+export interface WatchState {
+  /** pid@start -> the value oomtop last wrote. */
+  written: Map<string, number>;
+  /** Processes whose value the operator changed after oomtop: left alone. */
+  overridden: Set<string>;
+  /** Writes the kernel refused: not retried every interval. */
+  refused: Set<string>;
+}
+
+/** One pass of watch: returns what it did, one line each. */
+export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: WatchState, adjuster: Adjuster, log: AuditLog, cap: boolean | null): string[] {
+  const { snapshot } = sampleRanked(roots, io.now());
+  const records = log.read();
+  const lines: string[] = [];
+  for (const d of decide(policy, snapshot.processes)) {
+    const p: SnapshotProcess = d.proc;
+    const k = processKey(p.pid, p.startTime);
+    if (state.overridden.has(k) || state.refused.has(k)) continue;
+    const { value } = desiredValue(d, cap, records);
+    const mine = state.written.get(k);
+    if (mine !== undefined && p.oomScoreAdj !== mine) {
+      // Changed by hand after oomtop wrote it: record it and leave it (no flapping).
+      state.overridden.add(k);
+      log.append({ id: newRecordId(io.now()), time: io.now().toISOString(), user: io.actor.user, uid: io.actor.uid, source: 'watch',
+        pid: p.pid, startTime: p.startTime, comm: p.comm, old: mine, new: p.oomScoreAdj ?? mine, result: 'operator-override',
+        message: `set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}; the rule at ${describeRule(d.rule)} no longer applies to it`, rule: describeRule(d.rule) });
+      lines.push(`left alone: ${p.comm} (pid ${p.pid}) was set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}`);
+      continue;
+    }
+    if (p.oomScoreAdj === value) continue;
+    const r = adjuster.write(targetOf(p), value, 'watch', { rule: describeRule(d.rule) });
+    if (r.result === 'ok') state.written.set(k, value);
+    else if (r.result !== 'gone') state.refused.add(k);
+    lines.push(`${r.result === 'ok' ? 'applied' : 'refused'}: ${r.message} (rule ${describeRule(d.rule)})`);
+  }
+  return lines;
+}
+
+export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string; interval?: string }, signal: AbortSignal): Promise<number> {
+  const seconds = o.interval === undefined ? 2 : Number(o.interval);
+  if (!(seconds >= 0.1 && seconds <= 3600) || !/^\d+(\.\d+)?$/.test(o.interval ?? '2')) throw new UserError(`--interval must be seconds from 0.1 to 3600, got '${o.interval}'`);
+  const policy = loadPolicyFile(o.policy);
+  const log = new AuditLog(io.stateDir);
+  log.ensureWritable();
+  const adjuster = new Adjuster(new Sampler(roots.procRoot).proc, log, io.actor, io.now);
+  const cap = adjuster.canLowerBelowFloor();
+  const state: WatchState = { written: lastWritten(log.read()), overridden: new Set(), refused: new Set() };
+  io.out(`watching with policy ${policy.file} (${policy.rules.length} rules) every ${seconds} s; SIGTERM or Ctrl-C stops\n`);
+  while (!signal.aborted) {
+    for (const line of watchTick(policy, roots, io, state, adjuster, log, cap)) io.out(`${io.now().toISOString()} ${line}\n`);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, seconds * 1000);
+      signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  }
+  io.out('watch stopped\n');
+  return 0;
+}
+

@@ -1,0 +1,51 @@
+// Choosing processes by name, command line, user or cgroup (CLI selectors and policy rules).
+import { UserError } from './errors.js';
+import type { SnapshotProcess } from './snapshot.js';
+
+export interface Selector {
+  name?: RegExp;
+  cmdline?: RegExp;
+  user?: string;
+  cgroup?: string;
+}
+
+export function compileRegex(source: string, what: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (e) {
+    throw new UserError(`${what} '${source}' is not a valid regular expression: ${(e as Error).message}`);
+  }
+}
+
+/** A glob over cgroup paths: `*` within one path component, `**` across components. */
+export function globToRegex(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') { re += '.*'; i++; }
+    else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** A cgroup selector matches the path itself and everything below it, or a glob. */
+export function cgroupMatches(pattern: string, path: string | null): boolean {
+  if (path === null) return false;
+  if (/[*?]/.test(pattern)) return globToRegex(pattern).test(path);
+  const p = pattern.replace(/\/+$/, '') || '/';
+  return p === '/' || path === p || path.startsWith(p + '/');
+}
+
+export function matches(sel: Selector, p: SnapshotProcess): boolean {
+  if (sel.name && !sel.name.test(p.comm)) return false;
+  if (sel.cmdline && !sel.cmdline.test(p.cmdline ?? '')) return false;
+  if (sel.user !== undefined && p.user !== sel.user && String(p.uid) !== sel.user) return false;
+  if (sel.cgroup !== undefined && !cgroupMatches(sel.cgroup, p.cgroup)) return false;
+  return true;
+}
+
+export function isEmptySelector(sel: Selector): boolean {
+  return !sel.name && !sel.cmdline && sel.user === undefined && sel.cgroup === undefined;
+}

@@ -1,0 +1,56 @@
+// The audit log: JSON lines in the state directory, one per write attempt. Each record is
+// appended with a single write() on an O_APPEND descriptor, which the kernel applies under
+// the inode lock, so concurrent oomtop processes never interleave or lose lines.
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parseAuditLog, type AuditRecord } from '../core/audit.js';
+import { UserError } from '../core/errors.js';
+
+export class AuditLog {
+  readonly path: string;
+
+  constructor(readonly dir: string) {
+    this.path = join(dir, 'audit.jsonl');
+  }
+
+  /** Fails before any write when the log cannot be appended to: no change goes unrecorded. */
+  ensureWritable(): void {
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+      closeSync(openSync(this.path, 'a', 0o644));
+    } catch (e) {
+      throw new UserError(`cannot write the audit log ${this.path} (${(e as NodeJS.ErrnoException).code}): set OOMTOP_STATE_DIR to a writable folder`);
+    }
+  }
+
+  append(record: AuditRecord): void {
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+      const fd = openSync(this.path, 'a', 0o644);
+      try {
+        writeSync(fd, JSON.stringify(record) + '\n');
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw new UserError(`cannot append to the audit log ${this.path} (${(e as NodeJS.ErrnoException).code}): set OOMTOP_STATE_DIR to a writable folder`);
+    }
+  }
+
+  read(): AuditRecord[] {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new UserError(`cannot read the audit log ${this.path} (${(e as NodeJS.ErrnoException).code})`);
+    }
+    return parseAuditLog(text).records;
+  }
+}
+
+/** A unique, time-ordered record id. */
+export function newRecordId(now: Date): string {
+  return `${now.getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
