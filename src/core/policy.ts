@@ -50,7 +50,7 @@ export function parsePolicy(text: string, file: string): { policy: Policy; error
     return offset === undefined ? 1 : lc.linePos(offset).line;
   };
   const err = (line: number, message: string) => errors.push({ file, line, message });
-  for (const e of doc.errors) err(e.linePos?.[0].line ?? 1, `YAML: ${e.message.split('\n')[0]}`);
+  for (const e of doc.errors) err(e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line, `YAML: ${e.message.split('\n')[0]}`);
   if (errors.length) return { policy: null, errors };
 
   const root = doc.contents;
@@ -76,12 +76,14 @@ export function parsePolicy(text: string, file: string): { policy: Policy; error
     const rule: Partial<PolicyRule> & { line: number } = { line };
     let adj: number | undefined;
     let protect: boolean | undefined;
+    let setsSomething = false;
     let ok = true;
     for (const pair of item.items) {
       const k = isScalar(pair.key) ? String(pair.key.value) : '?';
       const kl = lineOf(pair.key as Node);
       const v = isScalar(pair.value) ? pair.value.value : undefined;
       if (!(KEYS as readonly string[]).includes(k)) { err(kl, `unknown key '${k}' (expected ${KEYS.join(', ')})`); ok = false; continue; }
+      if (k === 'adj' || k === 'protect') setsSomething = true;
       if (k === 'adj') {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < -1000 || v > 1000) { err(kl, `adj must be an integer from -1000 to 1000, got ${JSON.stringify(v ?? null)}`); ok = false; }
         else adj = v;
@@ -106,7 +108,7 @@ export function parsePolicy(text: string, file: string): { policy: Policy; error
       }
     }
     if (!MATCHERS.some((m) => rule[m] !== undefined) && ok) { err(line, `rule matches nothing: give at least one of ${MATCHERS.join(', ')}`); ok = false; }
-    if (adj === undefined && !protect) { err(line, 'rule sets nothing: give adj (-1000..1000) or protect: true'); ok = false; }
+    if (!setsSomething && ok) { err(line, 'rule sets nothing: give adj (-1000..1000) or protect: true'); ok = false; }
     if (adj !== undefined && protect) { err(line, 'give either adj or protect: true, not both'); ok = false; }
     if (!ok) continue;
     const sig = JSON.stringify(MATCHERS.map((m) => (m === 'cmdline' ? rule.cmdline?.source : rule[m]) ?? null));
