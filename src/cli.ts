@@ -9,8 +9,15 @@ import { DEFAULT_ROOTS, stateDir, type Roots } from './system/env.js';
 import type { CommandIo } from './commands/adjust.js';
 
 function roots(cmd: Command): Roots {
-  const o = cmd.optsWithGlobals<{ procRoot: string; sysRoot: string; passwd: string }>();
-  return { procRoot: o.procRoot, sysRoot: o.sysRoot, passwdFile: o.passwd };
+  // A subcommand's own --proc-root wins over the one given before it (or the default).
+  type RootOpts = { procRoot?: string; sysRoot?: string; passwd?: string };
+  const local = cmd.opts<RootOpts>();
+  const all = cmd.optsWithGlobals<RootOpts>();
+  return {
+    procRoot: local.procRoot ?? all.procRoot ?? DEFAULT_ROOTS.procRoot,
+    sysRoot: local.sysRoot ?? all.sysRoot ?? DEFAULT_ROOTS.sysRoot,
+    passwdFile: local.passwd ?? all.passwd ?? DEFAULT_ROOTS.passwdFile,
+  };
 }
 
 function commandIo(): CommandIo {
@@ -59,8 +66,18 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .addOption(new Option('--proc-root <dir>', 'proc filesystem to read').default(DEFAULT_ROOTS.procRoot))
     .addOption(new Option('--sys-root <dir>', 'cgroup filesystem root').default(DEFAULT_ROOTS.sysRoot))
     .addOption(new Option('--passwd <file>', 'passwd file for user names').default(DEFAULT_ROOTS.passwdFile).hideHelp())
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .option('-i, --interval <seconds>', 'dashboard refresh interval', '2')
+    .option('--read-only', 'dashboard without any write action')
+    .action(async (opts: { interval?: string; readOnly?: boolean }, cmd: Command) => {
+      const { runDashboard } = await import('./commands/dashboard.js');
+      const io = commandIo();
+      setCode(await runDashboard(roots(cmd), opts, io.stateDir, io.actor));
+    });
 
   program.command('snapshot')
     .description('rank every process in kill order and export it')
@@ -130,6 +147,18 @@ export function buildProgram(setCode: (code: number) => void): Command {
       setCode(runExportSystemd(commandIo(), opts));
     });
 
+  // The root options work before or after the subcommand (`oomtop --proc-root X snapshot`
+  // and `oomtop snapshot --proc-root X`); subcommand options stay their own, so watch's
+  // --interval is not the dashboard's.
+  const addRoots = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub.option('--proc-root <dir>', 'proc filesystem to read (default /proc)')
+        .option('--sys-root <dir>', 'cgroup filesystem root (default /sys/fs/cgroup)')
+        .addOption(new Option('--passwd <file>').hideHelp());
+      addRoots(sub);
+    }
+  };
+  addRoots(program);
   return program;
 }
 
@@ -151,6 +180,9 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
+
+// A closed pipe (oomtop snapshot | head) ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
 
 main(process.argv).then((code) => { process.exitCode = code; }, (e: unknown) => {
   process.stderr.write(`oomtop: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);

@@ -1,0 +1,254 @@
+// The dashboard's shell: one event inbox (timer ticks, keys, mouse, resizes, write results)
+// feeding the reducer, one render per event, and the effects carried out here: writes
+// through the one adjuster, atomic exports, refreshes, quitting with the terminal restored.
+import { join } from 'node:path';
+import blessed from 'blessed';
+import contrib from 'blessed-contrib';
+import pidusage from 'pidusage';
+import { renderSnapshot } from '../commands/snapshot.js';
+import { buildSnapshot } from '../core/snapshot.js';
+import type { SystemSample } from '../core/types.js';
+import type { Adjuster } from '../system/adjuster.js';
+import type { AuditLog } from '../system/audit-log.js';
+import { writeFileAtomic } from '../system/atomic-write.js';
+import { ALL_NEEDS, type Sampler } from '../system/sampler.js';
+import {
+  detailHeight, initialState, reduce, tableHeight, tableRows, type DashEvent, type DashState, type DomainChoice, type DomainView, type Effect,
+} from './state.js';
+import { confirmText, detailLines, detailTitle, domainText, footerLine, headerLines, headerTitle, helpText, tableHeaderLine, tableLines } from './view.js';
+
+export interface AppOptions {
+  sampler: Sampler;
+  adjuster: Adjuster | null;
+  audit: AuditLog | null;
+  users: ReadonlyMap<number, string>;
+  intervalMs: number;
+  readOnly: boolean;
+  /** Ask pidusage for CPU% of the rows on screen (only on the real /proc). */
+  cpu: boolean;
+  exportDir: string;
+  uid: number;
+  /** Ranks a sample in the chosen domain (global, or a memory cgroup). */
+  domainView: (sample: SystemSample, path: string | null) => DomainView;
+  /** Every OOM domain, for the selector. */
+  listDomains?: (sample: SystemSample) => DomainChoice[];
+  now?: () => Date;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  /** false in tests: ticks are driven by hand. */
+  timers?: boolean;
+}
+
+export class DashboardApp {
+  state: DashState;
+  readonly screen: blessed.Widgets.Screen;
+  private readonly boxes: Record<'header' | 'titles' | 'table' | 'detail' | 'footer' | 'overlay', blessed.Widgets.BoxElement>;
+  private graph: ReturnType<typeof contrib.line> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private resolveDone!: (code: number) => void;
+  readonly done: Promise<number>;
+  private readonly now: () => Date;
+  private lastSample: SystemSample | null = null;
+
+  constructor(private readonly o: AppOptions) {
+    this.now = o.now ?? (() => new Date());
+    this.done = new Promise((r) => { this.resolveDone = r; });
+    const quiet = console.error;
+    console.error = () => {}; // blessed prints terminfo noise (Setulc) while parsing
+    try {
+      this.screen = blessed.screen({
+        smartCSR: true, fullUnicode: true, terminal: 'xterm-256color', autoPadding: false, warnings: false, title: 'oomtop',
+        ...(o.input ? { input: o.input as never } : {}), ...(o.output ? { output: o.output as never } : {}),
+      });
+    } finally {
+      console.error = quiet;
+    }
+    const cols = Math.max(1, this.screen.width as number);
+    const rows = Math.max(1, this.screen.height as number);
+    let canLower: boolean | null = null;
+    try { canLower = o.adjuster?.canLowerBelowFloor() ?? null; } catch { canLower = null; }
+    this.state = initialState({ cols, rows, intervalMs: o.intervalMs, readOnly: o.readOnly, canLower, uid: o.uid, users: o.users });
+    const box = (opts: blessed.Widgets.BoxOptions) => blessed.box({ tags: true, wrap: false, ...opts });
+    this.boxes = {
+      header: box({ top: 0, left: 0, width: '100%', height: 7, border: { type: 'line' } }),
+      titles: box({ top: 7, left: 0, width: '100%', height: 1, style: { bold: true } }),
+      table: box({ top: 8, left: 0, width: '100%', height: 1, clickable: true }),
+      detail: box({ left: 0, width: '100%', height: 7, border: { type: 'line' } }),
+      footer: box({ bottom: 0, left: 0, width: '100%', height: 1 }),
+      overlay: box({ top: 'center', left: 'center', width: '80%', height: '70%', border: { type: 'line' }, hidden: true, style: { border: { fg: 'cyan' } }, scrollable: true }),
+    };
+    for (const b of Object.values(this.boxes)) this.screen.append(b);
+    this.screen.enableMouse();
+    this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
+      this.dispatch({ type: 'key', name: keyName(ch, key), ch });
+    });
+    this.screen.on('resize', () => this.dispatch({ type: 'resize', cols: this.screen.width as number, rows: this.screen.height as number }));
+    this.boxes.table.on('click', (m: { y: number }) => this.dispatch({ type: 'click', row: m.y - (this.boxes.table.atop as number) }));
+    this.boxes.table.on('wheeldown', () => this.dispatch({ type: 'wheel', delta: 3 }));
+    this.boxes.table.on('wheelup', () => this.dispatch({ type: 'wheel', delta: -3 }));
+  }
+
+  /** First sample and render; then the timer (unless driven by hand). */
+  start(): this {
+    if (this.o.audit) this.dispatch({ type: 'audit', records: this.o.audit.read() });
+    this.tick();
+    if (this.o.timers !== false) this.timer = setInterval(() => { if (!this.state.paused) this.tick(); }, this.o.intervalMs);
+    return this;
+  }
+
+  tick(): void {
+    let sample: SystemSample;
+    try {
+      sample = this.o.sampler.sample(this.now().getTime(), ALL_NEEDS);
+    } catch (e) {
+      this.dispatch({ type: 'message', message: { text: `sampling failed: ${(e as Error).message}`, kind: 'error' } });
+      return;
+    }
+    this.lastSample = sample;
+    if (this.o.listDomains) this.dispatch({ type: 'domains', domains: this.o.listDomains(sample) });
+    let view: DomainView;
+    try {
+      view = this.o.domainView(sample, this.state.domainPath);
+    } catch (e) {
+      // The chosen cgroup went away: fall back to the global domain and say so.
+      view = this.o.domainView(sample, null);
+      this.state = { ...this.state, domainPath: null, message: { text: `${(e as Error).message}: back to the global domain`, kind: 'error' } };
+    }
+    this.dispatch({ type: 'sampled', view });
+    if (this.o.cpu) this.sampleCpu();
+  }
+
+  dispatch(e: DashEvent): void {
+    const { state, effects } = reduce(this.state, e);
+    this.state = state;
+    this.render();
+    for (const eff of effects) this.run(eff);
+  }
+
+  private sampleCpu(): void {
+    const rows = tableRows(this.state);
+    const pids = rows.slice(this.state.scrollTop, this.state.scrollTop + tableHeight(this.state)).map((r) => r.proc.pid);
+    if (!pids.length) return;
+    pidusage(pids).then((stats) => {
+      const cpu = new Map<number, number>();
+      for (const [pid, st] of Object.entries(stats ?? {})) if (st) cpu.set(Number(pid), st.cpu);
+      if (!this.state.quitting) this.dispatch({ type: 'cpu', cpu });
+    }, () => { /* a process vanished between listing and asking: next tick */ });
+  }
+
+  private run(eff: Effect): void {
+    switch (eff.type) {
+      case 'refresh': this.tick(); break;
+      case 'quit': this.quit(0); break;
+      case 'export': {
+        const snap = this.state.snapshot;
+        if (!snap || !this.lastSample) break;
+        const ext = { json: 'json', csv: 'csv', table: 'txt', prometheus: 'prom' }[eff.format];
+        const stamp = this.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+        const path = join(this.o.exportDir, `oomtop-${snap.hostname ?? 'host'}-${stamp}.${ext}`);
+        try {
+          const full = this.state.view ? buildSnapshot(this.state.view.sample, { users: this.o.users, domain: this.state.view.domain, scanIndex: this.state.view.scanIndex }).snapshot : snap;
+          writeFileAtomic(path, renderSnapshot(full, eff.format, 10, 200));
+          this.dispatch({ type: 'message', message: { text: `exported ${eff.format} snapshot to ${path}`, kind: 'ok' } });
+        } catch (e) {
+          this.dispatch({ type: 'message', message: { text: `export failed: ${(e as Error).message}`, kind: 'error' } });
+        }
+        break;
+      }
+      case 'adjust': {
+        if (!this.o.adjuster || this.o.readOnly) {
+          this.dispatch({ type: 'message', message: { text: 'read-only mode (--read-only): nothing is written', kind: 'info' } });
+          break;
+        }
+        const results = eff.plan.map((it) => {
+          const r = (this.o.adjuster as Adjuster).write({ pid: it.pid, startTime: it.startTime, comm: it.comm }, it.new, eff.source, { undoes: it.undoes });
+          return { ok: r.result === 'ok', message: r.message };
+        });
+        if (this.o.audit) this.state = { ...this.state, audit: this.o.audit.read() };
+        this.dispatch({ type: 'adjusted', results });
+        break;
+      }
+    }
+  }
+
+  render(): void {
+    const s = this.state;
+    if (s.quitting || s.cols < 2 || s.rows < 2) return;
+    const b = this.boxes;
+    const clock = this.now().toISOString().slice(11, 19);
+    b.header.setLabel(headerTitle(s, clock));
+    b.header.setContent(headerLines(s).join('\n'));
+    b.titles.setContent(tableHeaderLine(s));
+    const th = tableHeight(s);
+    b.table.top = 8;
+    b.table.height = th;
+    b.table.setContent(tableLines(s).join('\n'));
+    const dh = detailHeight(s);
+    if (dh > 0 && !s.showGraph) {
+      b.detail.show();
+      b.detail.top = 8 + th;
+      b.detail.height = dh;
+      b.detail.setLabel(detailTitle(s));
+      b.detail.setContent(detailLines(s).join('\n'));
+    } else b.detail.hide();
+    this.renderGraph(s.showGraph && dh > 0 ? { top: 8 + th, height: dh } : null);
+    b.footer.setContent(footerLine(s));
+    const overlay = s.mode.kind === 'help' ? helpText(s) : s.mode.kind === 'confirm' ? confirmText(s) : s.mode.kind === 'domain' ? domainText(s) : null;
+    if (overlay !== null) {
+      b.overlay.setContent(overlay);
+      b.overlay.height = Math.min(s.rows - 2, overlay.split('\n').length + 2);
+      b.overlay.show();
+      b.overlay.setFront();
+    } else b.overlay.hide();
+    this.screen.render();
+  }
+
+  /** MemAvailable and PSI over the last minutes, as a blessed-contrib line chart. */
+  private renderGraph(at: { top: number; height: number } | null): void {
+    if (!at) {
+      this.graph?.hide();
+      return;
+    }
+    if (!this.graph) {
+      this.graph = contrib.line({ label: ' MemAvailable (MiB) and PSI some avg10 (%) ', showLegend: true, legend: { width: 14 }, left: 0, width: '100%',
+        top: at.top, height: at.height, border: { type: 'line' }, style: { line: 'yellow', text: 'green', baseline: 'white' } } as never);
+      this.screen.append(this.graph as unknown as blessed.Widgets.BoxElement);
+    }
+    const g = this.graph as unknown as blessed.Widgets.BoxElement & { setData: (d: unknown[]) => void };
+    g.top = at.top;
+    g.height = at.height;
+    g.show();
+    const h = this.state.history.slice(-60);
+    if (h.length < 2 || (this.screen.width as number) < 20) return;
+    const page = this.state.snapshot?.pageSize ?? 4096;
+    const x = h.map((p) => new Date(p.timeMs).toISOString().slice(14, 19));
+    g.setData([
+      { title: 'avail MiB', x, y: h.map((p) => ((p.availPages ?? 0) * page) / 1048576), style: { line: 'yellow' } },
+      { title: 'PSI %', x, y: h.map((p) => p.psiSome ?? 0), style: { line: 'red' } },
+    ]);
+  }
+
+  quit(code: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.state = { ...this.state, quitting: true };
+    this.screen.destroy();
+    this.resolveDone(code);
+  }
+
+  /** The screen as plain text (for tests and the pseudo-terminal check). */
+  text(): string {
+    const lines = (this.screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
+    return lines.map((l) => l.map((c) => c[1]).join('').trimEnd()).join('\n');
+  }
+}
+
+/** blessed key names, normalised: printable characters as typed, special keys by name. */
+export function keyName(ch: string | undefined, key: { full?: string; name?: string } | undefined): string {
+  const full = key?.full ?? key?.name ?? '';
+  if (full === 'return' || full === 'enter') return 'enter';
+  if (full === 'space' || ch === ' ') return 'space';
+  if (full.startsWith('C-') || full.startsWith('M-')) return full;
+  if (ch && ch.length === 1 && ch >= '!' && ch !== '\x7f') return ch;
+  return full || ch || '';
+}

@@ -1,0 +1,56 @@
+// The one key table: every binding, its help line, and whether it writes (greyed out in
+// read-only mode). The reducer maps a key to an action through it; `?` shows it.
+
+export type Action =
+  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
+  | 'filter' | 'sort' | 'sortReverse' | 'tree' | 'mark' | 'detail' | 'graph' | 'domain'
+  | 'protect' | 'raise' | 'lower' | 'setAdj' | 'whatIf' | 'reset' | 'undo'
+  | 'export' | 'pause' | 'help' | 'quit';
+
+export interface Binding {
+  keys: string[];
+  /** How the key is shown in help and the footer. */
+  label: string;
+  action: Action;
+  help: string;
+  /** Writes oom_score_adj: disabled in read-only mode. */
+  writes?: boolean;
+  /** Shown in the footer (short form). */
+  footer?: string;
+}
+
+export const BINDINGS: readonly Binding[] = [
+  { keys: ['up', 'k'], label: '↑ k', action: 'up', help: 'move up' },
+  { keys: ['down', 'j'], label: '↓ j', action: 'down', help: 'move down' },
+  { keys: ['pageup'], label: 'PgUp', action: 'pageUp', help: 'page up' },
+  { keys: ['pagedown'], label: 'PgDn', action: 'pageDown', help: 'page down' },
+  { keys: ['home', 'g'], label: 'Home g', action: 'home', help: 'first row (dies first)' },
+  { keys: ['end', 'G'], label: 'End G', action: 'end', help: 'last row' },
+  { keys: ['/'], label: '/', action: 'filter', help: 'filter by name, user, cgroup or command line (Enter keeps, Esc clears)', footer: 'filter' },
+  { keys: ['s'], label: 's', action: 'sort', help: 'cycle the sort column (kill order first)', footer: 'sort' },
+  { keys: ['S'], label: 'S', action: 'sortReverse', help: 'reverse the sort' },
+  { keys: ['t'], label: 't', action: 'tree', help: 'tree view: parents and their children', footer: 'tree' },
+  { keys: ['space'], label: 'space', action: 'mark', help: 'mark or unmark the row (actions apply to marked rows)', footer: 'mark' },
+  { keys: ['enter', 'd'], label: 'Enter d', action: 'detail', help: 'show or hide the detail pane' },
+  { keys: ['m'], label: 'm', action: 'graph', help: 'show or hide the memory graph (MemAvailable, PSI)' },
+  { keys: ['D'], label: 'D', action: 'domain', help: 'choose the OOM domain: global or a memory cgroup', footer: 'domain' },
+  { keys: ['p'], label: 'p', action: 'protect', help: 'protect: adj -1000 (or the lowest value you may set)', writes: true, footer: 'protect' },
+  { keys: ['+', '='], label: '+', action: 'raise', help: 'raise adj by 100 (dies sooner)', writes: true },
+  { keys: ['-'], label: '-', action: 'lower', help: 'lower adj by 100 (dies later)', writes: true, footer: 'adj' },
+  { keys: ['a'], label: 'a', action: 'setAdj', help: 'type an exact adj value', writes: true, footer: 'set' },
+  { keys: ['w'], label: 'w', action: 'whatIf', help: 'what if: type an adj value and see the new rank before writing' },
+  { keys: ['r'], label: 'r', action: 'reset', help: 'reset adj to the value before oomtop changed it', writes: true },
+  { keys: ['u'], label: 'u', action: 'undo', help: 'undo the last change oomtop made', writes: true, footer: 'undo' },
+  { keys: ['e'], label: 'e', action: 'export', help: 'export a snapshot (json, csv, table, prometheus)', footer: 'export' },
+  { keys: ['z'], label: 'z', action: 'pause', help: 'pause or resume refreshing', footer: 'pause' },
+  { keys: ['?', 'h', 'f1'], label: '? h', action: 'help', help: 'this help', footer: 'help' },
+  { keys: ['q', 'C-c'], label: 'q C-c', action: 'quit', help: 'quit (the terminal is restored)', footer: 'quit' },
+];
+
+const BY_KEY = new Map<string, Binding>();
+for (const b of BINDINGS) for (const k of b.keys) BY_KEY.set(k, b);
+
+/** The binding for a key name as blessed reports it (key.full) or the typed character. */
+export function bindingFor(name: string): Binding | undefined {
+  return BY_KEY.get(name);
+}

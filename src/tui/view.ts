@@ -1,0 +1,231 @@
+// The screen as text: every panel's content is computed here from the state, as strings
+// with blessed tags. Pure: the layout only puts these strings into boxes.
+import { originalAdj } from '../core/audit.js';
+import { layoutColumns, type ColumnId } from '../core/columns.js';
+import { fit, formatBytes, formatInt, formatPages, printable } from '../core/format.js';
+import type { SnapshotProcess } from '../core/snapshot.js';
+import { BINDINGS } from './keys.js';
+import {
+  columnContext, cursorIndex, detailHeight, selectedProc, tableHeight, tableRows, whatIfOf, type DashState, type HistoryPoint,
+} from './state.js';
+
+export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit', 'note'];
+
+/** Escapes blessed tag braces in untrusted text (process names, command lines). */
+export function esc(text: string): string {
+  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+}
+
+const SPARK = '▁▂▃▄▅▆▇█';
+
+export function sparkline(values: ReadonlyArray<number | null>, width: number): string {
+  const v = values.slice(-width).map((x) => x ?? 0);
+  if (!v.length) return '';
+  const min = Math.min(...v);
+  const max = Math.max(...v);
+  return v.map((x) => SPARK[max === min ? 0 : Math.round(((x - min) / (max - min)) * (SPARK.length - 1))]).join('');
+}
+
+export function bar(fraction: number, width: number): string {
+  const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
+  const full = Math.round(f * width);
+  const color = f >= 0.9 ? 'red' : f >= 0.75 ? 'yellow' : 'green';
+  return `[{${color}-fg}${'█'.repeat(full)}{/${color}-fg}${'░'.repeat(width - full)}]`;
+}
+
+/**
+ * Time left before the domain runs out at the current rate: a least-squares slope of
+ * the available pages over the last two minutes. null when not falling.
+ */
+export function secondsLeft(history: readonly HistoryPoint[], windowMs = 120_000): number | null {
+  const last = history.at(-1);
+  if (!last || last.availPages === null) return null;
+  const pts = history.filter((h) => h.availPages !== null && h.timeMs >= last.timeMs - windowMs) as Array<HistoryPoint & { availPages: number }>;
+  if (pts.length < 3) return null;
+  const t0 = pts[0]!.timeMs;
+  const xs = pts.map((p) => (p.timeMs - t0) / 1000);
+  const ys = pts.map((p) => p.availPages);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) { num += ((xs[i] as number) - mx) * ((ys[i] as number) - my); den += ((xs[i] as number) - mx) ** 2; }
+  const slope = den ? num / den : 0; // pages per second
+  if (slope >= 0) return null;
+  return last.availPages / -slope;
+}
+
+function duration(s: number): string {
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export function headerTitle(s: DashState, clock: string): string {
+  const snap = s.snapshot;
+  return ` oomtop ── ${esc(snap?.hostname ?? '?')} · Linux ${esc(snap?.kernelRelease ?? '?')} · ${s.intervalMs / 1000} s${s.paused ? ' · {yellow-fg}paused{/yellow-fg}' : ''} ── ${clock} `;
+}
+
+export function headerLines(s: DashState): string[] {
+  const snap = s.snapshot;
+  const v = s.view;
+  if (!snap || !v) return ['sampling…'];
+  const page = snap.pageSize;
+  const w = s.cols - 2;
+  const barW = Math.max(10, Math.min(30, w - 52));
+  const memTotal = snap.memTotalKb * 1024;
+  const avail = (snap.memAvailableKb ?? 0) * 1024;
+  const used = memTotal - avail;
+  const swapTotal = snap.swapTotalKb * 1024;
+  const swapUsed = swapTotal - (snap.swapFreeKb ?? snap.swapTotalKb) * 1024;
+  const sparkW = Math.max(0, Math.min(20, w - barW - 50));
+  const availSpark = sparkline(s.history.map((h) => h.availPages), sparkW);
+  const psiSpark = sparkline(s.history.map((h) => h.psiSome), sparkW);
+  const psi = snap.pressureSomeAvg10;
+  const lines: string[] = [];
+  lines.push(`Mem  ${bar(used / memTotal, barW)} ${fit(`${((100 * used) / memTotal).toFixed(0)}%`, 4, 'right')}  ${formatBytes(used)}/${formatBytes(memTotal)}  avail ${formatBytes(avail)} ${availSpark}`);
+  lines.push(`Swap ${bar(swapTotal ? swapUsed / swapTotal : 0, barW)} ${fit(`${swapTotal ? ((100 * swapUsed) / swapTotal).toFixed(0) : 0}%`, 4, 'right')}  ${formatBytes(swapUsed)}/${formatBytes(swapTotal)}  ${psi === null ? 'PSI n/a' : `PSI some ${psi.toFixed(2)}%`} ${psiSpark}`);
+  // OOM kills, flagged when they grow while oomtop runs.
+  const kills = snap.oomKillCount;
+  const grown = kills !== null && s.oomKillsAtStart !== null ? kills - s.oomKillsAtStart : 0;
+  let l3 = `OOM kills since boot: ${kills ?? '?'}`;
+  if (grown > 0) l3 += ` {red-fg}{bold}(+${grown} while watching){/bold}{/red-fg}`;
+  const warn: string[] = [];
+  if (snap.sysctls.panicOnOom === 1) warn.push('vm.panic_on_oom=1: a system-wide OOM panics instead of killing');
+  if (snap.sysctls.panicOnOom === 2) warn.push('vm.panic_on_oom=2: any OOM panics, memcg too');
+  if (snap.sysctls.oomKillAllocatingTask) warn.push('vm.oom_kill_allocating_task=1: a global OOM kills the allocating task, not row 1');
+  l3 += warn.length ? `  {yellow-fg}${warn.join('; ')}{/yellow-fg}` : `  panic_on_oom=${snap.sysctls.panicOnOom ?? '?'}`;
+  lines.push(l3);
+  const who = s.canLower === true ? 'you may lower and raise adj (CAP_SYS_RESOURCE)'
+    : s.canLower === false ? (s.uid === 0 ? '{yellow-fg}you may raise adj only: no CAP_SYS_RESOURCE{/yellow-fg}' : '{yellow-fg}you may raise adj of your own processes only{/yellow-fg}')
+      : 'adj rights unknown';
+  lines.push(`Domain: ${esc(v.label)} (${formatInt(snap.totalPages)} pages)   ${s.readOnly ? '{yellow-fg}read-only{/yellow-fg}' : who}`);
+  const left = secondsLeft(s.history);
+  const first = snap.processes.find((p) => p.rank === 1);
+  const headroom = v.headroomPages === null ? '' : `headroom ${formatPages(v.headroomPages, page)}`;
+  lines.push(left === null
+    ? `${headroom}${first ? `   dies first: ${esc(printable(first.comm))} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`
+    : `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${first ? `${esc(printable(first.comm))} ${first.pid} dies` : 'nobody is killable'}   ${headroom}`);
+  return lines;
+}
+
+export function tableHeaderLine(s: DashState): string {
+  const cols = layoutColumns(TABLE_COLUMNS, s.cols - 3);
+  const arrow = (id: ColumnId) => (s.sort.column === id && !s.tree ? (s.sort.descending ? '▼' : '▲') : '');
+  return ` ${cols.map(({ col, width }) => fit(col.title + arrow(col.id), width, col.align)).join(' ')}`;
+}
+
+/** Only the visible rows are formatted: the table is virtual. */
+export function tableLines(s: DashState): string[] {
+  const rows = tableRows(s);
+  const h = tableHeight(s);
+  const cols = layoutColumns(TABLE_COLUMNS, s.cols - 3);
+  const ctx = columnContext(s);
+  const cur = cursorIndex(s, rows);
+  const out: string[] = [];
+  if (!rows.length) return [s.snapshot ? (s.filter ? `  no process matches '${esc(s.filter)}'` : '  no process in this domain') : '  sampling…'];
+  for (let i = s.scrollTop; i < Math.min(rows.length, s.scrollTop + h); i++) {
+    const { proc: p, depth } = rows[i] as { proc: SnapshotProcess; depth: number };
+    const cells = cols.map(({ col, width }) => {
+      let text = col.format(p, ctx);
+      if (col.id === 'name' && depth) text = `${'  '.repeat(Math.min(depth, 6))}└ ${text}`;
+      return fit(text, width, col.align);
+    });
+    const mark = s.marked.has(`${p.pid}@${p.startTime}`) ? '*' : i === cur ? '▶' : ' ';
+    let line = esc(mark + cells.join(' '));
+    if (p.killable === false) line = `{gray-fg}${line}{/gray-fg}`;
+    else if (p.oomScoreAdj !== null && p.oomScoreAdj < 0) line = `{green-fg}${line}{/green-fg}`;
+    else if (p.rank === 1) line = `{red-fg}${line}{/red-fg}`;
+    if (i === cur) line = `{inverse}${line}{/inverse}`;
+    out.push(line);
+  }
+  return out;
+}
+
+export function detailTitle(s: DashState): string {
+  const p = selectedProc(s);
+  return p ? ` ${esc(printable(p.comm))} ${p.pid} ` : ' detail ';
+}
+
+export function detailLines(s: DashState): string[] {
+  const p = selectedProc(s);
+  const snap = s.snapshot;
+  if (!p || !snap || !s.view) return ['no process selected'];
+  const page = snap.pageSize;
+  const r = snap.processes;
+  const killable = r.filter((x) => x.rank !== null).length;
+  const lines: string[] = [];
+  const sample = s.view.sample.processes.find((x) => x.pid === p.pid);
+  const per = Math.floor(snap.totalPages / 1000);
+  if (p.badnessPages !== null && sample) {
+    lines.push(`badness ${formatInt(p.badnessPages)} pages = rss ${formatInt(p.rssPages)} + swap ${formatInt(p.swapPages)} + page tables ${formatInt(p.pageTablePages)} + adj ${p.oomScoreAdj} × ${formatInt(per)}`);
+    lines.push(`rank ${p.rank} of ${killable} · ${((100 * p.badnessPages) / snap.totalPages).toFixed(1)}% of the domain · kernel oom_score ${p.oomScore ?? '?'} (predicted ${p.predictedOomScore ?? '?'})`
+      + (p.oomScore !== null && p.predictedOomScore !== null && p.oomScore !== p.predictedOomScore ? ' {yellow-fg}changed during the read{/yellow-fg}' : ''));
+  } else {
+    lines.push(`{gray-fg}${esc(p.unkillableReason ?? p.unknownReason ?? 'unknown')}: the kernel never picks it${p.unkillableReason === 'oom_score_adj -1000' ? ' (protected)' : ''}{/gray-fg}`);
+    lines.push(`rss ${formatPages(p.rssPages, page)} · adj ${p.oomScoreAdj ?? '?'} · kernel oom_score ${p.oomScore ?? '?'}`);
+  }
+  const rss = sample ? `anon ${formatBytes((sample.rssAnonKb ?? 0) * 1024)} file ${formatBytes((sample.rssFileKb ?? 0) * 1024)} shmem ${formatBytes((sample.rssShmemKb ?? 0) * 1024)}` : '';
+  lines.push(`user ${esc(p.user ?? '?')} · parent ${p.ppid} · started ${p.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'} · ${rss}`);
+  lines.push(`${esc(printable(p.cmdline ?? '').slice(0, Math.max(20, s.cols - 40)))}   cgroup ${esc(p.cgroup ?? '?')}`);
+  const orig = originalAdj(s.audit, p.pid, p.startTime);
+  if (s.mode.kind === 'input') {
+    const v = s.whatIf;
+    const w = v === null ? null : whatIfOf(s, p, v);
+    const verb = s.mode.purpose === 'whatIf' ? 'what if adj =' : 'set adj to';
+    lines.push(`{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}` + (w ? ` → rank ${w.rank ?? '— (unkillable)'}${w.badness !== null ? ` (badness ${formatInt(w.badness)})` : ''}   Enter to apply, Esc cancels` : '   type -1000..1000'));
+  } else {
+    lines.push(`w: what if adj = …    ${orig !== null ? `before oomtop: ${orig} (r resets)` : ''}`);
+  }
+  return lines;
+}
+
+export function footerLine(s: DashState): string {
+  if (s.message) {
+    const color = s.message.kind === 'error' ? 'red' : s.message.kind === 'ok' ? 'green' : 'cyan';
+    return `{${color}-fg}${esc(s.message.text)}{/${color}-fg}`;
+  }
+  if (s.mode.kind === 'filter') return `filter: ${esc(s.filter)}▏  (Enter keeps, Esc clears)`;
+  if (s.mode.kind === 'export') return 'export snapshot as: j json · c csv · t table · p prometheus · Esc cancels';
+  const parts = BINDINGS.filter((b) => b.footer).map((b) => {
+    const t = `${b.label.split(' ')[0]} ${b.footer}`;
+    return b.writes && s.readOnly ? `{gray-fg}${esc(t)}{/gray-fg}` : esc(t);
+  });
+  const marked = s.marked.size ? `{yellow-fg}${s.marked.size} marked{/yellow-fg}  ` : '';
+  const filt = s.filter ? `{cyan-fg}filter '${esc(s.filter)}'{/cyan-fg}  ` : '';
+  return marked + filt + parts.join('  ');
+}
+
+export function helpText(s: DashState): string {
+  const lines = ['{bold}oomtop keys{/bold}  (any key closes)', ''];
+  for (const b of BINDINGS) {
+    const t = `${fit(b.label, 10)} ${b.help}${b.writes && s.readOnly ? ' (read-only: off)' : ''}`;
+    lines.push(b.writes && s.readOnly ? `{gray-fg}${esc(t)}{/gray-fg}` : esc(t));
+  }
+  lines.push('', 'mouse: click selects a row, the wheel scrolls', 'rows: rank 1 is killed first; — rows are never killed (reason at right)',
+    'BADNESS is the kernel\'s oom_badness() as memory; SCORE is /proc/PID/oom_score (lossy)');
+  return lines.join('\n');
+}
+
+export function confirmText(s: DashState): string {
+  if (s.mode.kind !== 'confirm') return '';
+  const lines = [`{bold}${esc(s.mode.title)}{/bold}`, ''];
+  for (const it of s.mode.plan.slice(0, 12)) {
+    lines.push(`${fit(String(it.pid), 7, 'right')} ${esc(fit(printable(it.comm), 16))} adj ${it.old ?? '?'} → ${it.new}   new rank ${it.newRank ?? '— (never killed)'}`);
+  }
+  if (s.mode.plan.length > 12) lines.push(`… and ${s.mode.plan.length - 12} more`);
+  lines.push('', 'write? y / Enter yes · n / Esc no');
+  return lines.join('\n');
+}
+
+export function domainText(s: DashState): string {
+  if (s.mode.kind !== 'domain') return '';
+  const lines = ['{bold}OOM domain{/bold} (↑↓ choose, Enter select, Esc cancel)', ''];
+  s.domains.forEach((d, i) => {
+    const t = `${fit(d.label, 40)} ${fit(d.headroomPages === null ? '' : `headroom ${formatPages(d.headroomPages, s.snapshot?.pageSize ?? 4096)}`, 20)} ${d.firstVictim ? `first: ${d.firstVictim}` : ''}`;
+    lines.push(i === (s.mode as { index: number }).index ? `{inverse}${esc(t)}{/inverse}` : esc(t));
+  });
+  return lines.join('\n');
+}
+
+export { detailHeight, tableHeight };
