@@ -39,8 +39,8 @@ export interface Planned {
 }
 
 /** Samples once and ranks globally: the state every adjust command starts from. */
-export function sampleRanked(roots: Roots, now: Date): { sample: SystemSample; snapshot: Snapshot } {
-  const sample = new Sampler(roots.procRoot).sample(now.getTime());
+export function sampleRanked(roots: Roots, now: Date, sampler = new Sampler(roots.procRoot)): { sample: SystemSample; snapshot: Snapshot } {
+  const sample = sampler.sample(now.getTime());
   const { snapshot } = buildSnapshot(sample, { users: loadUsers(roots.passwdFile) });
   return { sample, snapshot };
 }

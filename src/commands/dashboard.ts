@@ -21,7 +21,7 @@ export function globalView(sample: SystemSample): DomainView {
     domain: { kind: 'global', path: null, cgroupVersion: null, totalPages: total },
     sample,
     headroomPages: Math.floor(availKb / (sample.pageSize / 1024)),
-    label: 'global (RAM + swap)',
+    label: 'global (RAM+swap)',
   };
 }
 
@@ -34,7 +34,7 @@ export function parseInterval(text: string | undefined): number {
 
 export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: string, actor: { user: string; uid: number }): AppOptions {
   const intervalMs = parseInterval(o.interval);
-  const sampler = new Sampler(roots.procRoot);
+  const sampler = new Sampler(roots.procRoot, { incremental: true });
   sampler.readMeminfo(); // fails early, with the one-line error, on a wrong --proc-root
   const audit = new AuditLog(stateDir);
   return {

@@ -59,8 +59,8 @@ export interface WatchState {
 }
 
 /** One pass of watch: returns what it did, one line each. */
-export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: WatchState, adjuster: Adjuster, log: AuditLog, cap: boolean | null): string[] {
-  const { snapshot } = sampleRanked(roots, io.now());
+export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: WatchState, adjuster: Adjuster, log: AuditLog, cap: boolean | null, sampler?: Sampler): string[] {
+  const { snapshot } = sampleRanked(roots, io.now(), sampler);
   const records = log.read();
   const lines: string[] = [];
   for (const d of decide(policy, snapshot.processes)) {
@@ -93,12 +93,14 @@ export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string;
   const policy = loadPolicyFile(o.policy);
   const log = new AuditLog(io.stateDir);
   log.ensureWritable();
-  const adjuster = new Adjuster(new Sampler(roots.procRoot).proc, log, io.actor, io.now);
+  // One incremental sampler for the whole watch: a pass re-reads only what changed.
+  const sampler = new Sampler(roots.procRoot, { incremental: true });
+  const adjuster = new Adjuster(sampler.proc, log, io.actor, io.now);
   const cap = adjuster.canLowerBelowFloor();
   const state: WatchState = { written: lastWritten(log.read()), overridden: new Set(), refused: new Set() };
   io.out(`watching with policy ${policy.file} (${policy.rules.length} rules) every ${seconds} s; SIGTERM or Ctrl-C stops\n`);
   while (!signal.aborted) {
-    for (const line of watchTick(policy, roots, io, state, adjuster, log, cap)) io.out(`${io.now().toISOString()} ${line}\n`);
+    for (const line of watchTick(policy, roots, io, state, adjuster, log, cap, sampler)) io.out(`${io.now().toISOString()} ${line}\n`);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, seconds * 1000);
       signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });

@@ -72,7 +72,7 @@ export const COLUMNS: readonly Column[] = [
     format: (p) => p.unit ?? p.cgroup ?? '', key: (p) => p.unit ?? p.cgroup, descending: false },
   { id: 'cmdline', title: 'COMMAND', help: 'command line', width: 30, align: 'left', priority: 5, flex: true,
     format: (p) => printable(p.cmdline ?? ''), key: (p) => p.cmdline, descending: false },
-  { id: 'note', title: 'NOTE', help: 'why a process is unkillable or unknown', width: 24, align: 'left', priority: 40, flex: true,
+  { id: 'note', title: 'NOTE', help: 'why a process is unkillable or unknown', width: 24, align: 'left', priority: 85, flex: true,
     format: (p) => note(p), key: (p) => note(p), descending: false },
 ];
 

@@ -17,7 +17,25 @@ export interface SampleNeeds {
   cmdline: boolean;
   /** /proc/PID/cgroup (display, OOM domains). */
   cgroup: boolean;
+  /**
+   * Read the kernel's oom_score only for these pids (the rows on screen); the model does
+   * not need it. Absent: read it for every process.
+   */
+  oomScoreFor?: ReadonlySet<number>;
 }
+
+/** What an incremental sampler keeps of a process between samples. */
+interface CacheEntry {
+  startTime: number;
+  /** rss, faults and vsize from stat: when unchanged, status (swap, page tables) is too. */
+  memSig: string;
+  status: ReturnType<typeof parseStatus>;
+  cmdline: string | null;
+  cgroup: ReturnType<typeof parseProcCgroup> | null;
+}
+
+/** Incremental samplers refresh cached cmdline/cgroup of 1 in this many processes a tick. */
+const REFRESH_SLICES = 16;
 
 export const ALL_NEEDS: SampleNeeds = { cmdline: true, cgroup: true };
 /** Exactly what the kill-order model needs: stat, status, oom_score, oom_score_adj. */
@@ -29,9 +47,18 @@ export class Sampler {
   readonly proc: ProcFs;
   private pageSize: number | null;
 
-  constructor(procRoot: string, opts: { pageSize?: number } = {}) {
+  private cache: Map<number, CacheEntry> | null;
+  private tickNo = 0;
+
+  /**
+   * `incremental` (the dashboard, watch): keep per-process facts between samples and
+   * re-read status only when stat shows the memory changed, cmdline and cgroup only for new
+   * processes (and a rolling slice of the rest). One-shot commands read everything.
+   */
+  constructor(procRoot: string, opts: { pageSize?: number; incremental?: boolean } = {}) {
     this.proc = new ProcFs(procRoot);
     this.pageSize = opts.pageSize ?? null;
+    this.cache = opts.incremental ? new Map() : null;
   }
 
   /** Fails with a UserError when the root is not a /proc (no readable meminfo). */
@@ -56,12 +83,17 @@ export class Sampler {
       throw new UserError(`cannot list ${this.proc.root} (${(e as NodeJS.ErrnoException).code}): check --proc-root`);
     }
     const processes: ProcSample[] = [];
+    this.tickNo++;
     for (const pid of pids) {
       try {
         processes.push(this.readProcess(pid, needs));
       } catch (e) {
         if (!(e instanceof Vanished)) throw e;
       }
+    }
+    if (this.cache) {
+      const live = new Set(pids);
+      for (const pid of this.cache.keys()) if (!live.has(pid)) this.cache.delete(pid);
     }
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
@@ -98,19 +130,36 @@ export class Sampler {
     const stat = statText === null ? null : parseStat(statText);
     if (stat && !stat.ok) unreadable.push(stat.error);
     const st = stat?.ok ? stat.value : null;
-    const statusText = read('status', 'latin1');
-    const status = statusText === null ? null : parseStatus(statusText);
-    const oomScore = parseIntOrNull(read('oom_score', 'latin1'));
+    const memSig = st ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
+    const cached = st && this.cache?.get(pid);
+    const hit = cached && cached.startTime === st.startTime ? cached : null;
+    let status: ReturnType<typeof parseStatus> | null;
+    if (hit && hit.memSig === memSig) status = hit.status;
+    else {
+      const statusText = read('status', 'latin1');
+      status = statusText === null ? null : parseStatus(statusText);
+    }
+    const oomScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? parseIntOrNull(read('oom_score', 'latin1')) : null;
     const oomScoreAdj = parseIntOrNull(read('oom_score_adj', 'latin1'));
+    const refresh = !hit || pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
     let cmdline: string | null = null;
     if (needs.cmdline) {
-      const raw = read('cmdline');
-      cmdline = raw === null ? null : raw.replace(/\0+$/, '').replace(/\0/g, ' ');
+      if (hit && !refresh && hit.cmdline !== null) cmdline = hit.cmdline;
+      else {
+        const raw = read('cmdline');
+        cmdline = raw === null ? null : raw.replace(/\0+$/, '').replace(/\0/g, ' ');
+      }
     }
     let cg = { v2: null as string | null, v1Memory: null as string | null, systemd: null as string | null };
     if (needs.cgroup) {
-      const raw = read('cgroup');
-      if (raw !== null) cg = parseProcCgroup(raw);
+      if (hit?.cgroup && !refresh) cg = hit.cgroup;
+      else {
+        const raw = read('cgroup');
+        if (raw !== null) cg = parseProcCgroup(raw);
+      }
+    }
+    if (this.cache && st && status && !unreadable.length) {
+      this.cache.set(pid, { startTime: st.startTime, memSig, status, cmdline, cgroup: needs.cgroup ? cg : null });
     }
     const p: ProcSample = {
       pid,

@@ -99,7 +99,9 @@ export class DashboardApp {
   tick(): void {
     let sample: SystemSample;
     try {
-      sample = this.o.sampler.sample(this.now().getTime(), ALL_NEEDS);
+      // The kernel's oom_score is read for the rows on screen only: the model predicts it.
+      const shown = this.state.snapshot ? new Set(tableRows(this.state).slice(this.state.scrollTop, this.state.scrollTop + tableHeight(this.state) + 1).map((r) => r.proc.pid)) : undefined;
+      sample = this.o.sampler.sample(this.now().getTime(), { ...ALL_NEEDS, oomScoreFor: shown });
     } catch (e) {
       this.dispatch({ type: 'message', message: { text: `sampling failed: ${(e as Error).message}`, kind: 'error' } });
       return;

@@ -9,7 +9,7 @@ import {
   columnContext, cursorIndex, detailHeight, selectedProc, tableHeight, tableRows, whatIfOf, type DashState, type HistoryPoint,
 } from './state.js';
 
-export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit', 'note'];
+export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit'];
 
 /** Escapes blessed tag braces in untrusted text (process names, command lines). */
 export function esc(text: string): string {
@@ -51,8 +51,10 @@ export function secondsLeft(history: readonly HistoryPoint[], windowMs = 120_000
   let den = 0;
   for (let i = 0; i < xs.length; i++) { num += ((xs[i] as number) - mx) * ((ys[i] as number) - my); den += ((xs[i] as number) - mx) ** 2; }
   const slope = den ? num / den : 0; // pages per second
-  if (slope >= 0) return null;
-  return last.availPages / -slope;
+  if (slope >= 0 || xs.at(-1)! < 10) return null;
+  const left = last.availPages / -slope;
+  // Hours away is noise from a sample or two, not a warning.
+  return left <= 3600 ? left : null;
 }
 
 function duration(s: number): string {
@@ -96,10 +98,10 @@ export function headerLines(s: DashState): string[] {
   if (snap.sysctls.oomKillAllocatingTask) warn.push('vm.oom_kill_allocating_task=1: a global OOM kills the allocating task, not row 1');
   l3 += warn.length ? `  {yellow-fg}${warn.join('; ')}{/yellow-fg}` : `  panic_on_oom=${snap.sysctls.panicOnOom ?? '?'}`;
   lines.push(l3);
-  const who = s.canLower === true ? 'you may lower and raise adj (CAP_SYS_RESOURCE)'
+  const who = s.canLower === true ? 'you may lower and raise adj'
     : s.canLower === false ? (s.uid === 0 ? '{yellow-fg}you may raise adj only: no CAP_SYS_RESOURCE{/yellow-fg}' : '{yellow-fg}you may raise adj of your own processes only{/yellow-fg}')
       : 'adj rights unknown';
-  lines.push(`Domain: ${esc(v.label)} (${formatInt(snap.totalPages)} pages)   ${s.readOnly ? '{yellow-fg}read-only{/yellow-fg}' : who}`);
+  lines.push(`Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages · ${s.readOnly ? '{yellow-fg}read-only{/yellow-fg}' : who}`);
   const left = secondsLeft(s.history);
   const first = snap.processes.find((p) => p.rank === 1);
   const headroom = v.headroomPages === null ? '' : `headroom ${formatPages(v.headroomPages, page)}`;
@@ -131,6 +133,15 @@ export function tableLines(s: DashState): string[] {
       if (col.id === 'name' && depth) text = `${'  '.repeat(Math.min(depth, 6))}└ ${text}`;
       return fit(text, width, col.align);
     });
+    // A row the kernel never picks says why across its memory columns.
+    const why = p.killable === true ? null : p.unkillableReason === 'oom_score_adj -1000' ? 'protected (adj -1000): never killed' : p.unkillableReason ?? p.unknownReason;
+    const from = cols.findIndex((c) => c.col.id === 'badness');
+    if (why && from >= 0) {
+      const adjAt = cols.findIndex((c) => c.col.id === 'adj');
+      const span = cols.slice(from).reduce((w, c) => w + c.width + 1, -1);
+      const adjNote = adjAt >= 0 && p.oomScoreAdj !== null && p.unkillableReason !== 'oom_score_adj -1000' ? `  (adj ${p.oomScoreAdj})` : '';
+      cells.splice(from, cells.length - from, fit(`${why}${adjNote}`, span));
+    }
     const mark = s.marked.has(`${p.pid}@${p.startTime}`) ? '*' : i === cur ? '▶' : ' ';
     let line = esc(mark + cells.join(' '));
     if (p.killable === false) line = `{gray-fg}${line}{/gray-fg}`;
@@ -187,13 +198,22 @@ export function footerLine(s: DashState): string {
   }
   if (s.mode.kind === 'filter') return `filter: ${esc(s.filter)}▏  (Enter keeps, Esc clears)`;
   if (s.mode.kind === 'export') return 'export snapshot as: j json · c csv · t table · p prometheus · Esc cancels';
-  const parts = BINDINGS.filter((b) => b.footer).map((b) => {
-    const t = `${b.label.split(' ')[0]} ${b.footer}`;
-    return b.writes && s.readOnly ? `{gray-fg}${esc(t)}{/gray-fg}` : esc(t);
+  const marked = s.marked.size ? `${s.marked.size} marked  ` : '';
+  const filt = s.filter ? `filter '${s.filter}'  ` : '';
+  // Help and quit always show; the others give way from the end of the table.
+  const items = BINDINGS.filter((b) => b.footer);
+  const keep = (b: (typeof items)[number]) => b.action === 'help' || b.action === 'quit';
+  const text = (list: typeof items) => list.map((b) => `${b.label.split(' ')[0]} ${b.footer}`).join('  ');
+  let shown = [...items];
+  while (shown.length > 2 && (marked + filt + text(shown)).length > s.cols) {
+    const drop = [...shown].reverse().find((b) => !keep(b));
+    shown = shown.filter((b) => b !== drop);
+  }
+  const parts = shown.map((b) => {
+    const t = esc(`${b.label.split(' ')[0]} ${b.footer}`);
+    return b.writes && s.readOnly ? `{gray-fg}${t}{/gray-fg}` : t;
   });
-  const marked = s.marked.size ? `{yellow-fg}${s.marked.size} marked{/yellow-fg}  ` : '';
-  const filt = s.filter ? `{cyan-fg}filter '${esc(s.filter)}'{/cyan-fg}  ` : '';
-  return marked + filt + parts.join('  ');
+  return (marked ? `{yellow-fg}${esc(marked)}{/yellow-fg}` : '') + (filt ? `{cyan-fg}${esc(filt)}{/cyan-fg}` : '') + parts.join('  ');
 }
 
 export function helpText(s: DashState): string {

@@ -1,11 +1,11 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { ProcFs } from '../../src/system/procfs.js';
-import { MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
-import { writeProcTree } from '../helpers/proc-tree.js';
+import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
+import { statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
 
 const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
 const tmp = mkdtempSync(join(tmpdir(), 'oomtop-sampler-'));
@@ -92,6 +92,26 @@ describe('Sampler edge cases', () => {
 
   it('detects the page size from statm against the stat vsize', () => {
     expect(new Sampler('/proc').sample(0).pageSize).toBe(4096);
+  });
+});
+
+describe('incremental Sampler (dashboard, watch)', () => {
+  it('re-reads status only when stat shows the memory changed, and oom_score only where asked', () => {
+    const root = join(tmp, 'incr');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 80, comm: 'a', rssPages: 10, pteKb: 8, oomScore: 5, cmdline: ['a', '1'] }]);
+    const s = new Sampler(root, { incremental: true });
+    expect(s.sample(0).processes[0]).toMatchObject({ pteKb: 8, oomScore: 5, cmdline: 'a 1' });
+    // status changes but stat does not: the cached status stands (nothing moved in memory)
+    writeFileSync(join(root, '80/status'), statusText({ pid: 80, comm: 'a', rssPages: 10, pteKb: 12 }));
+    writeFileSync(join(root, '80/cmdline'), 'b\0');
+    const second = s.sample(0, { ...ALL_NEEDS, oomScoreFor: new Set() }).processes[0];
+    expect(second).toMatchObject({ pteKb: 8, oomScore: null, cmdline: 'a 1' });
+    // rss moved: status is read again
+    writeFileSync(join(root, '80/stat'), statLine({ pid: 80, comm: 'a', rssPages: 11 }));
+    expect(s.sample(0, { ...ALL_NEEDS, oomScoreFor: new Set([80]) }).processes[0]).toMatchObject({ pteKb: 12, rssPages: 11, oomScore: 5 });
+    // a new process with the same pid (other start time) is read whole
+    writeFileSync(join(root, '80/stat'), statLine({ pid: 80, comm: 'b', rssPages: 11, startTime: 5 }));
+    expect(s.sample(0).processes[0]).toMatchObject({ comm: 'b', cmdline: 'b' });
   });
 });
 

@@ -10,6 +10,9 @@ export interface StatFields {
   startTime: number;
   vsizeBytes: number;
   rssPages: number;
+  /** Fields 10 and 12: page faults; with rss and vsize they tell that memory changed. */
+  minflt: number;
+  majflt: number;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -35,6 +38,8 @@ export function parseStat(text: string): ParseResult<StatFields> {
     startTime: num(19),
     vsizeBytes: num(20),
     rssPages: num(21),
+    minflt: num(7),
+    majflt: num(9),
   };
   for (const k of ['ppid', 'flags', 'startTime', 'vsizeBytes', 'rssPages'] as const) {
     if (!Number.isFinite(fields[k])) return { ok: false, error: `stat: ${k} is not a number` };

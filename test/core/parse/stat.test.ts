@@ -12,7 +12,7 @@ describe('parseStat', () => {
   it('reads a real 6.18 line', () => {
     const line = '1080 (bash) S 1079 1080 1080 0 -1 4194560 9721 809067 0 224 19 25 3571 1599 20 0 1 0 4035 5365760 988 18446744073709551615 94342104449024 94342105238429 140720774300704 0 0 0 65536 4 1132560123 1 0 0 17 1 0 0 0 0 0 94342105471728 94342105519972 94342188670976 140720774306684 140720774306699 140720774306699 140720774307818 0\n';
     const r = parseStat(line);
-    expect(r.ok && r.value).toEqual({ comm: 'bash', state: 'S', ppid: 1079, flags: 4194560, startTime: 4035, vsizeBytes: 5365760, rssPages: 988 });
+    expect(r.ok && r.value).toEqual({ comm: 'bash', state: 'S', ppid: 1079, flags: 4194560, startTime: 4035, vsizeBytes: 5365760, rssPages: 988, minflt: 9721, majflt: 0 });
   });
 
   it('rejects truncated and garbage lines with a reason instead of throwing', () => {

@@ -1,0 +1,265 @@
+// The dashboard rendered to fake streams on fixture /proc trees: the screen text is read
+// back and asserted on, and keys go through blessed's own input parsing.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { globalView } from '../../src/commands/dashboard.js';
+import { Adjuster } from '../../src/system/adjuster.js';
+import { AuditLog } from '../../src/system/audit-log.js';
+import { loadUsers } from '../../src/system/env.js';
+import { Sampler } from '../../src/system/sampler.js';
+import { DashboardApp } from '../../src/tui/app.js';
+import { statLine, statusText } from '../helpers/proc-tree.js';
+import { BASIC, writableBasic } from '../helpers/io.js';
+
+const apps: DashboardApp[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const a of apps.splice(0)) if (!a.state.quitting) a.quit(0);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fakeTerminal(cols: number, rows: number) {
+  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+  const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true, columns: cols, rows });
+  return { input, output };
+}
+
+function makeApp(o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: boolean } = {}) {
+  const { dir, roots } = writableBasic();
+  dirs.push(dir);
+  // oomtop's own status inside the fixture: root without CAP_SYS_RESOURCE (bit 24 clear).
+  mkdirSync(join(roots.procRoot, 'self'));
+  writeFileSync(join(roots.procRoot, 'self/status'), `Name:\tnode\nCapEff:\t${o.noCap === false ? '000001ffffffffff' : '000001fffeffffff'}\n`);
+  const term = fakeTerminal(o.cols ?? 120, o.rows ?? 36);
+  const sampler = new Sampler(roots.procRoot);
+  const audit = new AuditLog(join(dir, 'state'));
+  let t = Date.UTC(2026, 10, 26, 12, 0, 0);
+  const now = () => new Date((t += 2000));
+  const app = new DashboardApp({
+    sampler, adjuster: o.readOnly ? null : new Adjuster(sampler.proc, audit, { user: 'tester', uid: 0 }, now), audit,
+    users: loadUsers(join(BASIC, 'passwd')), intervalMs: 2000, readOnly: Boolean(o.readOnly), cpu: false, exportDir: dir, uid: 0,
+    domainView: (s) => globalView(s), now, input: term.input, output: term.output, timers: false,
+  }).start();
+  apps.push(app);
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      term.input.write(k);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const adj = (pid: number) => readFileSync(join(roots.procRoot, String(pid), 'oom_score_adj'), 'utf8').trim();
+  return { app, term, press, roots, dir, adj, screen: () => app.text() };
+}
+
+const rowLines = (screen: string) => screen.split('\n').filter((l) => /^[▶* ]\s+(\d+|—)\s+\d+ /.test(l));
+const DOWN = '\x1b[B';
+const ESC = '\x1b';
+
+describe('dashboard on the basic fixture', () => {
+  it('shows the header: memory, OOM kills, domain and what this user may do', () => {
+    const { screen } = makeApp();
+    const s = screen();
+    expect(s).toContain('oomtop ── web01 · Linux 6.18.44-fixture · 2 s');
+    expect(s).toMatch(/Mem  \[.*\] +40% +1\.5 GiB\/3\.8 GiB +avail 2\.3 GiB/);
+    expect(s).toContain('OOM kills since boot: 3');
+    expect(s).toContain('PSI some 1.50%');
+    expect(s).toContain('Domain: global (RAM+swap), 1,250,000 pages · you may raise adj only: no CAP_SYS_RESOURCE');
+    expect(s).toContain('dies first: batch 302 (4.8 GiB)');
+  });
+
+  it('lists rows in predicted kill order, unkillable ones last with their reason', () => {
+    const { screen } = makeApp();
+    const rows = rowLines(screen());
+    expect(rows.map((l) => l.trim().split(/\s+/)[1] === '—' ? l.trim().split(/\s+/)[1] : l.replace(/^[▶* ]/, '').trim().split(/\s+/)[1])).toEqual(
+      ['302', '301', '300', '307', '306', '304', '309', '305', '1', '2', '3', '150', '303']);
+    expect(rows[0]).toMatch(/^▶ +1 +302 app +batch +4\.8 GiB +100\.1% +1333 +1000 /);
+    expect(rows.find((l) => l.includes(' 150 '))).toMatch(/sshd +protected \(adj -1000\): never killed/);
+    expect(rows.find((l) => l.includes(' 303 '))).toMatch(/defunct +no mm \(zombie or exiting\)/);
+    expect(rows.find((l) => l.includes(' 2 root'))).toMatch(/kthreadd +kernel thread/);
+  });
+
+  it('explains the selected process in the detail pane', async () => {
+    const { press, screen } = makeApp();
+    expect(screen()).toContain('badness 1,251,012 pages = rss 1,000 + swap 0 + page tables 12 + adj 1000 × 1,250');
+    await press(DOWN, DOWN);
+    const s = screen();
+    expect(s).toContain('─ postgres 300 ─');
+    expect(s).toContain('badness 51,100 pages = rss 50,000 + swap 1,000 + page tables 100 + adj 0 × 1,250');
+    expect(s).toContain('rank 3 of 7 · 4.1% of the domain · kernel oom_score 693 (predicted 693)');
+    expect(s).toContain('/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main   cgroup /system.slice/postgresql.service');
+  });
+
+  it('filters by name, user, cgroup or command line', async () => {
+    const { press, screen } = makeApp();
+    await press('/', ...'www-d', '\r');
+    expect(rowLines(screen()).map((l) => l.match(/ (\d+) www-data/)?.[1])).toEqual(['307', '306']);
+    expect(screen()).toContain("filter 'www-d'");
+    await press('/', ESC);
+    expect(rowLines(screen())).toHaveLength(13);
+    await press('/', ...'redis.service', '\r');
+    expect(rowLines(screen())).toHaveLength(1);
+    await press('/', ESC, '/', ...'-Xmx4g', '\r');
+    expect(rowLines(screen())[0]).toContain('java');
+  });
+
+  it('cycles the sort column and reverses it', async () => {
+    const { press, screen } = makeApp();
+    await press('s');
+    expect(screen()).toContain('BADNESS▼');
+    expect(screen()).toContain('sorted by BADNESS');
+    await press('s', 's');
+    expect(screen()).toContain('SWAP▼');
+    expect(rowLines(screen())[0]).toContain('postgres');
+    await press('S');
+    expect(screen()).toContain('SWAP▲');
+  });
+
+  it('marks several rows and acts on all of them, after a confirmation with old → new and the new rank', async () => {
+    const { press, screen, adj } = makeApp();
+    await press(DOWN, ' ', ' ');
+    expect(screen()).toContain('2 marked');
+    expect(rowLines(screen()).filter((l) => l.startsWith('*'))).toHaveLength(2);
+    await press('+');
+    const s = screen();
+    expect(s).toContain('raise adj (dies sooner)');
+    expect(s).toMatch(/301 java +adj 0 → 100 +new rank 2/);
+    expect(s).toMatch(/300 postgres +adj 0 → 100 +new rank 3/);
+    expect(s).toContain('write? y / Enter yes · n / Esc no');
+    expect(adj(301)).toBe('0');
+    await press('y');
+    expect([adj(301), adj(300)]).toEqual(['100', '100']);
+    expect(screen()).toContain('java (pid 301): oom_score_adj 0 → 100; postgres (pid 300): oom_score_adj 0 → 100');
+  });
+
+  it('cancels a confirmation without writing', async () => {
+    const { press, screen, adj } = makeApp();
+    await press(DOWN, 'p');
+    // Without CAP_SYS_RESOURCE the lowest reachable value is the floor, and java is there.
+    expect(screen()).toContain('already at the lowest value you may set: -1000 needs CAP_SYS_RESOURCE');
+    await press('+', 'y', 'p');
+    expect(screen()).toMatch(/protect \(no CAP_SYS_RESOURCE: the lowest value you may set/);
+    expect(screen()).toMatch(/301 java +adj 100 → 0 +new rank 2/);
+    await press('n');
+    expect(screen()).toContain('cancelled: nothing written');
+    expect(adj(301)).toBe('100');
+  });
+
+  it('protects with -1000 when it may, and undo and reset put values back', async () => {
+    const { press, screen, adj } = makeApp({ noCap: false });
+    await press(DOWN, 'p');
+    expect(screen()).toMatch(/301 java +adj 0 → -1000 +new rank — \(never killed\)/);
+    await press('\r');
+    expect(adj(301)).toBe('-1000');
+    expect(rowLines(screen()).find((l) => l.includes(' 301 '))).toMatch(/protected \(adj -1000\): never killed/);
+    await press('u');
+    expect(screen()).toContain('undo the last change');
+    await press('y');
+    expect(adj(301)).toBe('0');
+    await press('a', '7', '7', '\r', 'y');
+    expect(adj(301)).toBe('77');
+    await press('r', 'y');
+    expect(adj(301)).toBe('0');
+  });
+
+  it('shows why a write was refused: the pid was reused by another process', async () => {
+    const { press, screen, adj, roots } = makeApp();
+    await press(DOWN, DOWN, '+');
+    writeFileSync(join(roots.procRoot, '300/stat'), statLine({ pid: 300, comm: 'newcomer', startTime: 123_456, rssPages: 5 }));
+    writeFileSync(join(roots.procRoot, '300/status'), statusText({ pid: 300, comm: 'newcomer', rssPages: 5 }));
+    await press('y');
+    expect(screen()).toContain('pid 300 is no longer postgres (it exited and the pid was reused by newcomer): nothing written');
+    expect(adj(300)).toBe('0');
+  });
+
+  it('answers what-if before anything is written', async () => {
+    const { press, screen, adj } = makeApp();
+    await press('w', '-', '1', '0', '0', '0');
+    expect(screen()).toContain('what if adj = [ -1000▏] → rank — (unkillable)');
+    await press(ESC);
+    expect(screen()).not.toContain('what if adj = [');
+    await press(DOWN, 'w', '9', '9', '9');
+    expect(screen()).toContain('what if adj = [ 999▏] → rank 1 (badness 1,448,950)');
+    expect(adj(301)).toBe('0');
+  });
+
+  it('keeps the selection on the same process when rows move', async () => {
+    const { app, press, screen, roots } = makeApp();
+    await press(DOWN, DOWN, DOWN); // 307 worker
+    expect(screen()).toContain('─ worker 307 ─');
+    // 307 grows past everything else but batch
+    writeFileSync(join(roots.procRoot, '307/stat'), statLine({ pid: 307, comm: 'worker', startTime: 6000, rssPages: 900_000 }));
+    app.tick();
+    expect(rowLines(screen())[1]).toMatch(/^▶ +2 +307 /);
+    expect(screen()).toContain('─ worker 307 ─');
+  });
+
+  it('shows the key table on ?, and any key closes it', async () => {
+    const { press, screen } = makeApp();
+    await press('?');
+    expect(screen()).toContain('oomtop keys');
+    expect(screen()).toContain('protect: adj -1000 (or the lowest value you may set)');
+    expect(screen()).toContain('mouse: click selects a row, the wheel scrolls');
+    await press('x');
+    expect(screen()).not.toContain('oomtop keys');
+  });
+
+  it('exports a snapshot atomically and shows the path', async () => {
+    const { press, screen, dir } = makeApp();
+    await press('e');
+    expect(screen()).toContain('export snapshot as: j json');
+    await press('j');
+    const file = readdirSync(dir).find((f) => f.endsWith('.json')) as string;
+    expect(screen()).toContain(`exported json snapshot to ${join(dir, file)}`);
+    expect(JSON.parse(readFileSync(join(dir, file), 'utf8')).processes).toHaveLength(13);
+  });
+
+  it('read-only mode greys the actions and writes nothing', async () => {
+    const { press, screen, adj } = makeApp({ readOnly: true });
+    expect(screen()).toContain('read-only');
+    await press(DOWN, 'p');
+    expect(screen()).toContain('read-only mode (--read-only): nothing is written');
+    expect(adj(301)).toBe('0');
+  });
+
+  it('selects with a click and scrolls with the wheel', async () => {
+    const { app, screen } = makeApp({ rows: 26 });
+    app.dispatch({ type: 'click', row: 3 });
+    expect(screen()).toContain('─ worker 307 ─');
+    app.dispatch({ type: 'wheel', delta: 3 });
+    expect(rowLines(screen())[0]).toMatch(/ 4 +307 /);
+  });
+
+  it('survives a resize to 80×24: lower-priority columns and the detail pane give way', async () => {
+    const { app, term, screen } = makeApp();
+    expect(screen()).toContain('SHARE');
+    term.output.columns = 80;
+    term.output.rows = 24;
+    term.output.emit('resize');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(app.state.cols).toBe(80);
+    const s = screen();
+    expect(s.split('\n').every((l) => l.length <= 80)).toBe(true);
+    expect(s).not.toContain('SHARE');
+    expect(s).toMatch(/#▲ +PID USER +NAME +BADNESS SCORE +ADJ/);
+    expect(rowLines(s)[0]).toContain('batch');
+    expect(s).toContain('q quit');
+    term.output.columns = 8;
+    term.output.rows = 3;
+    term.output.emit('resize');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(app.state.cols).toBe(8);
+  });
+
+  it('quits on q and on Ctrl-C', async () => {
+    const a = makeApp();
+    await a.press('q');
+    expect(await a.app.done).toBe(0);
+    const b = makeApp();
+    await b.press('\x03');
+    expect(await b.app.done).toBe(0);
+    expect(existsSync(b.dir)).toBe(true);
+  });
+});

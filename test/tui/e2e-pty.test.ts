@@ -1,0 +1,65 @@
+// End to end: the built oomtop under a pseudo-terminal on the real /proc, its output fed to
+// a headless xterm. Plain node runs dist/cli.js, so an import form that only works under
+// vitest's interop fails here.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pty from '@lydell/node-pty';
+import xterm from '@xterm/headless';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const state = mkdtempSync(join(tmpdir(), 'oomtop-e2e-'));
+afterAll(() => rmSync(state, { recursive: true, force: true }));
+
+function screenText(term: InstanceType<typeof xterm.Terminal>): string {
+  const b = term.buffer.active;
+  const out: string[] = [];
+  for (let i = 0; i < term.rows; i++) out.push(b.getLine(b.viewportY + i)?.translateToString(true) ?? '');
+  return out.join('\n');
+}
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('oomtop under a pseudo-terminal', () => {
+  it('renders rows, moves, opens help, quits with 0 and restores the terminal', async () => {
+    const term = new xterm.Terminal({ cols: 100, rows: 30, allowProposedApi: true });
+    const child = pty.spawn('node', [CLI, '--interval', '1'], {
+      name: 'xterm-256color', cols: 100, rows: 30, cwd: state,
+      env: { ...process.env, TERM: 'xterm-256color', OOMTOP_STATE_DIR: state } as Record<string, string>,
+    });
+    let exit: { exitCode: number; signal?: number } | null = null;
+    child.onData((d) => term.write(d));
+    child.onExit((e) => { exit = e; });
+    try {
+      await until(() => /#.\s+PID USER/.test(screenText(term)), 'the table header');
+      expect(term.buffer.active.type).toBe('alternate');
+      await until(() => /▶\s+1\s+\d+/.test(screenText(term)), 'the first row selected');
+      const first = screenText(term);
+      expect(first).toContain('oomtop');
+      expect(first).toMatch(/OOM kills since boot: \d+/);
+      expect(first).toMatch(/dies first: .+ \d+ \(/);
+      child.write('j');
+      await until(() => /▶\s+2\s+\d+/.test(screenText(term)), 'the cursor on row 2');
+      child.write('?');
+      await until(() => screenText(term).includes('oomtop keys'), 'the help');
+      child.write('x');
+      await until(() => !screenText(term).includes('oomtop keys'), 'the help to close');
+      child.write('q');
+      await until(() => exit !== null, 'oomtop to exit');
+      expect(exit).toMatchObject({ exitCode: 0 });
+      await new Promise((r) => setTimeout(r, 50));
+      // Restored: back on the normal screen, cursor shown again.
+      expect(term.buffer.active.type).toBe('normal');
+    } finally {
+      if (exit === null) child.kill();
+      term.dispose();
+    }
+  });
+});
