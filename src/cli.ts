@@ -84,10 +84,27 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('-f, --format <format>', 'json, csv, table or prometheus (default: table on a terminal, json when piped)')
     .option('-o, --output <file>', 'write to FILE atomically instead of standard output')
     .option('-n, --limit <n>', 'only the first N processes (prometheus: the top N)')
-    .action(async (opts: { format?: string; output?: string; limit?: string }, cmd: Command) => {
+    .option('--cgroup <path>', 'rank inside this memory cgroup (path relative to the cgroup mount)')
+    .action(async (opts: { format?: string; output?: string; limit?: string; cgroup?: string }, cmd: Command) => {
       const { runSnapshot } = await import('./commands/snapshot.js');
       const out = runSnapshot(roots(cmd), { ...opts, isTTY: Boolean(process.stdout.isTTY), width: process.stdout.columns }, Date.now());
       process.stdout.write(out);
+    });
+
+  program.command('domains').description('every OOM domain (global and each memory cgroup with a limit), tightest headroom first')
+    .option('-f, --format <format>', 'table or json')
+    .action(async (opts: { format?: string }, cmd: Command) => {
+      const { runDomains } = await import('./commands/domains.js');
+      process.stdout.write(runDomains(roots(cmd), opts, Date.now()));
+    });
+  program.command('simulate').description('the kill sequence of an OOM in a domain, step by step')
+    .option('--cgroup <path>', 'memory cgroup (relative to the cgroup mount); default the global domain')
+    .option('--free <size>', 'stop once at least SIZE is freed (200M, 1.5G, 512p pages)')
+    .option('--adj <pid=n>', 'what if PID had adj N (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-f, --format <format>', 'table or json')
+    .action(async (opts: { cgroup?: string; free?: string; adj?: string[]; format?: string }, cmd: Command) => {
+      const { runSimulate } = await import('./commands/domains.js');
+      process.stdout.write(runSimulate(roots(cmd), opts, Date.now()));
     });
 
   withSelectors(program.command('set').argument('[pids...]').description(`set oom_score_adj of processes (${SELECT_HELP})`)

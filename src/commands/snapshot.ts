@@ -1,5 +1,6 @@
 // `oomtop snapshot`: one sample, ranked, exported as json, csv, table or prometheus text.
-import { UserError } from '../core/errors.js';
+import { parseFormat, parsePositiveInt } from './args.js';
+import { resolveDomain } from './domains.js';
 import { snapshotToCsv } from '../core/export/csv.js';
 import { snapshotToJson } from '../core/export/json.js';
 import { snapshotToPrometheus } from '../core/export/prometheus.js';
@@ -16,19 +17,11 @@ export interface SnapshotCommandOptions {
   format?: string;
   output?: string;
   limit?: string;
+  /** Rank within this memory cgroup's OOM domain instead of the global one. */
+  cgroup?: string;
   /** Standard output is a terminal: the default format is then a table. */
   isTTY: boolean;
   width?: number;
-}
-
-export function parseFormat<T extends string>(value: string, allowed: readonly T[], what = '--format'): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UserError(`unknown ${what} '${value}': use one of ${allowed.join(', ')}`);
-}
-
-export function parsePositiveInt(value: string, what: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new UserError(`${what} must be a whole number above 0, got '${value}'`);
-  return Number(value);
 }
 
 export function renderSnapshot(s: Snapshot, format: SnapshotFormat, topN: number, width?: number): string {
@@ -45,8 +38,10 @@ export function runSnapshot(roots: Roots, opts: SnapshotCommandOptions, now: num
   const format = parseFormat(opts.format ?? (opts.isTTY && !opts.output ? 'table' : 'json'), SNAPSHOT_FORMATS);
   const limit = opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit');
   const sample = new Sampler(roots.procRoot).sample(now);
+  const ctx = resolveDomain(roots, sample, opts.cgroup);
   // Prometheus wants every protected process whatever the limit: the limit is its top N.
-  const { snapshot } = buildSnapshot(sample, { users: loadUsers(roots.passwdFile), limit: format === 'prometheus' ? undefined : limit });
+  const { snapshot } = buildSnapshot(ctx.sample, { users: loadUsers(roots.passwdFile), limit: format === 'prometheus' ? undefined : limit,
+    domain: ctx.domain, scanIndex: ctx.scanIndex });
   const text = renderSnapshot(snapshot, format, limit ?? 10, opts.width);
   if (opts.output) {
     writeFileAtomic(opts.output, text);

@@ -1,0 +1,92 @@
+// Kill sequences: what the kernel would do at each successive OOM in a domain. Take the
+// victim (select_bad_process()), remove it with its memory.oom.group (v2: the highest
+// ancestor with oom.group up to the domain; every task in it dies except adj -1000 ones,
+// mem_cgroup_scan_tasks(oom_kill_memcg_member)), and repeat with the others unchanged.
+import { cgroupOfPids, oomGroupOf, walk } from './memcg.js';
+import type { DomainContext } from './domains.js';
+import { buildSnapshot, type SnapshotDomain } from './snapshot.js';
+import type { ProcSample } from './types.js';
+
+export interface KillStep {
+  step: number;
+  pid: number;
+  comm: string;
+  user: string | null;
+  badnessPages: number;
+  oomScoreAdj: number | null;
+  /** Pages released: rss + swap + page tables of the victim and of everyone killed with it. */
+  freedPages: number;
+  /** Killed with the victim (memory.oom.group). */
+  alsoKilled: number[];
+  oomGroup: string | null;
+  cumulativeFreedPages: number;
+}
+
+export interface Simulation {
+  domain: SnapshotDomain & { label: string; headroomPages: number | null };
+  notes: string[];
+  sequence: KillStep[];
+  /** Why the sequence ends. */
+  end: string;
+}
+
+function memoryPages(p: ProcSample, pageSize: number): number {
+  const kbPerPage = pageSize / 1024;
+  return (p.rssPages ?? 0) + Math.floor((p.swapKb ?? 0) / kbPerPage) + Math.floor((p.pteKb ?? 0) / kbPerPage);
+}
+
+/** What the OOM sysctls and cgroup settings change about the prediction. */
+export function oomNotes(ctx: DomainContext): string[] {
+  const s = ctx.sample.sysctls;
+  const notes: string[] = [];
+  const global = ctx.domain.kind === 'global';
+  if (s.panicOnOom === 2) notes.push('vm.panic_on_oom=2: any OOM, this one included, panics the kernel: nobody is killed');
+  else if (s.panicOnOom === 1 && global) notes.push('vm.panic_on_oom=1: a system-wide OOM panics the kernel: nobody is killed');
+  else if (s.panicOnOom === 1) notes.push('vm.panic_on_oom=1 panics on a system-wide OOM only: this memcg OOM kills as predicted');
+  if (s.oomKillAllocatingTask && global) notes.push('vm.oom_kill_allocating_task=1: on a global OOM the task that is allocating dies instead of step 1, whoever it is');
+  if (ctx.node?.oomKillDisable) notes.push('memory.oom_control oom_kill_disable=1: tasks of this cgroup wait for memory instead of being killed');
+  return notes;
+}
+
+export function simulateKills(ctx: DomainContext, opts: { users: ReadonlyMap<number, string>; adjOverrides?: ReadonlyMap<number, number>; freePages?: number; maxSteps?: number }): Simulation {
+  const pageSize = ctx.sample.pageSize;
+  const groupOf = ctx.node ? cgroupOfPids(ctx.node) : new Map();
+  let remaining = ctx.sample.processes;
+  const sequence: KillStep[] = [];
+  let freed = 0;
+  let end = 'no killable process is left in the domain';
+  const max = opts.maxSteps ?? 1000;
+  while (sequence.length < max) {
+    if (opts.freePages !== undefined && freed >= opts.freePages) { end = `at least ${opts.freePages} pages freed`; break; }
+    const { snapshot } = buildSnapshot({ ...ctx.sample, processes: remaining }, { users: opts.users, domain: ctx.domain, scanIndex: ctx.scanIndex, adjOverrides: opts.adjOverrides });
+    const victim = snapshot.processes.find((p) => p.rank === 1);
+    if (!victim) break;
+    const killed = new Set([victim.pid]);
+    let group: string | null = null;
+    const cg = groupOf.get(victim.pid);
+    if (ctx.node && cg) {
+      const g = oomGroupOf(ctx.node, cg);
+      if (g) {
+        group = g.path;
+        const adjOf = new Map(snapshot.processes.map((p) => [p.pid, opts.adjOverrides?.get(p.pid) ?? p.oomScoreAdj]));
+        walk(g, (n) => { for (const pid of n.procs) if (adjOf.has(pid) && adjOf.get(pid) !== -1000) killed.add(pid); });
+      }
+    }
+    const gone = remaining.filter((p) => killed.has(p.pid));
+    const pages = gone.reduce((s, p) => s + memoryPages(p, pageSize), 0);
+    freed += pages;
+    sequence.push({
+      step: sequence.length + 1, pid: victim.pid, comm: victim.comm, user: victim.user, badnessPages: victim.badnessPages as number,
+      oomScoreAdj: opts.adjOverrides?.get(victim.pid) ?? victim.oomScoreAdj, freedPages: pages,
+      alsoKilled: [...killed].filter((pid) => pid !== victim.pid).sort((a, b) => a - b), oomGroup: group, cumulativeFreedPages: freed,
+    });
+    remaining = remaining.filter((p) => !killed.has(p.pid));
+  }
+  if (sequence.length >= max) end = `stopped after ${max} steps`;
+  return {
+    domain: { ...ctx.domain, label: ctx.label, headroomPages: ctx.headroomPages },
+    notes: oomNotes(ctx),
+    sequence,
+    end,
+  };
+}
