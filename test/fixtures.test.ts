@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, lstatSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeProcTree } from './helpers/proc-tree.js';
-import { BASIC_PROCS, BASIC_SYSTEM, PASSWD } from './fixtures/scenarios.js';
+import { writeCgroupV2Tree, writeProcTree } from './helpers/proc-tree.js';
+import { BASIC_PROCS, BASIC_SYSTEM, PASSWD, V2_CGROUPS, V2_PROCS, V2_SYSTEM } from './fixtures/scenarios.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -26,6 +26,23 @@ function listTree(root: string): Map<string, string> {
 }
 
 describe('committed fixture trees', () => {
+  it('v2/proc and v2/sys match their scenario', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'oomtop-fx-'));
+    try {
+      writeProcTree(join(tmp, 'proc'), V2_SYSTEM, V2_PROCS);
+      writeCgroupV2Tree(join(tmp, 'sys'), V2_CGROUPS);
+      const target = join(FIXTURES, 'v2');
+      if (process.env.OOMTOP_UPDATE_FIXTURES) {
+        rmSync(target, { recursive: true, force: true });
+        writeProcTree(join(target, 'proc'), V2_SYSTEM, V2_PROCS);
+        writeCgroupV2Tree(join(target, 'sys'), V2_CGROUPS);
+      }
+      expect(listTree(target)).toEqual(listTree(tmp));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('basic/proc matches its scenario', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'oomtop-fx-'));
     try {

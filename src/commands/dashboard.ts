@@ -1,13 +1,14 @@
 // `oomtop` with no command: the live dashboard.
+import { globalContext } from '../core/domains.js';
 import { UserError } from '../core/errors.js';
-import { globalTotalPages } from '../core/badness.js';
 import type { SystemSample } from '../core/types.js';
 import { Adjuster } from '../system/adjuster.js';
 import { AuditLog } from '../system/audit-log.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 import { DashboardApp, type AppOptions } from '../tui/app.js';
-import type { DomainView } from '../tui/state.js';
+import type { DomainChoice, DomainView } from '../tui/state.js';
+import { listDomainRows, resolveDomain } from './domains.js';
 
 export interface DashboardOptions {
   interval?: string;
@@ -15,14 +16,7 @@ export interface DashboardOptions {
 }
 
 export function globalView(sample: SystemSample): DomainView {
-  const total = globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize);
-  const availKb = (sample.meminfo.memAvailableKb ?? 0) + (sample.meminfo.swapFreeKb ?? 0);
-  return {
-    domain: { kind: 'global', path: null, cgroupVersion: null, totalPages: total },
-    sample,
-    headroomPages: Math.floor(availKb / (sample.pageSize / 1024)),
-    label: 'global (RAM+swap)',
-  };
+  return globalContext(sample);
 }
 
 export function parseInterval(text: string | undefined): number {
@@ -37,20 +31,19 @@ export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: st
   const sampler = new Sampler(roots.procRoot, { incremental: true });
   sampler.readMeminfo(); // fails early, with the one-line error, on a wrong --proc-root
   const audit = new AuditLog(stateDir);
+  const users = loadUsers(roots.passwdFile);
   return {
     sampler,
     adjuster: o.readOnly ? null : new Adjuster(sampler.proc, audit, actor),
     audit,
-    users: loadUsers(roots.passwdFile),
+    users,
     intervalMs,
     readOnly: Boolean(o.readOnly),
     cpu: roots.procRoot === '/proc',
     exportDir: process.cwd(),
     uid: actor.uid,
-    domainView: (sample, path) => {
-      if (path !== null) throw new UserError(`domain ${path} is not available`);
-      return globalView(sample);
-    },
+    domainView: (sample, path) => resolveDomain(roots, sample, path ?? undefined),
+    listDomains: (sample) => domainChoices(roots, sample, users),
   };
 }
 
@@ -61,4 +54,18 @@ export async function runDashboard(roots: Roots, o: DashboardOptions, stateDir: 
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
   return app.done;
+}
+
+/** The domain selector's entries: global first, then the memory cgroups with a limit. */
+export function domainChoices(roots: Roots, sample: SystemSample, users: ReadonlyMap<number, string>): DomainChoice[] {
+  const rows = listDomainRows(roots, sample, users);
+  const choice = (r: (typeof rows)[number]): DomainChoice => ({
+    path: r.path === 'global' ? null : r.path,
+    label: r.path === 'global' ? 'global (RAM+swap)' : r.path,
+    headroomPages: r.headroomBytes === null ? null : Math.floor(r.headroomBytes / sample.pageSize),
+    limitPages: r.limitBytes === null ? null : Math.floor(r.limitBytes / sample.pageSize),
+    firstVictim: r.firstVictim ? `${r.firstVictim.comm} ${r.firstVictim.pid}` : null,
+    oomKills: r.oomKills,
+  });
+  return [...rows.filter((r) => r.path === 'global'), ...rows.filter((r) => r.path !== 'global')].map(choice);
 }

@@ -3,7 +3,7 @@
 import { parsePidAdj } from '../core/adj.js';
 import { globalContext, limitedCgroups, memcgContext, type DomainContext } from '../core/domains.js';
 import { UserError } from '../core/errors.js';
-import { fit, formatBytes, formatInt, formatPages } from '../core/format.js';
+import { fit, fitPath, formatBytes, formatInt, formatPages, shortCgroup } from '../core/format.js';
 import type { CgroupNode } from '../core/memcg.js';
 import { buildSnapshot } from '../core/snapshot.js';
 import { simulateKills, type Simulation } from '../core/simulate.js';
@@ -94,7 +94,9 @@ export function runDomains(roots: Roots, o: { format?: string }, now: number): s
   const lines = [`${fit('DOMAIN', 44)} ${fit('LIMIT', 9, 'right')} ${fit('USAGE', 9, 'right')} ${fit('HEADROOM', 9, 'right')} ${fit('TASKS', 5, 'right')} ${fit('OOM', 4, 'right')} ${fit('KILLS', 5, 'right')}  FIRST VICTIM`];
   for (const r of rows) {
     const victim = r.firstVictim ? `${r.firstVictim.comm} ${r.firstVictim.pid} (${formatPages(r.firstVictim.badnessPages, sample.pageSize)})` : '—';
-    lines.push(`${fit(r.path === 'global' ? 'global (RAM+swap)' : `${r.path} v${r.cgroupVersion}${r.oomGroup ? ' oom.group' : ''}${r.underOom ? ' UNDER OOM' : ''}`, 44)} ` +
+    const flags = r.path === 'global' ? '' : ` v${r.cgroupVersion}${r.oomGroup ? ' oom.group' : ''}${r.underOom ? ' UNDER OOM' : ''}`;
+    const name = r.path === 'global' ? 'global (RAM+swap)' : fitPath(shortCgroup(r.path), 44 - flags.length).trimEnd();
+    lines.push(`${fit(name + flags, 44)} ` +
       `${fit(r.limitBytes === null ? 'max' : formatBytes(r.limitBytes), 9, 'right')} ${fit(formatBytes(r.usageBytes), 9, 'right')} ` +
       `${fit(formatBytes(r.headroomBytes), 9, 'right')} ${fit(String(r.candidates), 5, 'right')} ${fit(r.oomEvents === null ? '' : String(r.oomEvents), 4, 'right')} ` +
       `${fit(r.oomKills === null ? '?' : String(r.oomKills), 5, 'right')}  ${victim}`);

@@ -30,7 +30,7 @@ export interface Column {
 }
 
 export type ColumnId = 'rank' | 'pid' | 'user' | 'name' | 'badness' | 'share' | 'score' | 'predicted'
-  | 'adj' | 'rss' | 'swap' | 'cpu' | 'unit' | 'cmdline' | 'note';
+  | 'adj' | 'rss' | 'swap' | 'cpu' | 'unit' | 'container' | 'cmdline' | 'note';
 
 const numOrDash = (n: number | null): string => (n === null ? '—' : String(n));
 
@@ -70,6 +70,8 @@ export const COLUMNS: readonly Column[] = [
     format: (p, c) => { const v = c.cpu?.get(p.pid); return v === undefined ? '' : v.toFixed(1); }, key: (p, c) => c.cpu?.get(p.pid) ?? null, descending: true },
   { id: 'unit', title: 'UNIT/CGROUP', help: 'systemd unit, or the memory cgroup', width: 18, align: 'left', priority: 25, flex: true,
     format: (p) => p.unit ?? p.cgroup ?? '', key: (p) => p.unit ?? p.cgroup, descending: false },
+  { id: 'container', title: 'POD/CONTAINER', help: 'Kubernetes QoS class and pod, or the container id, from the cgroup path', width: 22, align: 'left', priority: 22,
+    format: (p) => [p.qosClass, p.podUid?.slice(0, 8), p.containerId].filter(Boolean).join(' '), key: (p) => p.podUid ?? p.containerId, descending: false },
   { id: 'cmdline', title: 'COMMAND', help: 'command line', width: 30, align: 'left', priority: 5, flex: true,
     format: (p) => printable(p.cmdline ?? ''), key: (p) => p.cmdline, descending: false },
   { id: 'note', title: 'NOTE', help: 'why a process is unkillable or unknown', width: 24, align: 'left', priority: 85, flex: true,

@@ -42,3 +42,13 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
 export function printable(text: string): string {
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
+
+/** Cuts from the left, keeping the end of a path (the part that names the unit). */
+export function fitPath(text: string, width: number): string {
+  return text.length > width ? ('…' + text.slice(text.length - width + 1)).padEnd(width) : text.padEnd(width);
+}
+
+/** Shortens 64-hex container ids inside a cgroup path to 12 characters. */
+export function shortCgroup(path: string): string {
+  return path.replace(/([0-9a-f]{12})[0-9a-f]{52}/g, '$1…');
+}

@@ -1,6 +1,7 @@
 // The snapshot: one sample ranked in one OOM domain, as the documented, versioned record
 // every exporter and view reads (schema "oomtop.snapshot/1", docs/snapshot-schema.md).
 import { globalTotalPages } from './badness.js';
+import { containerInfo } from './memcg.js';
 import { systemdUnit } from './parse/proc-cgroup.js';
 import { rankKillOrder, type RankOptions } from './rank.js';
 import type { RankedProcess, SystemSample, UnkillableReason } from './types.js';
@@ -38,6 +39,10 @@ export interface SnapshotProcess {
   pageTablePages: number | null;
   cgroup: string | null;
   unit: string | null;
+  /** Kubernetes pod UID, QoS class and container id read from the cgroup path. */
+  podUid: string | null;
+  qosClass: string | null;
+  containerId: string | null;
   startTime: number;
   startedAt: string | null;
 }
@@ -102,9 +107,15 @@ export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users:
     pageTablePages: p.pteKb === null ? null : Math.floor(p.pteKb / kbPerPage),
     cgroup: p.cgroup,
     unit: systemdUnit(p.cgroupSystemd ?? p.cgroupV2 ?? p.cgroup),
+    ...containerFields(p.cgroup),
     startTime: p.startTime,
     startedAt: started,
   };
+}
+
+function containerFields(cgroup: string | null): { podUid: string | null; qosClass: string | null; containerId: string | null } {
+  const c = containerInfo(cgroup);
+  return { podUid: c.podUid, qosClass: c.qosClass, containerId: c.containerId };
 }
 
 export function buildSnapshot(sample: SystemSample, opts: SnapshotOptions): { snapshot: Snapshot; ranked: RankedProcess[] } {

@@ -75,7 +75,7 @@ export class DashboardApp {
       table: box({ top: 8, left: 0, width: '100%', height: 1, clickable: true }),
       detail: box({ left: 0, width: '100%', height: 7, border: { type: 'line' } }),
       footer: box({ bottom: 0, left: 0, width: '100%', height: 1 }),
-      overlay: box({ top: 'center', left: 'center', width: '80%', height: '70%', border: { type: 'line' }, hidden: true, style: { border: { fg: 'cyan' } }, scrollable: true }),
+      overlay: box({ top: 'center', left: 'center', width: '90%', height: '70%', border: { type: 'line' }, hidden: true, style: { border: { fg: 'cyan' } }, scrollable: true }),
     };
     for (const b of Object.values(this.boxes)) this.screen.append(b);
     this.screen.enableMouse();

@@ -4,28 +4,22 @@
 import { changesToUndo, originalAdj, type AuditRecord } from '../core/audit.js';
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { COLUMNS, columnById, compareBy, type ColumnContext, type ColumnId } from '../core/columns.js';
-import { buildSnapshot, type Snapshot, type SnapshotDomain, type SnapshotProcess } from '../core/snapshot.js';
-import type { SystemSample } from '../core/types.js';
+import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
+import type { DomainContext } from '../core/domains.js';
 import { bindingFor, type Action } from './keys.js';
 
 export type ExportFormat = 'json' | 'csv' | 'table' | 'prometheus';
 
-/** What the app ranked for the chosen OOM domain. */
-export interface DomainView {
-  domain: SnapshotDomain;
-  /** The sample restricted to the domain's candidates. */
-  sample: SystemSample;
-  scanIndex?: ReadonlyMap<number, number>;
-  /** Headroom (limit - usage) in pages for a memcg domain; MemAvailable for global. */
-  headroomPages: number | null;
-  label: string;
-}
+/** What the app ranked for the chosen OOM domain (core/domains.ts). */
+export type DomainView = Pick<DomainContext, 'domain' | 'sample' | 'scanIndex' | 'headroomPages' | 'label'>;
 
 export interface DomainChoice {
   path: string | null;
   label: string;
   headroomPages: number | null;
+  limitPages: number | null;
   firstVictim: string | null;
+  oomKills: number | null;
 }
 
 export interface PlanItem {

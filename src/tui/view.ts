@@ -2,14 +2,14 @@
 // with blessed tags. Pure: the layout only puts these strings into boxes.
 import { originalAdj } from '../core/audit.js';
 import { layoutColumns, type ColumnId } from '../core/columns.js';
-import { fit, formatBytes, formatInt, formatPages, printable } from '../core/format.js';
+import { fit, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { BINDINGS } from './keys.js';
 import {
   columnContext, cursorIndex, detailHeight, selectedProc, tableHeight, tableRows, whatIfOf, type DashState, type HistoryPoint,
 } from './state.js';
 
-export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit'];
+export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit', 'container'];
 
 /** Escapes blessed tag braces in untrusted text (process names, command lines). */
 export function esc(text: string): string {
@@ -240,10 +240,15 @@ export function confirmText(s: DashState): string {
 
 export function domainText(s: DashState): string {
   if (s.mode.kind !== 'domain') return '';
-  const lines = ['{bold}OOM domain{/bold} (↑↓ choose, Enter select, Esc cancel)', ''];
+  const lines = ['{bold}OOM domain{/bold} (↑↓ choose, Enter select, Esc cancel): who dies when this domain runs out', ''];
+  const page = s.snapshot?.pageSize ?? 4096;
+  const nameW = Math.max(16, Math.min(48, Math.floor(s.cols * 0.9) - 66));
   s.domains.forEach((d, i) => {
-    const t = `${fit(d.label, 40)} ${fit(d.headroomPages === null ? '' : `headroom ${formatPages(d.headroomPages, s.snapshot?.pageSize ?? 4096)}`, 20)} ${d.firstVictim ? `first: ${d.firstVictim}` : ''}`;
-    lines.push(i === (s.mode as { index: number }).index ? `{inverse}${esc(t)}{/inverse}` : esc(t));
+    const used = d.limitPages && d.headroomPages !== null ? 1 - d.headroomPages / d.limitPages : null;
+    const gauge = used === null ? ' '.repeat(14) : bar(used, 12);
+    const t = `${fitPath(shortCgroup(d.label), nameW)} ${fit(d.headroomPages === null ? '' : `${formatPages(d.headroomPages, page)} free`, 14, 'right')} `;
+    const tail = ` ${d.oomKills ? `${d.oomKills} kills ` : ''}${d.firstVictim ? `first: ${d.firstVictim}` : ''}`;
+    lines.push(i === (s.mode as { index: number }).index ? `{inverse}${esc(t)}{/inverse}${gauge}{inverse}${esc(tail)}{/inverse}` : `${esc(t)}${gauge}${esc(tail)}`);
   });
   return lines.join('\n');
 }

@@ -45,6 +45,7 @@ export interface FixtureSystem {
   /** Link target of 1/ns/pid; default the initial pid namespace. */
   initNs?: string;
   btime?: number;
+  swappiness?: number;
 }
 
 export const PF_KTHREAD = 0x00200000;
@@ -95,6 +96,7 @@ export function writeProcTree(root: string, sys: FixtureSystem, procs: FixturePr
   ].join('\n'));
   write(join(root, 'sys/vm/panic_on_oom'), `${sys.panicOnOom ?? 0}\n`);
   write(join(root, 'sys/vm/oom_kill_allocating_task'), `${sys.oomKillAllocatingTask ?? 0}\n`);
+  write(join(root, 'sys/vm/swappiness'), `${sys.swappiness ?? 60}\n`);
   write(join(root, 'sys/kernel/osrelease'), `${sys.release ?? '6.18.44-fixture'}\n`);
   write(join(root, 'sys/kernel/hostname'), `${sys.hostname ?? 'fixture'}\n`);
   write(join(root, 'vmstat'), `nr_free_pages 1000\noom_kill ${sys.oomKill ?? 0}\n`);
@@ -131,4 +133,34 @@ export function kernelOomScore(rssPages: number, swapKb: number, pteKb: number, 
   if (adj === -1000) return 0;
   const points = rssPages + Math.floor(swapKb / 4) + Math.floor(pteKb / 4) + adj * Math.floor(totalPages / 1000);
   return Math.trunc(((1000 + Math.trunc((points * 1000) / totalPages)) * 2) / 3);
+}
+
+export interface FixtureCgroup {
+  path: string;
+  /** memory.max ("max" or bytes). */
+  max?: string;
+  swapMax?: string;
+  current?: number;
+  oomGroup?: boolean;
+  events?: { oom?: number; oom_kill?: number; oom_group_kill?: number };
+  procs?: number[];
+}
+
+/** A cgroup v2 hierarchy with the memory controller, in the kernel's file formats. */
+export function writeCgroupV2Tree(root: string, cgroups: FixtureCgroup[]): void {
+  mkdirSync(root, { recursive: true });
+  write(join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma misc\n');
+  write(join(root, 'cgroup.procs'), '');
+  for (const c of cgroups) {
+    const dir = join(root, c.path);
+    mkdirSync(dir, { recursive: true });
+    if (c.path === '/' || c.path === '') continue;
+    write(join(dir, 'memory.max'), `${c.max ?? 'max'}\n`);
+    write(join(dir, 'memory.swap.max'), `${c.swapMax ?? 'max'}\n`);
+    write(join(dir, 'memory.current'), `${c.current ?? 0}\n`);
+    write(join(dir, 'memory.oom.group'), `${c.oomGroup ? 1 : 0}\n`);
+    const e = c.events ?? {};
+    write(join(dir, 'memory.events'), `low 0\nhigh 0\nmax 0\noom ${e.oom ?? 0}\noom_kill ${e.oom_kill ?? 0}\noom_group_kill ${e.oom_group_kill ?? 0}\n`);
+    write(join(dir, 'cgroup.procs'), (c.procs ?? []).map((p) => `${p}\n`).join(''));
+  }
 }

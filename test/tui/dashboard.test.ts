@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { globalView } from '../../src/commands/dashboard.js';
+import { dashboardOptions, globalView } from '../../src/commands/dashboard.js';
 import { Adjuster } from '../../src/system/adjuster.js';
 import { AuditLog } from '../../src/system/audit-log.js';
 import { loadUsers } from '../../src/system/env.js';
@@ -261,5 +261,29 @@ describe('dashboard on the basic fixture', () => {
     await b.press('\x03');
     expect(await b.app.done).toBe(0);
     expect(existsSync(b.dir)).toBe(true);
+  });
+});
+
+describe('dashboard OOM domains (v2 fixture)', () => {
+  it('chooses a memory cgroup: the table shows the kill order inside it, the selector shows headroom bars', async () => {
+    const fx = join(import.meta.dirname, '../fixtures/v2');
+    const state = mkdtempSync(join(tmpdir(), 'oomtop-dash-'));
+    dirs.push(state);
+    const term = fakeTerminal(120, 36);
+    const o = dashboardOptions({ procRoot: join(fx, 'proc'), sysRoot: join(fx, 'sys'), passwdFile: join(BASIC, 'passwd') }, { readOnly: true }, state, { user: 't', uid: 0 });
+    const app = new DashboardApp({ ...o, input: term.input, output: term.output, timers: false, cpu: false }).start();
+    apps.push(app);
+    const press = async (...keys: string[]) => { for (const k of keys) { term.input.write(k); await new Promise((r) => setImmediate(r)); } };
+    expect(app.text()).toContain('Domain: global (RAM+swap), 1,250,000 pages');
+    await press('D');
+    const overlay = app.text();
+    expect(overlay).toContain('OOM domain');
+    expect(overlay).toMatch(/\/batch\.slice +5\.0 MiB free \[.*█.*\] first: batch 440/);
+    expect(overlay).toMatch(/app\.service +324 MiB free \[.*\] 1 kills first: app-worker 401/);
+    await press(DOWN, '\r'); // global is first; the next is the tightest: /batch.slice
+    const s = app.text();
+    expect(s).toContain('Domain: /batch.slice (cgroup v2), 275,600 pages');
+    expect(rowLines(s).map((l) => l.match(/ (44\d) /)?.[1])).toEqual(['440', '441']);
+    expect(s).toMatch(/headroom 5\.0 MiB/);
   });
 });

@@ -5,7 +5,7 @@ import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 export const CSV_FIELDS: ReadonlyArray<keyof SnapshotProcess> = [
   'rank', 'pid', 'ppid', 'uid', 'user', 'comm', 'state', 'killable', 'unkillableReason', 'unknownReason',
   'badnessPages', 'oomScore', 'predictedOomScore', 'oomScoreAdj', 'rssPages', 'swapPages', 'pageTablePages',
-  'cgroup', 'unit', 'startTime', 'startedAt', 'cmdline',
+  'cgroup', 'unit', 'podUid', 'qosClass', 'containerId', 'startTime', 'startedAt', 'cmdline',
 ];
 
 export function snapshotToCsv(s: Snapshot): string {
