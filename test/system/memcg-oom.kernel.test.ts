@@ -43,10 +43,10 @@ function simulate(cgroup: string, extra: string[] = []): Simulation {
 
 const oomKills = (cgroup: string) => parseKeyValues(readFileSync(join(cgroup, 'memory.oom_control'), 'utf8')).get('oom_kill') ?? 0;
 
-/** The pids the kernel log says it killed in this cgroup, in order, since `seqAfter` lines. */
-function killedInLog(cgroup: string, fromLine: number): number[] {
+/** The pids the kernel log says it killed in this (uniquely named) cgroup, in order. */
+function killedInLog(cgroup: string): number[] {
   const name = `/${basename(cgroup)}`;
-  const lines = readKmsg().slice(fromLine);
+  const lines = readKmsg();
   const out: number[] = [];
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i] as string;
@@ -78,7 +78,6 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
     expect(sim.domain).toMatchObject({ kind: 'memcg', path: `/${basename(cg)}`, cgroupVersion: 1, totalPages: 51_200 });
     const predicted = sim.sequence.slice(0, 3).map((s) => s.pid);
     expect(predicted).toEqual([holders[1]!.pid, holders[3]!.pid, holders[0]!.pid]);
-    const logFrom = readKmsg().length;
     const died: number[] = [];
     for (const h of holders) void h.exit.then((e) => { if (e.signal === 'SIGKILL') died.push(h.pid); });
     grower.grow();
@@ -87,7 +86,7 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
     await grower.exit;
     expect(died).toEqual(predicted);
     expect(oomKills(cg)).toBeGreaterThanOrEqual(3);
-    expect(killedInLog(cg, logFrom).slice(0, 3)).toEqual(predicted);
+    expect(killedInLog(cg).slice(0, 3)).toEqual(predicted);
     tally.predicted += 3;
     tally.matched += predicted.filter((pid, i) => died[i] === pid).length;
   });
@@ -107,12 +106,11 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
       expect(sim.sequence[0]!.badnessPages).toBe(sim.sequence[1]!.badnessPages);
       const predicted = sim.sequence[0]!.pid;
       expect(predicted).toBe(b.pid);
-      const logFrom = readKmsg().length;
-      const first = await Promise.race([a.exit.then(() => a.pid), b.exit.then(() => b.pid), (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
+        const first = await Promise.race([a.exit.then(() => a.pid), b.exit.then(() => b.pid), (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
       grower.child.kill('SIGKILL');
       await grower.exit;
       expect(first).toBe(predicted);
-      expect(killedInLog(cg, logFrom)[0]).toBe(predicted);
+      expect(killedInLog(cg)[0]).toBe(predicted);
       tally.predicted += 1;
       tally.matched += first === predicted ? 1 : 0;
       await stopCHolders();
