@@ -107,6 +107,35 @@ export function buildProgram(setCode: (code: number) => void): Command {
       process.stdout.write(runSimulate(roots(cmd), opts, Date.now()));
     });
 
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const logOptions = (cmd: Command) => cmd
+    .option('--source <source>', 'kmsg (/dev/kmsg), dmesg, journal (journalctl -k) or file; default: the first that works')
+    .option('--from <file>', 'a saved kernel log or syslog file')
+    .option('--since <time>', 'only events since TIME (journalctl --since syntax for journal; an ISO date otherwise)');
+  logOptions(program.command('history').description('OOM kills in the kernel log: invoker, domain, victim, and whether the kernel rule agrees')
+    .option('-f, --format <format>', 'table or json'))
+    .action(async (opts: { source?: string; from?: string; since?: string; format?: string }, cmd: Command) => {
+      const { runHistory } = await import('./commands/aftermath.js');
+      process.stdout.write(runHistory(roots(cmd), opts, new Date()));
+    });
+  const baseline = program.command('baseline').description('the processes that must be running');
+  baseline.command('save').description('record the critical processes (proposes long-running daemons when none are named)')
+    .option('--critical <name>', 'a process name (comm) that must run (repeatable)', collect)
+    .option('--critical-unit <unit>', 'a systemd unit that must run (repeatable)', collect)
+    .option('--critical-cmdline <regex>', 'a command line that must run (repeatable)', collect)
+    .option('-y, --yes', 'save the proposal without asking')
+    .action(async (opts: { critical?: string[]; criticalUnit?: string[]; criticalCmdline?: string[]; yes?: boolean }, cmd: Command) => {
+      const { runBaselineSave } = await import('./commands/aftermath.js');
+      setCode(await runBaselineSave(roots(cmd), commandIo(), opts));
+    });
+  logOptions(program.command('check').description('after an OOM: what was killed, what is missing, restart or reboot (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)')
+    .option('-f, --format <format>', 'table, json or prometheus')
+    .option('-o, --output <file>', 'write atomically to FILE (node_exporter textfile collector)'))
+    .action(async (opts: { source?: string; from?: string; since?: string; format?: string; output?: string }, cmd: Command) => {
+      const { runCheck } = await import('./commands/aftermath.js');
+      setCode(runCheck(roots(cmd), commandIo(), opts));
+    });
+
   withSelectors(program.command('set').argument('[pids...]').description(`set oom_score_adj of processes (${SELECT_HELP})`)
     .requiredOption('--adj <n>', 'the new oom_score_adj, -1000..1000'))
     .action(async (pids: string[], opts, cmd: Command) => {

@@ -1,0 +1,266 @@
+// `oomtop history`, `oomtop baseline save` and `oomtop check`: what the OOM killer did,
+// what must be running, and whether to restart something or reboot.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { UserError } from '../core/errors.js';
+import { MetricWriter } from '../core/export/prometheus.js';
+import { fit, formatBytes } from '../core/format.js';
+import { parseOomEvents, type OomEvent } from '../core/parse/kernel-log.js';
+import { parseBootTime } from '../core/parse/meminfo.js';
+import type { SnapshotProcess } from '../core/snapshot.js';
+import { check, criticalMatches, describeCritical, type Baseline, type CheckResult, type CriticalRule } from '../core/verdict.js';
+import { writeFileAtomic } from '../system/atomic-write.js';
+import type { Roots } from '../system/env.js';
+import { readKernelLog, type LogSource } from '../system/kernel-log.js';
+import { parseFormat } from './args.js';
+import { sampleRanked, type CommandIo } from './adjust.js';
+
+export interface HistoryOptions {
+  source?: string;
+  from?: string;
+  since?: string;
+}
+
+function readProc(roots: Roots, rel: string): string | null {
+  try {
+    return readFileSync(join(roots.procRoot, rel), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The OOM events of the chosen log, with wall-clock times where the boot time tells them. */
+export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { source: LogSource; events: OomEvent[] } {
+  const sources: LogSource[] = o.from ? ['file'] : o.source && o.source !== 'auto'
+    ? [parseFormat(o.source, ['kmsg', 'dmesg', 'journal', 'file'] as const, '--source')] : ['kmsg', 'dmesg', 'journal'];
+  let lastError: Error | null = null;
+  for (const source of sources) {
+    try {
+      const lines = readKernelLog(source, { from: o.from, since: o.since });
+      const events = parseOomEvents(lines, { year: now.getUTCFullYear() });
+      if (source !== 'file') {
+        const btime = parseBootTime(readProc(roots, 'stat') ?? '');
+        if (btime !== null) for (const e of events) if (!e.wall && e.uptime !== null) e.wall = new Date((btime + e.uptime) * 1000).toISOString();
+      }
+      const since = o.since && source !== 'journal' ? Date.parse(o.since) : NaN;
+      return { source, events: Number.isNaN(since) ? events : events.filter((e) => e.wall === null || Date.parse(e.wall) >= since) };
+    } catch (e) {
+      lastError = e as Error;
+    }
+  }
+  throw lastError instanceof UserError ? lastError : new UserError(`cannot read the kernel log: ${lastError?.message}`);
+}
+
+function victimLine(e: OomEvent): string {
+  if (!e.victims.length) return 'victim unknown (the log has no "Killed process" line)';
+  return e.victims.map((v) => `${v.comm} ${v.pid}${v.uid !== null ? ` uid ${v.uid}` : ''} (rss ${formatBytes(((v.anonRssKb ?? 0) + (v.fileRssKb ?? 0) + (v.shmemRssKb ?? 0)) * 1024)}${v.adj !== null ? `, adj ${v.adj}` : ''})${v.oomGroup ? ' [oom.group]' : ''}${v.reaped ? ' reaped' : ''}`).join('; ');
+}
+
+export function renderHistory(events: readonly OomEvent[], source: string): string {
+  if (!events.length) return `no OOM kill in the kernel log (${source})\n`;
+  const out: string[] = [];
+  for (const e of events) {
+    const when = `${e.wall ?? '?'}${e.uptime !== null ? ` (${e.uptime.toFixed(3)} s after boot)` : ''}`;
+    const dom = e.domain === 'global' || (!e.domain && e.constraint === 'CONSTRAINT_NONE') ? 'global' : e.domain ? `memcg ${e.domain}` : e.constraint ?? 'domain unknown';
+    out.push(`${when}  ${dom}${e.invoker ? `  invoked by ${e.invoker.comm} (order ${e.invoker.order}${e.invoker.gfpFlags ? `, ${e.invoker.gfpFlags}` : ''})` : ''}`);
+    out.push(`  killed: ${victimLine(e)}`);
+    if (e.memcg) out.push(`  memcg usage ${formatBytes(e.memcg.usageKb * 1024)} of limit ${formatBytes(e.memcg.limitKb * 1024)}`);
+    if (e.ruleVictim) out.push(`  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${e.ruleVictim.comm} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`);
+    if (e.incomplete) out.push(`  incomplete: missing ${e.missing.join(', ')}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
+  const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
+  const { source, events } = loadHistory(roots, o, now);
+  if (format === 'json') return JSON.stringify({ schema: 'oomtop.history/1', time: now.toISOString(), source, events }, null, 2) + '\n';
+  return renderHistory(events, source);
+}
+
+// ---- baseline ----
+
+export const BASELINE_FILE = 'baseline.yaml';
+
+function descendants(p: SnapshotProcess, all: readonly SnapshotProcess[]): Array<{ pid: number; comm: string }> {
+  const out: Array<{ pid: number; comm: string }> = [];
+  const walk = (pid: number, depth: number) => {
+    if (depth > 8) return;
+    for (const c of all) if (c.ppid === pid && c.pid !== pid) { out.push({ pid: c.pid, comm: c.comm }); walk(c.pid, depth + 1); }
+  };
+  walk(p.pid, 0);
+  return out;
+}
+
+export function ruleFrom(sel: Pick<CriticalRule, 'name' | 'unit' | 'cmdline'>, procs: readonly SnapshotProcess[]): CriticalRule {
+  const rule: CriticalRule = { ...sel, seen: [] };
+  const matched = procs.filter((p) => criticalMatches(rule, p));
+  rule.seen = matched.map((p) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm, ppid: p.ppid, children: descendants(p, procs) }));
+  const unit = matched.map((p) => p.unit).find((u) => u?.endsWith('.service'));
+  rule.restartUnit = sel.unit ?? unit ?? null;
+  return rule;
+}
+
+/** Long-running daemons now: children of init (not kernel threads), up for over a minute. */
+export function proposeCritical(procs: readonly SnapshotProcess[], nowMs: number): Array<Pick<CriticalRule, 'name' | 'unit'>> {
+  const seen = new Set<string>();
+  const out: Array<Pick<CriticalRule, 'name' | 'unit'>> = [];
+  for (const p of procs) {
+    if (p.ppid !== 1 || p.unkillableReason === 'kernel thread' || p.unkillableReason === 'no mm (zombie or exiting)') continue;
+    if (p.startedAt && nowMs - Date.parse(p.startedAt) < 60_000) continue;
+    const key = p.unit?.endsWith('.service') ? `unit:${p.unit}` : `name:${p.comm}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p.unit?.endsWith('.service') ? { unit: p.unit } : { name: p.comm });
+  }
+  return out;
+}
+
+export async function runBaselineSave(roots: Roots, io: CommandIo, o: { critical?: string[]; criticalUnit?: string[]; criticalCmdline?: string[]; yes?: boolean }): Promise<number> {
+  const { snapshot } = sampleRanked(roots, io.now());
+  const procs = snapshot.processes;
+  let selectors: Array<Pick<CriticalRule, 'name' | 'unit' | 'cmdline'>> = [
+    ...(o.critical ?? []).map((name) => ({ name })),
+    ...(o.criticalUnit ?? []).map((unit) => ({ unit })),
+    ...(o.criticalCmdline ?? []).map((cmdline) => {
+      try { new RegExp(cmdline); } catch (e) { throw new UserError(`--critical-cmdline '${cmdline}' is not a valid regular expression: ${(e as Error).message}`); }
+      return { cmdline };
+    }),
+  ];
+  if (!selectors.length) {
+    selectors = proposeCritical(procs, io.now().getTime());
+    io.out(`proposed critical processes (long-running daemons found now):\n${selectors.map((s) => `  ${describeCritical({ ...s, seen: [] })}`).join('\n')}\n`);
+    if (!o.yes && !(await io.confirm('save these as the baseline? [y/N] '))) {
+      throw new UserError('baseline not saved: confirm, add --yes, or name them with --critical, --critical-unit, --critical-cmdline', 1);
+    }
+  }
+  const rules = selectors.map((s) => ruleFrom(s, procs));
+  for (const r of rules) if (!r.seen.length) io.out(`note: nothing matches ${describeCritical(r)} now; it is recorded and will be reported missing\n`);
+  const baseline: Baseline = {
+    version: 1, savedAt: io.now().toISOString(), host: snapshot.hostname, bootId: readProc(roots, 'sys/kernel/random/boot_id')?.trim() ?? null,
+    uptime: Number(readProc(roots, 'uptime')?.split(' ')[0] ?? NaN) || null, critical: rules,
+  };
+  const path = join(io.stateDir, BASELINE_FILE);
+  const text = '# oomtop baseline: the processes that must be running. Edit freely: `oomtop check` reads it.\n'
+    + '# A rule matches by name (exact comm), unit (systemd unit) and/or cmdline (regular expression);\n'
+    + '# restartUnit is what `oomtop check` tells you to restart; seen is what ran when this was saved.\n'
+    + toYaml(baseline, { lineWidth: 0 });
+  mkdirState(io.stateDir);
+  writeFileAtomic(path, text);
+  io.out(`baseline saved to ${path}: ${rules.length} critical rule(s), ${rules.reduce((n, r) => n + r.seen.length, 0)} process(es) running now\n`);
+  return 0;
+}
+
+function mkdirState(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    throw new UserError(`cannot create the state folder ${dir} (${(e as NodeJS.ErrnoException).code}): set OOMTOP_STATE_DIR to a writable folder`);
+  }
+}
+
+export function loadBaseline(stateDir: string): Baseline {
+  const path = join(stateDir, BASELINE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`no baseline at ${path}: run 'oomtop baseline save' first (or set OOMTOP_STATE_DIR)`, 3);
+  }
+  try {
+    const b = parseYaml(text) as Baseline;
+    if (!b || !Array.isArray(b.critical)) throw new Error('no "critical:" list');
+    for (const r of b.critical) r.seen = Array.isArray(r.seen) ? r.seen : [];
+    return b;
+  } catch (e) {
+    throw new UserError(`${path} is not a valid baseline (${(e as Error).message}): fix it or save a new one`, 3);
+  }
+}
+
+export interface CheckReport extends CheckResult {
+  lastEvent: { wall: string | null; top: Array<{ pid: number; name: string; rssPages: number }> } | null;
+  topNow: Array<{ pid: number; name: string; rssPages: number }>;
+}
+
+export function buildCheckReport(roots: Roots, io: CommandIo, o: HistoryOptions): CheckReport {
+  const baseline = loadBaseline(io.stateDir);
+  let events: OomEvent[];
+  try {
+    events = loadHistory(roots, o, io.now()).events;
+  } catch (e) {
+    throw new UserError(`cannot tell what the OOM killer did: ${(e as Error).message}`, 3);
+  }
+  const { snapshot } = sampleRanked(roots, io.now());
+  const result = check(baseline, snapshot.processes, events, readProc(roots, 'sys/kernel/random/boot_id')?.trim() ?? null);
+  const last = events.at(-1);
+  return {
+    ...result,
+    lastEvent: last ? { wall: last.wall, top: [...last.tasks].sort((a, b) => b.rss - a.rss).slice(0, 5).map((t) => ({ pid: t.tgid, name: t.name, rssPages: t.rss })) } : null,
+    topNow: [...snapshot.processes].filter((p) => p.rssPages !== null).sort((a, b) => (b.rssPages ?? 0) - (a.rssPages ?? 0)).slice(0, 5).map((p) => ({ pid: p.pid, name: p.comm, rssPages: p.rssPages as number })),
+  };
+}
+
+export function renderCheck(r: CheckReport): string {
+  const head = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }[r.exitCode];
+  const lines = [`OOMTOP ${head} - ${r.verdict}: ${r.reasons[0] ?? ''}`];
+  for (const reason of r.reasons.slice(1)) lines.push(`  ${reason}`);
+  if (r.restart.units.length) lines.push(`  restart: systemctl restart ${r.restart.units.join(' ')}`);
+  lines.push('', 'critical processes:');
+  for (const c of r.critical) lines.push(`  ${fit(c.state, 40)} ${c.rule}${c.pids.length ? ` (pid ${c.pids.join(', ')})` : ''}${c.unit ? ` unit ${c.unit}` : ''}`);
+  if (r.lastEvent) {
+    lines.push('', `what was using the memory at the last OOM (${r.lastEvent.wall ?? '?'}), beside the top now:`);
+    for (let i = 0; i < Math.max(r.lastEvent.top.length, r.topNow.length); i++) {
+      const a = r.lastEvent.top[i];
+      const b = r.topNow[i];
+      lines.push(`  ${fit(a ? `${a.name} ${a.pid} ${formatBytes(a.rssPages * 4096)}` : '', 36)}  ${b ? `${b.name} ${b.pid} ${formatBytes(b.rssPages * 4096)}` : ''}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function checkToPrometheus(r: CheckReport, events: readonly OomEvent[] = []): string {
+  const w = new MetricWriter();
+  w.metric('oomtop_check_status', 'oomtop check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN', 'gauge', [[{}, r.exitCode]]);
+  w.metric('oomtop_check_verdict', 'the verdict of oomtop check (1 for the current one)', 'gauge',
+    (['ok', 'warning', 'restart', 'reboot recommended'] as const).map((v) => [{ verdict: v }, r.verdict === v ? 1 : 0]));
+  w.metric('oomtop_critical_processes', 'critical processes in the baseline', 'gauge', [[{}, r.critical.length]]);
+  w.metric('oomtop_critical_missing', 'critical processes not running (killed or missing)', 'gauge',
+    [[{}, r.critical.filter((c) => c.state === 'missing' || c.state === 'killed by the OOM killer').length]]);
+  w.metric('oomtop_oom_events_since_baseline', 'OOM events in the kernel log since the baseline', 'gauge', [[{}, r.oomEventsSince]]);
+  const byVictim = new Map<string, number>();
+  for (const e of events) for (const v of e.victims) byVictim.set(v.comm, (byVictim.get(v.comm) ?? 0) + 1);
+  w.metric('oomtop_oom_kills_by_victim', 'OOM kills in the kernel log, by victim name', 'gauge', [...byVictim].map(([comm, n]) => [{ comm }, n]));
+  return w.toString();
+}
+
+export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { format?: string; output?: string }): number {
+  const format = parseFormat(o.format ?? 'table', ['table', 'json', 'prometheus'] as const);
+  let report: CheckReport;
+  try {
+    report = buildCheckReport(roots, io, o);
+  } catch (e) {
+    if (e instanceof UserError && e.exitCode === 3) {
+      // monitoring plugins say UNKNOWN on stdout and exit 3
+      const text = format === 'json' ? JSON.stringify({ schema: 'oomtop.check/1', verdict: 'unknown', exitCode: 3, reasons: [e.message] }) + '\n'
+        : format === 'prometheus' ? unknownMetrics()
+          : `OOMTOP UNKNOWN - ${e.message}\n`;
+      if (o.output) writeFileAtomic(o.output, text);
+      else io.out(text);
+      return 3;
+    }
+    throw e;
+  }
+  const text = format === 'json' ? JSON.stringify({ schema: 'oomtop.check/1', time: io.now().toISOString(), ...report }, null, 2) + '\n'
+    : format === 'prometheus' ? checkToPrometheus(report, loadHistory(roots, o, io.now()).events) : renderCheck(report);
+  if (o.output) writeFileAtomic(o.output, text);
+  else io.out(text);
+  return report.exitCode;
+}
+
+
+function unknownMetrics(): string {
+  const w = new MetricWriter();
+  w.metric('oomtop_check_status', 'oomtop check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN', 'gauge', [[{}, 3]]);
+  return w.toString();
+}

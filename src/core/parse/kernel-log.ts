@@ -1,0 +1,308 @@
+// OOM events from kernel log text, across kernel generations (mm/oom_kill.c dump_header(),
+// dump_tasks(), dump_oom_summary(), __oom_kill_process(); mm/memcontrol.c
+// mem_cgroup_print_oom_meminfo()). Lines may come from dmesg, /dev/kmsg, journalctl -k or a
+// syslog file, interleaved with other messages, cut off or repeated: nothing here throws,
+// and an event that lacks its start or its kill is kept and marked incomplete.
+
+export interface LogLine {
+  /** Seconds since boot, when the line carries them. */
+  uptime: number | null;
+  /** Wall clock (ISO) from a syslog or journal prefix, when it carries one. */
+  wall: string | null;
+  text: string;
+}
+
+export interface TaskRow {
+  pid: number;
+  uid: number;
+  tgid: number;
+  totalVm: number;
+  rss: number;
+  rssAnon: number | null;
+  rssFile: number | null;
+  rssShmem: number | null;
+  /** Page-table pages (pgtables_bytes / 4096, or nr_ptes + nr_pmds). */
+  pageTables: number | null;
+  swapEnts: number | null;
+  adj: number;
+  /** Which adj scale the table used: oom_score_adj (-1000..1000) or legacy oom_adj (-17..15). */
+  adjScale: 'oom_score_adj' | 'oom_adj';
+  name: string;
+}
+
+export interface Victim {
+  pid: number;
+  comm: string;
+  uid: number | null;
+  totalVmKb: number | null;
+  anonRssKb: number | null;
+  fileRssKb: number | null;
+  shmemRssKb: number | null;
+  pgtablesKb: number | null;
+  adj: number | null;
+  /** The kernel said "oom_kill_allocating_task". */
+  allocatingTask: boolean;
+  /** Killed with others because of memory.oom.group. */
+  oomGroup: boolean;
+  reaped: boolean;
+}
+
+export interface OomEvent {
+  uptime: number | null;
+  wall: string | null;
+  invoker: { comm: string; gfpMask: string; gfpFlags: string | null; order: number; adj: number | null } | null;
+  constraint: string | null;
+  /** "global", or the memcg path. */
+  domain: string | null;
+  memcg: { usageKb: number; limitKb: number; failcnt: number; swapLimitKb: number | null } | null;
+  /** Global: RAM pages and swap from the Mem-Info dump. */
+  ramPages: number | null;
+  swapKb: number | null;
+  tasks: TaskRow[];
+  victims: Victim[];
+  /** "Kill process N (x) score S or sacrifice child" (2.6.36-5.0), when logged. */
+  chosen: { pid: number; comm: string; score: number | null } | null;
+  oomGroupPath: string | null;
+  /** The victim the kernel's rule picks from the tasks table, and whether it was the one. */
+  ruleVictim: { pid: number; comm: string; badnessPages: number } | null;
+  matchesRule: boolean | null;
+  incomplete: boolean;
+  /** What is missing, when incomplete. */
+  missing: string[];
+}
+
+const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+
+/**
+ * Strips dmesg, journal and syslog prefixes. `year` completes syslog dates without one.
+ */
+export function parseLogLine(raw: string, year?: number): LogLine {
+  let text = raw.replace(/\r$/, '');
+  let wall: string | null = null;
+  // RFC 3339 syslog: 2026-11-26T08:33:04.123+00:00 host kernel: ...
+  let m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+\S+\s+kernel:\s?(.*)$/.exec(text);
+  if (m) {
+    const d = new Date(m[1] as string);
+    wall = Number.isNaN(d.getTime()) ? null : d.toISOString();
+    text = m[2] as string;
+  } else {
+    // BSD syslog: Nov 26 08:33:04 host kernel: ...
+    m = /^([A-Z][a-z]{2})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s+\S+\s+kernel:\s?(.*)$/.exec(text);
+    if (m && MONTHS[m[1] as string] !== undefined) {
+      if (year !== undefined) wall = new Date(Date.UTC(year, MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]))).toISOString();
+      text = m[6] as string;
+    }
+  }
+  // journalctl -o short-monotonic: [  529.992260] host kernel: ...
+  m = /^\[\s*(\d+\.\d+)\]\s+\S+\s+kernel:\s?(.*)$/.exec(text);
+  if (m) return { uptime: Number(m[1]), wall, text: m[2] as string };
+  // dmesg / kmsg: [  529.992260] ...
+  m = /^\[\s*(\d+\.\d+)\]\s?(.*)$/.exec(text);
+  if (m) return { uptime: Number(m[1]), wall, text: m[2] as string };
+  // dmesg -T: [Thu Nov 26 08:33:04 2026] ...
+  m = /^\[(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\]\s?(.*)$/.exec(text);
+  if (m && MONTHS[m[1] as string] !== undefined) {
+    wall = new Date(Date.UTC(Number(m[6]), MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]))).toISOString();
+    return { uptime: null, wall, text: m[7] as string };
+  }
+  return { uptime: null, wall, text };
+}
+
+const RE = {
+  invoked: /^(.*?) invoked oom-killer: gfp_mask=(0x[0-9a-f]+)(?:\(([^)]*)\))?,(?: nodemask=[^,]*,)? order=(-?\d+)(?:, (?:oom_score_adj|oom_adj|oomkilladj)=(-?\d+))?/,
+  memcgUsage: /^memory: usage (\d+)kB, limit (\d+)kB, failcnt (\d+)/,
+  memswUsage: /^memory\+swap: usage (\d+)kB, limit (\d+)kB/,
+  swapUsage: /^swap: usage (\d+)kB, limit (\d+)kB/,
+  taskIn: /^Task in (\S+) killed as a result of limit of (\S+)/,
+  pagesRam: /^(\d+) pages RAM$/,
+  totalSwap: /^Total swap = (\d+)kB$/,
+  header: /^\[\s*pid\s*\]\s+(.*)$/,
+  row: /^\[\s*(\d+)\]\s+(.*)$/,
+  summary: /^oom-kill:(.*)$/,
+  chosen: /^(?:Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: [Kk]ill process (\d+) \((.*)\) score (\d+) or (?:sacrifice child|a child)/,
+  killed: /^(?:(Out of memory|Memory cgroup out of memory)(?: \(([^)]*)\))?: )?Killed process (\d+)(?:, UID (\d+),)? \((.*?)\)(.*)$/,
+  reaped: /^oom_reaper: reaped process (\d+) \((.*)\)/,
+  group: /^Tasks in (\S+) are going to be killed due to memory\.oom\.group set/,
+};
+
+function num(s: string | undefined): number | null {
+  return s === undefined || !/^-?\d+$/.test(s) ? null : Number(s);
+}
+
+function kbField(rest: string, key: string): number | null {
+  const m = new RegExp(`${key}:(\\d+)kB`).exec(rest);
+  return m ? Number(m[1]) : null;
+}
+
+function emptyEvent(line: LogLine): OomEvent {
+  return { uptime: line.uptime, wall: line.wall, invoker: null, constraint: null, domain: null, memcg: null, ramPages: null, swapKb: null,
+    tasks: [], victims: [], chosen: null, oomGroupPath: null, ruleVictim: null, matchesRule: null, incomplete: false, missing: [] };
+}
+
+/** Column layout of a tasks table, from its header (2.6 to 6.x differ). */
+function parseHeader(cols: string): string[] {
+  return cols.trim().split(/\s+/);
+}
+
+function parseRow(values: string, header: string[]): TaskRow | null {
+  const nameAt = header.indexOf('name');
+  if (nameAt < 0) return null;
+  const parts = values.trim().split(/\s+/);
+  const numeric = header.slice(0, nameAt);
+  if (parts.length < numeric.length + 1) return null; // cut off
+  const get = (col: string): number | null => {
+    const i = numeric.indexOf(col);
+    return i < 0 ? null : num(parts[i]);
+  };
+  const name = parts.slice(numeric.length).join(' ');
+  const uid = get('uid');
+  const tgid = get('tgid');
+  const rss = get('rss');
+  const totalVm = get('total_vm');
+  const adjScore = get('oom_score_adj');
+  const adjLegacy = get('oom_adj');
+  if (uid === null || tgid === null || rss === null || totalVm === null || (adjScore === null && adjLegacy === null)) return null;
+  const pgBytes = get('pgtables_bytes');
+  const ptes = get('nr_ptes');
+  const pmds = get('nr_pmds');
+  return {
+    pid: 0, uid, tgid, totalVm, rss, rssAnon: get('rss_anon'), rssFile: get('rss_file'), rssShmem: get('rss_shmem'),
+    pageTables: pgBytes !== null ? Math.floor(pgBytes / 4096) : ptes !== null ? ptes + (pmds ?? 0) : null,
+    swapEnts: get('swapents'),
+    adj: adjScore ?? (adjLegacy as number), adjScale: adjScore !== null ? 'oom_score_adj' : 'oom_adj', name,
+  };
+}
+
+/**
+ * The kernel's choice from the tasks table (oom_badness(): rss + swap + page tables +
+ * adj * totalpages/1000; the table lists tasks in scan order, so a later row wins a tie).
+ * Needs totalpages: the memcg limit, or RAM + swap from the Mem-Info dump.
+ */
+export function ruleVictim(e: OomEvent): { pid: number; comm: string; badnessPages: number } | null {
+  let total: number | null = null;
+  if (e.memcg) {
+    total = Math.floor(e.memcg.limitKb / 4);
+    if (e.memcg.swapLimitKb !== null && e.swapKb !== null) total += Math.min(Math.max(0, Math.floor((e.memcg.swapLimitKb - e.memcg.limitKb) / 4)), Math.floor(e.swapKb / 4));
+  } else if (e.ramPages !== null) total = e.ramPages + Math.floor((e.swapKb ?? 0) / 4);
+  if (total === null || !e.tasks.length) return null;
+  let best: { pid: number; comm: string; badnessPages: number } | null = null;
+  for (const t of e.tasks) {
+    const adj = t.adjScale === 'oom_adj' ? (t.adj === 15 ? 1000 : Math.trunc((t.adj * 1000) / 17)) : t.adj;
+    if (adj === -1000) continue;
+    const points = t.rss + (t.swapEnts ?? 0) + (t.pageTables ?? 0) + adj * Math.floor(total / 1000);
+    if (!best || points >= best.badnessPages) best = { pid: t.tgid, comm: t.name, badnessPages: points };
+  }
+  return best;
+}
+
+function finish(e: OomEvent): OomEvent {
+  e.missing = [];
+  if (!e.invoker) e.missing.push('the "invoked oom-killer" line');
+  if (!e.victims.length) e.missing.push('the "Killed process" line (victim unknown)');
+  e.incomplete = e.missing.length > 0;
+  if (!e.domain) {
+    if (e.constraint === 'CONSTRAINT_MEMCG' || e.memcg) e.domain = e.domain ?? null;
+    else if (e.constraint || e.victims.length) e.domain = 'global';
+  }
+  const rv = ruleVictim(e);
+  e.ruleVictim = rv;
+  const main = e.chosen?.pid ?? e.victims.find((v) => !v.oomGroup)?.pid ?? e.victims[0]?.pid;
+  e.matchesRule = rv && main !== undefined && !e.victims.some((v) => v.allocatingTask) ? rv.pid === main : null;
+  return e;
+}
+
+export function parseOomEvents(lines: readonly string[], opts: { year?: number } = {}): OomEvent[] {
+  const events: OomEvent[] = [];
+  let cur: OomEvent | null = null;
+  let header: string[] | null = null;
+  let prev = '';
+  let killedSeen = false;
+  const close = () => {
+    if (cur) events.push(finish(cur));
+    cur = null;
+    header = null;
+    killedSeen = false;
+  };
+  const ensure = (line: LogLine): OomEvent => {
+    if (!cur) cur = emptyEvent(line);
+    return cur;
+  };
+  for (const raw of lines) {
+    if (raw === prev) continue; // a repeated line (syslog forwarding twice) is one line
+    prev = raw;
+    const line = parseLogLine(raw, opts.year);
+    const t = line.text.trim();
+    let m: RegExpExecArray | null;
+    if ((m = RE.invoked.exec(t))) {
+      close();
+      const e = ensure(line);
+      e.invoker = { comm: m[1] as string, gfpMask: m[2] as string, gfpFlags: m[3] ?? null, order: Number(m[4]), adj: num(m[5]) };
+      continue;
+    }
+    if ((m = RE.reaped.exec(t))) {
+      // reaping follows the kill, possibly after other messages: attach to the last victim
+      const pid = Number(m[1]);
+      const target = [cur, ...[...events].reverse()].find((e) => e?.victims.some((v) => v.pid === pid));
+      const v = target?.victims.find((x) => x.pid === pid);
+      if (v) v.reaped = true;
+      continue;
+    }
+    if ((m = RE.killed.exec(t))) {
+      if (killedSeen && cur && !(cur as OomEvent).oomGroupPath && !(cur as OomEvent).chosen) close(); // a second kill without a new header
+      const e = ensure(line);
+      const rest = m[6] as string;
+      const uid = num(m[4]) ?? num(/UID:(\d+)/.exec(rest)?.[1]);
+      e.victims.push({
+        pid: Number(m[3]), comm: m[5] as string, uid, totalVmKb: kbField(rest, 'total-vm'), anonRssKb: kbField(rest, 'anon-rss'),
+        fileRssKb: kbField(rest, 'file-rss'), shmemRssKb: kbField(rest, 'shmem-rss'), pgtablesKb: kbField(rest, 'pgtables'),
+        adj: num(/oom_score_adj:(-?\d+)/.exec(rest)?.[1]), allocatingTask: (m[2] ?? '').includes('oom_kill_allocating_task'),
+        oomGroup: Boolean(e.oomGroupPath) && e.victims.length > 0, reaped: false,
+      });
+      if (m[1] === 'Memory cgroup out of memory' && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
+      killedSeen = true;
+      if (!e.oomGroupPath && !e.chosen) close();
+      continue;
+    }
+    if ((m = RE.chosen.exec(t))) {
+      const e = ensure(line);
+      e.chosen = { pid: Number(m[1]), comm: m[2] as string, score: num(m[3]) };
+      if (t.startsWith('Memory cgroup') && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
+      continue;
+    }
+    if ((m = RE.group.exec(t))) {
+      // Printed after the victim's "Killed process" line: reopen that event for the group.
+      if (!cur && events.length) { cur = events.pop() as OomEvent; killedSeen = true; }
+      if (cur) (cur as OomEvent).oomGroupPath = m[1] as string;
+      continue;
+    }
+    if (!cur) continue; // other messages between events
+    const e: OomEvent = cur;
+    if ((m = RE.memcgUsage.exec(t))) { e.memcg = { usageKb: Number(m[1]), limitKb: Number(m[2]), failcnt: Number(m[3]), swapLimitKb: e.memcg?.swapLimitKb ?? null }; continue; }
+    if ((m = RE.memswUsage.exec(t)) || (m = RE.swapUsage.exec(t))) {
+      if (e.memcg) e.memcg.swapLimitKb = t.startsWith('swap:') ? e.memcg.limitKb + Number(m[2]) : Number(m[2]);
+      continue;
+    }
+    if ((m = RE.taskIn.exec(t))) { e.domain = m[2] as string; e.constraint = e.constraint ?? 'CONSTRAINT_MEMCG'; continue; }
+    if ((m = RE.pagesRam.exec(t))) { e.ramPages = (e.ramPages ?? 0) + Number(m[1]); continue; }
+    if ((m = RE.totalSwap.exec(t))) { e.swapKb = Number(m[1]); continue; }
+    if ((m = RE.header.exec(t))) { header = parseHeader(m[1] as string); continue; }
+    if (header && (m = RE.row.exec(t))) {
+      const row = parseRow(m[2] as string, header);
+      if (row) e.tasks.push({ ...row, pid: Number(m[1]) });
+      continue;
+    }
+    if ((m = RE.summary.exec(t))) {
+      const kv = new Map<string, string>();
+      for (const part of (m[1] as string).split(',')) {
+        const eq = part.indexOf('=');
+        if (eq > 0) kv.set(part.slice(0, eq), part.slice(eq + 1));
+      }
+      e.constraint = kv.get('constraint') ?? e.constraint;
+      const memcg = kv.get('oom_memcg');
+      e.domain = e.constraint === 'CONSTRAINT_MEMCG' && memcg ? memcg : e.constraint === 'CONSTRAINT_NONE' ? 'global' : e.domain ?? (memcg ?? null);
+      continue;
+    }
+  }
+  close();
+  return events;
+}

@@ -1,0 +1,123 @@
+// After an OOM: compare what runs now with the baseline of critical processes and with the
+// OOM events since, and say what to do: ok, restart (exactly what), or reboot recommended.
+import type { OomEvent } from './parse/kernel-log.js';
+import type { SnapshotProcess } from './snapshot.js';
+
+export interface CriticalRule {
+  name?: string;
+  unit?: string;
+  cmdline?: string;
+  /** The systemd unit that restarts it, when known. */
+  restartUnit?: string | null;
+  /** What matched when the baseline was saved. */
+  seen: Array<{ pid: number; startTime: number; comm: string; ppid: number; children: Array<{ pid: number; comm: string }> }>;
+}
+
+export interface Baseline {
+  version: 1;
+  savedAt: string;
+  host: string | null;
+  bootId: string | null;
+  /** Seconds since boot when saved: OOM events after it (same boot) count. */
+  uptime: number | null;
+  critical: CriticalRule[];
+}
+
+export type Verdict = 'ok' | 'warning' | 'restart' | 'reboot recommended' | 'unknown';
+
+export interface CriticalStatus {
+  rule: string;
+  state: 'running' | 'restarted' | 'killed by the OOM killer' | 'missing' | 'killed by the OOM killer, running again';
+  pids: number[];
+  unit: string | null;
+  goneChildren: Array<{ pid: number; comm: string }>;
+}
+
+export interface CheckResult {
+  verdict: Verdict;
+  /** Monitoring-plugin exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+  exitCode: 0 | 1 | 2 | 3;
+  reasons: string[];
+  critical: CriticalStatus[];
+  restart: { units: string[]; processes: string[] };
+  oomEventsSince: number;
+}
+
+export const INIT_CRITICAL = new Set(['systemd', 'init', 'systemd-journal', 'systemd-udevd', 'dbus-daemon', 'dbus-broker', 'systemd-logind', 'systemd-network', 'systemd-resolve']);
+
+export function describeCritical(r: CriticalRule): string {
+  return [r.name && `name ${r.name}`, r.unit && `unit ${r.unit}`, r.cmdline && `cmdline /${r.cmdline}/`].filter(Boolean).join(', ');
+}
+
+export function criticalMatches(r: CriticalRule, p: SnapshotProcess): boolean {
+  if (p.killable === false && p.unkillableReason === 'kernel thread') return false;
+  if (r.name !== undefined && p.comm !== r.name) return false;
+  if (r.unit !== undefined && p.unit !== r.unit) return false;
+  if (r.cmdline !== undefined) {
+    try {
+      if (!new RegExp(r.cmdline).test(p.cmdline ?? '')) return false;
+    } catch {
+      return false;
+    }
+  }
+  return r.name !== undefined || r.unit !== undefined || r.cmdline !== undefined;
+}
+
+/** OOM events after the baseline was saved (same boot: by uptime; a new boot: all of it). */
+export function eventsSince(events: readonly OomEvent[], b: Baseline, currentBootId: string | null): OomEvent[] {
+  if (b.bootId && currentBootId && b.bootId !== currentBootId) return [...events];
+  const savedMs = Date.parse(b.savedAt);
+  return events.filter((e) => (e.uptime !== null && b.uptime !== null ? e.uptime >= b.uptime : e.wall !== null ? Date.parse(e.wall) >= savedMs : true));
+}
+
+export function check(b: Baseline, now: readonly SnapshotProcess[], events: readonly OomEvent[], currentBootId: string | null): CheckResult {
+  const since = eventsSince(events, b, currentBootId);
+  const rebooted = Boolean(b.bootId && currentBootId && b.bootId !== currentBootId);
+  const killedPids = new Set(since.flatMap((e) => e.victims.map((v) => v.pid)));
+  const killedComms = new Set(since.flatMap((e) => e.victims.map((v) => v.comm)));
+  const livePids = new Set(now.map((p) => p.pid));
+  const reasons: string[] = [];
+  const statuses: CriticalStatus[] = [];
+  const units = new Set<string>();
+  const processes: string[] = [];
+  let needReboot = false;
+  let warn = false;
+  for (const r of b.critical) {
+    const running = now.filter((p) => criticalMatches(r, p));
+    const seenAlive = r.seen.filter((s) => running.some((p) => p.pid === s.pid && p.startTime === s.startTime));
+    const oomKilled = !rebooted && r.seen.some((s) => killedPids.has(s.pid)) || (r.seen.length === 0 && r.name !== undefined && killedComms.has(r.name));
+    const goneChildren = r.seen.filter((s) => killedPids.has(s.pid)).flatMap((s) => s.children.filter((c) => !livePids.has(c.pid)));
+    const unit = r.restartUnit ?? r.unit ?? null;
+    let state: CriticalStatus['state'];
+    if (running.length === 0) {
+      state = oomKilled ? 'killed by the OOM killer' : 'missing';
+      if (unit) { units.add(unit); processes.push(describeCritical(r)); }
+      else { needReboot = true; reasons.push(`${describeCritical(r)} is ${state} and no systemd unit is known to restart it`); }
+      if (unit) reasons.push(`${describeCritical(r)} is ${state}: restart ${unit}`);
+    } else if (r.seen.length && seenAlive.length === 0 && !rebooted) {
+      state = oomKilled ? 'killed by the OOM killer, running again' : 'restarted';
+      warn = true;
+      reasons.push(`${describeCritical(r)} ${state} (new start time)`);
+    } else state = 'running';
+    if (goneChildren.length) reasons.push(`children of a killed ${describeCritical(r)} are gone: ${goneChildren.map((c) => `${c.comm} ${c.pid}`).join(', ')}`);
+    statuses.push({ rule: describeCritical(r), state, pids: running.map((p) => p.pid), unit, goneChildren });
+  }
+  for (const e of since) {
+    if (e.incomplete && e.missing.some((m) => m.includes('victim unknown'))) { needReboot = true; reasons.push(`an OOM event at ${e.wall ?? `${e.uptime ?? '?'} s after boot`} has no victim in the log (incomplete): what died is unknown`); }
+    for (const v of e.victims) {
+      if (INIT_CRITICAL.has(v.comm) || v.pid === 1) { needReboot = true; reasons.push(`the OOM killer hit ${v.comm} (pid ${v.pid}), a process the system itself depends on`); }
+    }
+  }
+  const kills = since.reduce((n, e) => n + e.victims.length, 0);
+  const recent = since.filter((e) => e.uptime !== null).map((e) => e.uptime as number).sort((a, b) => a - b);
+  for (let i = 2; i < recent.length; i++) {
+    if ((recent[i] as number) - (recent[i - 2] as number) <= 600) { needReboot = true; reasons.push(`${recent.length} OOM kills, three of them within 10 minutes: memory keeps running out`); break; }
+  }
+  if (kills && !statuses.some((s) => s.state !== 'running')) { warn = true; reasons.push(`${kills} OOM kill(s) since the baseline, none of a critical process`); }
+  if (rebooted) reasons.push('the machine rebooted since the baseline was saved');
+  const restart = { units: [...units].sort(), processes };
+  const verdict: Verdict = needReboot ? 'reboot recommended' : units.size ? 'restart' : warn ? 'warning' : 'ok';
+  const exitCode = verdict === 'ok' ? 0 : verdict === 'warning' ? 1 : 2;
+  if (verdict === 'ok') reasons.push(`all ${b.critical.length} critical processes are running; no OOM kill since the baseline`);
+  return { verdict, exitCode, reasons: [...new Set(reasons)], critical: statuses, restart, oomEventsSince: since.length };
+}
