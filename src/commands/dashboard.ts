@@ -8,6 +8,7 @@ import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 import { DashboardApp, type AppOptions } from '../tui/app.js';
 import type { DomainChoice, DomainView } from '../tui/state.js';
+import { loadHistory } from './aftermath.js';
 import { listDomainRows, resolveDomain } from './domains.js';
 
 export interface DashboardOptions {
@@ -44,6 +45,7 @@ export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: st
     uid: actor.uid,
     domainView: (sample, path) => resolveDomain(roots, sample, path ?? undefined),
     listDomains: (sample) => domainChoices(roots, sample, users),
+    oomEvents: () => loadHistory(roots, {}, new Date()).events,
   };
 }
 

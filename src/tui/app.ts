@@ -7,6 +7,7 @@ import contrib from 'blessed-contrib';
 import pidusage from 'pidusage';
 import { renderSnapshot } from '../commands/snapshot.js';
 import { buildSnapshot } from '../core/snapshot.js';
+import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
 import type { AuditLog } from '../system/audit-log.js';
@@ -15,7 +16,7 @@ import { ALL_NEEDS, type Sampler } from '../system/sampler.js';
 import {
   detailHeight, initialState, reduce, tableHeight, tableRows, type DashEvent, type DashState, type DomainChoice, type DomainView, type Effect,
 } from './state.js';
-import { confirmText, detailLines, detailTitle, domainText, footerLine, headerLines, headerTitle, helpText, tableHeaderLine, tableLines } from './view.js';
+import { confirmText, detailLines, detailTitle, domainText, eventsText, footerLine, headerLines, headerTitle, helpText, tableHeaderLine, tableLines } from './view.js';
 
 export interface AppOptions {
   sampler: Sampler;
@@ -32,6 +33,8 @@ export interface AppOptions {
   domainView: (sample: SystemSample, path: string | null) => DomainView;
   /** Every OOM domain, for the selector. */
   listDomains?: (sample: SystemSample) => DomainChoice[];
+  /** OOM events of the kernel log (read at start and when the kill count grows). */
+  oomEvents?: () => OomEvent[];
   now?: () => Date;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -49,6 +52,7 @@ export class DashboardApp {
   readonly done: Promise<number>;
   private readonly now: () => Date;
   private lastSample: SystemSample | null = null;
+  private lastKills: number | null = null;
 
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? (() => new Date());
@@ -117,6 +121,7 @@ export class DashboardApp {
       this.state = { ...this.state, domainPath: null, message: { text: `${(e as Error).message}: back to the global domain`, kind: 'error' } };
     }
     this.dispatch({ type: 'sampled', view });
+    this.watchOomKills(sample);
     if (this.o.cpu) this.sampleCpu();
   }
 
@@ -125,6 +130,24 @@ export class DashboardApp {
     this.state = state;
     this.render();
     for (const eff of effects) this.run(eff);
+  }
+
+  /** Reads the kernel log at start and whenever /proc/vmstat oom_kill grows: a new kill is an alert. */
+  private watchOomKills(sample: SystemSample): void {
+    const kills = sample.oomKillCount;
+    const first = this.lastKills === null;
+    if (!this.o.oomEvents || (!first && (kills === null || kills <= (this.lastKills as number)))) {
+      this.lastKills = kills;
+      return;
+    }
+    this.lastKills = kills;
+    let events: OomEvent[];
+    try {
+      events = this.o.oomEvents();
+    } catch {
+      return; // the log is not readable here: the counter in the header still shows kills
+    }
+    this.dispatch({ type: 'oomEvents', events, alert: !first });
   }
 
   private sampleCpu(): void {
@@ -195,7 +218,8 @@ export class DashboardApp {
     } else b.detail.hide();
     this.renderGraph(s.showGraph && dh > 0 ? { top: 8 + th, height: dh } : null);
     b.footer.setContent(footerLine(s));
-    const overlay = s.mode.kind === 'help' ? helpText(s) : s.mode.kind === 'confirm' ? confirmText(s) : s.mode.kind === 'domain' ? domainText(s) : null;
+    const overlay = s.mode.kind === 'help' ? helpText(s) : s.mode.kind === 'confirm' ? confirmText(s) : s.mode.kind === 'domain' ? domainText(s)
+      : s.mode.kind === 'events' ? eventsText(s) : null;
     if (overlay !== null) {
       b.overlay.setContent(overlay);
       b.overlay.height = Math.min(s.rows - 2, overlay.split('\n').length + 2);

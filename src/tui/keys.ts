@@ -5,7 +5,7 @@ export type Action =
   | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
   | 'filter' | 'sort' | 'sortReverse' | 'tree' | 'mark' | 'detail' | 'graph' | 'domain'
   | 'protect' | 'raise' | 'lower' | 'setAdj' | 'whatIf' | 'reset' | 'undo'
-  | 'export' | 'pause' | 'help' | 'quit';
+  | 'export' | 'events' | 'pause' | 'help' | 'quit';
 
 export interface Binding {
   keys: string[];
@@ -42,6 +42,7 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['r'], label: 'r', action: 'reset', help: 'reset adj to the value before oomtop changed it', writes: true },
   { keys: ['u'], label: 'u', action: 'undo', help: 'undo the last change oomtop made', writes: true, footer: 'undo' },
   { keys: ['e'], label: 'e', action: 'export', help: 'export a snapshot (json, csv, table, prometheus)', footer: 'export' },
+  { keys: ['o'], label: 'o', action: 'events', help: 'recent OOM kills from the kernel log', footer: 'ooms' },
   { keys: ['z'], label: 'z', action: 'pause', help: 'pause or resume refreshing', footer: 'pause' },
   { keys: ['?', 'h', 'f1'], label: '? h', action: 'help', help: 'this help', footer: 'help' },
   { keys: ['q', 'C-c'], label: 'q C-c', action: 'quit', help: 'quit (the terminal is restored)', footer: 'quit' },

@@ -6,6 +6,7 @@ import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { COLUMNS, columnById, compareBy, type ColumnContext, type ColumnId } from '../core/columns.js';
 import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
+import type { OomEvent } from '../core/parse/kernel-log.js';
 import { bindingFor, type Action } from './keys.js';
 
 export type ExportFormat = 'json' | 'csv' | 'table' | 'prometheus';
@@ -40,7 +41,8 @@ export type Mode =
   | { kind: 'input'; purpose: 'setAdj' | 'whatIf'; text: string }
   | { kind: 'confirm'; title: string; source: string; plan: PlanItem[] }
   | { kind: 'export' }
-  | { kind: 'domain'; index: number };
+  | { kind: 'domain'; index: number }
+  | { kind: 'events' };
 
 export interface Message {
   text: string;
@@ -68,6 +70,8 @@ export interface DashState {
   domainPath: string | null;
   history: HistoryPoint[];
   oomKillsAtStart: number | null;
+  /** OOM events from the kernel log (newest last), when it can be read. */
+  oomEvents: OomEvent[];
   audit: AuditRecord[];
   cpu: ReadonlyMap<number, number>;
   selected: { pid: number; startTime: number } | null;
@@ -89,6 +93,7 @@ export type DashEvent =
   | { type: 'sampled'; view: DomainView }
   | { type: 'domains'; domains: DomainChoice[] }
   | { type: 'audit'; records: AuditRecord[] }
+  | { type: 'oomEvents'; events: OomEvent[]; alert: boolean }
   | { type: 'key'; name: string; ch?: string }
   | { type: 'resize'; cols: number; rows: number }
   | { type: 'click'; row: number }
@@ -109,7 +114,7 @@ const ADJ_STEP = 100;
 
 export function initialState(o: { cols: number; rows: number; intervalMs: number; readOnly: boolean; canLower: boolean | null; uid: number; users: ReadonlyMap<number, string> }): DashState {
   return {
-    ...o, view: null, snapshot: null, domains: [], domainPath: null, history: [], oomKillsAtStart: null, audit: [],
+    ...o, view: null, snapshot: null, domains: [], domainPath: null, history: [], oomKillsAtStart: null, oomEvents: [], audit: [],
     cpu: new Map(), selected: null, scrollTop: 0, filter: '', sort: { column: 'rank', descending: false }, tree: false,
     marked: new Set(), paused: false, showDetail: true, showGraph: false, whatIf: null, mode: { kind: 'normal' }, message: null, quitting: false,
   };
@@ -339,6 +344,7 @@ function onAction(s: DashState, action: Action): { state: DashState; effects: Ef
     case 'whatIf': return none(selectedProc(s) ? { ...s, mode: { kind: 'input', purpose: 'whatIf', text: '' } } : s);
     case 'setAdj': return none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s);
     case 'export': return none({ ...s, mode: { kind: 'export' } });
+    case 'events': return none({ ...s, mode: { kind: 'events' } });
     case 'pause': return { state: { ...s, paused: !s.paused, message: { text: s.paused ? 'refreshing again' : 'paused: z resumes', kind: 'info' } }, effects: s.paused ? [{ type: 'refresh' }] : [] };
     case 'help': return none({ ...s, mode: { kind: 'help' } });
     case 'quit': return { state: { ...s, quitting: true }, effects: [{ type: 'quit' }] };
@@ -356,7 +362,8 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
   const typed = ch && ch.length === 1 && ch >= ' ' && ch !== '\x7f' ? ch : undefined;
   switch (m.kind) {
     case 'normal': return null;
-    case 'help': return none({ ...s, mode: { kind: 'normal' } });
+    case 'help':
+    case 'events': return none({ ...s, mode: { kind: 'normal' } });
     case 'filter':
       if (name === 'enter') return none({ ...s, mode: { kind: 'normal' } });
       if (name === 'escape') return none(keepSelection({ ...s, filter: '', mode: { kind: 'normal' } }));
@@ -421,6 +428,12 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
     }
     case 'domains': return none({ ...s, domains: e.domains });
     case 'audit': return none({ ...s, audit: e.records });
+    case 'oomEvents': {
+      const last = e.events.at(-1);
+      const v = last?.victims[0];
+      const alert = e.alert && last ? { text: `OOM KILL: ${v ? `${v.comm} ${v.pid}` : 'victim unknown'} in ${last.domain ?? 'an unknown domain'} at ${last.wall?.slice(11, 19) ?? '?'} (o lists recent kills)`, kind: 'error' as const } : s.message;
+      return none({ ...s, oomEvents: e.events, message: alert });
+    }
     case 'cpu': return none({ ...s, cpu: e.cpu });
     case 'resize': return none(keepSelection({ ...s, cols: e.cols, rows: e.rows }));
     case 'click': return none(s.mode.kind === 'normal' ? selectIndex(s, s.scrollTop + e.row) : s);

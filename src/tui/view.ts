@@ -91,7 +91,12 @@ export function headerLines(s: DashState): string[] {
   const kills = snap.oomKillCount;
   const grown = kills !== null && s.oomKillsAtStart !== null ? kills - s.oomKillsAtStart : 0;
   let l3 = `OOM kills since boot: ${kills ?? '?'}`;
-  if (grown > 0) l3 += ` {red-fg}{bold}(+${grown} while watching){/bold}{/red-fg}`;
+  if (grown > 0) {
+    const last = s.oomEvents.at(-1);
+    const v = last?.victims[0];
+    const what = last ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(printable(v.comm))} ${v.pid}` : 'victim unknown'}` : '';
+    l3 += ` {red-fg}{bold}(+${grown} while watching${what}){/bold}{/red-fg}`;
+  }
   const warn: string[] = [];
   if (snap.sysctls.panicOnOom === 1) warn.push('vm.panic_on_oom=1: a system-wide OOM panics instead of killing');
   if (snap.sysctls.panicOnOom === 2) warn.push('vm.panic_on_oom=2: any OOM panics, memcg too');
@@ -235,6 +240,17 @@ export function confirmText(s: DashState): string {
   }
   if (s.mode.plan.length > 12) lines.push(`… and ${s.mode.plan.length - 12} more`);
   lines.push('', 'write? y / Enter yes · n / Esc no');
+  return lines.join('\n');
+}
+
+export function eventsText(s: DashState): string {
+  const lines = ['{bold}recent OOM kills{/bold} (kernel log; any key closes)', ''];
+  if (!s.oomEvents.length) lines.push('none in the kernel log (or it cannot be read: root or CAP_SYSLOG)');
+  for (const e of s.oomEvents.slice(-12).reverse()) {
+    const v = e.victims.map((x) => `${printable(x.comm)} ${x.pid}`).join(', ') || 'victim unknown';
+    const rule = e.matchesRule === true ? 'rule ✓' : e.matchesRule === false ? 'rule ✗' : '';
+    lines.push(esc(`${(e.wall ?? '?').replace('T', ' ').slice(0, 19)}  ${fit(e.domain ?? '?', 28)} ${fit(v, 30)} ${rule}${e.incomplete ? ' incomplete' : ''}`));
+  }
   return lines.join('\n');
 }
 

@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../src/core/snapshot.js';
 import { Sampler } from '../../src/system/sampler.js';
-import { needKernel, startHolder, stopHolders } from '../helpers/kernel.js';
+import { buildHolder, startCHolder, stopCHolders, type CHolder } from '../helpers/c-holder.js';
+import { needKernel } from '../helpers/kernel.js';
 
-afterAll(stopHolders);
+afterAll(stopCHolders);
 
 function reread(pid: number): number | null {
   try { return Number(readFileSync(`/proc/${pid}/oom_score`, 'utf8')); } catch { return null; }
@@ -16,9 +17,10 @@ function reread(pid: number): number | null {
 describe('predicted oom_score on the live kernel', () => {
   it('matches the kernel for every stable process', async (ctx) => {
     needKernel(ctx, process.platform === 'linux' && /^\d/.test(readFileSync('/proc/sys/kernel/osrelease', 'utf8')), 'no Linux /proc');
-    const holders = await Promise.all([
-      startHolder(8), startHolder(64, { adj: 100 }), startHolder(200, { adj: 500 }), startHolder(32, { adj: 1000 }), startHolder(120, { adj: 1 }),
-    ]);
+    const bin = buildHolder();
+    needKernel(ctx, bin !== null, 'no C compiler (cc) to build the memory holder');
+    const holders: CHolder[] = [];
+    for (const [mib, adj] of [[8, 0], [64, 100], [200, 500], [32, 1000], [120, 1]] as const) holders.push(await startCHolder(bin as string, { mib, adj }));
     let compared = 0;
     let matched = 0;
     const mismatches: string[] = [];

@@ -11,6 +11,7 @@ import { AuditLog } from '../../src/system/audit-log.js';
 import { loadUsers } from '../../src/system/env.js';
 import { Sampler } from '../../src/system/sampler.js';
 import { DashboardApp } from '../../src/tui/app.js';
+import { parseOomEvents } from '../../src/core/parse/kernel-log.js';
 import { statLine, statusText } from '../helpers/proc-tree.js';
 import { BASIC, writableBasic } from '../helpers/io.js';
 
@@ -285,5 +286,34 @@ describe('dashboard OOM domains (v2 fixture)', () => {
     expect(s).toContain('Domain: /batch.slice (cgroup v2), 275,600 pages');
     expect(rowLines(s).map((l) => l.match(/ (44\d) /)?.[1])).toEqual(['440', '441']);
     expect(s).toMatch(/headroom 5\.0 MiB/);
+  });
+});
+
+describe('dashboard OOM alerts', () => {
+  it('flags a kill that happens while it runs, and lists recent kills on o', async () => {
+    const { dir, roots } = writableBasic();
+    dirs.push(dir);
+    const term = fakeTerminal(120, 36);
+    let log = readFileSync(join(import.meta.dirname, '../fixtures/logs/ubuntu-5.4-global.log'), 'utf8').split('\n');
+    const app = new DashboardApp({
+      sampler: new Sampler(roots.procRoot), adjuster: null, audit: null, users: loadUsers(join(BASIC, 'passwd')), intervalMs: 2000, readOnly: true,
+      cpu: false, exportDir: dir, uid: 0, domainView: (s) => globalView(s), input: term.input, output: term.output, timers: false,
+      oomEvents: () => parseOomEvents(log).map((e) => ({ ...e, wall: e.wall ?? '2026-11-26T13:58:00.000Z' })),
+    }).start();
+    apps.push(app);
+    expect(app.text()).toContain('OOM kills since boot: 3');
+    expect(app.text()).not.toContain('while watching');
+    // the kernel kills again
+    log = [...log, ...readFileSync(join(import.meta.dirname, '../fixtures/logs/debian9-4.9.log'), 'utf8').split('\n')];
+    writeFileSync(join(roots.procRoot, 'vmstat'), 'nr_free_pages 1000\noom_kill 4\n');
+    app.tick();
+    const s = app.text();
+    expect(s).toContain('OOM kills since boot: 4 (+1 while watching, last 13:58 stress 990)');
+    expect(s).toContain('OOM KILL: stress 990 in global at 13:58:00 (o lists recent kills)');
+    term.input.write('o');
+    await new Promise((r) => setImmediate(r));
+    expect(app.text()).toContain('recent OOM kills');
+    expect(app.text()).toMatch(/2026-11-26 13:58:00 +global +stress 990 +rule ✓/);
+    expect(app.text()).toMatch(/global +java 4022 +rule ✓/);
   });
 });
