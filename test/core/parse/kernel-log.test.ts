@@ -6,13 +6,13 @@ import { parseLogLine, parseOomEvents, type OomEvent } from '../../../src/core/p
 
 const LOGS = join(import.meta.dirname, '../../fixtures/logs');
 const events = (file: string): OomEvent[] => parseOomEvents(readFileSync(join(LOGS, file), 'utf8').split('\n'), { year: 2026 });
-const REAL = readFileSync(join(import.meta.dirname, '../../../../shared/data/dmesg-memcg-6.18.txt'), 'utf8').split('\n');
-const realOrFixture = REAL;
+// A copy of shared/data/dmesg-memcg-6.18.txt: a real memcg OOM log from this kind of machine.
+const REAL = readFileSync(join(LOGS, 'real-6.18-memcg.log'), 'utf8').split('\n');
 const summary = (e: OomEvent) => ({ victims: e.victims.map((v) => v.pid), rule: e.ruleVictim?.pid ?? null, matches: e.matchesRule, incomplete: e.incomplete, domain: e.domain });
 
 describe('kernel log: the real 6.18 memcg OOM log from shared/', () => {
   it('parses both events with invoker, memcg usage, tasks table and victim, and checks the kernel rule', () => {
-    const ev = parseOomEvents(realOrFixture);
+    const ev = parseOomEvents(REAL);
     expect(ev).toHaveLength(2);
     expect(ev[0]).toMatchObject({
       uptime: 529.99226, constraint: 'CONSTRAINT_MEMCG', domain: '/oomr_helper', incomplete: false,
