@@ -98,10 +98,10 @@ export function headerLines(s: DashState): string[] {
     l3 += ` {red-fg}{bold}(+${grown} while watching${what}){/bold}{/red-fg}`;
   }
   const warn: string[] = [];
-  if (snap.sysctls.panicOnOom === 1) warn.push('vm.panic_on_oom=1: a system-wide OOM panics instead of killing');
-  if (snap.sysctls.panicOnOom === 2) warn.push('vm.panic_on_oom=2: any OOM panics, memcg too');
-  if (snap.sysctls.oomKillAllocatingTask) warn.push('vm.oom_kill_allocating_task=1: a global OOM kills the allocating task, not row 1');
-  l3 += warn.length ? `  {yellow-fg}${warn.join('; ')}{/yellow-fg}` : `  panic_on_oom=${snap.sysctls.panicOnOom ?? '?'}`;
+  if (snap.sysctls.panicOnOom === 1) warn.push('⚠ panic_on_oom=1: a global OOM panics');
+  if (snap.sysctls.panicOnOom === 2) warn.push('⚠ panic_on_oom=2: any OOM panics');
+  if (snap.sysctls.oomKillAllocatingTask) warn.push('⚠ oom_kill_allocating_task=1: the allocator dies');
+  l3 += warn.length ? `  {yellow-fg}${warn.join('  ')}{/yellow-fg}` : `  panic_on_oom=${snap.sysctls.panicOnOom ?? '?'}`;
   lines.push(l3);
   const who = s.canLower === true ? 'you may lower and raise adj'
     : s.canLower === false ? (s.uid === 0 ? '{yellow-fg}you may raise adj only: no CAP_SYS_RESOURCE{/yellow-fg}' : '{yellow-fg}you may raise adj of your own processes only{/yellow-fg}')

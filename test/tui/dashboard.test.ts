@@ -317,3 +317,34 @@ describe('dashboard OOM alerts', () => {
     expect(app.text()).toMatch(/global +java 4022 +rule ✓/);
   });
 });
+
+describe('dashboard header warnings and trends', () => {
+  it('estimates the time left while available memory falls, and who dies then', () => {
+    const { app, roots } = makeApp();
+    const meminfo = (availKb: number) => writeFileSync(join(roots.procRoot, 'meminfo'),
+      `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`);
+    // 2 s a tick (the test clock); 40 MiB less every tick: 20 MiB/s
+    for (let i = 0; i < 8; i++) { meminfo(1_000_000 - i * 40_960); app.tick(); }
+    expect(app.text()).toMatch(/available memory falling: exhausted in ~\d+ s, then batch 302 dies/);
+    expect(app.text()).toMatch(/avail 697 MiB [▁▂▃▄▅▆▇█]+/);
+  });
+
+  it('warns when the OOM sysctls change what the ranking means', () => {
+    const { app, roots } = makeApp();
+    writeFileSync(join(roots.procRoot, 'sys/vm/panic_on_oom'), '1\n');
+    writeFileSync(join(roots.procRoot, 'sys/vm/oom_kill_allocating_task'), '1\n');
+    app.tick();
+    expect(app.text()).toContain('OOM kills since boot: 3  ⚠ panic_on_oom=1: a global OOM panics  ⚠ oom_kill_allocating_task=1: the allocator dies');
+  });
+
+  it('draws MemAvailable and PSI as a blessed-contrib line chart on m', async () => {
+    const { app, press } = makeApp();
+    app.tick();
+    app.tick();
+    await press('m');
+    expect(app.text()).toContain('MemAvailable (MiB) and PSI some avg10 (%)');
+    await press('m');
+    expect(app.text()).not.toContain('MemAvailable (MiB) and PSI');
+    expect(app.text()).toContain('─ batch 302 ─');
+  });
+});
