@@ -1,7 +1,7 @@
 // The one column table (htop's Process_fields[] idea): id, title, help, width, how a row
 // formats and compares, and which columns give way first on a narrow screen. The table
 // export and the dashboard both draw from it.
-import { formatPages, formatPercent, printable } from './format.js';
+import { formatPages, formatPercent, printable, shortCgroup } from './format.js';
 import type { SnapshotProcess } from './snapshot.js';
 
 export interface ColumnContext {
@@ -22,6 +22,8 @@ export interface Column {
   priority: number;
   /** The column grows to fill spare width. */
   flex?: boolean;
+  /** Cut long values at the start (paths: the end names the unit). */
+  cutLeft?: boolean;
   format(p: SnapshotProcess, ctx: ColumnContext): string;
   /** Sort key; null sorts last. */
   key(p: SnapshotProcess, ctx: ColumnContext): number | string | null;
@@ -69,7 +71,7 @@ export const COLUMNS: readonly Column[] = [
   { id: 'cpu', title: 'CPU%', help: 'CPU use (pidusage), for the rows on screen', width: 6, align: 'right', priority: 20,
     format: (p, c) => { const v = c.cpu?.get(p.pid); return v === undefined ? '' : v.toFixed(1); }, key: (p, c) => c.cpu?.get(p.pid) ?? null, descending: true },
   { id: 'unit', title: 'UNIT/CGROUP', help: 'systemd unit, or the memory cgroup', width: 18, align: 'left', priority: 25, flex: true,
-    format: (p) => p.unit ?? p.cgroup ?? '', key: (p) => p.unit ?? p.cgroup, descending: false },
+    format: (p) => p.unit ?? shortCgroup(p.cgroup ?? ''), key: (p) => p.unit ?? p.cgroup, descending: false, cutLeft: true },
   { id: 'container', title: 'POD/CONTAINER', help: 'Kubernetes QoS class and pod, or the container id, from the cgroup path', width: 22, align: 'left', priority: 22,
     format: (p) => [p.qosClass, p.podUid?.slice(0, 8), p.containerId].filter(Boolean).join(' '), key: (p) => p.podUid ?? p.containerId, descending: false },
   { id: 'cmdline', title: 'COMMAND', help: 'command line', width: 30, align: 'left', priority: 5, flex: true,

@@ -45,7 +45,13 @@ export function printable(text: string): string {
 
 /** Cuts from the left, keeping the end of a path (the part that names the unit). */
 export function fitPath(text: string, width: number): string {
+  if (width <= 0) return '';
   return text.length > width ? ('…' + text.slice(text.length - width + 1)).padEnd(width) : text.padEnd(width);
+}
+
+/** Fits a cell: right-aligned, left-aligned, or cut at the start for paths. */
+export function fitCell(text: string, width: number, col: { align: 'left' | 'right'; cutLeft?: boolean }): string {
+  return col.cutLeft ? fitPath(text, width) : fit(text, width, col.align);
 }
 
 /** Shortens 64-hex container ids inside a cgroup path to 12 characters. */

@@ -2,7 +2,7 @@
 // with blessed tags. Pure: the layout only puts these strings into boxes.
 import { originalAdj } from '../core/audit.js';
 import { layoutColumns, type ColumnId } from '../core/columns.js';
-import { fit, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
+import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { BINDINGS } from './keys.js';
 import {
@@ -136,7 +136,7 @@ export function tableLines(s: DashState): string[] {
     const cells = cols.map(({ col, width }) => {
       let text = col.format(p, ctx);
       if (col.id === 'name' && depth) text = `${'  '.repeat(Math.min(depth, 6))}└ ${text}`;
-      return fit(text, width, col.align);
+      return fitCell(text, width, col);
     });
     // A row the kernel never picks says why across its memory columns.
     const why = p.killable === true ? null : p.unkillableReason === 'oom_score_adj -1000' ? 'protected (adj -1000): never killed' : p.unkillableReason ?? p.unknownReason;
@@ -144,7 +144,7 @@ export function tableLines(s: DashState): string[] {
     if (why && from >= 0) {
       const adjAt = cols.findIndex((c) => c.col.id === 'adj');
       const span = cols.slice(from).reduce((w, c) => w + c.width + 1, -1);
-      const adjNote = adjAt >= 0 && p.oomScoreAdj !== null && p.unkillableReason !== 'oom_score_adj -1000' ? `  (adj ${p.oomScoreAdj})` : '';
+      const adjNote = adjAt >= 0 && p.oomScoreAdj && p.unkillableReason !== 'oom_score_adj -1000' ? `  (adj ${p.oomScoreAdj})` : '';
       cells.splice(from, cells.length - from, fit(`${why}${adjNote}`, span));
     }
     const mark = s.marked.has(`${p.pid}@${p.startTime}`) ? '*' : i === cur ? '▶' : ' ';

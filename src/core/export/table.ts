@@ -1,6 +1,6 @@
 // A plain text table for terminals, from the shared column table.
 import { layoutColumns, type ColumnContext, type ColumnId } from '../columns.js';
-import { fit, formatBytes, formatInt } from '../format.js';
+import { fit, fitCell, formatBytes, formatInt } from '../format.js';
 import type { Snapshot } from '../snapshot.js';
 
 export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'predicted', 'adj', 'rss', 'swap', 'unit', 'note'];
@@ -20,6 +20,6 @@ export function snapshotToTable(s: Snapshot, width = 160): string {
     '',
     line(cols.map(({ col, width: w }) => fit(col.title, w, col.align))),
   ];
-  const rows = s.processes.map((p) => line(cols.map(({ col, width: w }) => fit(col.format(p, ctx), w, col.align))));
+  const rows = s.processes.map((p) => line(cols.map(({ col, width: w }) => fitCell(col.format(p, ctx), w, col))));
   return [...head, ...rows].join('\n') + '\n';
 }
