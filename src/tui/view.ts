@@ -101,12 +101,14 @@ export function headerLines(s: DashState): string[] {
   if (snap.sysctls.panicOnOom === 1) warn.push('⚠ panic_on_oom=1: a global OOM panics');
   if (snap.sysctls.panicOnOom === 2) warn.push('⚠ panic_on_oom=2: any OOM panics');
   if (snap.sysctls.oomKillAllocatingTask) warn.push('⚠ oom_kill_allocating_task=1: the allocator dies');
-  l3 += warn.length ? `  {yellow-fg}${warn.join('  ')}{/yellow-fg}` : `  panic_on_oom=${snap.sysctls.panicOnOom ?? '?'}`;
-  lines.push(l3);
-  const who = s.canLower === true ? 'you may lower and raise adj'
-    : s.canLower === false ? (s.uid === 0 ? '{yellow-fg}you may raise adj only: no CAP_SYS_RESOURCE{/yellow-fg}' : '{yellow-fg}you may raise adj of your own processes only{/yellow-fg}')
+  const who = s.readOnly ? '{yellow-fg}read-only{/yellow-fg}' : s.canLower === true ? 'adj: may lower and raise'
+    : s.canLower === false ? (s.uid === 0 ? '{yellow-fg}adj: raise only (no CAP_SYS_RESOURCE){/yellow-fg}' : '{yellow-fg}adj: raise your own processes only{/yellow-fg}')
       : 'adj rights unknown';
-  lines.push(`Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages · ${s.readOnly ? '{yellow-fg}read-only{/yellow-fg}' : who}`);
+  // The rights go where there is room: after the kill count, or after the domain when
+  // sysctl warnings take line 3.
+  l3 += warn.length ? `  {yellow-fg}${warn.join('  ')}{/yellow-fg}` : ` · ${who}`;
+  lines.push(l3);
+  lines.push(`Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages${warn.length ? ` · ${who}` : ''}`);
   const left = secondsLeft(s.history);
   const first = snap.processes.find((p) => p.rank === 1);
   const headroom = v.headroomPages === null ? '' : `headroom ${formatPages(v.headroomPages, page)}`;
@@ -258,7 +260,7 @@ export function domainText(s: DashState): string {
   if (s.mode.kind !== 'domain') return '';
   const lines = ['{bold}OOM domain{/bold} (↑↓ choose, Enter select, Esc cancel): who dies when this domain runs out', ''];
   const page = s.snapshot?.pageSize ?? 4096;
-  const nameW = Math.max(16, Math.min(48, Math.floor(s.cols * 0.9) - 66));
+  const nameW = Math.max(18, Math.min(48, Math.floor(s.cols * 0.9) - 66));
   s.domains.forEach((d, i) => {
     const used = d.limitPages && d.headroomPages !== null ? 1 - d.headroomPages / d.limitPages : null;
     const gauge = used === null ? ' '.repeat(14) : bar(used, 12);

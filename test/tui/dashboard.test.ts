@@ -65,9 +65,9 @@ describe('dashboard on the basic fixture', () => {
     const s = screen();
     expect(s).toContain('oomtop ── web01 · Linux 6.18.44-fixture · 2 s');
     expect(s).toMatch(/Mem  \[.*\] +40% +1\.5 GiB\/3\.8 GiB +avail 2\.3 GiB/);
-    expect(s).toContain('OOM kills since boot: 3');
+    expect(s).toContain('OOM kills since boot: 3 · adj: raise only (no CAP_SYS_RESOURCE)');
     expect(s).toContain('PSI some 1.50%');
-    expect(s).toContain('Domain: global (RAM+swap), 1,250,000 pages · you may raise adj only: no CAP_SYS_RESOURCE');
+    expect(s).toContain('Domain: global (RAM+swap), 1,250,000 pages');
     expect(s).toContain('dies first: batch 302 (4.8 GiB)');
   });
 
@@ -335,6 +335,7 @@ describe('dashboard header warnings and trends', () => {
     writeFileSync(join(roots.procRoot, 'sys/vm/oom_kill_allocating_task'), '1\n');
     app.tick();
     expect(app.text()).toContain('OOM kills since boot: 3  ⚠ panic_on_oom=1: a global OOM panics  ⚠ oom_kill_allocating_task=1: the allocator dies');
+    expect(app.text()).toContain('Domain: global (RAM+swap), 1,250,000 pages · adj: raise only (no CAP_SYS_RESOURCE)');
   });
 
   it('draws MemAvailable and PSI as a blessed-contrib line chart on m', async () => {
