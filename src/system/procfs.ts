@@ -49,6 +49,41 @@ export class ProcFs {
     }
   }
 
+  /**
+   * Reads a small file holding one integer (oom_score, oom_score_adj) and parses it from
+   * the bytes, without making a string: this runs twice per process per sample.
+   * Returns the number, null when the content is not an integer, or the errno code.
+   */
+  readInt(rel: string): number | null | { code: string } {
+    let fd: number;
+    try {
+      fd = openSync(this.path(rel), 'r');
+    } catch (e) {
+      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+    }
+    let n: number;
+    try {
+      n = readSync(fd, this.buf, 0, 64, null);
+    } catch (e) {
+      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+    } finally {
+      closeSync(fd);
+    }
+    const b = this.buf;
+    let i = 0;
+    let neg = false;
+    if (n > 0 && b[0] === 45) { neg = true; i = 1; }
+    let v = 0;
+    const start = i;
+    for (; i < n; i++) {
+      const c = b[i] as number;
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+    }
+    if (i === start || (i < n && b[i] !== 10)) return null;
+    return neg ? -v : v;
+  }
+
   readOrNull(rel: string): string | null {
     const r = this.tryRead(rel);
     return r.ok ? r.text : null;

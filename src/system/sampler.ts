@@ -1,7 +1,7 @@
 // Reads what the model needs for every process, plus the system-wide facts, once per
 // sample. A process that exits mid-read is dropped from the sample; a file it may not read
 // (hidepid, another user's process) leaves its fields unknown (null), never 0.
-import { parseBootTime, parseIntOrNull, parseMeminfo, parsePressure, parseSysctls, parseVmstatCounter } from '../core/parse/meminfo.js';
+import { parseBootTime, parseMeminfo, parsePressure, parseSysctls, parseVmstatCounter } from '../core/parse/meminfo.js';
 import { parseProcCgroup } from '../core/parse/proc-cgroup.js';
 import { parseStat } from '../core/parse/stat.js';
 import { parseStatus } from '../core/parse/status.js';
@@ -130,7 +130,7 @@ export class Sampler {
     const stat = statText === null ? null : parseStat(statText);
     if (stat && !stat.ok) unreadable.push(stat.error);
     const st = stat?.ok ? stat.value : null;
-    const memSig = st ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
+    const memSig = st && this.cache ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
     const cached = st && this.cache?.get(pid);
     const hit = cached && cached.startTime === st.startTime ? cached : null;
     let status: ReturnType<typeof parseStatus> | null;
@@ -139,8 +139,15 @@ export class Sampler {
       const statusText = read('status', 'latin1');
       status = statusText === null ? null : parseStatus(statusText);
     }
-    const oomScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? parseIntOrNull(read('oom_score', 'latin1')) : null;
-    const oomScoreAdj = parseIntOrNull(read('oom_score_adj', 'latin1'));
+    const readInt = (file: string): number | null => {
+      const r = this.proc.readInt(`${pid}/${file}`);
+      if (r === null || typeof r === 'number') return r;
+      if (isGone(r.code)) throw new Vanished();
+      unreadable.push(`${file}: ${r.code}`);
+      return null;
+    };
+    const oomScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? readInt('oom_score') : null;
+    const oomScoreAdj = readInt('oom_score_adj');
     const refresh = !hit || pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
     let cmdline: string | null = null;
     if (needs.cmdline) {

@@ -84,11 +84,14 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
     await waitFor(() => died.length >= 3, 20_000, 'three OOM kills');
     grower.child.kill('SIGKILL');
     await grower.exit;
-    expect(died).toEqual(predicted);
+    // Kills can land milliseconds apart, so exit events may arrive out of order: the kernel
+    // log gives the order; the SIGKILL exits and the cgroup's counter confirm the victims.
+    expect([...died].sort()).toEqual([...predicted].sort());
     expect(oomKills(cg)).toBeGreaterThanOrEqual(3);
-    expect(killedInLog(cg).slice(0, 3)).toEqual(predicted);
+    const order = killedInLog(cg).slice(0, 3);
+    expect(order).toEqual(predicted);
     tally.predicted += 3;
-    tally.matched += predicted.filter((pid, i) => died[i] === pid).length;
+    tally.matched += predicted.filter((pid, i) => order[i] === pid).length;
   });
 
   it('breaks a tie as the kernel does: the later-scanned task dies', async (ctx) => {
@@ -106,11 +109,11 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
       expect(sim.sequence[0]!.badnessPages).toBe(sim.sequence[1]!.badnessPages);
       const predicted = sim.sequence[0]!.pid;
       expect(predicted).toBe(b.pid);
-        const first = await Promise.race([a.exit.then(() => a.pid), b.exit.then(() => b.pid), (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
+        await Promise.race([a.exit, b.exit, (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
       grower.child.kill('SIGKILL');
       await grower.exit;
+      const first = killedInLog(cg)[0];
       expect(first).toBe(predicted);
-      expect(killedInLog(cg)[0]).toBe(predicted);
       tally.predicted += 1;
       tally.matched += first === predicted ? 1 : 0;
       await stopCHolders();
@@ -133,9 +136,10 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
     const rankOf = (pid: number) => globalOrder.processes.find((p) => p.pid === pid)?.rank ?? Infinity;
     expect(rankOf(weighted.pid)).toBeLessThan(rankOf(big.pid)); // global: the adj 5 one first
     expect(sim.sequence[0]!.pid).toBe(big.pid); // in the cgroup: the big one first
-    const first = await Promise.race([big.exit.then(() => big.pid), weighted.exit.then(() => weighted.pid), (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
+    await Promise.race([big.exit, weighted.exit, (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
     grower.child.kill('SIGKILL');
     await grower.exit;
+    const first = killedInLog(cg)[0];
     expect(first).toBe(big.pid);
     tally.predicted += 1;
     tally.matched += first === big.pid ? 1 : 0;

@@ -61,6 +61,8 @@ describe('Sampler edge cases', () => {
         const deny = (rel: string) => /^50\/(status|oom_score)$/.test(rel);
         const orig = this.proc.tryRead.bind(this.proc);
         this.proc.tryRead = (rel: string, enc?: BufferEncoding) => (deny(rel) ? { ok: false, code: 'EACCES' } : orig(rel, enc));
+        const origInt = this.proc.readInt.bind(this.proc);
+        this.proc.readInt = (rel: string) => (deny(rel) ? { code: 'EACCES' } : origInt(rel));
       }
     }
     const p = new Denying().sample(0).processes[0]!;
