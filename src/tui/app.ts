@@ -117,8 +117,8 @@ export class DashboardApp {
       view = this.o.domainView(sample, this.state.domainPath);
     } catch (e) {
       // The chosen cgroup went away: fall back to the global domain and say so.
+      this.dispatch({ type: 'domainLost', reason: (e as Error).message });
       view = this.o.domainView(sample, null);
-      this.state = { ...this.state, domainPath: null, message: { text: `${(e as Error).message}: back to the global domain`, kind: 'error' } };
     }
     this.dispatch({ type: 'sampled', view });
     this.watchOomKills(sample);
@@ -189,7 +189,7 @@ export class DashboardApp {
           const r = (this.o.adjuster as Adjuster).write({ pid: it.pid, startTime: it.startTime, comm: it.comm }, it.new, eff.source, { undoes: it.undoes });
           return { ok: r.result === 'ok', message: r.message };
         });
-        if (this.o.audit) this.state = { ...this.state, audit: this.o.audit.read() };
+        if (this.o.audit) this.dispatch({ type: 'audit', records: this.o.audit.read() });
         this.dispatch({ type: 'adjusted', results });
         break;
       }

@@ -100,7 +100,9 @@ export type DashEvent =
   | { type: 'wheel'; delta: number }
   | { type: 'cpu'; cpu: ReadonlyMap<number, number> }
   | { type: 'adjusted'; results: Array<{ ok: boolean; message: string }> }
-  | { type: 'message'; message: Message };
+  | { type: 'message'; message: Message }
+  /** The chosen cgroup is gone: back to the global domain. */
+  | { type: 'domainLost'; reason: string };
 
 export type Effect =
   | { type: 'adjust'; plan: PlanItem[]; source: string }
@@ -450,6 +452,7 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
       return { state: { ...s, message: { text, kind: failed.length ? 'error' : 'ok' } }, effects: [{ type: 'refresh' }] };
     }
     case 'message': return none({ ...s, message: e.message });
+    case 'domainLost': return none({ ...s, domainPath: null, message: { text: `${e.reason}: back to the global domain`, kind: 'error' } });
     case 'key': {
       const moded = onModeKey(s, e.name, e.ch);
       if (moded) return moded;

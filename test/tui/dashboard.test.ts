@@ -1,6 +1,6 @@
 // The dashboard rendered to fake streams on fixture /proc trees: the screen text is read
 // back and asserted on, and keys go through blessed's own input parsing.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -286,6 +286,29 @@ describe('dashboard OOM domains (v2 fixture)', () => {
     expect(s).toContain('Domain: /batch.slice (cgroup v2), 275,600 pages');
     expect(rowLines(s).map((l) => l.match(/ (44\d) /)?.[1])).toEqual(['440', '441']);
     expect(s).toMatch(/headroom 5\.0 MiB/);
+  });
+
+  it('falls back to the global domain, and says so, when the chosen cgroup disappears', async () => {
+    const src = join(import.meta.dirname, '../fixtures/v2');
+    const fx = mkdtempSync(join(tmpdir(), 'oomtop-v2rw-'));
+    dirs.push(fx);
+    cpSync(src, fx, { recursive: true, verbatimSymlinks: true });
+    const term = fakeTerminal(120, 36);
+    const o = dashboardOptions({ procRoot: join(fx, 'proc'), sysRoot: join(fx, 'sys'), passwdFile: join(BASIC, 'passwd') }, { readOnly: true }, fx, { user: 't', uid: 0 });
+    const app = new DashboardApp({ ...o, input: term.input, output: term.output, timers: false, cpu: false }).start();
+    apps.push(app);
+    term.input.write('D');
+    await new Promise((r) => setImmediate(r));
+    term.input.write(DOWN);
+    await new Promise((r) => setImmediate(r));
+    term.input.write('\r');
+    await new Promise((r) => setImmediate(r));
+    expect(app.text()).toContain('Domain: /batch.slice');
+    rmSync(join(fx, 'sys/batch.slice'), { recursive: true });
+    app.tick();
+    expect(app.text()).toContain('Domain: global (RAM+swap)');
+    expect(app.text()).toContain('no cgroup /batch.slice in the memory hierarchy');
+    expect(app.state.message?.text).toMatch(/: back to the global domain$/);
   });
 });
 

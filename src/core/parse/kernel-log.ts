@@ -200,10 +200,9 @@ function finish(e: OomEvent): OomEvent {
   if (!e.invoker) e.missing.push('the "invoked oom-killer" line');
   if (!e.victims.length) e.missing.push('the "Killed process" line (victim unknown)');
   e.incomplete = e.missing.length > 0;
-  if (!e.domain) {
-    if (e.constraint === 'CONSTRAINT_MEMCG' || e.memcg) e.domain = e.domain ?? null;
-    else if (e.constraint || e.victims.length) e.domain = 'global';
-  }
+  // A memcg OOM whose log names no cgroup keeps domain null ("a memcg, path unknown").
+  const memcg = e.constraint === 'CONSTRAINT_MEMCG' || e.memcg !== null;
+  if (!e.domain && !memcg && (e.constraint || e.victims.length)) e.domain = 'global';
   const rv = ruleVictim(e);
   e.ruleVictim = rv;
   const main = e.chosen?.pid ?? e.victims.find((v) => !v.oomGroup)?.pid ?? e.victims[0]?.pid;
