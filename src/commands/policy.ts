@@ -4,7 +4,8 @@ import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { UserError } from '../core/errors.js';
 import { decide, describeRule, systemdDropIns, type Policy, type PolicyDecision } from '../core/policy.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
-import { Adjuster } from '../system/adjuster.js';
+import { Adjuster, canLowerBelowFloor } from '../system/adjuster.js';
+import { ProcFs } from '../system/procfs.js';
 import { AuditLog, newRecordId } from '../system/audit-log.js';
 import type { Roots } from '../system/env.js';
 import { loadPolicyFile } from '../system/policy-file.js';
@@ -20,15 +21,11 @@ export function desiredValue(d: PolicyDecision, canLower: boolean | null, record
   return { value: floor, note: `protect: -1000 needs CAP_SYS_RESOURCE, which oomtop lacks; held at its floor ${floor} (use systemd's OOMScoreAdjust= for -1000)` };
 }
 
-function canLower(roots: Roots): boolean | null {
-  return new Adjuster(new Sampler(roots.procRoot).proc, null, { user: '', uid: 0 }).canLowerBelowFloor();
-}
-
 export async function runApply(roots: Roots, io: CommandIo, o: { policy: string; dryRun?: boolean }): Promise<number> {
   const policy = loadPolicyFile(o.policy);
   const { sample, snapshot } = sampleRanked(roots, io.now());
   const records = new AuditLog(io.stateDir).read();
-  const cap = canLower(roots);
+  const cap = canLowerBelowFloor(new ProcFs(roots.procRoot));
   const plan: Planned[] = [];
   for (const d of decide(policy, snapshot.processes)) {
     const { value, note } = desiredValue(d, cap, records);

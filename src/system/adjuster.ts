@@ -33,6 +33,12 @@ export interface Actor {
 
 export const CAP_HINT = "systemd's OOMScoreAdjust= or running with that capability can";
 
+/** CAP_SYS_RESOURCE in oomtop's own effective set (root in a container often lacks it). */
+export function canLowerBelowFloor(proc: ProcFs): boolean | null {
+  const status = proc.readOrNull('self/status') ?? proc.readOrNull(`${process.pid}/status`);
+  return status === null ? null : hasCapSysResource(parseCapEff(status));
+}
+
 export class Adjuster {
   constructor(
     private readonly proc: ProcFs,
@@ -43,8 +49,7 @@ export class Adjuster {
 
   /** Whether oomtop itself may lower adj below a process's floor (CAP_SYS_RESOURCE). */
   canLowerBelowFloor(): boolean | null {
-    const status = this.proc.readOrNull('self/status') ?? this.proc.readOrNull(`${process.pid}/status`);
-    return status === null ? null : hasCapSysResource(parseCapEff(status));
+    return canLowerBelowFloor(this.proc);
   }
 
   /**

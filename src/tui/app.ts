@@ -111,7 +111,7 @@ export class DashboardApp {
       return;
     }
     this.lastSample = sample;
-    if (this.o.listDomains) this.dispatch({ type: 'domains', domains: this.o.listDomains(sample) });
+    if (this.state.mode.kind === 'domain') this.loadDomains();
     let view: DomainView;
     try {
       view = this.o.domainView(sample, this.state.domainPath);
@@ -130,6 +130,16 @@ export class DashboardApp {
     this.state = state;
     this.render();
     for (const eff of effects) this.run(eff);
+  }
+
+  /** Every OOM domain with its headroom and first victim: only while the selector is open. */
+  private loadDomains(): void {
+    if (!this.o.listDomains || !this.lastSample) return;
+    try {
+      this.dispatch({ type: 'domains', domains: this.o.listDomains(this.lastSample) });
+    } catch (e) {
+      this.dispatch({ type: 'message', message: { text: `cannot list the OOM domains: ${(e as Error).message}`, kind: 'error' } });
+    }
   }
 
   /** Reads the kernel log at start and whenever /proc/vmstat oom_kill grows: a new kill is an alert. */
@@ -164,6 +174,7 @@ export class DashboardApp {
   private run(eff: Effect): void {
     switch (eff.type) {
       case 'refresh': this.tick(); break;
+      case 'listDomains': this.loadDomains(); break;
       case 'quit': this.quit(0); break;
       case 'export': {
         const snap = this.state.snapshot;

@@ -108,6 +108,7 @@ export type Effect =
   | { type: 'adjust'; plan: PlanItem[]; source: string }
   | { type: 'export'; format: ExportFormat }
   | { type: 'refresh' }
+  | { type: 'listDomains' }
   | { type: 'quit' };
 
 export const SORTABLE: ColumnId[] = ['rank', 'badness', 'rss', 'swap', 'adj', 'score', 'pid', 'user', 'name', 'cpu'];
@@ -339,10 +340,9 @@ function onAction(s: DashState, action: Action): { state: DashState; effects: Ef
     }
     case 'detail': return none({ ...s, showDetail: !s.showDetail, showGraph: false });
     case 'graph': return none({ ...s, showGraph: !s.showGraph });
-    case 'domain': {
-      const idx = Math.max(0, s.domains.findIndex((d) => d.path === s.domainPath));
-      return none({ ...s, mode: { kind: 'domain', index: idx } });
-    }
+    case 'domain':
+      // The list (every cgroup ranked) is built only while the selector is open.
+      return { state: { ...s, mode: { kind: 'domain', index: 0 } }, effects: [{ type: 'listDomains' }] };
     case 'whatIf': return none(selectedProc(s) ? { ...s, mode: { kind: 'input', purpose: 'whatIf', text: '' } } : s);
     case 'setAdj': return none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s);
     case 'export': return none({ ...s, mode: { kind: 'export' } });
@@ -407,9 +407,9 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
       if (name === 'enter') {
         const d = s.domains[m.index];
         if (!d) return none({ ...s, mode: { kind: 'normal' } });
-        return { state: { ...s, domainPath: d.path, mode: { kind: 'normal' }, marked: new Set(), message: { text: `domain: ${d.label}`, kind: 'info' } }, effects: [{ type: 'refresh' }] };
+        return { state: { ...s, domainPath: d.path, domains: [], mode: { kind: 'normal' }, marked: new Set(), message: { text: `domain: ${d.label}`, kind: 'info' } }, effects: [{ type: 'refresh' }] };
       }
-      return none({ ...s, mode: { kind: 'normal' } });
+      return none({ ...s, domains: [], mode: { kind: 'normal' } });
     }
   }
 }
@@ -428,7 +428,12 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
       const next = keepSelection({ ...s, view: e.view, snapshot, history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history, oomKillsAtStart, marked });
       return none(first ? selectIndex(next, 0) : next);
     }
-    case 'domains': return none({ ...s, domains: e.domains });
+    case 'domains': {
+      // Opening the selector puts the cursor on the domain shown now.
+      const opening = s.mode.kind === 'domain' && !s.domains.length;
+      const idx = Math.max(0, e.domains.findIndex((d) => d.path === s.domainPath));
+      return none({ ...s, domains: e.domains, mode: opening ? { kind: 'domain', index: idx } : s.mode });
+    }
     case 'audit': return none({ ...s, audit: e.records });
     case 'oomEvents': {
       const last = e.events.at(-1);

@@ -170,8 +170,7 @@ export function detailLines(s: DashState): string[] {
   const snap = s.snapshot;
   if (!p || !snap || !s.view) return ['no process selected'];
   const page = snap.pageSize;
-  const r = snap.processes;
-  const killable = r.filter((x) => x.rank !== null).length;
+  const killable = snap.counts.killable;
   const lines: string[] = [];
   const sample = s.view.sample.processes.find((x) => x.pid === p.pid);
   const per = Math.floor(snap.totalPages / 1000);
