@@ -74,13 +74,6 @@ export function walk(n: CgroupNode, visit: (n: CgroupNode, depth: number) => voi
   for (const c of n.children) walk(c, visit, depth + 1);
 }
 
-export function findCgroup(root: CgroupNode, path: string): CgroupNode | null {
-  const want = normalizeCgroupPath(path);
-  let found: CgroupNode | null = null;
-  walk(root, (n) => { if (!found && n.path === want) found = n; });
-  return found;
-}
-
 export function normalizeCgroupPath(path: string): string {
   const p = '/' + path.split('/').filter(Boolean).join('/');
   return p;

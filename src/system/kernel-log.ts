@@ -6,7 +6,6 @@ import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs'
 import { UserError } from '../core/errors.js';
 
 export type LogSource = 'kmsg' | 'dmesg' | 'journal' | 'file';
-export const LOG_SOURCES: readonly LogSource[] = ['kmsg', 'dmesg', 'journal', 'file'];
 
 /**
  * /dev/kmsg: each read() returns one record "prio,seq,usec,flags;text" (continuation lines
