@@ -118,6 +118,20 @@ describe('dashboard on the basic fixture', () => {
     expect(screen()).toContain('SWAP▲');
   });
 
+  it('shows parents and their children in tree view, and back', async () => {
+    const { press, screen, roots, app } = makeApp();
+    // make 307 a child of 306
+    writeFileSync(join(roots.procRoot, '307/stat'), statLine({ pid: 307, comm: 'worker', ppid: 306, startTime: 6000, rssPages: 10_000 }));
+    app.tick();
+    await press('t');
+    const rows = rowLines(screen());
+    const i306 = rows.findIndex((l) => / 306 www-data/.test(l));
+    expect(rows[i306 + 1]).toMatch(/ 307 www-data +└ worker/);
+    expect(rows[0]).toMatch(/ 1 root +systemd/);
+    await press('t');
+    expect(rowLines(screen())[0]).toMatch(/302 app +batch/);
+  });
+
   it('marks several rows and acts on all of them, after a confirmation with old → new and the new rank', async () => {
     const { press, screen, adj } = makeApp();
     await press(DOWN, ' ', ' ');
