@@ -3,7 +3,7 @@
 // (hidepid, another user's process) leaves its fields unknown (null), never 0.
 import { parseBootTime, parseMeminfo, parsePressure, parseSysctls, parseVmstatCounter } from '../core/parse/meminfo.js';
 import { parseProcCgroup } from '../core/parse/proc-cgroup.js';
-import { parseStat } from '../core/parse/stat.js';
+import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
 import { parseStatus } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
@@ -33,6 +33,10 @@ interface CacheEntry {
   cmdline: string | null;
   cgroup: ReturnType<typeof parseProcCgroup> | null;
 }
+
+const KTHREAD_STATUS: ReturnType<typeof parseStatus> = {
+  name: null, uid: 0, swapKb: null, pteKb: null, rssAnonKb: null, rssFileKb: null, rssShmemKb: null, threads: 1, hasMm: false,
+};
 
 /** Incremental samplers refresh cached cmdline/cgroup of 1 in this many processes a tick. */
 const REFRESH_SLICES = 16;
@@ -133,8 +137,12 @@ export class Sampler {
     const memSig = st && this.cache ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
     const cached = st && this.cache?.get(pid);
     const hit = cached && cached.startTime === st.startTime ? cached : null;
+    // A kernel thread has no mm, runs as root and has an empty command line: its status
+    // and cmdline say nothing the model needs (most processes of a big host are these).
+    const kthread = st !== null && (st.flags & PF_KTHREAD) !== 0;
     let status: ReturnType<typeof parseStatus> | null;
-    if (hit && hit.memSig === memSig) status = hit.status;
+    if (kthread) status = { ...KTHREAD_STATUS, name: st.comm };
+    else if (hit && hit.memSig === memSig) status = hit.status;
     else {
       const statusText = read('status', 'latin1');
       status = statusText === null ? null : parseStatus(statusText);
@@ -151,7 +159,8 @@ export class Sampler {
     const refresh = !hit || pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
     let cmdline: string | null = null;
     if (needs.cmdline) {
-      if (hit && !refresh && hit.cmdline !== null) cmdline = hit.cmdline;
+      if (kthread) cmdline = '';
+      else if (hit && !refresh && hit.cmdline !== null) cmdline = hit.cmdline;
       else {
         const raw = read('cmdline');
         cmdline = raw === null ? null : raw.replace(/\0+$/, '').replace(/\0/g, ' ');
