@@ -68,12 +68,19 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .addOption(new Option('--passwd <file>', 'passwd file for user names').default(DEFAULT_ROOTS.passwdFile).hideHelp())
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // one line, in the same voice as oomtop's own errors
+      outputError: (s, write) => write(`oomtop: ${s.replace(/^error: /, '')}`),
+    });
 
   program
+    .argument('[command]')
+    .usage('[options] [command]')
     .option('-i, --interval <seconds>', 'dashboard refresh interval', '2')
     .option('--read-only', 'dashboard without any write action')
-    .action(async (opts: { interval?: string; readOnly?: boolean }, cmd: Command) => {
+    .action(async (command: string | undefined, opts: { interval?: string; readOnly?: boolean }, cmd: Command) => {
+      if (command !== undefined) throw new UserError(`unknown command '${command}': run oomtop --help for the list`);
       const { runDashboard } = await import('./commands/dashboard.js');
       const io = commandIo();
       setCode(await runDashboard(roots(cmd), opts, io.stateDir, io.actor));
