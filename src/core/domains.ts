@@ -18,7 +18,7 @@ export interface DomainContext {
 
 export function globalContext(sample: SystemSample): DomainContext {
   const total = globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize);
-  const availKb = (sample.meminfo.memAvailableKb ?? 0) + (sample.meminfo.swapFreeKb ?? 0);
+  const availKb = (sample.meminfo.memAvailableKb ?? sample.meminfo.memFreeKb ?? 0) + (sample.meminfo.swapFreeKb ?? 0);
   return {
     domain: { kind: 'global', path: null, cgroupVersion: null, totalPages: total },
     sample,

@@ -58,6 +58,8 @@ export interface Snapshot {
   globalTotalPages: number;
   memTotalKb: number;
   memAvailableKb: number | null;
+  /** MemFree, for kernels before 3.14 that have no MemAvailable. */
+  memFreeKb: number | null;
   swapTotalKb: number;
   swapFreeKb: number | null;
   sysctls: { panicOnOom: number | null; oomKillAllocatingTask: number | null };
@@ -140,6 +142,7 @@ export function buildSnapshot(sample: SystemSample, opts: SnapshotOptions): { sn
     globalTotalPages: base.globalTotalPages,
     memTotalKb: sample.meminfo.memTotalKb,
     memAvailableKb: sample.meminfo.memAvailableKb,
+    memFreeKb: sample.meminfo.memFreeKb,
     swapTotalKb: sample.meminfo.swapTotalKb,
     swapFreeKb: sample.meminfo.swapFreeKb,
     sysctls: { ...sample.sysctls },

@@ -76,7 +76,9 @@ export function headerLines(s: DashState): string[] {
   const w = s.cols - 2;
   const barW = Math.max(10, Math.min(30, w - 52));
   const memTotal = snap.memTotalKb * 1024;
-  const avail = (snap.memAvailableKb ?? 0) * 1024;
+  // MemAvailable exists since 3.14; before it, MemFree is the honest lower bound.
+  const availKb = snap.memAvailableKb ?? snap.memFreeKb ?? 0;
+  const avail = availKb * 1024;
   const used = memTotal - avail;
   const swapTotal = snap.swapTotalKb * 1024;
   const swapUsed = swapTotal - (snap.swapFreeKb ?? snap.swapTotalKb) * 1024;
@@ -85,7 +87,7 @@ export function headerLines(s: DashState): string[] {
   const psiSpark = sparkline(s.history.map((h) => h.psiSome), sparkW);
   const psi = snap.pressureSomeAvg10;
   const lines: string[] = [];
-  lines.push(`Mem  ${bar(used / memTotal, barW)} ${fit(`${((100 * used) / memTotal).toFixed(0)}%`, 4, 'right')}  ${formatBytes(used)}/${formatBytes(memTotal)}  avail ${formatBytes(avail)} ${availSpark}`);
+  lines.push(`Mem  ${bar(used / memTotal, barW)} ${fit(`${((100 * used) / memTotal).toFixed(0)}%`, 4, 'right')}  ${formatBytes(used)}/${formatBytes(memTotal)}  ${snap.memAvailableKb === null ? 'free' : 'avail'} ${formatBytes(avail)} ${availSpark}`);
   lines.push(`Swap ${bar(swapTotal ? swapUsed / swapTotal : 0, barW)} ${fit(`${swapTotal ? ((100 * swapUsed) / swapTotal).toFixed(0) : 0}%`, 4, 'right')}  ${formatBytes(swapUsed)}/${formatBytes(swapTotal)}  ${psi === null ? 'PSI n/a' : `PSI some ${psi.toFixed(2)}%`} ${psiSpark}`);
   // OOM kills, flagged when they grow while oomtop runs.
   const kills = snap.oomKillCount;
