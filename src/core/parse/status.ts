@@ -13,57 +13,76 @@ export interface StatusFields {
   hasMm: boolean;
 }
 
-/** "   1234 kB" -> 1234; anything else -> null. */
-function kb(value: string): number | null {
-  const t = value.trim();
-  if (!t.endsWith(' kB')) return null;
-  const digits = t.slice(0, -3).trimEnd();
-  return digits.length > 0 && /^\d+$/.test(digits) ? Number(digits) : null;
+/**
+ * Where the value of "Key:" starts (after the colon), or -1 when the key is absent.
+ * Searches from `from` first (the kernel prints the keys in a fixed order), then the
+ * whole text, so a reordered status still parses.
+ */
+function valueAt(text: string, nlKey: string, from = 0): number {
+  // nlKey is "\nKey:"; the first line has no newline before it
+  if (from === 0 && text.startsWith(nlKey.slice(1))) return nlKey.length - 1;
+  let at = text.indexOf(nlKey, from);
+  if (at < 0 && from > 0) at = text.indexOf(nlKey);
+  return at < 0 ? -1 : at + nlKey.length;
 }
 
-function int(value: string): number | null {
-  const m = /^\s*(-?\d+)/.exec(value);
-  return m ? Number(m[1]) : null;
+/**
+ * The integer after "Key:" (spaces and tabs skipped), parsed from the character codes:
+ * this runs for every process on every sample. With `kB`, the value must end in " kB".
+ * Anything malformed gives null (unknown), never 0.
+ */
+function numberField(text: string, nlKey: string, kB: boolean, cursor: { at: number }): number | null {
+  let i = valueAt(text, nlKey, cursor.at);
+  if (i < 0) return null;
+  cursor.at = i;
+  const n = text.length;
+  while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  let neg = false;
+  if (!kB && text.charCodeAt(i) === 45) { neg = true; i++; }
+  const start = i;
+  let v = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+  }
+  if (i === start) return null;
+  if (kB) {
+    if (text.charCodeAt(i) !== 32 || text.charCodeAt(i + 1) !== 107 || text.charCodeAt(i + 2) !== 66) return null; // " kB"
+    const after = text.charCodeAt(i + 3);
+    if (i + 3 < n && after !== 10) return null;
+  } else {
+    const after = text.charCodeAt(i);
+    if (i < n && after !== 10 && after !== 9 && after !== 32) return null;
+  }
+  return neg ? -v : v;
 }
 
-/** The text after "\nKey:" up to the end of its line, or null when the key is absent. */
-function field(text: string, key: string): string | null {
-  const at = text.startsWith(key) ? 0 : text.indexOf('\n' + key);
-  if (at < 0) return null;
-  const start = at === 0 ? key.length : at + 1 + key.length;
-  const end = text.indexOf('\n', start);
-  return text.slice(start, end < 0 ? text.length : end);
+function stringField(text: string, nlKey: string): string | null {
+  const i = valueAt(text, nlKey);
+  if (i < 0) return null;
+  const end = text.indexOf('\n', i);
+  return text.slice(i, end < 0 ? text.length : end);
 }
-
-const kbField = (text: string, key: string): number | null => {
-  const v = field(text, key);
-  return v === null ? null : kb(v);
-};
 
 /**
  * Never throws: a malformed line leaves its field null (unknown). Looks the keys up
  * directly instead of splitting ~55 lines: this runs for every process on every sample.
  */
 export function parseStatus(text: string): StatusFields {
-  const uid = field(text, 'Uid:');
-  const threads = field(text, 'Threads:');
-  return {
-    name: field(text, 'Name:')?.trim() ?? null,
-    uid: uid === null ? null : int(uid),
-    swapKb: kbField(text, 'VmSwap:'),
-    pteKb: kbField(text, 'VmPTE:'),
-    rssAnonKb: kbField(text, 'RssAnon:'),
-    rssFileKb: kbField(text, 'RssFile:'),
-    rssShmemKb: kbField(text, 'RssShmem:'),
-    threads: threads === null ? null : int(threads),
-    hasMm: field(text, 'VmSize:') !== null,
-  };
-}
-
-/** CapEff of a status text (read once for oomtop itself, not per process). */
-export function parseCapEff(text: string): bigint | null {
-  const cap = field(text, 'CapEff:')?.trim() ?? null;
-  return cap !== null && /^[0-9a-fA-F]+$/.test(cap) ? BigInt('0x' + cap) : null;
+  // In the kernel's order (proc_pid_status(), task_mem()), each search starting where
+  // the previous key was found.
+  const c = { at: 0 };
+  const name = stringField(text, '\nName:')?.trim() ?? null;
+  const uid = numberField(text, '\nUid:', false, c);
+  const hasMm = valueAt(text, '\nVmSize:', c.at) >= 0;
+  const rssAnonKb = numberField(text, '\nRssAnon:', true, c);
+  const rssFileKb = numberField(text, '\nRssFile:', true, c);
+  const rssShmemKb = numberField(text, '\nRssShmem:', true, c);
+  const pteKb = numberField(text, '\nVmPTE:', true, c);
+  const swapKb = numberField(text, '\nVmSwap:', true, c);
+  const threads = numberField(text, '\nThreads:', false, c);
+  return { name, uid, swapKb, pteKb, rssAnonKb, rssFileKb, rssShmemKb, threads, hasMm };
 }
 
 /** CAP_SYS_RESOURCE is capability bit 24 (include/uapi/linux/capability.h). */
@@ -73,3 +92,10 @@ export function hasCapSysResource(capEff: bigint | null): boolean | null {
   if (capEff === null) return null;
   return ((capEff >> CAP_SYS_RESOURCE) & 1n) === 1n;
 }
+
+/** CapEff of a status text (read once for oomtop itself, not per process). */
+export function parseCapEff(text: string): bigint | null {
+  const cap = stringField(text, '\nCapEff:')?.trim() ?? null;
+  return cap !== null && /^[0-9a-fA-F]+$/.test(cap) ? BigInt('0x' + cap) : null;
+}
+

@@ -15,6 +15,17 @@ describe('parseStatus', () => {
     expect(parseStatus(statusText({ pid: 9, comm: 'z', noMm: true, state: 'Z' })).hasMm).toBe(false);
   });
 
+  it('finds the keys in any order (the kernel order is only the fast path)', () => {
+    const lines = statusText({ pid: 5, comm: 'x', uid: 33, rssPages: 100, swapKb: 64, pteKb: 12, threads: 4 }).trimEnd().split('\n').reverse();
+    expect(parseStatus(lines.join('\n') + '\n')).toMatchObject({ name: 'x', uid: 33, swapKb: 64, pteKb: 12, rssAnonKb: 300, threads: 4, hasMm: true });
+  });
+
+  it('reads a real 6.18 status', () => {
+    const real = 'Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t1080\nUid:\t0\t0\t0\t0\nVmPeak:\t    5268 kB\nVmSize:\t    5240 kB\n'
+      + 'VmRSS:\t    4108 kB\nRssAnon:\t    1164 kB\nRssFile:\t    2944 kB\nRssShmem:\t       0 kB\nVmPTE:\t      56 kB\nVmSwap:\t       0 kB\nThreads:\t1\n';
+    expect(parseStatus(real)).toEqual({ name: 'bash', uid: 0, swapKb: 0, pteKb: 56, rssAnonKb: 1164, rssFileKb: 2944, rssShmemKb: 0, threads: 1, hasMm: true });
+  });
+
   it('leaves malformed values unknown rather than 0', () => {
     const s = parseStatus('Name:\tb\nVmSize:\t 1 kB\nVmPTE:\tnope kB\nVmSwap:\n');
     expect(s.hasMm).toBe(true);
