@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { globalView } from '../commands/dashboard.js';
+import { globalContext } from '../core/domains.js';
 import { loadUsers } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 import { DashboardApp } from '../tui/app.js';
@@ -54,7 +54,7 @@ export async function benchDashboard(rounds: number): Promise<void> {
     const sampler = new Sampler('/proc', { incremental: true });
     const app = new DashboardApp({
       sampler, adjuster: null, audit: null, users: loadUsers('/etc/passwd'), intervalMs: 2000, readOnly: true, cpu: false,
-      exportDir: '/tmp', uid: 0, domainView: (s) => globalView(s), input, output, timers: false,
+      exportDir: '/tmp', uid: 0, domainView: (s) => globalContext(s), input, output, timers: false,
     }).start();
     const n = app.state.snapshot?.processes.length ?? 0;
     const ticks: number[] = [];

@@ -12,7 +12,9 @@ import type { SystemSample } from '../core/types.js';
 import { Adjuster, type AdjustResult, type AdjustTarget } from '../system/adjuster.js';
 import { AuditLog } from '../system/audit-log.js';
 import { loadUsers, type Roots } from '../system/env.js';
+import { ProcFs } from '../system/procfs.js';
 import { Sampler } from '../system/sampler.js';
+import { parseFormat, parsePositiveInt } from './args.js';
 
 export interface CommandIo {
   out: (text: string) => void;
@@ -38,11 +40,19 @@ export interface Planned {
   value: number;
 }
 
+export interface Ranked {
+  sample: SystemSample;
+  /** The global kill order now (the "before" of any change). */
+  snapshot: Snapshot;
+  users: ReadonlyMap<number, string>;
+}
+
 /** Samples once and ranks globally: the state every adjust command starts from. */
-export function sampleRanked(roots: Roots, now: Date, sampler = new Sampler(roots.procRoot)): { sample: SystemSample; snapshot: Snapshot } {
+export function sampleRanked(roots: Roots, now: Date, sampler = new Sampler(roots.procRoot)): Ranked {
   const sample = sampler.sample(now.getTime());
-  const { snapshot } = buildSnapshot(sample, { users: loadUsers(roots.passwdFile) });
-  return { sample, snapshot };
+  const users = loadUsers(roots.passwdFile);
+  const { snapshot } = buildSnapshot(sample, { users });
+  return { sample, snapshot, users };
 }
 
 export function selectorFrom(o: SelectOptions): Selector {
@@ -79,11 +89,10 @@ export function targetOf(p: SnapshotProcess): AdjustTarget {
 }
 
 /** The kill order before and after hypothetical adj values, top `n` plus the changed rows. */
-export function killOrderChange(sample: SystemSample, users: ReadonlyMap<number, string>, plan: readonly Planned[], n = 10): string {
+export function killOrderChange(now: Ranked, plan: readonly Planned[], n = 10): string {
   const overrides = new Map(plan.map((p) => [p.target.pid, p.value]));
-  const before = buildSnapshot(sample, { users }).snapshot.processes;
-  const after = buildSnapshot(sample, { users, adjOverrides: overrides }).snapshot.processes;
-  const rankBefore = new Map(before.map((p) => [p.pid, p.rank]));
+  const after = buildSnapshot(now.sample, { users: now.users, adjOverrides: overrides }).snapshot.processes;
+  const rankBefore = new Map(now.snapshot.processes.map((p) => [p.pid, p.rank]));
   const show = after.filter((p) => (p.rank !== null && p.rank <= n) || overrides.has(p.pid));
   const lines = ['kill order after (rank before → after):'];
   for (const p of show) {
@@ -118,47 +127,41 @@ export function reportResults(results: readonly AdjustResult[], io: CommandIo): 
   return failed ? 1 : 0;
 }
 
-export function makeAdjuster(roots: Roots, io: CommandIo): { adjuster: Adjuster; log: AuditLog } {
-  const log = new AuditLog(io.stateDir);
-  log.ensureWritable();
-  const sampler = new Sampler(roots.procRoot);
-  return { adjuster: new Adjuster(sampler.proc, log, io.actor, io.now), log };
-}
-
 /** Applies or previews a plan; returns the exit code. */
 export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions, plan: Planned[], source: string,
-  ctx: { sample: SystemSample; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floorHint?: number; rule?: string } = () => ({})): Promise<number> {
-  const users = loadUsers(roots.passwdFile);
+  ctx: { now: Ranked; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floorHint?: number; rule?: string } = () => ({})): Promise<number> {
   const changes = plan.filter((p) => p.proc.oomScoreAdj !== p.value);
   for (const p of plan) if (p.proc.oomScoreAdj === p.value) io.out(`unchanged: ${p.proc.comm} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
   if (changes.length === 0) return 0;
   if (o.dryRun) {
-    io.out(`dry run: nothing written\n${describePlan(changes)}${killOrderChange(ctx.sample, users, changes)}`);
+    io.out(`dry run: nothing written\n${describePlan(changes)}${killOrderChange(ctx.now, changes)}`);
     return 0;
   }
   await confirmMany(changes, o, io, ctx.explicitOnly);
-  const { adjuster } = makeAdjuster(roots, io);
+  const log = new AuditLog(io.stateDir);
+  log.ensureWritable();
+  const adjuster = new Adjuster(new ProcFs(roots.procRoot), log, io.actor, io.now);
   const results = changes.map((p) => adjuster.write(p.target, p.value, source, extra(p)));
   const code = reportResults(results, io);
   const done = changes.filter((_, i) => results[i]?.result === 'ok');
-  if (done.length) io.out(killOrderChange(ctx.sample, users, done));
+  if (done.length) io.out(killOrderChange(ctx.now, done));
   return code;
 }
 
 export async function runSet(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions & { adj?: string }, mode: 'set' | 'protect'): Promise<number> {
   if (mode === 'set' && o.adj === undefined) throw new UserError('set needs --adj N (an integer from -1000 to 1000)');
   const value = o.adj === undefined ? OOM_SCORE_ADJ_MIN : parseAdjValue(o.adj);
-  const { sample, snapshot } = sampleRanked(roots, io.now());
-  const procs = chooseProcesses(snapshot, pids, o);
+  const now = sampleRanked(roots, io.now());
+  const procs = chooseProcesses(now.snapshot, pids, o);
   const plan = procs.map((p) => ({ proc: p, target: targetOf(p), value }));
   const records = new AuditLog(io.stateDir).read();
-  return executePlan(roots, io, o, plan, mode, { sample, explicitOnly: isEmptySelector(selectorFrom(o)) },
+  return executePlan(roots, io, o, plan, mode, { now, explicitOnly: isEmptySelector(selectorFrom(o)) },
     (p) => ({ floorHint: originalAdj(records, p.target.pid, p.target.startTime) ?? undefined }));
 }
 
 export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions): Promise<number> {
-  const { sample, snapshot } = sampleRanked(roots, io.now());
-  const procs = chooseProcesses(snapshot, pids, o);
+  const now = sampleRanked(roots, io.now());
+  const procs = chooseProcesses(now.snapshot, pids, o);
   const records = new AuditLog(io.stateDir).read();
   const plan: Planned[] = [];
   for (const p of procs) {
@@ -166,42 +169,40 @@ export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: S
     if (orig === null) io.out(`nothing to reset: oomtop never changed ${p.comm} (pid ${p.pid})\n`);
     else plan.push({ proc: p, target: targetOf(p), value: orig });
   }
-  return executePlan(roots, io, o, plan, 'reset', { sample, explicitOnly: isEmptySelector(selectorFrom(o)) });
+  return executePlan(roots, io, o, plan, 'reset', { now, explicitOnly: isEmptySelector(selectorFrom(o)) });
 }
 
 export async function runUndo(roots: Roots, io: CommandIo, o: { last?: string; dryRun?: boolean }): Promise<number> {
-  const n = o.last === undefined ? 1 : Number(o.last);
-  if (!Number.isInteger(n) || n < 1 || !/^\d+$/.test(o.last ?? '1')) throw new UserError(`--last must be a whole number above 0, got '${o.last}'`);
+  const n = parsePositiveInt(o.last ?? '1', '--last');
   const records = new AuditLog(io.stateDir).read();
   const todo = changesToUndo(records, n);
   if (todo.length === 0) {
     io.out('nothing to undo: the audit log has no change that is not undone yet\n');
     return 0;
   }
-  const { sample, snapshot } = sampleRanked(roots, io.now());
-  const live = new Map(snapshot.processes.map((p) => [`${p.pid}@${p.startTime}`, p]));
+  const now = sampleRanked(roots, io.now());
+  const live = new Map(now.snapshot.processes.map((p) => [`${p.pid}@${p.startTime}`, p]));
   const plan: Array<Planned & { rec: AuditRecord }> = [];
   for (const rec of todo) {
     const p = live.get(`${rec.pid}@${rec.startTime}`);
     if (!p) io.out(`cannot undo ${rec.comm} (pid ${rec.pid}) ${rec.old} → ${rec.new}: the process is gone\n`);
     else plan.push({ proc: p, target: { pid: rec.pid, startTime: rec.startTime, comm: rec.comm }, value: rec.old as number, rec });
   }
-  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'undo', { sample, explicitOnly: true },
+  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'undo', { now, explicitOnly: true },
     (p) => ({ undoes: (p as Planned & { rec: AuditRecord }).rec.id }));
 }
 
 export function runLog(io: CommandIo, o: { format?: string; limit?: string }): number {
-  const records = new AuditLog(io.stateDir).read();
-  const n = o.limit === undefined ? records.length : Number(o.limit);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--limit must be a whole number above 0, got '${o.limit}'`);
-  const shown = records.slice(-n);
-  if (o.format === 'json') {
+  const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
+  const log = new AuditLog(io.stateDir);
+  const records = log.read();
+  const shown = o.limit === undefined ? records : records.slice(-parsePositiveInt(o.limit, '--limit'));
+  if (format === 'json') {
     io.out(shown.map((r) => JSON.stringify(r)).join('\n') + (shown.length ? '\n' : ''));
     return 0;
   }
-  if (o.format !== undefined && o.format !== 'table') throw new UserError(`unknown --format '${o.format}': use one of table, json`);
   if (!shown.length) {
-    io.out(`the audit log is empty (${new AuditLog(io.stateDir).path})\n`);
+    io.out(`the audit log is empty (${log.path})\n`);
     return 0;
   }
   io.out(`${fit('TIME', 24)} ${fit('USER', 8)} ${fit('SOURCE', 9)} ${fit('PID', 7, 'right')} ${fit('NAME', 15)} ${fit('OLD→NEW', 12)} RESULT\n`);

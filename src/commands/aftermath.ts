@@ -1,6 +1,6 @@
 // `oomtop history`, `oomtop baseline save` and `oomtop check`: what the OOM killer did,
 // what must be running, and whether to restart something or reboot.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
@@ -11,7 +11,8 @@ import { parseBootTime } from '../core/parse/meminfo.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { check, criticalMatches, describeCritical, type Baseline, type CheckResult, type CriticalRule } from '../core/verdict.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
-import type { Roots } from '../system/env.js';
+import { ensureStateDir, type Roots } from '../system/env.js';
+import { ProcFs } from '../system/procfs.js';
 import { readKernelLog, type LogSource } from '../system/kernel-log.js';
 import { parseFormat } from './args.js';
 import { sampleRanked, type CommandIo } from './adjust.js';
@@ -23,11 +24,7 @@ export interface HistoryOptions {
 }
 
 function readProc(roots: Roots, rel: string): string | null {
-  try {
-    return readFileSync(join(roots.procRoot, rel), 'utf8');
-  } catch {
-    return null;
-  }
+  return new ProcFs(roots.procRoot).readOrNull(rel);
 }
 
 /** The OOM events of the chosen log, with wall-clock times where the boot time tells them. */
@@ -95,7 +92,7 @@ function descendants(p: SnapshotProcess, all: readonly SnapshotProcess[]): Array
 
 export function ruleFrom(sel: Pick<CriticalRule, 'name' | 'unit' | 'cmdline'>, procs: readonly SnapshotProcess[]): CriticalRule {
   const rule: CriticalRule = { ...sel, seen: [] };
-  const matched = procs.filter((p) => criticalMatches(rule, p));
+  const matched = criticalMatches(rule, procs);
   rule.seen = matched.map((p) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm, ppid: p.ppid, children: descendants(p, procs) }));
   const unit = matched.map((p) => p.unit).find((u) => u?.endsWith('.service'));
   rule.restartUnit = sel.unit ?? unit ?? null;
@@ -146,18 +143,10 @@ export async function runBaselineSave(roots: Roots, io: CommandIo, o: { critical
     + '# A rule matches by name (exact comm), unit (systemd unit) and/or cmdline (regular expression);\n'
     + '# restartUnit is what `oomtop check` tells you to restart; seen is what ran when this was saved.\n'
     + toYaml(baseline, { lineWidth: 0 });
-  mkdirState(io.stateDir);
+  ensureStateDir(io.stateDir);
   writeFileAtomic(path, text);
   io.out(`baseline saved to ${path}: ${rules.length} critical rule(s), ${rules.reduce((n, r) => n + r.seen.length, 0)} process(es) running now\n`);
   return 0;
-}
-
-function mkdirState(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-  } catch (e) {
-    throw new UserError(`cannot create the state folder ${dir} (${(e as NodeJS.ErrnoException).code}): set OOMTOP_STATE_DIR to a writable folder`);
-  }
 }
 
 export function loadBaseline(stateDir: string): Baseline {
@@ -179,11 +168,12 @@ export function loadBaseline(stateDir: string): Baseline {
 }
 
 export interface CheckReport extends CheckResult {
+  pageSize: number;
   lastEvent: { wall: string | null; top: Array<{ pid: number; name: string; rssPages: number }> } | null;
   topNow: Array<{ pid: number; name: string; rssPages: number }>;
 }
 
-export function buildCheckReport(roots: Roots, io: CommandIo, o: HistoryOptions): CheckReport {
+export function buildCheckReport(roots: Roots, io: CommandIo, o: HistoryOptions): { report: CheckReport; events: OomEvent[] } {
   const baseline = loadBaseline(io.stateDir);
   let events: OomEvent[];
   try {
@@ -194,11 +184,13 @@ export function buildCheckReport(roots: Roots, io: CommandIo, o: HistoryOptions)
   const { snapshot } = sampleRanked(roots, io.now());
   const result = check(baseline, snapshot.processes, events, readProc(roots, 'sys/kernel/random/boot_id')?.trim() ?? null);
   const last = events.at(-1);
-  return {
+  const report: CheckReport = {
     ...result,
+    pageSize: snapshot.pageSize,
     lastEvent: last ? { wall: last.wall, top: [...last.tasks].sort((a, b) => b.rss - a.rss).slice(0, 5).map((t) => ({ pid: t.tgid, name: t.name, rssPages: t.rss })) } : null,
     topNow: [...snapshot.processes].filter((p) => p.rssPages !== null).sort((a, b) => (b.rssPages ?? 0) - (a.rssPages ?? 0)).slice(0, 5).map((p) => ({ pid: p.pid, name: p.comm, rssPages: p.rssPages as number })),
   };
+  return { report, events };
 }
 
 export function renderCheck(r: CheckReport): string {
@@ -213,7 +205,8 @@ export function renderCheck(r: CheckReport): string {
     for (let i = 0; i < Math.max(r.lastEvent.top.length, r.topNow.length); i++) {
       const a = r.lastEvent.top[i];
       const b = r.topNow[i];
-      lines.push(`  ${fit(a ? `${a.name} ${a.pid} ${formatBytes(a.rssPages * 4096)}` : '', 36)}  ${b ? `${b.name} ${b.pid} ${formatBytes(b.rssPages * 4096)}` : ''}`);
+      // the tasks table counts pages of the kernel that logged it: this machine's
+      lines.push(`  ${fit(a ? `${a.name} ${a.pid} ${formatBytes(a.rssPages * r.pageSize)}` : '', 36)}  ${b ? `${b.name} ${b.pid} ${formatBytes(b.rssPages * r.pageSize)}` : ''}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -236,9 +229,9 @@ export function checkToPrometheus(r: CheckReport, events: readonly OomEvent[] = 
 
 export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { format?: string; output?: string }): number {
   const format = parseFormat(o.format ?? 'table', ['table', 'json', 'prometheus'] as const);
-  let report: CheckReport;
+  let built: { report: CheckReport; events: OomEvent[] };
   try {
-    report = buildCheckReport(roots, io, o);
+    built = buildCheckReport(roots, io, o);
   } catch (e) {
     if (e instanceof UserError && e.exitCode === 3) {
       // monitoring plugins say UNKNOWN on stdout and exit 3
@@ -251,8 +244,9 @@ export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { form
     }
     throw e;
   }
+  const { report, events } = built;
   const text = format === 'json' ? JSON.stringify({ schema: 'oomtop.check/1', time: io.now().toISOString(), ...report }, null, 2) + '\n'
-    : format === 'prometheus' ? checkToPrometheus(report, loadHistory(roots, o, io.now()).events) : renderCheck(report);
+    : format === 'prometheus' ? checkToPrometheus(report, events) : renderCheck(report);
   if (o.output) writeFileAtomic(o.output, text);
   else io.out(text);
   return report.exitCode;

@@ -1,5 +1,4 @@
 // `oomtop` with no command: the live dashboard.
-import { globalContext } from '../core/domains.js';
 import { UserError } from '../core/errors.js';
 import type { SystemSample } from '../core/types.js';
 import { Adjuster } from '../system/adjuster.js';
@@ -7,8 +6,9 @@ import { AuditLog } from '../system/audit-log.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 import { DashboardApp, type AppOptions } from '../tui/app.js';
-import type { DomainChoice, DomainView } from '../tui/state.js';
+import type { DomainChoice } from '../tui/state.js';
 import { loadHistory } from './aftermath.js';
+import { parseSeconds } from './args.js';
 import { listDomainRows, resolveDomain } from './domains.js';
 
 export interface DashboardOptions {
@@ -16,19 +16,8 @@ export interface DashboardOptions {
   readOnly?: boolean;
 }
 
-export function globalView(sample: SystemSample): DomainView {
-  return globalContext(sample);
-}
-
-export function parseInterval(text: string | undefined): number {
-  const v = text === undefined ? 2 : Number(text);
-  if (text !== undefined && !/^\d+(\.\d+)?$/.test(text)) throw new UserError(`--interval must be seconds (for example 2 or 0.5), got '${text}'`);
-  if (!(v >= 0.2 && v <= 3600)) throw new UserError(`--interval must be from 0.2 to 3600 seconds, got ${text}`);
-  return v * 1000;
-}
-
 export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: string, actor: { user: string; uid: number }): AppOptions {
-  const intervalMs = parseInterval(o.interval);
+  const intervalMs = parseSeconds(o.interval ?? '2', '--interval', 0.2, 3600) * 1000;
   const sampler = new Sampler(roots.procRoot, { incremental: true });
   sampler.readMeminfo(); // fails early, with the one-line error, on a wrong --proc-root
   const audit = new AuditLog(stateDir);

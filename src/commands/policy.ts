@@ -1,7 +1,6 @@
 // `oomtop apply | watch | policy export-systemd`: keep a protection policy applied.
 import { lastWritten, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
-import { UserError } from '../core/errors.js';
 import { decide, describeRule, systemdDropIns, type Policy, type PolicyDecision } from '../core/policy.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { Adjuster, canLowerBelowFloor } from '../system/adjuster.js';
@@ -11,33 +10,40 @@ import type { Roots } from '../system/env.js';
 import { loadPolicyFile } from '../system/policy-file.js';
 import { Sampler } from '../system/sampler.js';
 import { executePlan, sampleRanked, targetOf, type CommandIo, type Planned } from './adjust.js';
+import { parseSeconds } from './args.js';
 
-/** The value a decision asks for: protect is -1000, or the lowest reachable without CAP_SYS_RESOURCE. */
-export function desiredValue(d: PolicyDecision, canLower: boolean | null, records: readonly AuditRecord[]): { value: number; note?: string } {
+/**
+ * The value a decision asks for: protect is -1000, or the lowest reachable without
+ * CAP_SYS_RESOURCE. The audit log is read only for that case.
+ */
+export function desiredValue(d: PolicyDecision, canLower: boolean | null, records: () => readonly AuditRecord[]): { value: number; note?: string } {
   if (!d.rule.protect || canLower !== false) return { value: d.rule.adj };
   const cur = d.proc.oomScoreAdj ?? 0;
-  const floor = Math.min(cur, originalAdj(records, d.proc.pid, d.proc.startTime) ?? cur);
+  const floor = Math.min(cur, originalAdj(records(), d.proc.pid, d.proc.startTime) ?? cur);
   if (floor <= OOM_SCORE_ADJ_MIN) return { value: OOM_SCORE_ADJ_MIN };
   return { value: floor, note: `protect: -1000 needs CAP_SYS_RESOURCE, which oomtop lacks; held at its floor ${floor} (use systemd's OOMScoreAdjust= for -1000)` };
 }
 
 export async function runApply(roots: Roots, io: CommandIo, o: { policy: string; dryRun?: boolean }): Promise<number> {
   const policy = loadPolicyFile(o.policy);
-  const { sample, snapshot } = sampleRanked(roots, io.now());
+  const now = sampleRanked(roots, io.now());
   const records = new AuditLog(io.stateDir).read();
   const cap = canLowerBelowFloor(new ProcFs(roots.procRoot));
   const plan: Planned[] = [];
-  for (const d of decide(policy, snapshot.processes)) {
-    const { value, note } = desiredValue(d, cap, records);
+  const ruleOf = new Map<number, string>();
+  for (const d of decide(policy, now.snapshot.processes)) {
+    const { value, note } = desiredValue(d, cap, () => records);
     if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN) io.out(`note: ${d.proc.comm} (pid ${d.proc.pid}) ${note}\n`);
-    if (d.proc.oomScoreAdj !== value) plan.push({ proc: d.proc, target: targetOf(d.proc), value });
+    if (d.proc.oomScoreAdj !== value) {
+      plan.push({ proc: d.proc, target: targetOf(d.proc), value });
+      ruleOf.set(d.proc.pid, describeRule(d.rule));
+    }
   }
   if (!plan.length) {
     io.out(`policy ${policy.file}: every matching process already has its value: nothing to change\n`);
     return 0;
   }
-  const ruleOf = new Map(decide(policy, snapshot.processes).map((d) => [d.proc.pid, describeRule(d.rule)]));
-  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'apply', { sample, explicitOnly: true },
+  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'apply', { now, explicitOnly: true },
     (p) => ({ rule: ruleOf.get(p.proc.pid) }));
 }
 
@@ -58,13 +64,15 @@ export interface WatchState {
 /** One pass of watch: returns what it did, one line each. */
 export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: WatchState, adjuster: Adjuster, log: AuditLog, cap: boolean | null, sampler?: Sampler): string[] {
   const { snapshot } = sampleRanked(roots, io.now(), sampler);
-  const records = log.read();
+  // The audit log grows with every write: read it in a pass only if a decision needs it.
+  let records: AuditRecord[] | null = null;
+  const getRecords = () => (records ??= log.read());
   const lines: string[] = [];
   for (const d of decide(policy, snapshot.processes)) {
     const p: SnapshotProcess = d.proc;
     const k = processKey(p.pid, p.startTime);
     if (state.overridden.has(k) || state.refused.has(k)) continue;
-    const { value } = desiredValue(d, cap, records);
+    const { value } = desiredValue(d, cap, getRecords);
     const mine = state.written.get(k);
     if (mine !== undefined && p.oomScoreAdj !== mine) {
       // Changed by hand after oomtop wrote it: record it and leave it (no flapping).
@@ -85,8 +93,7 @@ export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: Wa
 }
 
 export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string; interval?: string }, signal: AbortSignal): Promise<number> {
-  const seconds = o.interval === undefined ? 2 : Number(o.interval);
-  if (!(seconds >= 0.1 && seconds <= 3600) || !/^\d+(\.\d+)?$/.test(o.interval ?? '2')) throw new UserError(`--interval must be seconds from 0.1 to 3600, got '${o.interval}'`);
+  const seconds = parseSeconds(o.interval ?? '2', '--interval', 0.1, 3600);
   const policy = loadPolicyFile(o.policy);
   const log = new AuditLog(io.stateDir);
   log.ensureWritable();

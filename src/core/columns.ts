@@ -36,9 +36,15 @@ export type ColumnId = 'rank' | 'pid' | 'user' | 'name' | 'badness' | 'share' | 
 
 const numOrDash = (n: number | null): string => (n === null ? '—' : String(n));
 
-function note(p: SnapshotProcess): string {
+/** Why the kernel never picks this process (or why its badness is unknown); null if it may. */
+export function notKillableWhy(p: SnapshotProcess): string | null {
   if (p.unkillableReason) return p.unkillableReason === 'oom_score_adj -1000' ? 'protected (adj -1000): never killed' : p.unkillableReason;
-  if (p.unknownReason) return p.unknownReason;
+  return p.unknownReason;
+}
+
+function note(p: SnapshotProcess): string {
+  const why = notKillableWhy(p);
+  if (why) return why;
   if (p.oomScore !== null && p.predictedOomScore !== null && p.oomScore !== p.predictedOomScore) {
     return `kernel score ${p.oomScore} ≠ predicted ${p.predictedOomScore}`;
   }

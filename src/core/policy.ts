@@ -3,7 +3,7 @@
 // policy with any error applies nothing.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { OOM_SCORE_ADJ_MIN } from './badness.js';
-import { cgroupMatches } from './select.js';
+import { exactly, matches, type Selector } from './select.js';
 import type { SnapshotProcess } from './snapshot.js';
 
 export interface PolicyRule {
@@ -20,6 +20,8 @@ export interface PolicyRule {
   adj: number;
   protect: boolean;
   comment?: string;
+  /** The matchers above, as the shared process selector. */
+  selector: Selector;
 }
 
 export interface Policy {
@@ -115,19 +117,11 @@ export function parsePolicy(text: string, file: string): { policy: Policy; error
     const dup = seen.get(sig);
     if (dup !== undefined) { err(line, `duplicate rule: it matches exactly what the rule at line ${dup} matches`); continue; }
     seen.set(sig, line);
-    rules.push({ ...rule, adj: protect ? OOM_SCORE_ADJ_MIN : (adj as number), protect: protect ?? false } as PolicyRule);
+    const selector: Selector = { name: rule.name === undefined ? undefined : exactly(rule.name), cmdline: rule.cmdline, user: rule.user, cgroup: rule.cgroup, unit: rule.unit };
+    rules.push({ ...rule, adj: protect ? OOM_SCORE_ADJ_MIN : (adj as number), protect: protect ?? false, selector } as PolicyRule);
   }
   if (errors.length) return { policy: null, errors };
   return { policy: { file, rules }, errors: [] };
-}
-
-export function ruleMatches(r: PolicyRule, p: SnapshotProcess): boolean {
-  if (r.name !== undefined && p.comm !== r.name) return false;
-  if (r.cmdline && !r.cmdline.test(p.cmdline ?? '')) return false;
-  if (r.user !== undefined && p.user !== r.user && String(p.uid) !== r.user) return false;
-  if (r.cgroup !== undefined && !cgroupMatches(r.cgroup, p.cgroup)) return false;
-  if (r.unit !== undefined && p.unit !== r.unit) return false;
-  return true;
 }
 
 export function describeRule(r: PolicyRule): string {
@@ -145,7 +139,7 @@ export function decide(policy: Policy, procs: readonly SnapshotProcess[]): Polic
   const out: PolicyDecision[] = [];
   for (const p of procs) {
     if (p.unkillableReason === 'kernel thread' || p.unkillableReason === 'no mm (zombie or exiting)') continue;
-    const rule = policy.rules.find((r) => ruleMatches(r, p));
+    const rule = policy.rules.find((r) => matches(r.selector, p));
     if (rule) out.push({ proc: p, rule });
   }
   return out;

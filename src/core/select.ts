@@ -1,12 +1,22 @@
-// Choosing processes by name, command line, user or cgroup (CLI selectors and policy rules).
+// Choosing processes by name, command line, user, cgroup or systemd unit: the one matcher
+// behind the CLI selectors, policy rules and the baseline's critical rules.
 import { UserError } from './errors.js';
 import type { SnapshotProcess } from './snapshot.js';
 
 export interface Selector {
   name?: RegExp;
   cmdline?: RegExp;
+  /** User name or uid. */
   user?: string;
+  /** cgroup path (its subtree) or glob. */
   cgroup?: string;
+  /** systemd unit, exactly. */
+  unit?: string;
+}
+
+/** A regular expression matching exactly `text` (policy and baseline names are exact comms). */
+export function exactly(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 }
 
 export function compileRegex(source: string, what: string): RegExp {
@@ -43,9 +53,10 @@ export function matches(sel: Selector, p: SnapshotProcess): boolean {
   if (sel.cmdline && !sel.cmdline.test(p.cmdline ?? '')) return false;
   if (sel.user !== undefined && p.user !== sel.user && String(p.uid) !== sel.user) return false;
   if (sel.cgroup !== undefined && !cgroupMatches(sel.cgroup, p.cgroup)) return false;
+  if (sel.unit !== undefined && p.unit !== sel.unit) return false;
   return true;
 }
 
 export function isEmptySelector(sel: Selector): boolean {
-  return !sel.name && !sel.cmdline && sel.user === undefined && sel.cgroup === undefined;
+  return !sel.name && !sel.cmdline && sel.user === undefined && sel.cgroup === undefined && sel.unit === undefined;
 }

@@ -1,6 +1,7 @@
 // After an OOM: compare what runs now with the baseline of critical processes and with the
 // OOM events since, and say what to do: ok, restart (exactly what), or reboot recommended.
 import type { OomEvent } from './parse/kernel-log.js';
+import { exactly, isEmptySelector, matches, type Selector } from './select.js';
 import type { SnapshotProcess } from './snapshot.js';
 
 export interface CriticalRule {
@@ -49,18 +50,19 @@ export function describeCritical(r: CriticalRule): string {
   return [r.name && `name ${r.name}`, r.unit && `unit ${r.unit}`, r.cmdline && `cmdline /${r.cmdline}/`].filter(Boolean).join(', ');
 }
 
-export function criticalMatches(r: CriticalRule, p: SnapshotProcess): boolean {
-  if (p.killable === false && p.unkillableReason === 'kernel thread') return false;
-  if (r.name !== undefined && p.comm !== r.name) return false;
-  if (r.unit !== undefined && p.unit !== r.unit) return false;
-  if (r.cmdline !== undefined) {
-    try {
-      if (!new RegExp(r.cmdline).test(p.cmdline ?? '')) return false;
-    } catch {
-      return false;
-    }
+/**
+ * The processes a critical rule matches now (never kernel threads). A rule with no
+ * matcher, or an invalid regex edited into the baseline by hand, matches nothing.
+ */
+export function criticalMatches(r: CriticalRule, procs: readonly SnapshotProcess[]): SnapshotProcess[] {
+  let sel: Selector;
+  try {
+    sel = { name: r.name === undefined ? undefined : exactly(r.name), unit: r.unit, cmdline: r.cmdline === undefined ? undefined : new RegExp(r.cmdline) };
+  } catch {
+    return [];
   }
-  return r.name !== undefined || r.unit !== undefined || r.cmdline !== undefined;
+  if (isEmptySelector(sel)) return [];
+  return procs.filter((p) => p.unkillableReason !== 'kernel thread' && matches(sel, p));
 }
 
 /** OOM events after the baseline was saved (same boot: by uptime; a new boot: all of it). */
@@ -83,7 +85,7 @@ export function check(b: Baseline, now: readonly SnapshotProcess[], events: read
   let needReboot = false;
   let warn = false;
   for (const r of b.critical) {
-    const running = now.filter((p) => criticalMatches(r, p));
+    const running = criticalMatches(r, now);
     const seenAlive = r.seen.filter((s) => running.some((p) => p.pid === s.pid && p.startTime === s.startTime));
     const oomKilled = !rebooted && r.seen.some((s) => killedPids.has(s.pid)) || (r.seen.length === 0 && r.name !== undefined && killedComms.has(r.name));
     const goneChildren = r.seen.filter((s) => killedPids.has(s.pid)).flatMap((s) => s.children.filter((c) => !livePids.has(c.pid)));

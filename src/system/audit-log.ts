@@ -1,11 +1,12 @@
 // The audit log: JSON lines in the state directory, one per write attempt. Each record is
 // appended with a single write() on an O_APPEND descriptor, which the kernel applies under
 // the inode lock, so concurrent oomtop processes never interleave or lose lines.
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseAuditLog, type AuditRecord } from '../core/audit.js';
 import { UserError } from '../core/errors.js';
+import { ensureStateDir } from './env.js';
 
 export class AuditLog {
   readonly path: string;
@@ -16,8 +17,8 @@ export class AuditLog {
 
   /** Fails before any write when the log cannot be appended to: no change goes unrecorded. */
   ensureWritable(): void {
+    ensureStateDir(this.dir);
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
       closeSync(openSync(this.path, 'a', 0o644));
     } catch (e) {
       throw new UserError(`cannot write the audit log ${this.path} (${(e as NodeJS.ErrnoException).code}): set OOMTOP_STATE_DIR to a writable folder`);
@@ -25,8 +26,8 @@ export class AuditLog {
   }
 
   append(record: AuditRecord): void {
+    ensureStateDir(this.dir);
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
       const fd = openSync(this.path, 'a', 0o644);
       try {
         writeSync(fd, JSON.stringify(record) + '\n');

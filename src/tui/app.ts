@@ -6,7 +6,6 @@ import blessed from 'blessed';
 import contrib from 'blessed-contrib';
 import pidusage from 'pidusage';
 import { renderSnapshot } from '../commands/snapshot.js';
-import { buildSnapshot } from '../core/snapshot.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
@@ -177,14 +176,14 @@ export class DashboardApp {
       case 'listDomains': this.loadDomains(); break;
       case 'quit': this.quit(0); break;
       case 'export': {
+        // The state's snapshot is the whole ranking of the domain shown: export it as is.
         const snap = this.state.snapshot;
-        if (!snap || !this.lastSample) break;
+        if (!snap) break;
         const ext = { json: 'json', csv: 'csv', table: 'txt', prometheus: 'prom' }[eff.format];
         const stamp = this.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
         const path = join(this.o.exportDir, `oomtop-${snap.hostname ?? 'host'}-${stamp}.${ext}`);
         try {
-          const full = this.state.view ? buildSnapshot(this.state.view.sample, { users: this.o.users, domain: this.state.view.domain, scanIndex: this.state.view.scanIndex }).snapshot : snap;
-          writeFileAtomic(path, renderSnapshot(full, eff.format, 10, 200));
+          writeFileAtomic(path, renderSnapshot(snap, eff.format, 10, 200));
           this.dispatch({ type: 'message', message: { text: `exported ${eff.format} snapshot to ${path}`, kind: 'ok' } });
         } catch (e) {
           this.dispatch({ type: 'message', message: { text: `export failed: ${(e as Error).message}`, kind: 'error' } });

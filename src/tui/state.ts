@@ -244,16 +244,19 @@ export function actionTargets(s: DashState): SnapshotProcess[] {
 }
 
 /** Predicted ranks in the current domain with hypothetical adj values applied. */
+/** The kill order of a domain view, with hypothetical adj values when given. */
+function rankView(users: ReadonlyMap<number, string>, view: DomainView, overrides?: ReadonlyMap<number, number>): Snapshot {
+  return buildSnapshot(view.sample, { users, domain: view.domain, scanIndex: view.scanIndex, adjOverrides: overrides }).snapshot;
+}
+
 export function ranksWith(s: DashState, overrides: ReadonlyMap<number, number>): Map<number, number | null> {
   if (!s.view) return new Map();
-  const { snapshot } = buildSnapshot(s.view.sample, { users: s.users, domain: s.view.domain, scanIndex: s.view.scanIndex, adjOverrides: overrides });
-  return new Map(snapshot.processes.map((p) => [p.pid, p.rank]));
+  return new Map(rankView(s.users, s.view, overrides).processes.map((p) => [p.pid, p.rank]));
 }
 
 export function whatIfOf(s: DashState, p: SnapshotProcess, value: number): { rank: number | null; badness: number | null } {
   if (!s.view) return { rank: null, badness: null };
-  const { snapshot } = buildSnapshot(s.view.sample, { users: s.users, domain: s.view.domain, scanIndex: s.view.scanIndex, adjOverrides: new Map([[p.pid, value]]) });
-  const q = snapshot.processes.find((x) => x.pid === p.pid);
+  const q = rankView(s.users, s.view, new Map([[p.pid, value]])).processes.find((x) => x.pid === p.pid);
   return { rank: q?.rank ?? null, badness: q?.badnessPages ?? null };
 }
 
@@ -418,7 +421,7 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
   const none = (state: DashState) => ({ state, effects: [] as Effect[] });
   switch (e.type) {
     case 'sampled': {
-      const { snapshot } = buildSnapshot(e.view.sample, { users: s.users, domain: e.view.domain, scanIndex: e.view.scanIndex });
+      const snapshot = rankView(s.users, e.view);
       const point: HistoryPoint = { timeMs: e.view.sample.timeMs, availPages: e.view.headroomPages, psiSome: e.view.sample.pressure?.some.avg10 ?? null };
       const history = [...s.history, point].filter((h) => h.timeMs >= point.timeMs - HISTORY_MS);
       const oomKillsAtStart = s.oomKillsAtStart ?? e.view.sample.oomKillCount;

@@ -1,7 +1,7 @@
 // The screen as text: every panel's content is computed here from the state, as strings
 // with blessed tags. Pure: the layout only puts these strings into boxes.
 import { originalAdj } from '../core/audit.js';
-import { layoutColumns, type ColumnId } from '../core/columns.js';
+import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
 import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { BINDINGS } from './keys.js';
@@ -143,7 +143,7 @@ export function tableLines(s: DashState): string[] {
       return fitCell(text, width, col);
     });
     // A row the kernel never picks says why across its memory columns.
-    const why = p.killable === true ? null : p.unkillableReason === 'oom_score_adj -1000' ? 'protected (adj -1000): never killed' : p.unkillableReason ?? p.unknownReason;
+    const why = p.killable === true ? null : notKillableWhy(p);
     const from = cols.findIndex((c) => c.col.id === 'badness');
     if (why && from >= 0) {
       const adjAt = cols.findIndex((c) => c.col.id === 'adj');
@@ -181,7 +181,9 @@ export function detailLines(s: DashState): string[] {
     lines.push(`rank ${p.rank} of ${killable} · ${((100 * p.badnessPages) / snap.totalPages).toFixed(1)}% of the domain · kernel oom_score ${p.oomScore ?? '?'} (predicted ${p.predictedOomScore ?? '?'})`
       + (p.oomScore !== null && p.predictedOomScore !== null && p.oomScore !== p.predictedOomScore ? ' {yellow-fg}changed during the read{/yellow-fg}' : ''));
   } else {
-    lines.push(`{gray-fg}${esc(p.unkillableReason ?? p.unknownReason ?? 'unknown')}: the kernel never picks it${p.unkillableReason === 'oom_score_adj -1000' ? ' (protected)' : ''}{/gray-fg}`);
+    lines.push(p.unkillableReason
+      ? `{gray-fg}${esc(p.unkillableReason)}: the kernel never picks it${p.unkillableReason === 'oom_score_adj -1000' ? ' (protected)' : ''}{/gray-fg}`
+      : `{yellow-fg}badness unknown (${esc(p.unknownReason ?? '?')}): its place in the order cannot be told{/yellow-fg}`);
     lines.push(`rss ${formatPages(p.rssPages, page)} · adj ${p.oomScoreAdj ?? '?'} · kernel oom_score ${p.oomScore ?? '?'}`);
   }
   const rss = sample ? `anon ${formatBytes((sample.rssAnonKb ?? 0) * 1024)} file ${formatBytes((sample.rssFileKb ?? 0) * 1024)} shmem ${formatBytes((sample.rssShmemKb ?? 0) * 1024)}` : '';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dashboardOptions, globalView } from '../../src/commands/dashboard.js';
+import { dashboardOptions } from '../../src/commands/dashboard.js';
+import { globalContext } from '../../src/core/domains.js';
 import { Adjuster } from '../../src/system/adjuster.js';
 import { AuditLog } from '../../src/system/audit-log.js';
 import { loadUsers } from '../../src/system/env.js';
@@ -42,7 +43,7 @@ function makeApp(o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: 
   const app = new DashboardApp({
     sampler, adjuster: o.readOnly ? null : new Adjuster(sampler.proc, audit, { user: 'tester', uid: 0 }, now), audit,
     users: loadUsers(join(BASIC, 'passwd')), intervalMs: 2000, readOnly: Boolean(o.readOnly), cpu: false, exportDir: dir, uid: 0,
-    domainView: (s) => globalView(s), now, input: term.input, output: term.output, timers: false,
+    domainView: (s) => globalContext(s), now, input: term.input, output: term.output, timers: false,
   }).start();
   apps.push(app);
   const press = async (...keys: string[]) => {
@@ -334,7 +335,7 @@ describe('dashboard OOM alerts', () => {
     let log = readFileSync(join(import.meta.dirname, '../fixtures/logs/ubuntu-5.4-global.log'), 'utf8').split('\n');
     const app = new DashboardApp({
       sampler: new Sampler(roots.procRoot), adjuster: null, audit: null, users: loadUsers(join(BASIC, 'passwd')), intervalMs: 2000, readOnly: true,
-      cpu: false, exportDir: dir, uid: 0, domainView: (s) => globalView(s), input: term.input, output: term.output, timers: false,
+      cpu: false, exportDir: dir, uid: 0, domainView: (s) => globalContext(s), input: term.input, output: term.output, timers: false,
       oomEvents: () => parseOomEvents(log).map((e) => ({ ...e, wall: e.wall ?? '2026-11-26T13:58:00.000Z' })),
     }).start();
     apps.push(app);
