@@ -4,7 +4,7 @@ import { globalTotalPages } from './badness.js';
 import { containerInfo } from './memcg.js';
 import { systemdUnit } from './parse/proc-cgroup.js';
 import { rankKillOrder, type RankOptions } from './rank.js';
-import type { RankedProcess, SystemSample, UnkillableReason } from './types.js';
+import type { ProcSample, RankedProcess, SystemSample, UnkillableReason } from './types.js';
 
 export const SNAPSHOT_SCHEMA = 'oomtop.snapshot/1';
 
@@ -83,12 +83,37 @@ export function rankOptionsFor(sample: SystemSample, domainTotal?: number): Rank
   return { totalPages: domainTotal ?? global, globalTotalPages: global, pageSize: sample.pageSize, initIsGlobal: sample.initIsGlobal };
 }
 
+/**
+ * The last record made for each process sample. The dashboard and watch keep a process's
+ * sample object while nothing it reads has moved (system/sampler.ts); its record is then
+ * reused as long as its rank and badness are too, and its unit, container, user and start
+ * date are not worked out again. A pure cache: same inputs, same record.
+ */
+interface Made {
+  record: SnapshotProcess;
+  users: ReadonlyMap<number, string>;
+  pageSize: number;
+  bootTime: number | null;
+  clockTicks: number;
+}
+const made = new WeakMap<ProcSample, Made>();
+
 export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users: ReadonlyMap<number, string>): SnapshotProcess {
   const p = r.proc;
+  const m = made.get(p);
+  if (m && m.users === users && m.pageSize === sample.pageSize && m.bootTime === sample.bootTime && m.clockTicks === sample.clockTicks) {
+    const o = m.record;
+    if (o.rank === r.rank && o.killable === r.killable && o.unkillableReason === r.unkillableReason && o.unknownReason === r.unknownReason
+      && o.badnessPages === r.badnessPages && o.predictedOomScore === r.predictedOomScore) return o;
+    const record = { ...o, rank: r.rank, killable: r.killable, unkillableReason: r.unkillableReason, unknownReason: r.unknownReason,
+      badnessPages: r.badnessPages, predictedOomScore: r.predictedOomScore };
+    m.record = record;
+    return record;
+  }
   const kbPerPage = sample.pageSize / 1024;
   const started = sample.bootTime === null || p.state === '?' ? null
     : new Date((sample.bootTime + p.startTime / sample.clockTicks) * 1000).toISOString();
-  return {
+  const record: SnapshotProcess = {
     rank: r.rank,
     pid: p.pid,
     ppid: p.ppid,
@@ -113,6 +138,8 @@ export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users:
     startTime: p.startTime,
     startedAt: started,
   };
+  made.set(p, { record, users, pageSize: sample.pageSize, bootTime: sample.bootTime, clockTicks: sample.clockTicks });
+  return record;
 }
 
 function containerFields(cgroup: string | null): { podUid: string | null; qosClass: string | null; containerId: string | null } {

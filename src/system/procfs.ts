@@ -1,6 +1,7 @@
 // The one reader of /proc (or a fixture tree standing in for it). Synchronous reads into
 // one reused buffer: fs.promises costs 10-40x more per small file here.
-import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { errnoName, NOT_READ, type NativeReader } from './native.js';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; code: string };
 
@@ -12,7 +13,7 @@ export function isGone(code: string): boolean {
 export class ProcFs {
   private buf = Buffer.allocUnsafe(64 * 1024);
 
-  constructor(readonly root: string) {}
+  constructor(readonly root: string, private readonly native: NativeReader | null = null) {}
 
   path(rel: string): string {
     return `${this.root}/${rel}`;
@@ -69,19 +70,13 @@ export class ProcFs {
     } finally {
       closeSync(fd);
     }
-    const b = this.buf;
-    let i = 0;
-    let neg = false;
-    if (n > 0 && b[0] === 45) { neg = true; i = 1; }
-    let v = 0;
-    const start = i;
-    for (; i < n; i++) {
-      const c = b[i] as number;
-      if (c < 48 || c > 57) break;
-      v = v * 10 + (c - 48);
-    }
-    if (i === start || (i < n && b[i] !== 10)) return null;
-    return neg ? -v : v;
+    return parseIntBytes(this.buf, 0, n);
+  }
+
+  /** A buffer of at least `size` bytes for callers that read on their own (held files). */
+  scratch(size: number): Buffer {
+    if (this.buf.length < size) this.buf = Buffer.allocUnsafe(size);
+    return this.buf;
   }
 
   readOrNull(rel: string): string | null {
@@ -97,8 +92,16 @@ export class ProcFs {
     }
   }
 
-  /** Numeric entries of the root, in directory order (the kernel lists pids ascending). */
+  /** Numeric entries of the root, ascending (as the kernel lists them; a fixture folder may not). */
   listPids(): number[] {
+    if (this.native) {
+      try {
+        return Array.from(this.native.listPids(this.root).sort());
+      } catch (e) {
+        const errno = (e as { errno?: number }).errno;
+        throw Object.assign(new Error(`cannot list ${this.root}: ${(e as Error).message}`), { code: errno === undefined ? 'EIO' : errnoName(errno) });
+      }
+    }
     const out: number[] = [];
     for (const name of readdirSync(this.root)) {
       const c = name.charCodeAt(0);
@@ -107,7 +110,7 @@ export class ProcFs {
         if (Number.isInteger(pid)) out.push(pid);
       }
     }
-    return out;
+    return out.sort((a, b) => a - b);
   }
 
   listDir(rel: string): string[] {
@@ -116,5 +119,217 @@ export class ProcFs {
     } catch {
       return [];
     }
+  }
+}
+
+/** An integer file's bytes (b[start, start+n)): "-12\n" -> -12; null when not an integer. */
+export function parseIntBytes(b: Buffer, start: number, n: number): number | null {
+  const end = start + n;
+  let i = start;
+  let neg = false;
+  if (n > 0 && b[i] === 45) { neg = true; i++; }
+  let v = 0;
+  const first = i;
+  for (; i < end; i++) {
+    const c = b[i] as number;
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+  }
+  if (i === first || (i < end && b[i] !== 10)) return null;
+  return neg ? -v : v;
+}
+
+/**
+ * The files of many processes, read in one call by the native reader. Lookups return
+ * undefined for a file the batch did not read, so the caller reads it the usual way.
+ */
+export class Prefetched {
+  private readonly row = new Map<number, number>();
+  /**
+   * Each thread's data decoded once as latin1 (one byte, one character); each file is then
+   * a substring of it, which V8 makes without copying. Decoding file by file cost more than
+   * reading them (a Buffer.toString call per file) and left the collector busy.
+   */
+  private readonly all: string[];
+  private data: Buffer = Buffer.alloc(0);
+  private text_ = '';
+
+  constructor(private readonly datas: Buffer[], private readonly meta: Int32Array, private readonly rows: Int32Array,
+    private readonly names: readonly string[], pids: Int32Array) {
+    for (let i = 0; i < pids.length; i++) this.row.set(pids[i] as number, i);
+    this.all = datas.map((d) => d.toString('latin1'));
+  }
+
+  /** The slot of (pid, file) in meta, or -1; selects the thread's buffer it lies in. */
+  private slot(pid: number, file: string): number {
+    const r = this.row.get(pid);
+    const f = this.names.indexOf(file);
+    if (r === undefined || f < 0) return -1;
+    const k = 2 * (r * this.names.length + f);
+    if (this.meta[k + 1] === NOT_READ) return -1;
+    let t = 0;
+    while (t + 1 < this.datas.length && r >= (this.rows[t + 1] as number)) t++;
+    this.data = this.datas[t] as Buffer;
+    this.text_ = this.all[t] as string;
+    return k;
+  }
+
+  text(pid: number, file: string, encoding: BufferEncoding = 'utf8'): ReadResult | undefined {
+    const k = this.slot(pid, file);
+    if (k < 0) return undefined;
+    const off = this.meta[k] as number;
+    const len = this.meta[k + 1] as number;
+    if (len < 0) return { ok: false, code: errnoName(-len) };
+    const text = this.text_.substring(off, off + len);
+    // latin1 and utf8 agree on ASCII; anything else is decoded as asked.
+    if (encoding === 'latin1' || !NON_ASCII.test(text)) return { ok: true, text };
+    return { ok: true, text: this.data.toString(encoding, off, off + len) };
+  }
+
+  int(pid: number, file: string): number | null | { code: string } | undefined {
+    const k = this.slot(pid, file);
+    if (k < 0) return undefined;
+    const len = this.meta[k + 1] as number;
+    if (len < 0) return { code: errnoName(-len) };
+    return parseIntBytes(this.data, this.meta[k] as number, len);
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The soft limit on open files of this process (Node raises it to the hard limit at start). */
+function openFileLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    return Number.isFinite(soft) && soft > 0 ? soft : 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+/**
+ * Files kept open between samples and read again at offset 0 (pread): one system call per
+ * file and tick instead of open, read and close. /proc regenerates the content on every read
+ * at offset 0, and a file stays bound to its process: once the process is gone a read fails
+ * with ESRCH, also when a new process has taken its pid. Costs a descriptor per file, and
+ * for seq_file files (stat) a page of kernel memory per file while open.
+ */
+export class HeldFiles {
+  private readonly fds = new Map<number, number[]>();
+  private held = 0;
+  private readonly budget: number;
+  /** This sample's reads, made in one native call: per name, its buffer, lengths and rows. */
+  private pre: { rows: Map<number, number>; bufs: Buffer[]; lens: Int32Array[] } | null = null;
+  private preBufs: Buffer[] = [];
+
+  constructor(private readonly proc: ProcFs, private readonly names: readonly string[], budget?: number,
+    private readonly native: NativeReader | null = null, private readonly slots: readonly number[] = names.map(() => 1024)) {
+    // Leave room for everything else oomtop opens (pidusage, the terminal, the audit log).
+    this.budget = budget ?? Math.max(0, openFileLimit() - 1024);
+  }
+
+  /**
+   * With the native reader: reads every held file of these pids now, one pread each in one
+   * call, for read() to hand out. Buffers are kept from sample to sample (no new pages).
+   */
+  prefetch(pids: readonly number[]): void {
+    this.pre = null;
+    if (!this.native || this.held === 0) return;
+    const rows = new Map<number, number>();
+    const fdsPerName = this.names.map(() => new Int32Array(pids.length));
+    for (let r = 0; r < pids.length; r++) {
+      const pid = pids[r] as number;
+      rows.set(pid, r);
+      const fds = this.fds.get(pid);
+      for (let i = 0; i < this.names.length; i++) (fdsPerName[i] as Int32Array)[r] = fds?.[i] ?? -1;
+    }
+    const bufs: Buffer[] = [];
+    const lens: Int32Array[] = [];
+    for (let i = 0; i < this.names.length; i++) {
+      const slot = this.slots[i] as number;
+      let buf = this.preBufs[i];
+      if (!buf || buf.length < slot * pids.length) {
+        buf = Buffer.allocUnsafe(slot * Math.ceil(pids.length * 1.25));
+        this.preBufs[i] = buf;
+      }
+      bufs.push(buf);
+      lens.push(this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf));
+    }
+    this.pre = { rows, bufs, lens };
+  }
+
+  /** Forgets this sample's prefetched reads. */
+  endSample(): void {
+    this.pre = null;
+  }
+
+  get openCount(): number {
+    return this.held;
+  }
+
+  /** Reads file `names[index]` of pid into buf[off, off+n); throws the fs error (with .code) like ProcFs.readText. */
+  read(pid: number, index: number, size = 4096): { buf: Buffer; off: number; n: number } {
+    if (this.pre) {
+      const r = this.pre.rows.get(pid);
+      const n = r === undefined ? -1 : (this.pre.lens[index] as Int32Array)[r] as number;
+      const slot = this.slots[index] as number;
+      if (n >= 0 && n < slot) return { buf: this.pre.bufs[index] as Buffer, off: (r as number) * slot, n };
+      // not held, failed (the process is gone) or longer than a slot: read it the usual way
+    }
+    const buf = this.proc.scratch(size);
+    let fds = this.fds.get(pid);
+    const fd = fds?.[index] ?? -1;
+    if (fd >= 0) {
+      try {
+        const n = readSync(fd, buf, 0, size, 0);
+        if (n < size) return { buf, off: 0, n };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        // The process this file belonged to is gone; its pid may be a new process now.
+        if (code !== 'ESRCH' && code !== 'ENOENT') throw e;
+      }
+      this.drop(pid);
+      fds = undefined;
+    }
+    const opened = openSync(this.proc.path(`${pid}/${this.names[index]}`), 'r');
+    let keep = false;
+    try {
+      const n = readSync(opened, buf, 0, size, null);
+      if (n >= size) throw Object.assign(new Error('file larger than a held read'), { code: 'EFBIG' });
+      if (this.held < this.budget) {
+        if (!fds) {
+          fds = this.names.map(() => -1);
+          this.fds.set(pid, fds);
+        }
+        fds[index] = opened;
+        this.held++;
+        keep = true;
+      }
+      return { buf, off: 0, n };
+    } finally {
+      if (!keep) closeSync(opened);
+    }
+  }
+
+  /** Closes the files of every pid not in `live`. */
+  retain(live: ReadonlySet<number>): void {
+    for (const pid of this.fds.keys()) if (!live.has(pid)) this.drop(pid);
+  }
+
+  drop(pid: number): void {
+    const fds = this.fds.get(pid);
+    if (!fds) return;
+    for (const fd of fds) {
+      if (fd < 0) continue;
+      try { closeSync(fd); } catch { /* already closed */ }
+      this.held--;
+    }
+    this.fds.delete(pid);
+  }
+
+  closeAll(): void {
+    for (const pid of [...this.fds.keys()]) this.drop(pid);
   }
 }

@@ -4,10 +4,11 @@
 import { parseBootTime, parseMeminfo, parsePressure, parseSysctls, parseVmstatCounter } from '../core/parse/meminfo.js';
 import { parseProcCgroup } from '../core/parse/proc-cgroup.js';
 import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
-import { parseStatus } from '../core/parse/status.js';
+import { parseStatus, STATUS_KEYS } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
-import { isGone, ProcFs } from './procfs.js';
+import { nativeReader, readerThreads, type NativeReader } from './native.js';
+import { HeldFiles, isGone, parseIntBytes, Prefetched, ProcFs, type ReadResult } from './procfs.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';
@@ -32,14 +33,27 @@ interface CacheEntry {
   status: ReturnType<typeof parseStatus>;
   cmdline: string | null;
   cgroup: ReturnType<typeof parseProcCgroup> | null;
+  /** The stat text this entry was made from, and the sample made from it. */
+  statText: string;
+  sample: ProcSample;
+  /** Whether the sample has cmdline / cgroup (they were asked for). */
+  withCmdline: boolean;
+  withCgroup: boolean;
+}
+
+/** Whether buf[0, n) holds exactly the characters of text (one byte each), without a string. */
+function sameBytes(buf: Buffer, off: number, n: number, text: string): boolean {
+  if (n !== text.length) return false;
+  for (let i = n - 1; i >= 0; i--) if (buf[off + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 const KTHREAD_STATUS: ReturnType<typeof parseStatus> = {
   name: null, uid: 0, swapKb: null, pteKb: null, rssAnonKb: null, rssFileKb: null, rssShmemKb: null, threads: 1, hasMm: false,
 };
 
-/** Incremental samplers refresh cached cmdline/cgroup of 1 in this many processes a tick. */
-const REFRESH_SLICES = 16;
+/** Incremental samplers re-read status, cmdline and cgroup of 1 in this many processes a tick (64 s at 2 s). */
+const REFRESH_SLICES = 32;
 
 export const ALL_NEEDS: SampleNeeds = { cmdline: true, cgroup: true };
 /** Exactly what the kill-order model needs: stat, status, oom_score, oom_score_adj. */
@@ -47,22 +61,65 @@ export const MODEL_NEEDS: SampleNeeds = { cmdline: false, cgroup: false };
 
 class Vanished extends Error {}
 
+/** The per-process files, in the order one process's files are read (stat first). */
+const FILES = ['stat', 'status', 'oom_score', 'oom_score_adj', 'cmdline', 'cgroup'] as const;
+const bit = (f: (typeof FILES)[number]): number => 1 << FILES.indexOf(f);
+/** Files an incremental sampler keeps open between samples: read every tick. */
+const HELD = ['stat', 'oom_score_adj'] as const;
+
+export interface SamplerOptions {
+  pageSize?: number;
+  /** Keep per-process facts and files between samples (dashboard, watch). */
+  incremental?: boolean;
+  /** Use the native batch reader when it is built (default); false: JavaScript only. */
+  native?: boolean;
+  /** Most files an incremental sampler keeps open (default: the open-file limit less 1,024). */
+  holdBudget?: number;
+}
+
 export class Sampler {
   readonly proc: ProcFs;
   private pageSize: number | null;
 
   private cache: Map<number, CacheEntry> | null;
   private tickNo = 0;
+  private readonly native: NativeReader | null;
+  private readonly held: HeldFiles | null;
+  private readonly nativeHeld: boolean;
+  /** This sample's batch read (one-shot samplers with the native reader). */
+  private pre: Prefetched | null = null;
 
   /**
-   * `incremental` (the dashboard, watch): keep per-process facts between samples and
-   * re-read status only when stat shows the memory changed, cmdline and cgroup only for new
-   * processes (and a rolling slice of the rest). One-shot commands read everything.
+   * `incremental` (the dashboard, watch): keep per-process facts between samples, hold stat
+   * and oom_score_adj open (one pread each per tick), re-read status only when stat shows
+   * the memory changed, cmdline and cgroup only for new processes (and a rolling slice of
+   * the rest). One-shot commands read everything, in one native batch when it is built.
    */
-  constructor(procRoot: string, opts: { pageSize?: number; incremental?: boolean } = {}) {
-    this.proc = new ProcFs(procRoot);
+  constructor(procRoot: string, opts: SamplerOptions = {}) {
+    const native = opts.native === false ? null : nativeReader();
+    this.proc = new ProcFs(procRoot, native);
     this.pageSize = opts.pageSize ?? null;
     this.cache = opts.incremental ? new Map() : null;
+    // stat fits 1 KiB (a longer one is read the usual way); oom_score_adj a few bytes.
+    this.held = opts.incremental ? new HeldFiles(this.proc, HELD, opts.holdBudget, native, [1024, 32]) : null;
+    this.native = opts.incremental ? null : native;
+    this.nativeHeld = !!opts.incremental && native !== null;
+  }
+
+  /** Which reader this sampler uses, for the bench and diagnostics. */
+  get readerName(): string {
+    if (this.held) return this.nativeHeld ? 'held files, native reads (incremental)' : 'held files (incremental)';
+    return this.native ? 'native batch' : 'JavaScript';
+  }
+
+  /** How many files an incremental sampler holds open now. */
+  get heldCount(): number {
+    return this.held?.openCount ?? 0;
+  }
+
+  /** Closes the files an incremental sampler holds open. */
+  close(): void {
+    this.held?.closeAll();
   }
 
   /** Fails with a UserError when the root is not a /proc (no readable meminfo). */
@@ -88,16 +145,31 @@ export class Sampler {
     }
     const processes: ProcSample[] = [];
     this.tickNo++;
-    for (const pid of pids) {
-      try {
-        processes.push(this.readProcess(pid, needs));
-      } catch (e) {
-        if (!(e instanceof Vanished)) throw e;
+    if (this.native) {
+      const want = bit('stat') | bit('status') | bit('oom_score_adj') | (needs.oomScoreFor ? 0 : bit('oom_score'))
+        | (needs.cmdline ? bit('cmdline') : 0) | (needs.cgroup ? bit('cgroup') : 0);
+      const ids = Int32Array.from(pids);
+      const [datas, meta, rows] = this.native.readBatch(this.proc.root, ids, FILES, want, bit('status') | bit('cmdline'), readerThreads(),
+        FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)));
+      this.pre = new Prefetched(datas, meta, rows, FILES, ids);
+    }
+    this.held?.prefetch(pids);
+    try {
+      for (const pid of pids) {
+        try {
+          processes.push(this.readProcess(pid, needs));
+        } catch (e) {
+          if (!(e instanceof Vanished)) throw e;
+        }
       }
+    } finally {
+      this.pre = null;
+      this.held?.endSample();
     }
     if (this.cache) {
       const live = new Set(pids);
       for (const pid of this.cache.keys()) if (!live.has(pid)) this.cache.delete(pid);
+      this.held?.retain(live);
     }
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
@@ -120,11 +192,49 @@ export class Sampler {
     };
   }
 
+  /**
+   * Incremental samplers: when a process's stat reads exactly as last time (same bytes: same
+   * rss, faults, CPU times, start time) and its oom_score_adj too, nothing the model reads
+   * has moved, and last sample's record is returned as it is (most processes of a big host
+   * sleep). Otherwise returns the stat text just read, for readProcess to go on with.
+   */
+  private unchanged(pid: number, needs: SampleNeeds): ProcSample | ReadResult | null {
+    const held = this.held as HeldFiles;
+    let r: { buf: Buffer; off: number; n: number };
+    try {
+      r = held.read(pid, 0);
+    } catch (e) {
+      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+    }
+    const c = this.cache?.get(pid);
+    const refresh = pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
+    if (!c || refresh || (needs.cmdline && !c.withCmdline) || (needs.cgroup && !c.withCgroup) || !sameBytes(r.buf, r.off, r.n, c.statText)) {
+      return { ok: true, text: r.buf.toString('utf8', r.off, r.off + r.n) };
+    }
+    const adj = this.readIntFile(pid, 'oom_score_adj');
+    if (adj !== c.sample.oomScoreAdj) return null; // read again from the start
+    const wantScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid);
+    const score = wantScore ? this.readIntFile(pid, 'oom_score') : null;
+    if (score !== null && typeof score === 'object') return null;
+    const p = c.sample;
+    const out = score === p.oomScore ? p : { ...p, oomScore: score };
+    if (!needs.cmdline && out.cmdline !== null) return { ...out, cmdline: null };
+    if (!needs.cgroup && out.cgroup !== null) return null;
+    return out;
+  }
+
   /** Reads one process; throws Vanished when it exits during the read. */
   readProcess(pid: number, needs: SampleNeeds): ProcSample {
+    let statRead: ReadResult | null = null;
+    if (this.held) {
+      const u = this.unchanged(pid, needs);
+      if (u && !('ok' in u)) return u;
+      statRead = u;
+    }
     const unreadable: string[] = [];
-    const read = (file: string, encoding: BufferEncoding = 'utf8'): string | null => {
-      const r = this.proc.tryRead(`${pid}/${file}`, encoding);
+    const read = (file: (typeof FILES)[number], encoding: BufferEncoding = 'utf8'): string | null => {
+      const ahead = file === 'stat' ? statRead : null;
+      const r = ahead ?? this.pre?.text(pid, file, encoding) ?? this.readFile(pid, file, encoding);
       if (r.ok) return r.text;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
@@ -140,15 +250,17 @@ export class Sampler {
     // A kernel thread has no mm, runs as root and has an empty command line: its status
     // and cmdline say nothing the model needs (most processes of a big host are these).
     const kthread = st !== null && (st.flags & PF_KTHREAD) !== 0;
+    const refreshDue = pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
     let status: ReturnType<typeof parseStatus> | null;
     if (kthread) status = { ...KTHREAD_STATUS, name: st.comm };
-    else if (hit && hit.memSig === memSig) status = hit.status;
+    // The rolling refresh re-reads status too: a uid can change (setuid) with nothing in stat.
+    else if (hit && hit.memSig === memSig && !refreshDue) status = hit.status;
     else {
       const statusText = read('status', 'latin1');
       status = statusText === null ? null : parseStatus(statusText);
     }
-    const readInt = (file: string): number | null => {
-      const r = this.proc.readInt(`${pid}/${file}`);
+    const readInt = (file: (typeof FILES)[number]): number | null => {
+      const r = this.pre?.int(pid, file) ?? this.readIntFile(pid, file);
       if (r === null || typeof r === 'number') return r;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
@@ -156,7 +268,7 @@ export class Sampler {
     };
     const oomScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? readInt('oom_score') : null;
     const oomScoreAdj = readInt('oom_score_adj');
-    const refresh = !hit || pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
+    const refresh = !hit || refreshDue;
     let cmdline: string | null = null;
     if (needs.cmdline) {
       if (kthread) cmdline = '';
@@ -171,12 +283,13 @@ export class Sampler {
       if (hit?.cgroup && !refresh) cg = hit.cgroup;
       else {
         const raw = read('cgroup');
-        if (raw !== null) cg = parseProcCgroup(raw);
+        if (raw !== null) cg = this.parseCgroup(raw);
       }
     }
-    if (this.cache && st && status && !unreadable.length) {
-      this.cache.set(pid, { startTime: st.startTime, memSig, status, cmdline, cgroup: needs.cgroup ? cg : null });
-    }
+    // A zombie leader's memory is read from a live thread (useLiveThreadMm), which its own
+    // stat does not show moving: such a process is read whole every time.
+    const cacheIt = this.cache !== null && st !== null && statText !== null && status !== null && !unreadable.length
+      && !(status.hasMm === false && (status.threads ?? 1) > 1);
     const p: ProcSample = {
       pid,
       comm: st?.comm ?? status?.name ?? '?',
@@ -204,7 +317,47 @@ export class Sampler {
       unreadable,
     };
     if (p.hasMm === false && (p.threads ?? 1) > 1) this.useLiveThreadMm(p);
+    if (cacheIt) {
+      (this.cache as Map<number, CacheEntry>).set(pid, { startTime: (st as NonNullable<typeof st>).startTime, memSig, status: status as NonNullable<typeof status>,
+        cmdline, cgroup: needs.cgroup ? cg : null, statText: statText as string, sample: p, withCmdline: needs.cmdline, withCgroup: needs.cgroup });
+    }
     return p;
+  }
+
+  /** Most processes share a handful of cgroup files: parse each distinct text once. */
+  private cgroupMemo = new Map<string, ReturnType<typeof parseProcCgroup>>();
+
+  private parseCgroup(raw: string): ReturnType<typeof parseProcCgroup> {
+    let cg = this.cgroupMemo.get(raw);
+    if (!cg) {
+      if (this.cgroupMemo.size > 4096) this.cgroupMemo.clear();
+      cg = parseProcCgroup(raw);
+      this.cgroupMemo.set(raw, cg);
+    }
+    return cg;
+  }
+
+  /** One file of a process: from a held file when this sampler holds it, else opened. */
+  private readFile(pid: number, file: string, encoding: BufferEncoding): ReadResult {
+    const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
+    if (i < 0) return this.proc.tryRead(`${pid}/${file}`, encoding);
+    try {
+      const { buf, off, n } = (this.held as HeldFiles).read(pid, i);
+      return { ok: true, text: buf.toString(encoding, off, off + n) };
+    } catch (e) {
+      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+    }
+  }
+
+  private readIntFile(pid: number, file: string): number | null | { code: string } {
+    const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
+    if (i < 0) return this.proc.readInt(`${pid}/${file}`);
+    try {
+      const { buf, off, n } = (this.held as HeldFiles).read(pid, i, 64);
+      return parseIntBytes(buf, off, n);
+    } catch (e) {
+      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+    }
   }
 
   /**

@@ -425,8 +425,9 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
       const point: HistoryPoint = { timeMs: e.view.sample.timeMs, availPages: e.view.headroomPages, psiSome: e.view.sample.pressure?.some.avg10 ?? null };
       const history = [...s.history, point].filter((h) => h.timeMs >= point.timeMs - HISTORY_MS);
       const oomKillsAtStart = s.oomKillsAtStart ?? e.view.sample.oomKillCount;
-      const live = new Set(snapshot.processes.map(keyOf));
-      const marked = new Set([...s.marked].filter((k) => live.has(k)));
+      // Marks of processes that are gone fall away (no key set to build when nothing is marked).
+      const live = s.marked.size ? new Set(snapshot.processes.map(keyOf)) : null;
+      const marked = live ? new Set([...s.marked].filter((k) => live.has(k))) : s.marked;
       const first = s.snapshot === null;
       const next = keepSelection({ ...s, view: e.view, snapshot, history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history, oomKillsAtStart, marked });
       return none(first ? selectIndex(next, 0) : next);

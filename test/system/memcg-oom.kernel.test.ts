@@ -36,7 +36,7 @@ function ready(ctx: { skip: (note?: string) => void }): string {
 }
 
 function simulate(cgroup: string, extra: string[] = []): Simulation {
-  const r = spawnSync('node', [CLI, 'simulate', '--cgroup', `/${basename(cgroup)}`, '--format', 'json', ...extra], { encoding: 'utf8' });
+  const r = spawnSync('node', [CLI, 'simulate', '--cgroup', `/${basename(cgroup)}`, '--format', 'json', ...extra], { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`oomtop simulate failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Simulation;
 }
@@ -132,7 +132,7 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
     const weighted = await startCHolder(bin, { mib: 30, adj: 5, cgroup: cg });
     const grower = await startCHolder(bin, { mib: 1, cgroup: cg, growMib: 1, budgetMib: 150 });
     const sim = simulate(cg);
-    const globalOrder = JSON.parse(spawnSync('node', [CLI, 'snapshot', '--format', 'json'], { encoding: 'utf8' }).stdout) as { processes: Array<{ pid: number; rank: number | null }> };
+    const globalOrder = JSON.parse(spawnSync('node', [CLI, 'snapshot', '--format', 'json'], { encoding: 'utf8', maxBuffer: 256 << 20 }).stdout) as { processes: Array<{ pid: number; rank: number | null }> };
     const rankOf = (pid: number) => globalOrder.processes.find((p) => p.pid === pid)?.rank ?? Infinity;
     expect(rankOf(weighted.pid)).toBeLessThan(rankOf(big.pid)); // global: the adj 5 one first
     expect(sim.sequence[0]!.pid).toBe(big.pid); // in the cgroup: the big one first

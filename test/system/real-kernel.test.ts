@@ -1,9 +1,10 @@
-// The model against the real kernel: processes of chosen sizes and (raised) adj values, one
-// snapshot, and the predicted oom_score must equal the kernel's for every process whose
-// oom_score stayed the same across the read.
-import { readFileSync } from 'node:fs';
+// The model against the real kernel: processes of chosen sizes and (raised) adj values,
+// sampled by each of the sampler's readers, and the predicted oom_score must equal the
+// kernel's for every process whose oom_score stayed the same across the read.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../src/core/snapshot.js';
+import { nativeReader } from '../../src/system/native.js';
 import { Sampler } from '../../src/system/sampler.js';
 import { buildHolder, startCHolder, stopCHolders, type CHolder } from '../helpers/c-holder.js';
 import { needKernel } from '../helpers/kernel.js';
@@ -14,31 +15,64 @@ function reread(pid: number): number | null {
   try { return Number(readFileSync(`/proc/${pid}/oom_score`, 'utf8')); } catch { return null; }
 }
 
+const isLinux = process.platform === 'linux' && /^\d/.test(readFileSync('/proc/sys/kernel/osrelease', 'utf8'));
+
 describe('predicted oom_score on the live kernel', () => {
-  it('matches the kernel for every stable process', async (ctx) => {
-    needKernel(ctx, process.platform === 'linux' && /^\d/.test(readFileSync('/proc/sys/kernel/osrelease', 'utf8')), 'no Linux /proc');
+  const readers = [
+    { name: 'native batch reader', make: () => new Sampler('/proc') },
+    { name: 'JavaScript reader', make: () => new Sampler('/proc', { native: false }) },
+    { name: 'held files (incremental: one sampler across rounds)', make: () => new Sampler('/proc', { incremental: true }) },
+    { name: 'held files, JavaScript reads (incremental)', make: () => new Sampler('/proc', { incremental: true, native: false }) },
+  ];
+  it.for(readers)('matches the kernel for every stable process: $name', async ({ name, make }, ctx) => {
+    needKernel(ctx, isLinux, 'no Linux /proc');
+    if (name.startsWith('native')) needKernel(ctx, nativeReader() !== null, 'the native reader is not built (npm install builds it with node-gyp)');
     const bin = buildHolder();
     needKernel(ctx, bin !== null, 'no C compiler (cc) to build the memory holder');
     const holders: CHolder[] = [];
     for (const [mib, adj] of [[8, 0], [64, 100], [200, 500], [32, 1000], [120, 1]] as const) holders.push(await startCHolder(bin as string, { mib, adj }));
+    const incremental = name.startsWith('held');
+    const shared = make();
     let compared = 0;
     let matched = 0;
     const mismatches: string[] = [];
-    for (let round = 0; round < 5; round++) {
-      const sample = new Sampler('/proc').sample(Date.now());
-      const { snapshot } = buildSnapshot(sample, { users: new Map() });
-      for (const p of snapshot.processes) {
-        if (p.oomScore === null || p.predictedOomScore === null) continue;
-        if (reread(p.pid) !== p.oomScore) continue; // changed during the read: not comparable
-        compared++;
-        if (p.predictedOomScore === p.oomScore) matched++;
-        else mismatches.push(`${p.pid} ${p.comm}: kernel ${p.oomScore} predicted ${p.predictedOomScore}`);
+    let expected = [1000, 500, 100, 1, 0];
+    try {
+      for (let round = 0; round < 5; round++) {
+        if (incremental && round === 2) {
+          // A held oom_score_adj file must show a value written after it was opened.
+          writeFileSync(`/proc/${holders[0]!.pid}/oom_score_adj`, '900');
+          expected = [1000, 900, 500, 100, 1];
+        }
+        const sampler = incremental ? shared : make();
+        const sample = sampler.sample(Date.now());
+        const { snapshot } = buildSnapshot(sample, { users: new Map() });
+        for (const p of snapshot.processes) {
+          if (p.oomScore === null || p.predictedOomScore === null) continue;
+          if (reread(p.pid) !== p.oomScore) continue; // changed during the read: not comparable
+          compared++;
+          if (p.predictedOomScore === p.oomScore) matched++;
+          else mismatches.push(`${p.pid} ${p.comm}: kernel ${p.oomScore} predicted ${p.predictedOomScore}`);
+        }
+        // Our holders must be ranked in the order their badness implies.
+        const ours = snapshot.processes.filter((p) => holders.some((h) => h.pid === p.pid));
+        expect(ours.map((p) => p.oomScoreAdj)).toEqual(expected);
       }
-      // Our holders must be ranked in the order their badness implies.
-      const ours = snapshot.processes.filter((p) => holders.some((h) => h.pid === p.pid));
-      expect(ours.map((p) => p.oomScoreAdj)).toEqual([1000, 500, 100, 1, 0]);
+      if (incremental) {
+        // Two files per process stay open; a process that exits is dropped with its files.
+        const before = shared.heldCount;
+        expect(before).toBeGreaterThan(2 * 20);
+        const gone = holders.pop()!;
+        gone.child.kill('SIGKILL');
+        await gone.exit;
+        const after = shared.sample(Date.now());
+        expect(after.processes.some((p) => p.pid === gone.pid)).toBe(false);
+        expect(shared.heldCount).toBeLessThanOrEqual(before - 2);
+      }
+    } finally {
+      shared.close();
     }
-    console.log(`real kernel: predicted oom_score matched ${matched}/${compared} stable processes (${((100 * matched) / compared).toFixed(2)}%)`);
+    console.log(`real kernel, ${name}: predicted oom_score matched ${matched}/${compared} stable processes (${((100 * matched) / compared).toFixed(2)}%)`);
     expect(mismatches).toEqual([]);
     expect(compared).toBeGreaterThan(20);
   });

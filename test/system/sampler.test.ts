@@ -57,7 +57,7 @@ describe('Sampler edge cases', () => {
     writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 50, comm: 'secret', rssPages: 10 }]);
     class Denying extends Sampler {
       constructor() {
-        super(root);
+        super(root, { native: false });
         const deny = (rel: string) => /^50\/(status|oom_score)$/.test(rel);
         const orig = this.proc.tryRead.bind(this.proc);
         this.proc.tryRead = (rel: string, enc?: BufferEncoding) => (deny(rel) ? { ok: false, code: 'EACCES' } : orig(rel, enc));

@@ -65,6 +65,9 @@ function stringField(text: string, nlKey: string): string | null {
   return text.slice(i, end < 0 ? text.length : end);
 }
 
+/** The status lines parseStatus reads: a reader may keep only these (the native one does). */
+export const STATUS_KEYS: readonly string[] = ['Name:', 'Uid:', 'VmSize:', 'RssAnon:', 'RssFile:', 'RssShmem:', 'VmPTE:', 'VmSwap:', 'Threads:'];
+
 /**
  * Never throws: a malformed line leaves its field null (unknown). Looks the keys up
  * directly instead of splitting ~55 lines: this runs for every process on every sample.

@@ -1,0 +1,60 @@
+// The optional native /proc reader (native/proc_batch.c, built by `npm install` through
+// node-gyp). Without it, or with OOMTOP_NATIVE=0, ProcFs reads file by file from JavaScript:
+// the same bytes, slower. Loaded lazily and at most once.
+import { createRequire } from 'node:module';
+import { availableParallelism, constants } from 'node:os';
+
+export interface NativeReader {
+  /**
+   * See native/proc_batch.c: [data per thread, meta, rows]; meta holds [offset, length |
+   * -errno | NOT_READ] per (pid, name); thread t read pids rows[t] to rows[t+1]-1 into data[t].
+   */
+  readBatch(root: string, pids: Int32Array, names: readonly string[], want: number, skipForKthread: number, threads: number,
+    keep: ReadonlyArray<readonly string[] | null>): [Buffer[], Int32Array, Int32Array];
+  /** Reads fds[i] (>= 0) at offset 0 into out[i*slot, (i+1)*slot): lengths, -errno or NOT_READ. */
+  preadMany(fds: Int32Array, slot: number, out: Buffer): Int32Array;
+  /** Numeric entries of a folder, in directory order; throws an Error with .errno. */
+  listPids(root: string): Int32Array;
+}
+
+export const NOT_READ = -2147483648;
+
+let loaded: NativeReader | null | undefined;
+let loadError: string | null = null;
+
+/** The native reader, or null (not built, disabled, or failed to load: see nativeStatus()). */
+export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader | null {
+  if (env.OOMTOP_NATIVE === '0') return null;
+  if (loaded === undefined) {
+    try {
+      // dist/system/native.js and src/system/native.ts are both two levels below the package.
+      const m = createRequire(import.meta.url)('../../build/Release/oomtop_proc.node') as Partial<NativeReader>;
+      // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
+      const missing = (['readBatch', 'preadMany', 'listPids'] as const).filter((f) => typeof m[f] !== 'function');
+      if (missing.length) throw new Error(`build/Release/oomtop_proc.node is out of date (no ${missing.join(', ')}): run npm install`);
+      loaded = m as NativeReader;
+    } catch (e) {
+      loaded = null;
+      loadError = (e as Error).message.split('\n')[0] ?? 'not loadable';
+    }
+  }
+  return loaded;
+}
+
+/** One line for `--version`-like reports and the bench: which reader runs, and why. */
+export function nativeStatus(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OOMTOP_NATIVE === '0') return 'JavaScript reader (OOMTOP_NATIVE=0)';
+  return nativeReader(env) ? 'native reader' : `JavaScript reader (native reader not loaded: ${loadError})`;
+}
+
+/** Reader threads: the kernel's /proc work scales across cores; more than 4 gains nothing here. */
+export function readerThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+/** 'ENOENT' for 2, and so on; 'EIO' for a number this platform does not name. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? 'EIO';
+}

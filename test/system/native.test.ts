@@ -1,0 +1,121 @@
+// The native batch reader (native/proc_batch.c) must give the sampler exactly what the
+// JavaScript reader gives: same processes, same fields, same unknowns.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { nativeReader, nativeStatus, NOT_READ } from '../../src/system/native.js';
+import { HeldFiles, ProcFs } from '../../src/system/procfs.js';
+import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
+import { needKernel } from '../helpers/kernel.js';
+import { writeProcTree } from '../helpers/proc-tree.js';
+
+const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
+const tmp = mkdtempSync(join(tmpdir(), 'oomtop-native-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const built = nativeReader() !== null;
+const why = `the native reader is not built (${nativeStatus()}); npm install builds it with node-gyp`;
+
+describe('native batch reader', () => {
+  it('gives the same sample as the JavaScript reader on the basic fixture', (ctx) => {
+    needKernel(ctx, built, why);
+    for (const needs of [ALL_NEEDS, MODEL_NEEDS]) {
+      const native = new Sampler(BASIC);
+      expect(native.readerName).toBe('native batch');
+      expect(native.sample(7, needs)).toEqual(new Sampler(BASIC, { native: false }).sample(7, needs));
+    }
+  });
+
+  it('grows its buffer for large files and maps errno codes like fs does', (ctx) => {
+    needKernel(ctx, built, why);
+    const root = join(tmp, 'odd');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 70, comm: 'big', cmdline: ['x'.repeat(300_000)] },
+      { pid: 71, comm: 'odd', rssPages: 5 },
+      { pid: 72, comm: 'gone', vanished: true },
+    ]);
+    rmSync(join(root, '71/status'));
+    mkdirSync(join(root, '71/status')); // reading a folder: EISDIR, an unreadable file
+    const native = new Sampler(root).sample(0);
+    expect(native).toEqual(new Sampler(root, { native: false }).sample(0));
+    expect(native.processes.find((p) => p.pid === 70)?.cmdline).toHaveLength(300_000);
+    expect(native.processes.find((p) => p.pid === 71)).toMatchObject({ uid: null, unreadable: ['status: EISDIR'] });
+    expect(native.processes.some((p) => p.pid === 72)).toBe(false);
+  });
+
+  it('splits the work over threads without changing a byte, and skips what is not wanted', (ctx) => {
+    needKernel(ctx, built, why);
+    const root = join(tmp, 'many');
+    const procs = Array.from({ length: 300 }, (_, i) => ({ pid: 1000 + i, comm: `p${i}`, rssPages: i, cmdline: [`p${i}`, 'a,b'] }));
+    procs.push({ pid: 2000, comm: 'kworker/0:1', rssPages: 0, cmdline: [], kthread: true } as never);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, procs);
+    const pids = Int32Array.from(procs.map((p) => p.pid));
+    const names = ['stat', 'status', 'cmdline'];
+    const n = nativeReader()!;
+    const keep = [null, ['Name:', 'VmSwap:'], null];
+    const files = (d: Buffer[], m: Int32Array, rows: Int32Array) => Array.from({ length: m.length / 2 }, (_, k) => {
+      const len = m[2 * k + 1]!;
+      if (len < 0) return len;
+      const row = Math.floor(k / names.length);
+      let t = 0;
+      while (t + 1 < d.length && row >= rows[t + 1]!) t++;
+      return d[t]!.toString('latin1', m[2 * k]!, m[2 * k]! + len);
+    });
+    const [d1, m1, r1] = n.readBatch(root, pids, names, 0b111, 0b110, 1, keep);
+    const [d3, m3, r3] = n.readBatch(root, pids, names, 0b111, 0b110, 3, keep);
+    expect([d1.length, d3.length, [...r3]]).toEqual([1, 3, [0, 100, 200, 301]]);
+    const one = files(d1, m1, r1);
+    expect(files(d3, m3, r3)).toEqual(one);
+    // status keeps only the asked lines, in the kernel's order
+    expect(one[1]).toMatch(/^Name:\tp0\nVmSwap:\t +0 kB\n$/);
+    // The kernel thread's status and cmdline are skipped (its stat says PF_KTHREAD).
+    const last = 3 * (pids.length - 1);
+    expect([m1[2 * last + 1]! > 0, m1[2 * (last + 1) + 1], m1[2 * (last + 2) + 1]]).toEqual([true, NOT_READ, NOT_READ]);
+    const [, only] = n.readBatch(root, pids, names, 0b001, 0, 2, []);
+    expect(only[3]).toBe(NOT_READ);
+  });
+});
+
+describe('held files (incremental sampler)', () => {
+  it('reads through held descriptors, within the budget, and closes them for exited pids', () => {
+    const root = join(tmp, 'held');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 80, comm: 'a', rssPages: 3 }, { pid: 81, comm: 'b', rssPages: 4 }]);
+    const held = new HeldFiles(new ProcFs(root), ['stat', 'oom_score_adj'], 3);
+    expect(held.read(80, 0).n).toBeGreaterThan(0);
+    held.read(80, 1);
+    held.read(81, 0);
+    held.read(81, 1); // over the budget of 3: read, not kept
+    expect(held.openCount).toBe(3);
+    expect(held.read(81, 1).buf.toString('latin1', 0, 2)).toBe('0\n');
+    held.retain(new Set([81]));
+    expect(held.openCount).toBe(1);
+    held.closeAll();
+    expect(held.openCount).toBe(0);
+  });
+
+  it.for([true, false])('gives the same sample as a one-shot sampler on the basic fixture, tick after tick (native reads: %s)', (native, ctx) => {
+    if (native) needKernel(ctx, built, why);
+    const s = new Sampler(BASIC, { incremental: true, native });
+    expect(s.readerName).toBe(native ? 'held files, native reads (incremental)' : 'held files (incremental)');
+    const oneShot = new Sampler(BASIC, { native: false }).sample(7);
+    expect(s.sample(7)).toEqual(oneShot);
+    const second = s.sample(7);
+    expect(second).toEqual(oneShot);
+    // Unchanged processes keep their record from one tick to the next.
+    expect(s.sample(7).processes.filter((p, i) => p === second.processes[i]).length).toBeGreaterThan(5);
+    expect(s.heldCount).toBeGreaterThan(0);
+    s.close();
+    expect(s.heldCount).toBe(0);
+  });
+
+  it('lists pids ascending from either reader', (ctx) => {
+    needKernel(ctx, built, why);
+    const root = join(tmp, 'order');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [100, 9, 20, 3].map((pid) => ({ pid, comm: 'x' })));
+    mkdirSync(join(root, '12abc'));
+    expect(new ProcFs(root, nativeReader()).listPids()).toEqual([3, 9, 20, 100]);
+    expect(new ProcFs(root).listPids()).toEqual([3, 9, 20, 100]);
+    expect(() => new ProcFs(join(root, 'missing'), nativeReader()).listPids()).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
