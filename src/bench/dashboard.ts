@@ -64,7 +64,7 @@ export async function benchDashboard(rounds: number): Promise<void> {
     app.quit(0);
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     const tick = med(ticks);
-    console.log(`  ${n} processes on screen's table (160×50, fake terminal)`);
+    console.log(`  ${n} processes on screen's table (160×50, fake terminal); ${sampler.readerName}, ${sampler.heldCount} files held open`);
     console.log(`  CPU per refresh tick (sample + rank + render): ${tick.toFixed(1)} ms   goal < 100 ms`);
     console.log(`  CPU per key press (move):                      ${med(keys).toFixed(2)} ms   goal < 16 ms`);
     console.log(`  => at the default 2 s interval: ${((tick / 2000) * 100).toFixed(1)}% of one core   goal < 5%`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../core/snapshot.js';
+import { nativeStatus, readerThreads } from '../system/native.js';
 import { MODEL_NEEDS, ALL_NEEDS, Sampler } from '../system/sampler.js';
 import { benchDashboard } from './dashboard.js';
 
@@ -70,12 +71,14 @@ async function main(): Promise<void> {
   const stop = await startSleepers(PROCS);
   try {
     const procCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-    console.log(`oomtop bench: ${procCount} processes in /proc, median of ${ROUNDS} rounds\n`);
+    console.log(`oomtop bench: ${procCount} processes in /proc, median of ${ROUNDS} rounds; ${nativeStatus()}, ${readerThreads()} reader threads\n`);
 
     console.log('(a) one sample + rank, in process, beside the C floor (stat, status, oom_score, oom_score_adj)');
     const sampler = new Sampler('/proc');
+    const jsSampler = new Sampler('/proc', { native: false });
     const model = timeMs(() => { buildSnapshot(sampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); });
     const full = timeMs(() => { buildSnapshot(sampler.sample(Date.now(), ALL_NEEDS), { users: new Map() }); });
+    const jsModel = timeMs(() => { buildSnapshot(jsSampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); });
     const floorBin = buildFloor();
     let floor: number | null = null;
     if (floorBin) {
@@ -87,8 +90,9 @@ async function main(): Promise<void> {
     } else {
       console.log('  C floor: not measured (gcc or ../shared/bench/proc-floor.c missing)');
     }
-    console.log(row('oomtop sample+rank, model files (same 4 files)', model, floor, 'C floor'));
+    console.log(row(`oomtop sample+rank, same 4 files (${sampler.readerName})`, model, floor, 'C floor'));
     console.log(row('oomtop sample+rank, + cmdline + cgroup (6 files)', full, floor, 'C floor'));
+    console.log(row('oomtop sample+rank, same 4 files, JavaScript reader', jsModel, floor, 'C floor'));
 
     console.log('\n(b) the whole command, beside ps and oom-sort');
     const ours = timeCommand('node', [CLI, 'snapshot', '--format', 'json']);
