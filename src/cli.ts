@@ -98,6 +98,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
       process.stdout.write(out);
     });
 
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
   program.command('domains').description('every OOM domain (global and each memory cgroup with a limit), tightest headroom first')
     .option('-f, --format <format>', 'table or json')
     .action(async (opts: { format?: string }, cmd: Command) => {
@@ -107,14 +108,13 @@ export function buildProgram(setCode: (code: number) => void): Command {
   program.command('simulate').description('the kill sequence of an OOM in a domain, step by step')
     .option('--cgroup <path>', 'memory cgroup (relative to the cgroup mount); default the global domain')
     .option('--free <size>', 'stop once at least SIZE is freed (200M, 1.5G, 512p pages)')
-    .option('--adj <pid=n>', 'what if PID had adj N (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--adj <pid=n>', 'what if PID had adj N (repeatable)', collect)
     .option('-f, --format <format>', 'table or json')
     .action(async (opts: { cgroup?: string; free?: string; adj?: string[]; format?: string }, cmd: Command) => {
       const { runSimulate } = await import('./commands/domains.js');
       process.stdout.write(runSimulate(roots(cmd), opts, Date.now()));
     });
 
-  const collect = (v: string, prev: string[] = []) => [...prev, v];
   const logOptions = (cmd: Command) => cmd
     .option('--source <source>', 'kmsg (/dev/kmsg), dmesg, journal (journalctl -k) or file; default: the first that works')
     .option('--from <file>', 'a saved kernel log or syslog file')

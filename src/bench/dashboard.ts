@@ -1,7 +1,6 @@
 // The dashboard's cost with many processes: CPU per refresh tick (sample + rank + render)
 // and per key press, in process on fake streams; then oomtop's and htop's CPU use over the
 // same wall time in a pseudo-terminal at the same 2 s interval.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -10,6 +9,7 @@ import { globalContext } from '../core/domains.js';
 import { loadUsers } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 import { DashboardApp } from '../tui/app.js';
+import { startSleepers } from './sleepers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -46,8 +46,7 @@ export async function benchDashboard(rounds: number): Promise<void> {
   // Top the table up to 5,000 processes for this part.
   const have = readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[1];
   const extra = Math.max(0, 5000 - Number(have ?? 0));
-  const sh = extra > 0 ? spawn('sh', ['-c', `i=0; while [ $i -lt ${extra} ]; do sleep 3600 & i=$((i+1)); done; echo up; wait`], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] }) : null;
-  if (sh) await new Promise<void>((r) => sh.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('up')) r(); }));
+  const stop = await startSleepers(extra);
   try {
     const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
     const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true, columns: 160, rows: 50 });
@@ -61,10 +60,11 @@ export async function benchDashboard(rounds: number): Promise<void> {
     for (let i = 0; i < rounds; i++) { const c = cpuMs(); app.tick(); ticks.push(cpuMs() - c); }
     const keys: number[] = [];
     for (let i = 0; i < rounds * 10; i++) { const c = cpuMs(); app.dispatch({ type: 'key', name: i % 20 < 10 ? 'j' : 'k' }); keys.push(cpuMs() - c); }
+    const held = sampler.heldCount;
     app.quit(0);
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     const tick = med(ticks);
-    console.log(`  ${n} processes on screen's table (160×50, fake terminal); ${sampler.readerName}, ${sampler.heldCount} files held open`);
+    console.log(`  ${n} processes on screen's table (160×50, fake terminal); ${sampler.readerName}, ${held} files held open`);
     console.log(`  CPU per refresh tick (sample + rank + render): ${tick.toFixed(1)} ms   goal < 100 ms`);
     console.log(`  CPU per key press (move):                      ${med(keys).toFixed(2)} ms   goal < 16 ms`);
     console.log(`  => at the default 2 s interval: ${((tick / 2000) * 100).toFixed(1)}% of one core   goal < 5%`);
@@ -74,6 +74,6 @@ export async function benchDashboard(rounds: number): Promise<void> {
     const htop = existsSync('/usr/bin/htop') ? await cpuPercentInPty('htop', ['-d', '20'], secs) : null;
     console.log(`  live, ${secs} s in a pseudo-terminal at a 2 s interval: oomtop ${ours === null ? 'n/a' : `${ours.toFixed(1)}%`} of one core, htop ${htop === null ? 'n/a (apt-get install htop)' : `${htop.toFixed(1)}%`}`);
   } finally {
-    if (sh) try { process.kill(-(sh.pid as number), 'SIGKILL'); } catch { /* gone */ }
+    stop();
   }
 }

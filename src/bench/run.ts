@@ -2,7 +2,7 @@
 // the same process table. A benchmark, not a test: it prints figures, it asserts nothing.
 //   OOMTOP_BENCH_PROCS   processes to start for the run (default 3000)
 //   OOMTOP_BENCH_ROUNDS  repetitions per measurement (default 15; the median is reported)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,6 +11,7 @@ import { buildSnapshot } from '../core/snapshot.js';
 import { nativeStatus, readerThreads } from '../system/native.js';
 import { MODEL_NEEDS, ALL_NEEDS, Sampler } from '../system/sampler.js';
 import { benchDashboard } from './dashboard.js';
+import { startSleepers } from './sleepers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'cli.js');
@@ -52,14 +53,6 @@ function buildFloor(): string | null {
   const bin = join(mkdtempSync(join(tmpdir(), 'oomtop-bench-')), 'proc-floor');
   const r = spawnSync('gcc', ['-O2', '-o', bin, src], { stdio: 'inherit' });
   return r.status === 0 ? bin : null;
-}
-
-async function startSleepers(n: number): Promise<() => void> {
-  if (n <= 0) return () => {};
-  // One shell forks n sleepers in its own process group; we end exactly that group.
-  const sh = spawn('sh', ['-c', `i=0; while [ $i -lt ${n} ]; do sleep 3600 & i=$((i+1)); done; echo up; wait`], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((r) => sh.stdout.on('data', (d: Buffer) => { if (d.toString().includes('up')) r(); }));
-  return () => { try { process.kill(-(sh.pid as number), 'SIGKILL'); } catch { /* already gone */ } };
 }
 
 function row(label: string, ms: number | null, base?: number | null, baseName?: string): string {

@@ -1,7 +1,7 @@
 // `oomtop set | protect | reset | undo | log`: choose processes, show old → new and the
 // kill order before and after, then write through the one adjuster (or, with --dry-run,
 // write nothing).
-import { changesToUndo, originalAdj, type AuditRecord } from '../core/audit.js';
+import { changesToUndo, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
 import { parseAdjValue, parsePid } from '../core/adj.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { UserError } from '../core/errors.js';
@@ -181,10 +181,10 @@ export async function runUndo(roots: Roots, io: CommandIo, o: { last?: string; d
     return 0;
   }
   const now = sampleRanked(roots, io.now());
-  const live = new Map(now.snapshot.processes.map((p) => [`${p.pid}@${p.startTime}`, p]));
+  const live = new Map(now.snapshot.processes.map((p) => [processKey(p.pid, p.startTime), p]));
   const plan: Array<Planned & { rec: AuditRecord }> = [];
   for (const rec of todo) {
-    const p = live.get(`${rec.pid}@${rec.startTime}`);
+    const p = live.get(processKey(rec.pid, rec.startTime));
     if (!p) io.out(`cannot undo ${rec.comm} (pid ${rec.pid}) ${rec.old} → ${rec.new}: the process is gone\n`);
     else plan.push({ proc: p, target: { pid: rec.pid, startTime: rec.startTime, comm: rec.comm }, value: rec.old as number, rec });
   }

@@ -9,6 +9,7 @@ import { fit, formatBytes } from '../core/format.js';
 import { parseOomEvents, type OomEvent } from '../core/parse/kernel-log.js';
 import { parseBootTime } from '../core/parse/meminfo.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
+import { compileRegex, hasOwnMemory } from '../core/select.js';
 import { check, criticalMatches, describeCritical, type Baseline, type CheckResult, type CriticalRule } from '../core/verdict.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
@@ -25,6 +26,11 @@ export interface HistoryOptions {
 
 function readProc(roots: Roots, rel: string): string | null {
   return new ProcFs(roots.procRoot).readOrNull(rel);
+}
+
+/** This boot's id: a baseline from another boot means the machine rebooted since. */
+function bootId(roots: Roots): string | null {
+  return readProc(roots, 'sys/kernel/random/boot_id')?.trim() ?? null;
 }
 
 /** The OOM events of the chosen log, with wall-clock times where the boot time tells them. */
@@ -104,7 +110,7 @@ export function proposeCritical(procs: readonly SnapshotProcess[], nowMs: number
   const seen = new Set<string>();
   const out: Array<Pick<CriticalRule, 'name' | 'unit'>> = [];
   for (const p of procs) {
-    if (p.ppid !== 1 || p.unkillableReason === 'kernel thread' || p.unkillableReason === 'no mm (zombie or exiting)') continue;
+    if (p.ppid !== 1 || !hasOwnMemory(p)) continue;
     if (p.startedAt && nowMs - Date.parse(p.startedAt) < 60_000) continue;
     const key = p.unit?.endsWith('.service') ? `unit:${p.unit}` : `name:${p.comm}`;
     if (seen.has(key)) continue;
@@ -121,7 +127,7 @@ export async function runBaselineSave(roots: Roots, io: CommandIo, o: { critical
     ...(o.critical ?? []).map((name) => ({ name })),
     ...(o.criticalUnit ?? []).map((unit) => ({ unit })),
     ...(o.criticalCmdline ?? []).map((cmdline) => {
-      try { new RegExp(cmdline); } catch (e) { throw new UserError(`--critical-cmdline '${cmdline}' is not a valid regular expression: ${(e as Error).message}`); }
+      compileRegex(cmdline, '--critical-cmdline'); // a one-line error now, not a rule that never matches
       return { cmdline };
     }),
   ];
@@ -135,7 +141,7 @@ export async function runBaselineSave(roots: Roots, io: CommandIo, o: { critical
   const rules = selectors.map((s) => ruleFrom(s, procs));
   for (const r of rules) if (!r.seen.length) io.out(`note: nothing matches ${describeCritical(r)} now; it is recorded and will be reported missing\n`);
   const baseline: Baseline = {
-    version: 1, savedAt: io.now().toISOString(), host: snapshot.hostname, bootId: readProc(roots, 'sys/kernel/random/boot_id')?.trim() ?? null,
+    version: 1, savedAt: io.now().toISOString(), host: snapshot.hostname, bootId: bootId(roots),
     uptime: Number(readProc(roots, 'uptime')?.split(' ')[0] ?? NaN) || null, critical: rules,
   };
   const path = join(io.stateDir, BASELINE_FILE);
@@ -182,7 +188,7 @@ export function buildCheckReport(roots: Roots, io: CommandIo, o: HistoryOptions)
     throw new UserError(`cannot tell what the OOM killer did: ${(e as Error).message}`, 3);
   }
   const { snapshot } = sampleRanked(roots, io.now());
-  const result = check(baseline, snapshot.processes, events, readProc(roots, 'sys/kernel/random/boot_id')?.trim() ?? null);
+  const result = check(baseline, snapshot.processes, events, bootId(roots));
   const last = events.at(-1);
   const report: CheckReport = {
     ...result,
@@ -229,6 +235,7 @@ export function checkToPrometheus(r: CheckReport, events: readonly OomEvent[] = 
 
 export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { format?: string; output?: string }): number {
   const format = parseFormat(o.format ?? 'table', ['table', 'json', 'prometheus'] as const);
+  const emit = (text: string) => (o.output ? writeFileAtomic(o.output, text) : io.out(text));
   let built: { report: CheckReport; events: OomEvent[] };
   try {
     built = buildCheckReport(roots, io, o);
@@ -238,8 +245,7 @@ export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { form
       const text = format === 'json' ? JSON.stringify({ schema: 'oomtop.check/1', verdict: 'unknown', exitCode: 3, reasons: [e.message] }) + '\n'
         : format === 'prometheus' ? unknownMetrics()
           : `OOMTOP UNKNOWN - ${e.message}\n`;
-      if (o.output) writeFileAtomic(o.output, text);
-      else io.out(text);
+      emit(text);
       return 3;
     }
     throw e;
@@ -247,11 +253,9 @@ export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { form
   const { report, events } = built;
   const text = format === 'json' ? JSON.stringify({ schema: 'oomtop.check/1', time: io.now().toISOString(), ...report }, null, 2) + '\n'
     : format === 'prometheus' ? checkToPrometheus(report, events) : renderCheck(report);
-  if (o.output) writeFileAtomic(o.output, text);
-  else io.out(text);
+  emit(text);
   return report.exitCode;
 }
-
 
 function unknownMetrics(): string {
   const w = new MetricWriter();

@@ -52,7 +52,7 @@ export function domainChoices(roots: Roots, sample: SystemSample, users: Readonl
   const rows = listDomainRows(roots, sample, users);
   const choice = (r: (typeof rows)[number]): DomainChoice => ({
     path: r.path === 'global' ? null : r.path,
-    label: r.path === 'global' ? 'global (RAM+swap)' : r.path,
+    label: r.path === 'global' ? r.label : r.path,
     headroomPages: r.headroomBytes === null ? null : Math.floor(r.headroomBytes / sample.pageSize),
     limitPages: r.limitBytes === null ? null : Math.floor(r.limitBytes / sample.pageSize),
     firstVictim: r.firstVictim ? `${r.firstVictim.comm} ${r.firstVictim.pid}` : null,

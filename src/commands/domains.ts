@@ -1,7 +1,7 @@
 // `oomtop domains` and `oomtop simulate`, and the domain resolution that snapshot and the
 // dashboard share: global, or a memory cgroup (v1 or v2, found automatically).
 import { parsePidAdj } from '../core/adj.js';
-import { globalContext, limitedCgroups, memcgContext, type DomainContext } from '../core/domains.js';
+import { availableKb, globalContext, limitedCgroups, memcgContext, type DomainContext } from '../core/domains.js';
 import { UserError } from '../core/errors.js';
 import { fit, fitPath, formatBytes, formatInt, formatPages, shortCgroup } from '../core/format.js';
 import type { CgroupNode } from '../core/memcg.js';
@@ -57,7 +57,7 @@ export function domainRow(ctx: DomainContext, users: ReadonlyMap<number, string>
     label: ctx.label,
     cgroupVersion: node?.version ?? null,
     limitBytes: node ? node.limitBytes : memTotal + ctx.sample.meminfo.swapTotalKb * 1024,
-    usageBytes: node ? node.usageBytes : memTotal - (ctx.sample.meminfo.memAvailableKb ?? 0) * 1024,
+    usageBytes: node ? node.usageBytes : memTotal - availableKb(ctx.sample.meminfo) * 1024,
     headroomBytes: ctx.headroomPages === null ? null : ctx.headroomPages * ps,
     totalPages: ctx.domain.totalPages,
     candidates: snapshot.counts.killable,
@@ -95,7 +95,7 @@ export function runDomains(roots: Roots, o: { format?: string }, now: number): s
   for (const r of rows) {
     const victim = r.firstVictim ? `${r.firstVictim.comm} ${r.firstVictim.pid} (${formatPages(r.firstVictim.badnessPages, sample.pageSize)})` : '—';
     const flags = r.path === 'global' ? '' : ` v${r.cgroupVersion}${r.oomGroup ? ' oom.group' : ''}${r.underOom ? ' UNDER OOM' : ''}`;
-    const name = r.path === 'global' ? 'global (RAM+swap)' : fitPath(shortCgroup(r.path), 44 - flags.length).trimEnd();
+    const name = r.path === 'global' ? r.label : fitPath(shortCgroup(r.path), 44 - flags.length).trimEnd();
     lines.push(`${fit(name + flags, 44)} ` +
       `${fit(r.limitBytes === null ? 'max' : formatBytes(r.limitBytes), 9, 'right')} ${fit(formatBytes(r.usageBytes), 9, 'right')} ` +
       `${fit(formatBytes(r.headroomBytes), 9, 'right')} ${fit(String(r.candidates), 5, 'right')} ${fit(r.oomEvents === null ? '' : String(r.oomEvents), 4, 'right')} ` +

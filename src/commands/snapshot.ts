@@ -1,17 +1,11 @@
 // `oomtop snapshot`: one sample, ranked, exported as json, csv, table or prometheus text.
 import { parseFormat, parsePositiveInt } from './args.js';
 import { resolveDomain } from './domains.js';
-import { snapshotToCsv } from '../core/export/csv.js';
-import { snapshotToJson } from '../core/export/json.js';
-import { snapshotToPrometheus } from '../core/export/prometheus.js';
-import { snapshotToTable } from '../core/export/table.js';
-import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
+import { renderSnapshot, SNAPSHOT_FORMATS } from '../core/export/render.js';
+import { buildSnapshot } from '../core/snapshot.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
-
-export const SNAPSHOT_FORMATS = ['json', 'csv', 'table', 'prometheus'] as const;
-export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 
 export interface SnapshotCommandOptions {
   format?: string;
@@ -22,15 +16,6 @@ export interface SnapshotCommandOptions {
   /** Standard output is a terminal: the default format is then a table. */
   isTTY: boolean;
   width?: number;
-}
-
-export function renderSnapshot(s: Snapshot, format: SnapshotFormat, topN: number, width?: number): string {
-  switch (format) {
-    case 'json': return snapshotToJson(s);
-    case 'csv': return snapshotToCsv(s);
-    case 'table': return snapshotToTable(s, width);
-    case 'prometheus': return snapshotToPrometheus(s, topN);
-  }
 }
 
 /** Returns what goes to standard output ('' when written to --output). */

@@ -4,8 +4,17 @@
 import { UserError } from './errors.js';
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from './badness.js';
 
+const PLAIN_ADJ = /^(0|-?[1-9]\d{0,3})$/;
+
+/** The value typed, or null when it is not a plain decimal integer from -1000 to 1000. */
+export function adjValueOrNull(text: string): number | null {
+  if (!PLAIN_ADJ.test(text)) return null;
+  const v = Number(text);
+  return v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX ? null : v;
+}
+
 export function parseAdjValue(text: string, what = '--adj'): number {
-  if (!/^(0|-?[1-9]\d{0,3})$/.test(text)) {
+  if (!PLAIN_ADJ.test(text)) {
     throw new UserError(`${what} must be a plain decimal integer from -1000 to 1000, got '${text}'`);
   }
   const v = Number(text);

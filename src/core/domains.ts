@@ -16,9 +16,17 @@ export interface DomainContext {
   label: string;
 }
 
+/**
+ * Memory available now, in kB: MemAvailable, or MemFree on kernels before 3.14 that have no
+ * MemAvailable (the honest lower bound). Takes a MemInfo or a Snapshot.
+ */
+export function availableKb(m: { memAvailableKb: number | null; memFreeKb: number | null }): number {
+  return m.memAvailableKb ?? m.memFreeKb ?? 0;
+}
+
 export function globalContext(sample: SystemSample): DomainContext {
   const total = globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize);
-  const availKb = (sample.meminfo.memAvailableKb ?? sample.meminfo.memFreeKb ?? 0) + (sample.meminfo.swapFreeKb ?? 0);
+  const availKb = availableKb(sample.meminfo) + (sample.meminfo.swapFreeKb ?? 0);
   return {
     domain: { kind: 'global', path: null, cgroupVersion: null, totalPages: total },
     sample,

@@ -2,8 +2,8 @@
 // process decides its oom_score_adj. Parsing reports every error with its line, and a
 // policy with any error applies nothing.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import { OOM_SCORE_ADJ_MIN } from './badness.js';
-import { exactly, matches, type Selector } from './select.js';
+import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from './badness.js';
+import { exactly, hasOwnMemory, matches, type Selector } from './select.js';
 import type { SnapshotProcess } from './snapshot.js';
 
 export interface PolicyRule {
@@ -87,7 +87,7 @@ export function parsePolicy(text: string, file: string): { policy: Policy; error
       if (!(KEYS as readonly string[]).includes(k)) { err(kl, `unknown key '${k}' (expected ${KEYS.join(', ')})`); ok = false; continue; }
       if (k === 'adj' || k === 'protect') setsSomething = true;
       if (k === 'adj') {
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < -1000 || v > 1000) { err(kl, `adj must be an integer from -1000 to 1000, got ${JSON.stringify(v ?? null)}`); ok = false; }
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX) { err(kl, `adj must be an integer from -1000 to 1000, got ${JSON.stringify(v ?? null)}`); ok = false; }
         else adj = v;
       } else if (k === 'protect') {
         if (typeof v !== 'boolean') { err(kl, `protect must be true or false, got ${JSON.stringify(v ?? null)}`); ok = false; }
@@ -138,7 +138,7 @@ export interface PolicyDecision {
 export function decide(policy: Policy, procs: readonly SnapshotProcess[]): PolicyDecision[] {
   const out: PolicyDecision[] = [];
   for (const p of procs) {
-    if (p.unkillableReason === 'kernel thread' || p.unkillableReason === 'no mm (zombie or exiting)') continue;
+    if (!hasOwnMemory(p)) continue;
     const rule = policy.rules.find((r) => matches(r.selector, p));
     if (rule) out.push({ proc: p, rule });
   }

@@ -25,7 +25,8 @@ export function forkOrderCompare(a: ProcSample, b: ProcSample): number {
   return a.startTime - b.startTime || a.pid - b.pid;
 }
 
-export function effectiveAdj(p: ProcSample, overrides?: ReadonlyMap<number, number>): number | null {
+/** The adj a process is weighed with: a "what if" value when given, else the one read. */
+export function effectiveAdj(p: Pick<ProcSample, 'pid' | 'oomScoreAdj'>, overrides?: ReadonlyMap<number, number>): number | null {
   return overrides?.get(p.pid) ?? p.oomScoreAdj;
 }
 

@@ -57,6 +57,11 @@ export function matches(sel: Selector, p: SnapshotProcess): boolean {
   return true;
 }
 
+/** A process that can hold memory and take an adj: not a kernel thread, not a zombie or exiting task. */
+export function hasOwnMemory(p: SnapshotProcess): boolean {
+  return p.unkillableReason !== 'kernel thread' && p.unkillableReason !== 'no mm (zombie or exiting)';
+}
+
 export function isEmptySelector(sel: Selector): boolean {
   return !sel.name && !sel.cmdline && sel.user === undefined && sel.cgroup === undefined && sel.unit === undefined;
 }

@@ -4,8 +4,9 @@
 // mem_cgroup_scan_tasks(oom_kill_memcg_member)), and repeat with the others unchanged.
 import { cgroupOfPids, oomGroupOf, walk } from './memcg.js';
 import type { DomainContext } from './domains.js';
-import { buildSnapshot, type SnapshotDomain } from './snapshot.js';
-import type { ProcSample } from './types.js';
+import { OOM_SCORE_ADJ_MIN } from './badness.js';
+import { effectiveAdj } from './rank.js';
+import { buildSnapshot, type SnapshotDomain, type SnapshotProcess } from './snapshot.js';
 
 export interface KillStep {
   step: number;
@@ -30,9 +31,9 @@ export interface Simulation {
   end: string;
 }
 
-function memoryPages(p: ProcSample, pageSize: number): number {
-  const kbPerPage = pageSize / 1024;
-  return (p.rssPages ?? 0) + Math.floor((p.swapKb ?? 0) / kbPerPage) + Math.floor((p.pteKb ?? 0) / kbPerPage);
+/** What a kill releases: rss + swap + page tables (the memory terms of badness; unknown counts 0). */
+function memoryPages(p: SnapshotProcess): number {
+  return (p.rssPages ?? 0) + (p.swapPages ?? 0) + (p.pageTablePages ?? 0);
 }
 
 /** What the OOM sysctls and cgroup settings change about the prediction. */
@@ -49,7 +50,6 @@ export function oomNotes(ctx: DomainContext): string[] {
 }
 
 export function simulateKills(ctx: DomainContext, opts: { users: ReadonlyMap<number, string>; adjOverrides?: ReadonlyMap<number, number>; freePages?: number; maxSteps?: number }): Simulation {
-  const pageSize = ctx.sample.pageSize;
   const groupOf = ctx.node ? cgroupOfPids(ctx.node) : new Map();
   let remaining = ctx.sample.processes;
   const sequence: KillStep[] = [];
@@ -68,16 +68,15 @@ export function simulateKills(ctx: DomainContext, opts: { users: ReadonlyMap<num
       const g = oomGroupOf(ctx.node, cg);
       if (g) {
         group = g.path;
-        const adjOf = new Map(snapshot.processes.map((p) => [p.pid, opts.adjOverrides?.get(p.pid) ?? p.oomScoreAdj]));
-        walk(g, (n) => { for (const pid of n.procs) if (adjOf.has(pid) && adjOf.get(pid) !== -1000) killed.add(pid); });
+        const adjOf = new Map(snapshot.processes.map((p) => [p.pid, effectiveAdj(p, opts.adjOverrides)]));
+        walk(g, (n) => { for (const pid of n.procs) if (adjOf.has(pid) && adjOf.get(pid) !== OOM_SCORE_ADJ_MIN) killed.add(pid); });
       }
     }
-    const gone = remaining.filter((p) => killed.has(p.pid));
-    const pages = gone.reduce((s, p) => s + memoryPages(p, pageSize), 0);
+    const pages = snapshot.processes.reduce((sum, p) => sum + (killed.has(p.pid) ? memoryPages(p) : 0), 0);
     freed += pages;
     sequence.push({
       step: sequence.length + 1, pid: victim.pid, comm: victim.comm, user: victim.user, badnessPages: victim.badnessPages as number,
-      oomScoreAdj: opts.adjOverrides?.get(victim.pid) ?? victim.oomScoreAdj, freedPages: pages,
+      oomScoreAdj: effectiveAdj(victim, opts.adjOverrides), freedPages: pages,
       alsoKilled: [...killed].filter((pid) => pid !== victim.pid).sort((a, b) => a - b), oomGroup: group, cumulativeFreedPages: freed,
     });
     remaining = remaining.filter((p) => !killed.has(p.pid));

@@ -93,9 +93,14 @@ export function check(b: Baseline, now: readonly SnapshotProcess[], events: read
     let state: CriticalStatus['state'];
     if (running.length === 0) {
       state = oomKilled ? 'killed by the OOM killer' : 'missing';
-      if (unit) { units.add(unit); processes.push(describeCritical(r)); }
-      else { needReboot = true; reasons.push(`${describeCritical(r)} is ${state} and no systemd unit is known to restart it`); }
-      if (unit) reasons.push(`${describeCritical(r)} is ${state}: restart ${unit}`);
+      if (unit) {
+        units.add(unit);
+        processes.push(describeCritical(r));
+        reasons.push(`${describeCritical(r)} is ${state}: restart ${unit}`);
+      } else {
+        needReboot = true;
+        reasons.push(`${describeCritical(r)} is ${state} and no systemd unit is known to restart it`);
+      }
     } else if (r.seen.length && seenAlive.length === 0 && !rebooted) {
       state = oomKilled ? 'killed by the OOM killer, running again' : 'restarted';
       warn = true;

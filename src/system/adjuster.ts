@@ -8,7 +8,7 @@ import type { AdjustOutcome, AuditRecord } from '../core/audit.js';
 import { parseStat } from '../core/parse/stat.js';
 import { hasCapSysResource, parseCapEff } from '../core/parse/status.js';
 import { newRecordId, type AuditLog } from './audit-log.js';
-import type { ProcFs } from './procfs.js';
+import { isGone, parseIntBytes, type ProcFs } from './procfs.js';
 
 export interface AdjustTarget {
   pid: number;
@@ -70,7 +70,7 @@ export class Adjuster {
       fd = openSync(this.proc.path(`${target.pid}/oom_score_adj`), 'r+');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ESRCH') return { ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` };
+      if (isGone(code ?? '')) return { ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` };
       if (code === 'EACCES' || code === 'EPERM') {
         return { ...base, old: null, result: 'not-your-process', message: `${who} is not your process: only its owner or root can change its oom_score_adj` };
       }
@@ -98,7 +98,7 @@ export class Adjuster {
           return { ...base, old, result: 'below-floor',
             message: `lowering below ${floor} needs CAP_SYS_RESOURCE (this process lacks it; ${CAP_HINT})` };
         }
-        if (code === 'ESRCH' || code === 'ENOENT') return { ...base, old, result: 'gone', message: `${who} exited before the write: nothing written` };
+        if (isGone(code ?? '')) return { ...base, old, result: 'gone', message: `${who} exited before the write: nothing written` };
         if (code === 'EINVAL' || code === 'ERANGE') return { ...base, old, result: 'invalid-value', message: `the kernel rejected ${value} as an invalid value (${code})` };
         return { ...base, old, result: 'error', message: `writing ${value} to ${who} failed: ${code}` };
       }
@@ -112,9 +112,7 @@ export class Adjuster {
   private readFd(fd: number): number | null {
     const buf = Buffer.alloc(32);
     try {
-      const n = readSync(fd, buf, 0, buf.length, 0);
-      const t = buf.toString('latin1', 0, n).trim();
-      return /^-?\d+$/.test(t) ? Number(t) : null;
+      return parseIntBytes(buf, 0, readSync(fd, buf, 0, buf.length, 0));
     } catch {
       return null;
     }

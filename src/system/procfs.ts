@@ -145,53 +145,48 @@ export function parseIntBytes(b: Buffer, start: number, n: number): number | nul
  */
 export class Prefetched {
   private readonly row = new Map<number, number>();
+  /** Which thread's buffer each row was read into (threads read contiguous rows). */
+  private readonly part: Uint8Array;
   /**
    * Each thread's data decoded once as latin1 (one byte, one character); each file is then
    * a substring of it, which V8 makes without copying. Decoding file by file cost more than
    * reading them (a Buffer.toString call per file) and left the collector busy.
    */
   private readonly all: string[];
-  private data: Buffer = Buffer.alloc(0);
-  private text_ = '';
 
-  constructor(private readonly datas: Buffer[], private readonly meta: Int32Array, private readonly rows: Int32Array,
+  constructor(private readonly datas: Buffer[], private readonly meta: Int32Array, rows: Int32Array,
     private readonly names: readonly string[], pids: Int32Array) {
+    this.part = new Uint8Array(pids.length);
+    for (let t = 0; t < datas.length; t++) this.part.fill(t, rows[t] as number, rows[t + 1] as number);
     for (let i = 0; i < pids.length; i++) this.row.set(pids[i] as number, i);
     this.all = datas.map((d) => d.toString('latin1'));
   }
 
-  /** The slot of (pid, file) in meta, or -1; selects the thread's buffer it lies in. */
-  private slot(pid: number, file: string): number {
+  /** Where (pid, file) lies: its thread's part, offset and length (< 0: -errno); null when not read. */
+  private locate(pid: number, file: string): { t: number; off: number; len: number } | null {
     const r = this.row.get(pid);
     const f = this.names.indexOf(file);
-    if (r === undefined || f < 0) return -1;
+    if (r === undefined || f < 0) return null;
     const k = 2 * (r * this.names.length + f);
-    if (this.meta[k + 1] === NOT_READ) return -1;
-    let t = 0;
-    while (t + 1 < this.datas.length && r >= (this.rows[t + 1] as number)) t++;
-    this.data = this.datas[t] as Buffer;
-    this.text_ = this.all[t] as string;
-    return k;
+    const len = this.meta[k + 1] as number;
+    return len === NOT_READ ? null : { t: this.part[r] as number, off: this.meta[k] as number, len };
   }
 
   text(pid: number, file: string, encoding: BufferEncoding = 'utf8'): ReadResult | undefined {
-    const k = this.slot(pid, file);
-    if (k < 0) return undefined;
-    const off = this.meta[k] as number;
-    const len = this.meta[k + 1] as number;
+    const at = this.locate(pid, file);
+    if (!at) return undefined;
+    const { t, off, len } = at;
     if (len < 0) return { ok: false, code: errnoName(-len) };
-    const text = this.text_.substring(off, off + len);
+    const text = (this.all[t] as string).substring(off, off + len);
     // latin1 and utf8 agree on ASCII; anything else is decoded as asked.
     if (encoding === 'latin1' || !NON_ASCII.test(text)) return { ok: true, text };
-    return { ok: true, text: this.data.toString(encoding, off, off + len) };
+    return { ok: true, text: (this.datas[t] as Buffer).toString(encoding, off, off + len) };
   }
 
   int(pid: number, file: string): number | null | { code: string } | undefined {
-    const k = this.slot(pid, file);
-    if (k < 0) return undefined;
-    const len = this.meta[k + 1] as number;
-    if (len < 0) return { code: errnoName(-len) };
-    return parseIntBytes(this.data, this.meta[k] as number, len);
+    const at = this.locate(pid, file);
+    if (!at) return undefined;
+    return at.len < 0 ? { code: errnoName(-at.len) } : parseIntBytes(this.datas[at.t] as Buffer, at.off, at.len);
   }
 }
 
@@ -286,9 +281,8 @@ export class HeldFiles {
         const n = readSync(fd, buf, 0, size, 0);
         if (n < size) return { buf, off: 0, n };
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? '';
         // The process this file belonged to is gone; its pid may be a new process now.
-        if (code !== 'ESRCH' && code !== 'ENOENT') throw e;
+        if (!isGone((e as NodeJS.ErrnoException).code ?? '')) throw e;
       }
       this.drop(pid);
       fds = undefined;
@@ -310,6 +304,26 @@ export class HeldFiles {
       return { buf, off: 0, n };
     } finally {
       if (!keep) closeSync(opened);
+    }
+  }
+
+  /** read() as text, with the errno code instead of a throw (like ProcFs.tryRead). */
+  text(pid: number, index: number, encoding: BufferEncoding): ReadResult {
+    try {
+      const { buf, off, n } = this.read(pid, index);
+      return { ok: true, text: buf.toString(encoding, off, off + n) };
+    } catch (e) {
+      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+    }
+  }
+
+  /** read() of an integer file (like ProcFs.readInt). */
+  int(pid: number, index: number): number | null | { code: string } {
+    try {
+      const { buf, off, n } = this.read(pid, index, 64);
+      return parseIntBytes(buf, off, n);
+    } catch (e) {
+      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
     }
   }
 

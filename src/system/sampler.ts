@@ -2,13 +2,13 @@
 // sample. A process that exits mid-read is dropped from the sample; a file it may not read
 // (hidepid, another user's process) leaves its fields unknown (null), never 0.
 import { parseBootTime, parseMeminfo, parsePressure, parseSysctls, parseVmstatCounter } from '../core/parse/meminfo.js';
-import { parseProcCgroup } from '../core/parse/proc-cgroup.js';
+import { parseProcCgroup, type ProcCgroups } from '../core/parse/proc-cgroup.js';
 import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
-import { parseStatus, STATUS_KEYS } from '../core/parse/status.js';
+import { parseStatus, STATUS_KEYS, type StatusFields } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { nativeReader, readerThreads, type NativeReader } from './native.js';
-import { HeldFiles, isGone, parseIntBytes, Prefetched, ProcFs, type ReadResult } from './procfs.js';
+import { HeldFiles, isGone, Prefetched, ProcFs, type ReadResult } from './procfs.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';
@@ -27,18 +27,15 @@ export interface SampleNeeds {
 
 /** What an incremental sampler keeps of a process between samples. */
 interface CacheEntry {
-  startTime: number;
-  /** rss, faults and vsize from stat: when unchanged, status (swap, page tables) is too. */
-  memSig: string;
-  status: ReturnType<typeof parseStatus>;
-  cmdline: string | null;
-  cgroup: ReturnType<typeof parseProcCgroup> | null;
-  /** The stat text this entry was made from, and the sample made from it. */
+  /** The stat text the sample was made from: the same bytes next tick mean nothing moved. */
   statText: string;
+  /** rss, faults and vsize from stat: when only these are unchanged, status (swap, page tables) is too. */
+  memSig: string;
+  status: StatusFields;
+  /** Parsed /proc/PID/cgroup; null when it was not asked for. */
+  cgroup: ProcCgroups | null;
+  /** The record made last time (its cmdline is null when it was not asked for). */
   sample: ProcSample;
-  /** Whether the sample has cmdline / cgroup (they were asked for). */
-  withCmdline: boolean;
-  withCgroup: boolean;
 }
 
 /** Whether buf[0, n) holds exactly the characters of text (one byte each), without a string. */
@@ -48,7 +45,7 @@ function sameBytes(buf: Buffer, off: number, n: number, text: string): boolean {
   return true;
 }
 
-const KTHREAD_STATUS: ReturnType<typeof parseStatus> = {
+const KTHREAD_STATUS: StatusFields = {
   name: null, uid: 0, swapKb: null, pteKb: null, rssAnonKb: null, rssFileKb: null, rssShmemKb: null, threads: 1, hasMm: false,
 };
 
@@ -86,6 +83,7 @@ export class Sampler {
   private readonly native: NativeReader | null;
   private readonly held: HeldFiles | null;
   private readonly nativeHeld: boolean;
+  private fixed: { kernelRelease: string | null; initNs: string | null } | null = null;
   /** This sample's batch read (one-shot samplers with the native reader). */
   private pre: Prefetched | null = null;
 
@@ -174,10 +172,15 @@ export class Sampler {
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
     const stat = this.proc.readOrNull('stat');
-    const initNs = this.proc.readlinkOrNull('1/ns/pid');
+    // The kernel release and init's pid namespace cannot change under a running sampler.
+    this.fixed ??= {
+      kernelRelease: this.proc.readOrNull('sys/kernel/osrelease')?.trim() ?? null,
+      initNs: this.proc.readlinkOrNull('1/ns/pid'),
+    };
+    const { kernelRelease, initNs } = this.fixed;
     return {
       timeMs,
-      kernelRelease: this.proc.readOrNull('sys/kernel/osrelease')?.trim() ?? null,
+      kernelRelease,
       hostname: this.proc.readOrNull('sys/kernel/hostname')?.trim() ?? null,
       pageSize: this.detectPageSize(processes),
       meminfo,
@@ -198,37 +201,38 @@ export class Sampler {
    * has moved, and last sample's record is returned as it is (most processes of a big host
    * sleep). Otherwise returns the stat text just read, for readProcess to go on with.
    */
-  private unchanged(pid: number, needs: SampleNeeds): ProcSample | ReadResult | null {
-    const held = this.held as HeldFiles;
+  private unchanged(pid: number, needs: SampleNeeds): ProcSample | ReadResult {
     let r: { buf: Buffer; off: number; n: number };
     try {
-      r = held.read(pid, 0);
+      r = (this.held as HeldFiles).read(pid, 0);
     } catch (e) {
       return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
     }
     const c = this.cache?.get(pid);
-    const refresh = pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
-    if (!c || refresh || (needs.cmdline && !c.withCmdline) || (needs.cgroup && !c.withCgroup) || !sameBytes(r.buf, r.off, r.n, c.statText)) {
+    // The last record serves only for the same needs (cmdline, cgroup) and off refresh ticks.
+    if (!c || this.refreshDue(pid) || (c.sample.cmdline !== null) !== needs.cmdline || (c.cgroup !== null) !== needs.cgroup
+      || !sameBytes(r.buf, r.off, r.n, c.statText)) {
       return { ok: true, text: r.buf.toString('utf8', r.off, r.off + r.n) };
     }
-    const adj = this.readIntFile(pid, 'oom_score_adj');
-    if (adj !== c.sample.oomScoreAdj) return null; // read again from the start
-    const wantScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid);
-    const score = wantScore ? this.readIntFile(pid, 'oom_score') : null;
-    if (score !== null && typeof score === 'object') return null;
+    const statRead: ReadResult = { ok: true, text: c.statText }; // the same bytes
     const p = c.sample;
-    const out = score === p.oomScore ? p : { ...p, oomScore: score };
-    if (!needs.cmdline && out.cmdline !== null) return { ...out, cmdline: null };
-    if (!needs.cgroup && out.cgroup !== null) return null;
-    return out;
+    if (this.readIntFile(pid, 'oom_score_adj') !== p.oomScoreAdj) return statRead;
+    const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.readIntFile(pid, 'oom_score') : null;
+    if (score !== null && typeof score === 'object') return statRead; // unreadable now: read it whole
+    return score === p.oomScore ? p : { ...p, oomScore: score };
+  }
+
+  /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */
+  private refreshDue(pid: number): boolean {
+    return pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
   }
 
   /** Reads one process; throws Vanished when it exits during the read. */
-  readProcess(pid: number, needs: SampleNeeds): ProcSample {
+  private readProcess(pid: number, needs: SampleNeeds): ProcSample {
     let statRead: ReadResult | null = null;
     if (this.held) {
       const u = this.unchanged(pid, needs);
-      if (u && !('ok' in u)) return u;
+      if (!('ok' in u)) return u;
       statRead = u;
     }
     const unreadable: string[] = [];
@@ -246,12 +250,12 @@ export class Sampler {
     const st = stat?.ok ? stat.value : null;
     const memSig = st && this.cache ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
     const cached = st && this.cache?.get(pid);
-    const hit = cached && cached.startTime === st.startTime ? cached : null;
+    const hit = cached && cached.sample.startTime === st.startTime ? cached : null;
     // A kernel thread has no mm, runs as root and has an empty command line: its status
     // and cmdline say nothing the model needs (most processes of a big host are these).
     const kthread = st !== null && (st.flags & PF_KTHREAD) !== 0;
-    const refreshDue = pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
-    let status: ReturnType<typeof parseStatus> | null;
+    const refreshDue = this.refreshDue(pid);
+    let status: StatusFields | null;
     if (kthread) status = { ...KTHREAD_STATUS, name: st.comm };
     // The rolling refresh re-reads status too: a uid can change (setuid) with nothing in stat.
     else if (hit && hit.memSig === memSig && !refreshDue) status = hit.status;
@@ -272,7 +276,7 @@ export class Sampler {
     let cmdline: string | null = null;
     if (needs.cmdline) {
       if (kthread) cmdline = '';
-      else if (hit && !refresh && hit.cmdline !== null) cmdline = hit.cmdline;
+      else if (hit && !refresh && hit.sample.cmdline !== null) cmdline = hit.sample.cmdline;
       else {
         const raw = read('cmdline');
         cmdline = raw === null ? null : raw.replace(/\0+$/, '').replace(/\0/g, ' ');
@@ -318,16 +322,15 @@ export class Sampler {
     };
     if (p.hasMm === false && (p.threads ?? 1) > 1) this.useLiveThreadMm(p);
     if (cacheIt) {
-      (this.cache as Map<number, CacheEntry>).set(pid, { startTime: (st as NonNullable<typeof st>).startTime, memSig, status: status as NonNullable<typeof status>,
-        cmdline, cgroup: needs.cgroup ? cg : null, statText: statText as string, sample: p, withCmdline: needs.cmdline, withCgroup: needs.cgroup });
+      (this.cache as Map<number, CacheEntry>).set(pid, { statText: statText as string, memSig, status: status as StatusFields, cgroup: needs.cgroup ? cg : null, sample: p });
     }
     return p;
   }
 
   /** Most processes share a handful of cgroup files: parse each distinct text once. */
-  private cgroupMemo = new Map<string, ReturnType<typeof parseProcCgroup>>();
+  private cgroupMemo = new Map<string, ProcCgroups>();
 
-  private parseCgroup(raw: string): ReturnType<typeof parseProcCgroup> {
+  private parseCgroup(raw: string): ProcCgroups {
     let cg = this.cgroupMemo.get(raw);
     if (!cg) {
       if (this.cgroupMemo.size > 4096) this.cgroupMemo.clear();
@@ -340,24 +343,12 @@ export class Sampler {
   /** One file of a process: from a held file when this sampler holds it, else opened. */
   private readFile(pid: number, file: string, encoding: BufferEncoding): ReadResult {
     const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
-    if (i < 0) return this.proc.tryRead(`${pid}/${file}`, encoding);
-    try {
-      const { buf, off, n } = (this.held as HeldFiles).read(pid, i);
-      return { ok: true, text: buf.toString(encoding, off, off + n) };
-    } catch (e) {
-      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
-    }
+    return i < 0 ? this.proc.tryRead(`${pid}/${file}`, encoding) : (this.held as HeldFiles).text(pid, i, encoding);
   }
 
   private readIntFile(pid: number, file: string): number | null | { code: string } {
     const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
-    if (i < 0) return this.proc.readInt(`${pid}/${file}`);
-    try {
-      const { buf, off, n } = (this.held as HeldFiles).read(pid, i, 64);
-      return parseIntBytes(buf, off, n);
-    } catch (e) {
-      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
-    }
+    return i < 0 ? this.proc.readInt(`${pid}/${file}`) : (this.held as HeldFiles).int(pid, i);
   }
 
   /**

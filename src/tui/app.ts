@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
 import pidusage from 'pidusage';
-import { renderSnapshot } from '../commands/snapshot.js';
+import { renderSnapshot } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
@@ -268,6 +268,7 @@ export class DashboardApp {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.state = { ...this.state, quitting: true };
+    this.o.sampler.close(); // the stat and oom_score_adj files it holds open
     this.screen.destroy();
     this.resolveDone(code);
   }

@@ -1,15 +1,16 @@
 // The dashboard's state and its reducer: reduce(state, event) -> { state, effects }. Pure:
 // no timers, no I/O, no blessed. Effects (writes, exports, quitting) are carried out by the
 // app, whose results come back as events. One render follows each event.
-import { changesToUndo, originalAdj, type AuditRecord } from '../core/audit.js';
+import { adjValueOrNull } from '../core/adj.js';
+import { changesToUndo, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../core/badness.js';
-import { COLUMNS, columnById, compareBy, type ColumnContext, type ColumnId } from '../core/columns.js';
+import { columnById, compareBy, type ColumnContext, type ColumnId } from '../core/columns.js';
 import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
+import type { SnapshotFormat } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import { bindingFor, type Action } from './keys.js';
 
-export type ExportFormat = 'json' | 'csv' | 'table' | 'prometheus';
 
 /** What the app ranked for the chosen OOM domain (core/domains.ts). */
 export type DomainView = Pick<DomainContext, 'domain' | 'sample' | 'scanIndex' | 'headroomPages' | 'label'>;
@@ -106,7 +107,7 @@ export type DashEvent =
 
 export type Effect =
   | { type: 'adjust'; plan: PlanItem[]; source: string }
-  | { type: 'export'; format: ExportFormat }
+  | { type: 'export'; format: SnapshotFormat }
   | { type: 'refresh' }
   | { type: 'listDomains' }
   | { type: 'quit' };
@@ -123,7 +124,10 @@ export function initialState(o: { cols: number; rows: number; intervalMs: number
   };
 }
 
-const keyOf = (p: { pid: number; startTime: number }) => `${p.pid}@${p.startTime}`;
+type Identity = { pid: number; startTime: number };
+/** A process's key in the marked set: pid and start time (a reused pid is another process). */
+export const keyOf = (p: Identity): string => processKey(p.pid, p.startTime);
+const sameProcess = (a: Identity, b: Identity): boolean => a.pid === b.pid && a.startTime === b.startTime;
 
 export function columnContext(s: DashState): ColumnContext {
   return { pageSize: s.snapshot?.pageSize ?? 4096, domainTotalPages: s.snapshot?.totalPages ?? 1, cpu: s.cpu };
@@ -201,9 +205,9 @@ export function detailHeight(s: DashState): number {
 }
 
 export function cursorIndex(s: DashState, rows = tableRows(s)): number {
-  if (!s.selected) return 0;
-  const k = keyOf(s.selected);
-  const i = rows.findIndex((r) => keyOf(r.proc) === k);
+  const sel = s.selected;
+  if (!sel) return 0;
+  const i = rows.findIndex((r) => sameProcess(r.proc, sel));
   return i < 0 ? 0 : i;
 }
 
@@ -229,7 +233,8 @@ function selectIndex(s: DashState, index: number): DashState {
 function keepSelection(s: DashState): DashState {
   const rows = tableRows(s);
   if (!rows.length) return { ...s, scrollTop: 0 };
-  const found = s.selected ? rows.findIndex((r) => keyOf(r.proc) === keyOf(s.selected as { pid: number; startTime: number })) : -1;
+  const sel = s.selected;
+  const found = sel ? rows.findIndex((r) => sameProcess(r.proc, sel)) : -1;
   return selectIndex(s, found < 0 ? Math.min(cursorIndex(s, rows), rows.length - 1) : found);
 }
 
@@ -243,7 +248,6 @@ export function actionTargets(s: DashState): SnapshotProcess[] {
   return sel ? [sel] : [];
 }
 
-/** Predicted ranks in the current domain with hypothetical adj values applied. */
 /** The kill order of a domain view, with hypothetical adj values when given. */
 function rankView(users: ReadonlyMap<number, string>, view: DomainView, overrides?: ReadonlyMap<number, number>): Snapshot {
   return buildSnapshot(view.sample, { users, domain: view.domain, scanIndex: view.scanIndex, adjOverrides: overrides }).snapshot;
@@ -303,7 +307,7 @@ function startAction(s: DashState, action: Action): { state: DashState; effects:
     case 'undo': {
       const last = changesToUndo(s.audit, 1)[0];
       if (!last) return none({ ...s, message: { text: 'nothing to undo', kind: 'info' } });
-      const live = s.snapshot?.processes.find((p) => p.pid === last.pid && p.startTime === last.startTime);
+      const live = s.snapshot?.processes.find((p) => sameProcess(p, last));
       if (!live) return none({ ...s, message: { text: `cannot undo ${last.comm} (pid ${last.pid}) ${last.old} → ${last.new}: the process is gone`, kind: 'error' } });
       return none(confirmOrSay(s, 'undo the last change', 'undo', plan(s, [live], () => last.old, () => ({ undoes: last.id })), 'nothing to undo: the value is already back'));
     }
@@ -357,10 +361,6 @@ function onAction(s: DashState, action: Action): { state: DashState; effects: Ef
   }
 }
 
-function parseTypedAdj(text: string): number | null {
-  return /^(0|-?[1-9]\d{0,3})$/.test(text) && Math.abs(Number(text)) <= 1000 ? Number(text) : null;
-}
-
 function onModeKey(s: DashState, name: string, ch: string | undefined): { state: DashState; effects: Effect[] } | null {
   const none = (state: DashState) => ({ state, effects: [] as Effect[] });
   const m = s.mode;
@@ -377,13 +377,13 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
       return none(s);
     case 'input': {
       if (name === 'escape') return none({ ...s, mode: { kind: 'normal' }, whatIf: null });
-      if (name === 'backspace') return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: parseTypedAdj(m.text.slice(0, -1)) });
+      if (name === 'backspace') return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: adjValueOrNull(m.text.slice(0, -1)) });
       if (typed && /[-0-9]/.test(typed)) {
         const text = m.text + typed;
-        return none({ ...s, mode: { ...m, text }, whatIf: parseTypedAdj(text) });
+        return none({ ...s, mode: { ...m, text }, whatIf: adjValueOrNull(text) });
       }
       if (name === 'enter') {
-        const v = parseTypedAdj(m.text);
+        const v = adjValueOrNull(m.text);
         if (v === null) return none({ ...s, message: { text: `'${m.text}' is not an adj value: type an integer from -1000 to 1000`, kind: 'error' } });
         if (s.readOnly) return none({ ...s, mode: { kind: 'normal' }, message: { text: 'read-only mode (--read-only): nothing is written', kind: 'info' } });
         const items = plan(s, m.purpose === 'whatIf' ? [selectedProc(s)].filter((p): p is SnapshotProcess => p !== null) : actionTargets(s), () => v);
@@ -398,7 +398,7 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
       if (name === 'n' || name === 'escape' || name === 'q') return none({ ...s, mode: { kind: 'normal' }, message: { text: 'cancelled: nothing written', kind: 'info' } });
       return none(s);
     case 'export': {
-      const formats: Record<string, ExportFormat> = { j: 'json', c: 'csv', t: 'table', p: 'prometheus' };
+      const formats: Record<string, SnapshotFormat> = { j: 'json', c: 'csv', t: 'table', p: 'prometheus' };
       const f = formats[name];
       if (f) return { state: { ...s, mode: { kind: 'normal' } }, effects: [{ type: 'export', format: f }] };
       return none({ ...s, mode: { kind: 'normal' }, message: name === 'escape' ? null : { text: 'export: press j, c, t or p', kind: 'info' } });
@@ -473,4 +473,3 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
   }
 }
 
-export { COLUMNS };

@@ -1,12 +1,13 @@
 // The screen as text: every panel's content is computed here from the state, as strings
 // with blessed tags. Pure: the layout only puts these strings into boxes.
 import { originalAdj } from '../core/audit.js';
+import { availableKb } from '../core/domains.js';
 import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
 import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { BINDINGS } from './keys.js';
 import {
-  columnContext, cursorIndex, detailHeight, selectedProc, tableHeight, tableRows, whatIfOf, type DashState, type HistoryPoint,
+  columnContext, cursorIndex, keyOf, selectedProc, tableHeight, tableRows, whatIfOf, type DashState, type HistoryPoint,
 } from './state.js';
 
 export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit', 'container'];
@@ -76,9 +77,7 @@ export function headerLines(s: DashState): string[] {
   const w = s.cols - 2;
   const barW = Math.max(10, Math.min(30, w - 52));
   const memTotal = snap.memTotalKb * 1024;
-  // MemAvailable exists since 3.14; before it, MemFree is the honest lower bound.
-  const availKb = snap.memAvailableKb ?? snap.memFreeKb ?? 0;
-  const avail = availKb * 1024;
+  const avail = availableKb(snap) * 1024;
   const used = memTotal - avail;
   const swapTotal = snap.swapTotalKb * 1024;
   const swapUsed = swapTotal - (snap.swapFreeKb ?? snap.swapTotalKb) * 1024;
@@ -151,7 +150,7 @@ export function tableLines(s: DashState): string[] {
       const adjNote = adjAt >= 0 && p.oomScoreAdj && p.unkillableReason !== 'oom_score_adj -1000' ? `  (adj ${p.oomScoreAdj})` : '';
       cells.splice(from, cells.length - from, fit(`${why}${adjNote}`, span));
     }
-    const mark = s.marked.has(`${p.pid}@${p.startTime}`) ? '*' : i === cur ? '▶' : ' ';
+    const mark = s.marked.has(keyOf(p)) ? '*' : i === cur ? '▶' : ' ';
     let line = esc(mark + cells.join(' '));
     if (p.killable === false) line = `{gray-fg}${line}{/gray-fg}`;
     else if (p.oomScoreAdj !== null && p.oomScoreAdj < 0) line = `{green-fg}${line}{/green-fg}`;
@@ -274,4 +273,3 @@ export function domainText(s: DashState): string {
   return lines.join('\n');
 }
 
-export { detailHeight, tableHeight };

@@ -1,17 +1,13 @@
 // Parser for /proc/PID/status (fs/proc/array.c, proc_pid_status() and task_mem()).
 // Vm* lines are printed only when the task has an mm: their absence means "no mm".
 
-export interface StatusFields {
+import type { ProcSample } from '../types.js';
+
+/** The process's fields status gives (as in ProcSample), its Name, and whether it has an mm. */
+export type StatusFields = Pick<ProcSample, 'uid' | 'swapKb' | 'pteKb' | 'rssAnonKb' | 'rssFileKb' | 'rssShmemKb' | 'threads'> & {
   name: string | null;
-  uid: number | null;
-  swapKb: number | null;
-  pteKb: number | null;
-  rssAnonKb: number | null;
-  rssFileKb: number | null;
-  rssShmemKb: number | null;
-  threads: number | null;
   hasMm: boolean;
-}
+};
 
 /**
  * Where the value of "Key:" starts (after the colon), or -1 when the key is absent.

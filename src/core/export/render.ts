@@ -1,0 +1,19 @@
+// One snapshot in any export format: the snapshot command and the dashboard's export key.
+import { snapshotToCsv } from './csv.js';
+import { snapshotToJson } from './json.js';
+import { snapshotToPrometheus } from './prometheus.js';
+import { snapshotToTable } from './table.js';
+import type { Snapshot } from '../snapshot.js';
+
+export const SNAPSHOT_FORMATS = ['json', 'csv', 'table', 'prometheus'] as const;
+export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
+
+/** `topN`: the prometheus top N; `width`: the table's width. */
+export function renderSnapshot(s: Snapshot, format: SnapshotFormat, topN: number, width?: number): string {
+  switch (format) {
+    case 'json': return snapshotToJson(s);
+    case 'csv': return snapshotToCsv(s);
+    case 'table': return snapshotToTable(s, width);
+    case 'prometheus': return snapshotToPrometheus(s, topN);
+  }
+}
