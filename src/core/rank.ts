@@ -38,14 +38,11 @@ export function evaluateProcess(p: ProcSample, opts: RankOptions): RankedProcess
     return { proc: p, rank: null, killable: false, unkillableReason: reason, unknownReason: null,
       badnessPages: null, predictedOomScore: 0, terms: null };
   }
-  const missing: string[] = [];
-  if (p.hasMm === null) missing.push('status');
-  if (adj === null) missing.push('oom_score_adj');
-  const terms = missing.length ? null : badnessTerms(p, adj, opts.totalPages, opts.pageSize);
+  const terms = p.hasMm === null || adj === null ? null : badnessTerms(p, adj, opts.totalPages, opts.pageSize);
   if (!terms) {
-    if (!missing.length) missing.push('status VmSwap/VmPTE');
+    const missing = [p.hasMm === null ? 'status' : null, adj === null ? 'oom_score_adj' : null].filter((m) => m !== null);
     return { proc: p, rank: null, killable: null, unkillableReason: null,
-      unknownReason: `unreadable: ${missing.join(', ')}`, badnessPages: null, predictedOomScore: null, terms: null };
+      unknownReason: `unreadable: ${missing.length ? missing.join(', ') : 'status VmSwap/VmPTE'}`, badnessPages: null, predictedOomScore: null, terms: null };
   }
   const badness = badnessFromTerms(terms);
   const globalTerms = opts.globalTotalPages === opts.totalPages ? terms

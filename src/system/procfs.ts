@@ -122,6 +122,20 @@ export class ProcFs {
   }
 }
 
+/** Whether `pid` is in the ascending list `pids` (binary search: no Set per tick). */
+export function hasSorted(pids: readonly number[], pid: number): boolean {
+  let lo = 0;
+  let hi = pids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = pids[mid] as number;
+    if (v === pid) return true;
+    if (v < pid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
 /** An integer file's bytes (b[start, start+n)): "-12\n" -> -12; null when not an integer. */
 export function parseIntBytes(b: Buffer, start: number, n: number): number | null {
   const end = start + n;
@@ -144,7 +158,6 @@ export function parseIntBytes(b: Buffer, start: number, n: number): number | nul
  * undefined for a file the batch did not read, so the caller reads it the usual way.
  */
 export class Prefetched {
-  private readonly row = new Map<number, number>();
   /** Which thread's buffer each row was read into (threads read contiguous rows). */
   private readonly part: Uint8Array;
   /**
@@ -155,25 +168,26 @@ export class Prefetched {
   private readonly all: string[];
 
   constructor(private readonly datas: Buffer[], private readonly meta: Int32Array, rows: Int32Array,
-    private readonly names: readonly string[], pids: Int32Array) {
+    private readonly names: readonly string[], private readonly pids: Int32Array) {
     this.part = new Uint8Array(pids.length);
     for (let t = 0; t < datas.length; t++) this.part.fill(t, rows[t] as number, rows[t + 1] as number);
-    for (let i = 0; i < pids.length; i++) this.row.set(pids[i] as number, i);
     this.all = datas.map((d) => d.toString('latin1'));
   }
 
-  /** Where (pid, file) lies: its thread's part, offset and length (< 0: -errno); null when not read. */
-  private locate(pid: number, file: string): { t: number; off: number; len: number } | null {
-    const r = this.row.get(pid);
+  /**
+   * Where (pid, file) lies: its thread's part, offset and length (< 0: -errno); null when not
+   * read. `row`: pid's position in the batch's pid list (the caller walks the same list).
+   */
+  private locate(pid: number, file: string, row: number): { t: number; off: number; len: number } | null {
     const f = this.names.indexOf(file);
-    if (r === undefined || f < 0) return null;
-    const k = 2 * (r * this.names.length + f);
+    if (this.pids[row] !== pid || f < 0) return null;
+    const k = 2 * (row * this.names.length + f);
     const len = this.meta[k + 1] as number;
-    return len === NOT_READ ? null : { t: this.part[r] as number, off: this.meta[k] as number, len };
+    return len === NOT_READ ? null : { t: this.part[row] as number, off: this.meta[k] as number, len };
   }
 
-  text(pid: number, file: string, encoding: BufferEncoding = 'utf8'): ReadResult | undefined {
-    const at = this.locate(pid, file);
+  text(pid: number, row: number, file: string, encoding: BufferEncoding = 'utf8'): ReadResult | undefined {
+    const at = this.locate(pid, file, row);
     if (!at) return undefined;
     const { t, off, len } = at;
     if (len < 0) return { ok: false, code: errnoName(-len) };
@@ -183,8 +197,8 @@ export class Prefetched {
     return { ok: true, text: (this.datas[t] as Buffer).toString(encoding, off, off + len) };
   }
 
-  int(pid: number, file: string): number | null | { code: string } | undefined {
-    const at = this.locate(pid, file);
+  int(pid: number, row: number, file: string): number | null | { code: string } | undefined {
+    const at = this.locate(pid, file, row);
     if (!at) return undefined;
     return at.len < 0 ? { code: errnoName(-at.len) } : parseIntBytes(this.datas[at.t] as Buffer, at.off, at.len);
   }
@@ -215,8 +229,8 @@ export class HeldFiles {
   private readonly fds = new Map<number, number[]>();
   private held = 0;
   private readonly budget: number;
-  /** This sample's reads, made in one native call: per name, its buffer, lengths and rows. */
-  private pre: { rows: Map<number, number>; bufs: Buffer[]; lens: Int32Array[] } | null = null;
+  /** This sample's reads, made in one native call: the pids in row order, per name a buffer and lengths. */
+  private pre: { pids: readonly number[]; bufs: Buffer[]; lens: Int32Array[] } | null = null;
   private preBufs: Buffer[] = [];
 
   constructor(private readonly proc: ProcFs, private readonly names: readonly string[], budget?: number,
@@ -232,12 +246,9 @@ export class HeldFiles {
   prefetch(pids: readonly number[]): void {
     this.pre = null;
     if (!this.native || this.held === 0) return;
-    const rows = new Map<number, number>();
     const fdsPerName = this.names.map(() => new Int32Array(pids.length));
     for (let r = 0; r < pids.length; r++) {
-      const pid = pids[r] as number;
-      rows.set(pid, r);
-      const fds = this.fds.get(pid);
+      const fds = this.fds.get(pids[r] as number);
       for (let i = 0; i < this.names.length; i++) (fdsPerName[i] as Int32Array)[r] = fds?.[i] ?? -1;
     }
     const bufs: Buffer[] = [];
@@ -252,7 +263,28 @@ export class HeldFiles {
       bufs.push(buf);
       lens.push(this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf));
     }
-    this.pre = { rows, bufs, lens };
+    this.pre = { pids, bufs, lens };
+  }
+
+  /**
+   * This sample's prefetched read of (pid, names[index]): its length, the bytes being
+   * prefetchedBuffer(index) from row * slot(index); -1 when there is none (not held, failed,
+   * longer than a slot): read() it. `row`: pid's position in the list given to prefetch().
+   * Allocates nothing: the dashboard asks this twice per process and tick.
+   */
+  prefetchedLength(pid: number, index: number, row: number): number {
+    const pre = this.pre;
+    if (!pre || pre.pids[row] !== pid) return -1;
+    const n = (pre.lens[index] as Int32Array)[row] as number;
+    return n >= 0 && n < (this.slots[index] as number) ? n : -1;
+  }
+
+  prefetchedBuffer(index: number): Buffer {
+    return (this.pre as { bufs: Buffer[] }).bufs[index] as Buffer;
+  }
+
+  slot(index: number): number {
+    return this.slots[index] as number;
   }
 
   /** Forgets this sample's prefetched reads. */
@@ -265,14 +297,10 @@ export class HeldFiles {
   }
 
   /** Reads file `names[index]` of pid into buf[off, off+n); throws the fs error (with .code) like ProcFs.readText. */
-  read(pid: number, index: number, size = 4096): { buf: Buffer; off: number; n: number } {
-    if (this.pre) {
-      const r = this.pre.rows.get(pid);
-      const n = r === undefined ? -1 : (this.pre.lens[index] as Int32Array)[r] as number;
-      const slot = this.slots[index] as number;
-      if (n >= 0 && n < slot) return { buf: this.pre.bufs[index] as Buffer, off: (r as number) * slot, n };
-      // not held, failed (the process is gone) or longer than a slot: read it the usual way
-    }
+  read(pid: number, index: number, size = 4096, row = -1): { buf: Buffer; off: number; n: number } {
+    const n = this.prefetchedLength(pid, index, row);
+    if (n >= 0) return { buf: this.prefetchedBuffer(index), off: row * (this.slots[index] as number), n };
+    // not held, failed (the process is gone) or longer than a slot: read it the usual way
     const buf = this.proc.scratch(size);
     let fds = this.fds.get(pid);
     const fd = fds?.[index] ?? -1;
@@ -308,9 +336,9 @@ export class HeldFiles {
   }
 
   /** read() as text, with the errno code instead of a throw (like ProcFs.tryRead). */
-  text(pid: number, index: number, encoding: BufferEncoding): ReadResult {
+  text(pid: number, index: number, encoding: BufferEncoding, row = -1): ReadResult {
     try {
-      const { buf, off, n } = this.read(pid, index);
+      const { buf, off, n } = this.read(pid, index, 4096, row);
       return { ok: true, text: buf.toString(encoding, off, off + n) };
     } catch (e) {
       return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
@@ -318,7 +346,9 @@ export class HeldFiles {
   }
 
   /** read() of an integer file (like ProcFs.readInt). */
-  int(pid: number, index: number): number | null | { code: string } {
+  int(pid: number, index: number, row = -1): number | null | { code: string } {
+    const pn = this.prefetchedLength(pid, index, row);
+    if (pn >= 0) return parseIntBytes(this.prefetchedBuffer(index), row * (this.slots[index] as number), pn);
     try {
       const { buf, off, n } = this.read(pid, index, 64);
       return parseIntBytes(buf, off, n);
@@ -327,9 +357,9 @@ export class HeldFiles {
     }
   }
 
-  /** Closes the files of every pid not in `live`. */
-  retain(live: ReadonlySet<number>): void {
-    for (const pid of this.fds.keys()) if (!live.has(pid)) this.drop(pid);
+  /** Closes the files of every pid not in `live` (ascending, as listPids gives them). */
+  retain(live: readonly number[]): void {
+    for (const pid of this.fds.keys()) if (!hasSorted(live, pid)) this.drop(pid);
   }
 
   drop(pid: number): void {

@@ -8,7 +8,7 @@ import { parseStatus, STATUS_KEYS, type StatusFields } from '../core/parse/statu
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { nativeReader, readerThreads, type NativeReader } from './native.js';
-import { HeldFiles, isGone, Prefetched, ProcFs, type ReadResult } from './procfs.js';
+import { HeldFiles, hasSorted, isGone, Prefetched, ProcFs, type ReadResult } from './procfs.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';
@@ -45,6 +45,14 @@ function sameBytes(buf: Buffer, off: number, n: number, text: string): boolean {
   return true;
 }
 
+/** Two records of one process read alike, field for field (the unreadable list empty in both). */
+function sameSample(a: ProcSample, b: ProcSample): boolean {
+  for (const k in b) {
+    if (k !== 'unreadable' && a[k as keyof ProcSample] !== b[k as keyof ProcSample]) return false;
+  }
+  return a.unreadable.length === 0 && b.unreadable.length === 0;
+}
+
 const KTHREAD_STATUS: StatusFields = {
   name: null, uid: 0, swapKb: null, pteKb: null, rssAnonKb: null, rssFileKb: null, rssShmemKb: null, threads: 1, hasMm: false,
 };
@@ -63,6 +71,8 @@ const FILES = ['stat', 'status', 'oom_score', 'oom_score_adj', 'cmdline', 'cgrou
 const bit = (f: (typeof FILES)[number]): number => 1 << FILES.indexOf(f);
 /** Files an incremental sampler keeps open between samples: read every tick. */
 const HELD = ['stat', 'oom_score_adj'] as const;
+const HELD_STAT = HELD.indexOf('stat');
+const HELD_ADJ = HELD.indexOf('oom_score_adj');
 
 export interface SamplerOptions {
   pageSize?: number;
@@ -153,9 +163,12 @@ export class Sampler {
     }
     this.held?.prefetch(pids);
     try {
-      for (const pid of pids) {
+      for (let row = 0; row < pids.length; row++) {
+        const pid = pids[row] as number;
         try {
-          processes.push(this.readProcess(pid, needs));
+          // Incremental samplers: most processes have not moved since last tick.
+          const u = this.held ? this.unchanged(pid, row, needs) : null;
+          processes.push(u !== null && !('ok' in u) ? u : this.readProcess(pid, row, needs, u));
         } catch (e) {
           if (!(e instanceof Vanished)) throw e;
         }
@@ -165,9 +178,8 @@ export class Sampler {
       this.held?.endSample();
     }
     if (this.cache) {
-      const live = new Set(pids);
-      for (const pid of this.cache.keys()) if (!live.has(pid)) this.cache.delete(pid);
-      this.held?.retain(live);
+      for (const pid of this.cache.keys()) if (!hasSorted(pids, pid)) this.cache.delete(pid);
+      this.held?.retain(pids);
     }
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
@@ -201,25 +213,38 @@ export class Sampler {
    * has moved, and last sample's record is returned as it is (most processes of a big host
    * sleep). Otherwise returns the stat text just read, for readProcess to go on with.
    */
-  private unchanged(pid: number, needs: SampleNeeds): ProcSample | ReadResult {
-    let r: { buf: Buffer; off: number; n: number };
-    try {
-      r = (this.held as HeldFiles).read(pid, 0);
-    } catch (e) {
-      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+  private unchanged(pid: number, row: number, needs: SampleNeeds): ProcSample | ReadResult {
+    const held = this.held as HeldFiles;
+    // This tick's stat, from the batch of preads (no object made), else read now.
+    let buf: Buffer;
+    let off = 0;
+    let n = held.prefetchedLength(pid, HELD_STAT, row);
+    if (n >= 0) {
+      buf = held.prefetchedBuffer(HELD_STAT);
+      off = row * held.slot(HELD_STAT);
+    } else {
+      try {
+        ({ buf, off, n } = held.read(pid, HELD_STAT));
+      } catch (e) {
+        return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+      }
     }
     const c = this.cache?.get(pid);
     // The last record serves only for the same needs (cmdline, cgroup) and off refresh ticks.
     if (!c || this.refreshDue(pid) || (c.sample.cmdline !== null) !== needs.cmdline || (c.cgroup !== null) !== needs.cgroup
-      || !sameBytes(r.buf, r.off, r.n, c.statText)) {
-      return { ok: true, text: r.buf.toString('utf8', r.off, r.off + r.n) };
+      || !sameBytes(buf, off, n, c.statText)) {
+      return { ok: true, text: buf.toString('utf8', off, off + n) };
     }
     const statRead: ReadResult = { ok: true, text: c.statText }; // the same bytes
     const p = c.sample;
-    if (this.readIntFile(pid, 'oom_score_adj') !== p.oomScoreAdj) return statRead;
-    const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.readIntFile(pid, 'oom_score') : null;
+    if (held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return statRead;
+    const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.readIntFile(pid, 'oom_score', row) : null;
     if (score !== null && typeof score === 'object') return statRead; // unreadable now: read it whole
-    return score === p.oomScore ? p : { ...p, oomScore: score };
+    if (score === p.oomScore) return p;
+    // Only the kernel's number moved (or the row left the screen): keep the new record, so
+    // next tick returns it as it is and what is made from it (the snapshot record) is reused.
+    c.sample = { ...p, oomScore: score };
+    return c.sample;
   }
 
   /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */
@@ -227,18 +252,15 @@ export class Sampler {
     return pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
   }
 
-  /** Reads one process; throws Vanished when it exits during the read. */
-  private readProcess(pid: number, needs: SampleNeeds): ProcSample {
-    let statRead: ReadResult | null = null;
-    if (this.held) {
-      const u = this.unchanged(pid, needs);
-      if (!('ok' in u)) return u;
-      statRead = u;
-    }
+  /**
+   * Reads one process; throws Vanished when it exits during the read. `row`: pid's place in
+   * this sample's pid list; `statRead`: its stat, when unchanged() read it already.
+   */
+  private readProcess(pid: number, row: number, needs: SampleNeeds, statRead: ReadResult | null): ProcSample {
     const unreadable: string[] = [];
     const read = (file: (typeof FILES)[number], encoding: BufferEncoding = 'utf8'): string | null => {
       const ahead = file === 'stat' ? statRead : null;
-      const r = ahead ?? this.pre?.text(pid, file, encoding) ?? this.readFile(pid, file, encoding);
+      const r = ahead ?? this.pre?.text(pid, row, file, encoding) ?? this.readFile(pid, file, encoding, row);
       if (r.ok) return r.text;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
@@ -264,7 +286,7 @@ export class Sampler {
       status = statusText === null ? null : parseStatus(statusText);
     }
     const readInt = (file: (typeof FILES)[number]): number | null => {
-      const r = this.pre?.int(pid, file) ?? this.readIntFile(pid, file);
+      const r = this.pre?.int(pid, row, file) ?? this.readIntFile(pid, file, row);
       if (r === null || typeof r === 'number') return r;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
@@ -322,7 +344,10 @@ export class Sampler {
     };
     if (p.hasMm === false && (p.threads ?? 1) > 1) this.useLiveThreadMm(p);
     if (cacheIt) {
-      (this.cache as Map<number, CacheEntry>).set(pid, { statText: statText as string, memSig, status: status as StatusFields, cgroup: needs.cgroup ? cg : null, sample: p });
+      // A refresh that found nothing new hands on last tick's record (and what was made from it).
+      const same = hit && sameSample(hit.sample, p) ? hit.sample : p;
+      (this.cache as Map<number, CacheEntry>).set(pid, { statText: statText as string, memSig, status: status as StatusFields, cgroup: needs.cgroup ? cg : null, sample: same });
+      return same;
     }
     return p;
   }
@@ -341,14 +366,14 @@ export class Sampler {
   }
 
   /** One file of a process: from a held file when this sampler holds it, else opened. */
-  private readFile(pid: number, file: string, encoding: BufferEncoding): ReadResult {
+  private readFile(pid: number, file: string, encoding: BufferEncoding, row: number): ReadResult {
     const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
-    return i < 0 ? this.proc.tryRead(`${pid}/${file}`, encoding) : (this.held as HeldFiles).text(pid, i, encoding);
+    return i < 0 ? this.proc.tryRead(`${pid}/${file}`, encoding) : (this.held as HeldFiles).text(pid, i, encoding, row);
   }
 
-  private readIntFile(pid: number, file: string): number | null | { code: string } {
+  private readIntFile(pid: number, file: string, row: number): number | null | { code: string } {
     const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
-    return i < 0 ? this.proc.readInt(`${pid}/${file}`) : (this.held as HeldFiles).int(pid, i);
+    return i < 0 ? this.proc.readInt(`${pid}/${file}`) : (this.held as HeldFiles).int(pid, i, row);
   }
 
   /**

@@ -88,7 +88,7 @@ describe('held files (incremental sampler)', () => {
     held.read(81, 1); // over the budget of 3: read, not kept
     expect(held.openCount).toBe(3);
     expect(held.read(81, 1).buf.toString('latin1', 0, 2)).toBe('0\n');
-    held.retain(new Set([81]));
+    held.retain([81]);
     expect(held.openCount).toBe(1);
     held.closeAll();
     expect(held.openCount).toBe(0);

@@ -115,6 +115,24 @@ describe('incremental Sampler (dashboard, watch)', () => {
     writeFileSync(join(root, '80/stat'), statLine({ pid: 80, comm: 'b', rssPages: 11, startTime: 5 }));
     expect(s.sample(0).processes[0]).toMatchObject({ comm: 'b', cmdline: 'b' });
   });
+
+  it('hands on the same record while nothing moves: off screen, and across its refresh tick', () => {
+    // The snapshot record made from a process sample is reused while the sample object is:
+    // a new object per tick would rebuild 5,000 records every 2 s for nothing.
+    const root = join(tmp, 'same');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 81, comm: 'a', rssPages: 10, oomScore: 5, cmdline: ['a'] }]);
+    const s = new Sampler(root, { incremental: true });
+    const offScreen = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    s.sample(0);
+    const first = s.sample(0, offScreen).processes[0];
+    expect(first).toMatchObject({ oomScore: null });
+    // 40 ticks pass pid 81's refresh slice (1 tick in 32 re-reads status, cmdline and cgroup)
+    for (let i = 0; i < 40; i++) expect(s.sample(0, offScreen).processes[0]).toBe(first);
+    // something the model reads moves: a new record
+    writeFileSync(join(root, '81/oom_score_adj'), '300\n');
+    expect(s.sample(0, offScreen).processes[0]).toMatchObject({ oomScoreAdj: 300 });
+    expect(s.sample(0, offScreen).processes[0]).not.toBe(first);
+  });
 });
 
 describe('ProcFs', () => {
