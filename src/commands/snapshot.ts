@@ -1,7 +1,8 @@
 // `oomtop snapshot`: one sample, ranked, exported as json, csv, table or prometheus text.
+import { createRequire } from 'node:module';
 import { parseFormat, parsePositiveInt } from './args.js';
 import { resolveDomain } from './domains.js';
-import { renderSnapshot, SNAPSHOT_FORMATS } from '../core/export/render.js';
+import { renderSnapshot, SNAPSHOT_FORMATS, type CsvStringify } from '../core/export/render.js';
 import { buildSnapshot } from '../core/snapshot.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import { loadUsers, type Roots } from '../system/env.js';
@@ -27,7 +28,9 @@ export function runSnapshot(roots: Roots, opts: SnapshotCommandOptions, now: num
   // Prometheus wants every protected process whatever the limit: the limit is its top N.
   const { snapshot } = buildSnapshot(ctx.sample, { users: loadUsers(roots.passwdFile), limit: format === 'prometheus' ? undefined : limit,
     domain: ctx.domain, scanIndex: ctx.scanIndex });
-  const text = renderSnapshot(snapshot, format, limit ?? 10, opts.width);
+  // csv-stringify is loaded for a CSV export only (synchronously, its CommonJS build).
+  const csv = format === 'csv' ? (createRequire(import.meta.url)('csv-stringify/sync') as { stringify: CsvStringify }).stringify : undefined;
+  const text = renderSnapshot(snapshot, format, limit ?? 10, opts.width, csv);
   if (opts.output) {
     writeFileAtomic(opts.output, text);
     return '';

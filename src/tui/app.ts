@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
 import pidusage from 'pidusage';
+import { stringify as csvStringify } from 'csv-stringify/sync';
 import { renderSnapshot } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
@@ -183,7 +184,7 @@ export class DashboardApp {
         const stamp = this.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
         const path = join(this.o.exportDir, `oomtop-${snap.hostname ?? 'host'}-${stamp}.${ext}`);
         try {
-          writeFileAtomic(path, renderSnapshot(snap, eff.format, 10, 200));
+          writeFileAtomic(path, renderSnapshot(snap, eff.format, 10, 200, csvStringify));
           this.dispatch({ type: 'message', message: { text: `exported ${eff.format} snapshot to ${path}`, kind: 'ok' } });
         } catch (e) {
           this.dispatch({ type: 'message', message: { text: `export failed: ${(e as Error).message}`, kind: 'error' } });

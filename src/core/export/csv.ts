@@ -1,5 +1,4 @@
 // CSV with RFC 4180 quoting (csv-stringify): command lines carry commas and quotes.
-import { stringify } from 'csv-stringify/sync';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 
 export const CSV_FIELDS: ReadonlyArray<keyof SnapshotProcess> = [
@@ -8,7 +7,13 @@ export const CSV_FIELDS: ReadonlyArray<keyof SnapshotProcess> = [
   'cgroup', 'unit', 'podUid', 'qosClass', 'containerId', 'startTime', 'startedAt', 'cmdline',
 ];
 
-export function snapshotToCsv(s: Snapshot): string {
+/**
+ * csv-stringify's `stringify` (csv-stringify/sync), passed in by the caller: the snapshot
+ * command loads it only for a CSV export (it costs a one-shot command ~13 ms to load).
+ */
+export type CsvStringify = (records: string[][], options: { record_delimiter: 'unix' }) => string;
+
+export function snapshotToCsv(s: Snapshot, stringify: CsvStringify): string {
   const rows = s.processes.map((p) => CSV_FIELDS.map((f) => {
     const v = p[f];
     return v === null ? '' : typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);

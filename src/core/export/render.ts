@@ -1,5 +1,5 @@
 // One snapshot in any export format: the snapshot command and the dashboard's export key.
-import { snapshotToCsv } from './csv.js';
+import { snapshotToCsv, type CsvStringify } from './csv.js';
 import { snapshotToJson } from './json.js';
 import { snapshotToPrometheus } from './prometheus.js';
 import { snapshotToTable } from './table.js';
@@ -8,11 +8,15 @@ import type { Snapshot } from '../snapshot.js';
 export const SNAPSHOT_FORMATS = ['json', 'csv', 'table', 'prometheus'] as const;
 export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 
-/** `topN`: the prometheus top N; `width`: the table's width. */
-export function renderSnapshot(s: Snapshot, format: SnapshotFormat, topN: number, width?: number): string {
+export type { CsvStringify };
+
+/** `topN`: the prometheus top N; `width`: the table's width; `csv`: csv-stringify's stringify (CSV only). */
+export function renderSnapshot(s: Snapshot, format: SnapshotFormat, topN: number, width?: number, csv?: CsvStringify): string {
   switch (format) {
     case 'json': return snapshotToJson(s);
-    case 'csv': return snapshotToCsv(s);
+    case 'csv':
+      if (!csv) throw new Error('renderSnapshot: a CSV export needs csv-stringify\'s stringify');
+      return snapshotToCsv(s, csv);
     case 'table': return snapshotToTable(s, width);
     case 'prometheus': return snapshotToPrometheus(s, topN);
   }
