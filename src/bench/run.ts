@@ -2,6 +2,8 @@
 // the same process table. A benchmark, not a test: it prints figures, it asserts nothing.
 //   OOMTOP_BENCH_PROCS   processes to start for the run (default 3000)
 //   OOMTOP_BENCH_ROUNDS  repetitions per measurement (default 15; the median is reported)
+//   OOMTOP_BENCH_LIVE_WARMUP, OOMTOP_BENCH_LIVE_SECONDS  the live dashboard run: seconds of
+//                        start-up left out (default 10), then seconds measured (default 30)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
