@@ -133,7 +133,7 @@ export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users:
     swapPages: p.swapKb === null ? null : Math.floor(p.swapKb / kbPerPage),
     pageTablePages: p.pteKb === null ? null : Math.floor(p.pteKb / kbPerPage),
     cgroup: p.cgroup,
-    unit: systemdUnit(p.cgroupSystemd ?? p.cgroupV2 ?? p.cgroup),
+    unit: unitOf(p.cgroupSystemd ?? p.cgroupV2 ?? p.cgroup),
     ...containerFields(p.cgroup),
     startTime: p.startTime,
     startedAt: started,
@@ -142,9 +142,36 @@ export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users:
   return record;
 }
 
-function containerFields(cgroup: string | null): { podUid: string | null; qosClass: string | null; containerId: string | null } {
-  const c = containerInfo(cgroup);
-  return { podUid: c.podUid, qosClass: c.qosClass, containerId: c.containerId };
+type ContainerFields = Pick<SnapshotProcess, 'podUid' | 'qosClass' | 'containerId'>;
+
+/**
+ * A host's processes share a few hundred cgroup paths at most: what a path says (unit,
+ * container) is worked out once per path. Pure memos, emptied when they grow large (a host
+ * that starts and stops many containers).
+ */
+const MEMO_MAX = 4096;
+const units = new Map<string | null, string | null>();
+const containers = new Map<string | null, ContainerFields>();
+
+function unitOf(path: string | null): string | null {
+  let u = units.get(path);
+  if (u === undefined) {
+    if (units.size >= MEMO_MAX) units.clear();
+    u = systemdUnit(path);
+    units.set(path, u);
+  }
+  return u;
+}
+
+function containerFields(cgroup: string | null): ContainerFields {
+  let f = containers.get(cgroup);
+  if (!f) {
+    if (containers.size >= MEMO_MAX) containers.clear();
+    const c = containerInfo(cgroup);
+    f = { podUid: c.podUid, qosClass: c.qosClass, containerId: c.containerId };
+    containers.set(cgroup, f);
+  }
+  return f;
 }
 
 export function buildSnapshot(sample: SystemSample, opts: SnapshotOptions): { snapshot: Snapshot; ranked: RankedProcess[] } {
