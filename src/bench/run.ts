@@ -25,21 +25,31 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-function timeMs(fn: () => void, rounds = ROUNDS): number {
-  fn(); // warm up
-  const xs: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    xs.push(Number(process.hrtime.bigint() - t) / 1e6);
+/**
+ * Wall-clock medians of several measurements taken in turns, one of each per round (after
+ * one warm-up each): this VM has slow spells (the C floor alone read 107 ms in one run and
+ * 153 ms in another), and taken in turns the ratios between them hold through one. A null
+ * entry (a peer not installed) stays null.
+ */
+function interleaved(fns: ReadonlyArray<(() => void) | null>, rounds = ROUNDS): Array<number | null> {
+  const xs = fns.map(() => [] as number[]);
+  for (const f of fns) f?.();
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((f, i) => {
+      if (!f) return;
+      const t = process.hrtime.bigint();
+      f();
+      xs[i]?.push(Number(process.hrtime.bigint() - t) / 1e6);
+    });
   }
-  return median(xs);
+  return xs.map((v, i) => (fns[i] ? median(v) : null));
 }
 
-function timeCommand(cmd: string, args: string[]): number | null {
+/** A command to time, or null when it does not run here (not installed, fails). */
+function command(cmd: string, args: string[]): (() => void) | null {
   const probe = spawnSync(cmd, args, { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) return null;
-  return timeMs(() => { spawnSync(cmd, args, { stdio: 'ignore' }); });
+  return () => { spawnSync(cmd, args, { stdio: 'ignore' }); };
 }
 
 function findFloorSource(): string | null {
@@ -71,35 +81,35 @@ async function main(): Promise<void> {
     console.log('(a) one sample + rank, in process, beside the C floor (stat, status, oom_score, oom_score_adj)');
     const sampler = new Sampler('/proc');
     const jsSampler = new Sampler('/proc', { native: false });
-    const model = timeMs(() => { buildSnapshot(sampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); });
-    const full = timeMs(() => { buildSnapshot(sampler.sample(Date.now(), ALL_NEEDS), { users: new Map() }); });
-    const jsModel = timeMs(() => { buildSnapshot(jsSampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); });
     const floorBin = buildFloor();
-    let floor: number | null = null;
-    if (floorBin) {
-      const empty = mkdtempSync(join(tmpdir(), 'oomtop-empty-'));
-      const startup = timeCommand(floorBin, [empty]) ?? 0;
-      const whole = timeCommand(floorBin, ['/proc']);
-      floor = whole === null ? null : Math.max(0.01, whole - startup);
-      console.log(row('C floor (proc-floor.c, start-up subtracted)', floor));
-    } else {
-      console.log('  C floor: not measured (gcc or ../shared/bench/proc-floor.c missing)');
-    }
-    console.log(row(`oomtop sample+rank, same 4 files (${sampler.readerName})`, model, floor, 'C floor'));
-    console.log(row('oomtop sample+rank, + cmdline + cgroup (6 files)', full, floor, 'C floor'));
-    console.log(row('oomtop sample+rank, same 4 files, JavaScript reader', jsModel, floor, 'C floor'));
+    const empty = mkdtempSync(join(tmpdir(), 'oomtop-empty-'));
+    const [model, full, jsModel, floorStartup, floorWhole] = interleaved([
+      () => { buildSnapshot(sampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); },
+      () => { buildSnapshot(sampler.sample(Date.now(), ALL_NEEDS), { users: new Map() }); },
+      () => { buildSnapshot(jsSampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); },
+      floorBin ? command(floorBin, [empty]) : null,
+      floorBin ? command(floorBin, ['/proc']) : null,
+    ]);
+    const floor = floorWhole === null || floorWhole === undefined ? null : Math.max(0.01, floorWhole - (floorStartup ?? 0));
+    if (floor !== null) console.log(row('C floor (proc-floor.c, start-up subtracted)', floor));
+    else console.log('  C floor: not measured (gcc or ../shared/bench/proc-floor.c missing)');
+    console.log(row(`oomtop sample+rank, same 4 files (${sampler.readerName})`, model ?? null, floor, 'C floor'));
+    console.log(row('oomtop sample+rank, + cmdline + cgroup (6 files)', full ?? null, floor, 'C floor'));
+    console.log(row('oomtop sample+rank, same 4 files, JavaScript reader', jsModel ?? null, floor, 'C floor'));
 
-    console.log('\n(b) the whole command, beside ps and oom-sort');
-    const ours = timeCommand('node', [CLI, 'snapshot', '--format', 'json']);
-    const ps = timeCommand('ps', ['-eo', 'pid,oom,oomadj,rss']);
-    const oomSort = timeCommand('oom-sort', []);
-    const nodeStart = timeCommand('node', ['-e', '0']);
-    console.log(row('ps -eo pid,oom,oomadj,rss', ps));
-    console.log(row('oom-sort (nohang)', oomSort, ps, 'ps'));
-    console.log(row('node -e 0 (Node start-up alone)', nodeStart, ps, 'ps'));
-    console.log(row('oomtop snapshot --format json', ours, ps, 'ps'));
-    if (ours !== null && oomSort !== null) console.log(`  oomtop snapshot vs oom-sort: ${(ours / oomSort).toFixed(2)}×`);
-    if (oomSort === null) console.log('  oom-sort not installed: apt-get install nohang');
+    console.log('\n(b) the whole command, beside ps and oom-sort (taken in turns)');
+    const [ours, ps, oomSort, nodeStart] = interleaved([
+      command('node', [CLI, 'snapshot', '--format', 'json']),
+      command('ps', ['-eo', 'pid,oom,oomadj,rss']),
+      command('oom-sort', []),
+      command('node', ['-e', '0']),
+    ]).map((x) => x ?? null);
+    console.log(row('ps -eo pid,oom,oomadj,rss', ps ?? null));
+    console.log(row('oom-sort (nohang)', oomSort ?? null, ps, 'ps'));
+    console.log(row('node -e 0 (Node start-up alone)', nodeStart ?? null, ps, 'ps'));
+    console.log(row('oomtop snapshot --format json', ours ?? null, ps, 'ps'));
+    if (ours && oomSort) console.log(`  oomtop snapshot vs oom-sort: ${(ours / oomSort).toFixed(2)}×`);
+    if (!oomSort) console.log('  oom-sort not installed: apt-get install nohang');
 
     console.log('\n(c) the dashboard');
     await benchDashboard(ROUNDS);
