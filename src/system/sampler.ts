@@ -247,6 +247,19 @@ export class Sampler {
     return c.sample;
   }
 
+  /**
+   * The kernel's oom_score of these pids now (the dashboard's rows scrolled into view
+   * between samples); a pid whose file cannot be read is left out.
+   */
+  readOomScores(pids: readonly number[]): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const pid of pids) {
+      const r = this.proc.readInt(`${pid}/oom_score`);
+      if (typeof r === 'number') out.set(pid, r);
+    }
+    return out;
+  }
+
   /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */
   private refreshDue(pid: number): boolean {
     return pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;

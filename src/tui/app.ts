@@ -14,7 +14,7 @@ import type { AuditLog } from '../system/audit-log.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import { ALL_NEEDS, type Sampler } from '../system/sampler.js';
 import {
-  detailHeight, initialState, reduce, tableHeight, tableRows, type DashEvent, type DashState, type DomainChoice, type DomainView, type Effect,
+  detailHeight, initialState, reduce, tableHeight, visibleRows, type DashEvent, type DashState, type DomainChoice, type DomainView, type Effect,
 } from './state.js';
 import { confirmText, detailLines, detailTitle, domainText, eventsText, footerLine, headerLines, headerTitle, helpText, tableHeaderLine, tableLines } from './view.js';
 
@@ -53,6 +53,8 @@ export class DashboardApp {
   private readonly now: () => Date;
   private lastSample: SystemSample | null = null;
   private lastKills: number | null = null;
+  /** Pids whose oom_score readScoresInView() read (or tried) since the last sample. */
+  private readonly scoresAsked = new Set<number>();
 
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? (() => new Date());
@@ -104,7 +106,7 @@ export class DashboardApp {
     let sample: SystemSample;
     try {
       // The kernel's oom_score is read for the rows on screen only: the model predicts it.
-      const shown = this.state.snapshot ? new Set(tableRows(this.state).slice(this.state.scrollTop, this.state.scrollTop + tableHeight(this.state) + 1).map((r) => r.proc.pid)) : undefined;
+      const shown = this.state.snapshot ? new Set(visibleRows(this.state).map((r) => r.proc.pid)) : undefined;
       sample = this.o.sampler.sample(this.now().getTime(), { ...ALL_NEEDS, oomScoreFor: shown });
     } catch (e) {
       this.dispatch({ type: 'message', message: { text: `sampling failed: ${(e as Error).message}`, kind: 'error' } });
@@ -128,8 +130,28 @@ export class DashboardApp {
   dispatch(e: DashEvent): void {
     const { state, effects } = reduce(this.state, e);
     this.state = state;
+    if (e.type === 'sampled') this.scoresAsked.clear();
     this.render();
     for (const eff of effects) this.run(eff);
+    if (e.type !== 'scores') this.readScoresInView();
+  }
+
+  /**
+   * The tick reads the kernel's oom_score for the rows on screen only. Rows scrolled into
+   * view since (a key, the wheel, a filter) get theirs read now, once each per sample,
+   * instead of showing "—" until the next tick.
+   */
+  private readScoresInView(): void {
+    if (!this.state.snapshot || this.state.quitting) return;
+    const pids: number[] = [];
+    for (const r of visibleRows(this.state)) {
+      if (r.proc.oomScore !== null || this.scoresAsked.has(r.proc.pid)) continue;
+      this.scoresAsked.add(r.proc.pid);
+      pids.push(r.proc.pid);
+    }
+    if (!pids.length) return;
+    const scores = this.o.sampler.readOomScores(pids);
+    if (scores.size) this.dispatch({ type: 'scores', scores });
   }
 
   /** Every OOM domain with its headroom and first victim: only while the selector is open. */
@@ -161,8 +183,7 @@ export class DashboardApp {
   }
 
   private sampleCpu(): void {
-    const rows = tableRows(this.state);
-    const pids = rows.slice(this.state.scrollTop, this.state.scrollTop + tableHeight(this.state)).map((r) => r.proc.pid);
+    const pids = visibleRows(this.state).map((r) => r.proc.pid);
     if (!pids.length) return;
     pidusage(pids).then((stats) => {
       const cpu = new Map<number, number>();

@@ -100,6 +100,8 @@ export type DashEvent =
   | { type: 'click'; row: number }
   | { type: 'wheel'; delta: number }
   | { type: 'cpu'; cpu: ReadonlyMap<number, number> }
+  /** The kernel's oom_score of rows scrolled into view since the last sample (read then, not predicted). */
+  | { type: 'scores'; scores: ReadonlyMap<number, number> }
   | { type: 'adjusted'; results: Array<{ ok: boolean; message: string }> }
   | { type: 'message'; message: Message }
   /** The chosen cgroup is gone: back to the global domain. */
@@ -189,6 +191,11 @@ export function tableRows(s: DashState): TableRow[] {
   }
   memo = { snapshot: s.snapshot, filter: s.filter, sort: sortKey, tree: s.tree, cpu: s.cpu, rows };
   return rows;
+}
+
+/** The rows on screen now (and the one below: a half-drawn last line). */
+export function visibleRows(s: DashState): TableRow[] {
+  return tableRows(s).slice(s.scrollTop, s.scrollTop + tableHeight(s) + 1);
 }
 
 /** Rows of the table body that fit on screen (the layout gives the rest). */
@@ -446,6 +453,14 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
       return none({ ...s, oomEvents: e.events, message: alert });
     }
     case 'cpu': return none({ ...s, cpu: e.cpu });
+    case 'scores': {
+      if (!s.snapshot || !e.scores.size) return none(s);
+      const processes = s.snapshot.processes.map((p) => {
+        const score = p.oomScore === null ? e.scores.get(p.pid) : undefined;
+        return score === undefined ? p : { ...p, oomScore: score };
+      });
+      return none({ ...s, snapshot: { ...s.snapshot, processes } });
+    }
     case 'resize': return none(keepSelection({ ...s, cols: e.cols, rows: e.rows }));
     case 'click': return none(s.mode.kind === 'normal' ? selectIndex(s, s.scrollTop + e.row) : s);
     case 'wheel': {

@@ -248,6 +248,18 @@ describe('dashboard on the basic fixture', () => {
     expect(rowLines(screen())[0]).toMatch(/ 4 +307 /);
   });
 
+  it("reads the kernel's oom_score of rows scrolled into view at once, not a refresh later", async () => {
+    const { app, press, screen } = makeApp({ rows: 13 });
+    app.tick(); // from the second sample on, the kernel's number is read for the rows on screen only
+    const redis = () => app.state.snapshot?.processes.find((p) => p.pid === 309);
+    expect(rowLines(screen()).some((l) => / 309 /.test(l))).toBe(false);
+    expect(redis()?.oomScore).toBeNull();
+    await press(DOWN, DOWN, DOWN, DOWN, DOWN, DOWN); // down to rank 7, redis
+    const row = rowLines(screen()).find((l) => / 309 /.test(l));
+    expect(row).toMatch(/ 309 redis +redis-server +-2\.0 GiB +-42\.0% +387 +-500\* /);
+    expect(redis()?.oomScore).toBe(387);
+  });
+
   it('survives a resize to 80×24: lower-priority columns and the detail pane give way', async () => {
     const { app, term, screen } = makeApp();
     expect(screen()).toContain('SHARE');
