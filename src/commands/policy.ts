@@ -1,11 +1,12 @@
 // `oomtop apply | watch | policy export-systemd`: keep a protection policy applied.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { lastWritten, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { decide, describeRule, systemdDropIns, type Policy, type PolicyDecision } from '../core/policy.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { Adjuster, canLowerBelowFloor } from '../system/adjuster.js';
 import { ProcFs } from '../system/procfs.js';
-import { AuditLog, newRecordId } from '../system/audit-log.js';
+import { AuditLog, auditRecord } from '../system/audit-log.js';
 import type { Roots } from '../system/env.js';
 import { loadPolicyFile } from '../system/policy-file.js';
 import { Sampler } from '../system/sampler.js';
@@ -77,9 +78,8 @@ export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: Wa
     if (mine !== undefined && p.oomScoreAdj !== mine) {
       // Changed by hand after oomtop wrote it: record it and leave it (no flapping).
       state.overridden.add(k);
-      log.append({ id: newRecordId(io.now()), time: io.now().toISOString(), user: io.actor.user, uid: io.actor.uid, source: 'watch',
-        pid: p.pid, startTime: p.startTime, comm: p.comm, old: mine, new: p.oomScoreAdj ?? mine, result: 'operator-override',
-        message: `set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}; the rule at ${describeRule(d.rule)} no longer applies to it`, rule: describeRule(d.rule) });
+      log.append(auditRecord(io.now(), io.actor, 'watch', { pid: p.pid, startTime: p.startTime, comm: p.comm, old: mine, new: p.oomScoreAdj ?? mine },
+        'operator-override', { message: `set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}; the rule at ${describeRule(d.rule)} no longer applies to it`, rule: describeRule(d.rule) }));
       lines.push(`left alone: ${p.comm} (pid ${p.pid}) was set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}`);
       continue;
     }
@@ -103,12 +103,17 @@ export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string;
   const cap = adjuster.canLowerBelowFloor();
   const state: WatchState = { written: lastWritten(log.read()), overridden: new Set(), refused: new Set() };
   io.out(`watching with policy ${policy.file} (${policy.rules.length} rules) every ${seconds} s; SIGTERM or Ctrl-C stops\n`);
-  while (!signal.aborted) {
-    for (const line of watchTick(policy, roots, io, state, adjuster, log, cap, sampler)) io.out(`${io.now().toISOString()} ${line}\n`);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, seconds * 1000);
-      signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-    });
+  try {
+    while (!signal.aborted) {
+      for (const line of watchTick(policy, roots, io, state, adjuster, log, cap, sampler)) io.out(`${io.now().toISOString()} ${line}\n`);
+      // The timer's own abort handling: an 'abort' listener added per pass by hand stayed
+      // on the signal, one more every interval (Node warned after 11).
+      await sleep(seconds * 1000, undefined, { signal }).catch((e: unknown) => {
+        if (!signal.aborted) throw e;
+      });
+    }
+  } finally {
+    sampler.close(); // the stat and oom_score_adj files it holds open
   }
   io.out('watch stopped\n');
   return 0;

@@ -2,18 +2,22 @@
 
 export type AdjustOutcome = 'ok' | 'gone' | 'reused' | 'below-floor' | 'not-your-process' | 'invalid-value' | 'error' | 'operator-override';
 
-export interface AuditRecord {
+/** One change of oom_score_adj: of which process (pid and start time), from what to what. */
+export interface AdjChange {
+  pid: number;
+  startTime: number;
+  comm: string;
+  old: number | null;
+  new: number;
+}
+
+export interface AuditRecord extends AdjChange {
   id: string;
   time: string;
   user: string;
   uid: number;
   /** What asked for the write: set, protect, reset, undo, apply, watch, dashboard. */
   source: string;
-  pid: number;
-  startTime: number;
-  comm: string;
-  old: number | null;
-  new: number;
   result: AdjustOutcome;
   message?: string;
   /** The id of the record an undo reverts. */

@@ -2,9 +2,10 @@
 // every exporter and view reads (schema "oomtop.snapshot/1", docs/snapshot-schema.md).
 import { globalTotalPages } from './badness.js';
 import { containerInfo } from './memcg.js';
+import { memoize } from './memo.js';
 import { systemdUnit } from './parse/proc-cgroup.js';
 import { rankKillOrder, type RankOptions } from './rank.js';
-import type { ProcSample, RankedProcess, SystemSample, UnkillableReason } from './types.js';
+import type { MemInfo, ProcSample, RankedProcess, SystemSample, UnkillableReason } from './types.js';
 
 export const SNAPSHOT_SCHEMA = 'oomtop.snapshot/1';
 
@@ -47,7 +48,8 @@ export interface SnapshotProcess {
   startedAt: string | null;
 }
 
-export interface Snapshot {
+/** The snapshot carries /proc/meminfo's totals as read (MemInfo). */
+export interface Snapshot extends MemInfo {
   schema: typeof SNAPSHOT_SCHEMA;
   time: string;
   hostname: string | null;
@@ -56,12 +58,6 @@ export interface Snapshot {
   domain: SnapshotDomain;
   totalPages: number;
   globalTotalPages: number;
-  memTotalKb: number;
-  memAvailableKb: number | null;
-  /** MemFree, for kernels before 3.14 that have no MemAvailable. */
-  memFreeKb: number | null;
-  swapTotalKb: number;
-  swapFreeKb: number | null;
   sysctls: { panicOnOom: number | null; oomKillAllocatingTask: number | null };
   oomKillCount: number | null;
   pressureSomeAvg10: number | null;
@@ -78,7 +74,7 @@ export interface SnapshotOptions {
   adjOverrides?: ReadonlyMap<number, number>;
 }
 
-export function rankOptionsFor(sample: SystemSample, domainTotal?: number): RankOptions {
+function rankOptionsFor(sample: SystemSample, domainTotal?: number): RankOptions {
   const global = globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize);
   return { totalPages: domainTotal ?? global, globalTotalPages: global, pageSize: sample.pageSize, initIsGlobal: sample.initIsGlobal };
 }
@@ -144,39 +140,25 @@ export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users:
 
 type ContainerFields = Pick<SnapshotProcess, 'podUid' | 'qosClass' | 'containerId'>;
 
+// A host's processes share a few hundred cgroup paths at most: what a path says (its unit,
+// its container) is worked out once per path.
+const unitOf = memoize(systemdUnit);
+const containerFields = memoize((cgroup: string | null): ContainerFields => {
+  const c = containerInfo(cgroup);
+  return { podUid: c.podUid, qosClass: c.qosClass, containerId: c.containerId };
+});
+
 /**
- * A host's processes share a few hundred cgroup paths at most: what a path says (unit,
- * container) is worked out once per path. Pure memos, emptied when they grow large (a host
- * that starts and stops many containers).
+ * The kill order of a sample in its domain, without the records: for a caller that wants
+ * only ranks (the dashboard's "what if" and its confirmations, as the user types).
  */
-const MEMO_MAX = 4096;
-const units = new Map<string | null, string | null>();
-const containers = new Map<string | null, ContainerFields>();
-
-function unitOf(path: string | null): string | null {
-  let u = units.get(path);
-  if (u === undefined) {
-    if (units.size >= MEMO_MAX) units.clear();
-    u = systemdUnit(path);
-    units.set(path, u);
-  }
-  return u;
-}
-
-function containerFields(cgroup: string | null): ContainerFields {
-  let f = containers.get(cgroup);
-  if (!f) {
-    if (containers.size >= MEMO_MAX) containers.clear();
-    const c = containerInfo(cgroup);
-    f = { podUid: c.podUid, qosClass: c.qosClass, containerId: c.containerId };
-    containers.set(cgroup, f);
-  }
-  return f;
+export function rankSample(sample: SystemSample, opts: Pick<SnapshotOptions, 'domain' | 'scanIndex' | 'adjOverrides'>): RankedProcess[] {
+  return rankKillOrder(sample.processes, { ...rankOptionsFor(sample, opts.domain?.totalPages), scanIndex: opts.scanIndex, adjOverrides: opts.adjOverrides });
 }
 
 export function buildSnapshot(sample: SystemSample, opts: SnapshotOptions): { snapshot: Snapshot; ranked: RankedProcess[] } {
   const base = rankOptionsFor(sample, opts.domain?.totalPages);
-  const ranked = rankKillOrder(sample.processes, { ...base, scanIndex: opts.scanIndex, adjOverrides: opts.adjOverrides });
+  const ranked = rankSample(sample, opts);
   const counts = { processes: ranked.length, killable: 0, unkillable: 0, unknown: 0 };
   for (const r of ranked) {
     if (r.killable === true) counts.killable++;

@@ -52,6 +52,7 @@ export interface ProcSample {
 export interface MemInfo {
   memTotalKb: number;
   memAvailableKb: number | null;
+  /** MemFree, for kernels before 3.14 that have no MemAvailable. */
   memFreeKb: number | null;
   swapTotalKb: number;
   swapFreeKb: number | null;

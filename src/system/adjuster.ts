@@ -7,7 +7,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } fr
 import type { AdjustOutcome, AuditRecord } from '../core/audit.js';
 import { parseStat } from '../core/parse/stat.js';
 import { hasCapSysResource, parseCapEff } from '../core/parse/status.js';
-import { newRecordId, type AuditLog } from './audit-log.js';
+import { auditRecord, type AuditLog } from './audit-log.js';
 import { isGone, parseIntBytes, type ProcFs } from './procfs.js';
 
 export interface AdjustTarget {
@@ -119,21 +119,8 @@ export class Adjuster {
   }
 
   private record(res: AdjustResult, source: string, extra: { undoes?: string; rule?: string }): AuditRecord {
-    return {
-      id: newRecordId(this.now()),
-      time: this.now().toISOString(),
-      user: this.actor.user,
-      uid: this.actor.uid,
-      source,
-      pid: res.target.pid,
-      startTime: res.target.startTime,
-      comm: res.target.comm,
-      old: res.old,
-      new: res.new,
-      result: res.result,
-      ...(res.result === 'ok' ? {} : { message: res.message }),
-      ...(extra.undoes ? { undoes: extra.undoes } : {}),
-      ...(extra.rule ? { rule: extra.rule } : {}),
-    };
+    const { pid, startTime, comm } = res.target;
+    return auditRecord(this.now(), this.actor, source, { pid, startTime, comm, old: res.old, new: res.new }, res.result,
+      { ...extra, message: res.result === 'ok' ? undefined : res.message });
   }
 }

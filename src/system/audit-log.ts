@@ -4,7 +4,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseAuditLog, type AuditRecord } from '../core/audit.js';
+import { parseAuditLog, type AdjChange, type AdjustOutcome, type AuditRecord } from '../core/audit.js';
 import { UserError } from '../core/errors.js';
 import { ensureStateDir } from './env.js';
 
@@ -52,6 +52,27 @@ export class AuditLog {
 }
 
 /** A unique, time-ordered record id. */
-export function newRecordId(now: Date): string {
+function newRecordId(now: Date): string {
   return `${now.getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** One audit record, as every writer makes it (the adjuster, and watch noting an override). */
+export function auditRecord(now: Date, actor: { user: string; uid: number }, source: string, change: AdjChange, result: AdjustOutcome,
+  extra: { message?: string; undoes?: string; rule?: string } = {}): AuditRecord {
+  return {
+    id: newRecordId(now),
+    time: now.toISOString(),
+    user: actor.user,
+    uid: actor.uid,
+    source,
+    pid: change.pid,
+    startTime: change.startTime,
+    comm: change.comm,
+    old: change.old,
+    new: change.new,
+    result,
+    ...(extra.message ? { message: extra.message } : {}),
+    ...(extra.undoes ? { undoes: extra.undoes } : {}),
+    ...(extra.rule ? { rule: extra.rule } : {}),
+  };
 }

@@ -7,6 +7,7 @@ import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
 import { parseStatus, STATUS_KEYS, type StatusFields } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
+import { memoize } from '../core/memo.js';
 import { nativeReader, readerThreads, type NativeReader } from './native.js';
 import { HeldFiles, hasSorted, isGone, Prefetched, ProcFs, type ReadResult } from './procfs.js';
 
@@ -84,6 +85,13 @@ export interface SamplerOptions {
   holdBudget?: number;
 }
 
+/** What a running sampler reads once. */
+interface FixedFacts {
+  kernelRelease: string | null;
+  initNs: string | null;
+  bootTime: number | null;
+}
+
 export class Sampler {
   readonly proc: ProcFs;
   private pageSize: number | null;
@@ -93,7 +101,7 @@ export class Sampler {
   private readonly native: NativeReader | null;
   private readonly held: HeldFiles | null;
   private readonly nativeHeld: boolean;
-  private fixed: { kernelRelease: string | null; initNs: string | null } | null = null;
+  private fixed: FixedFacts | null = null;
   /** This sample's batch read (one-shot samplers with the native reader). */
   private pre: Prefetched | null = null;
 
@@ -183,13 +191,10 @@ export class Sampler {
     }
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
-    const stat = this.proc.readOrNull('stat');
-    // The kernel release and init's pid namespace cannot change under a running sampler.
-    this.fixed ??= {
-      kernelRelease: this.proc.readOrNull('sys/kernel/osrelease')?.trim() ?? null,
-      initNs: this.proc.readlinkOrNull('1/ns/pid'),
-    };
-    const { kernelRelease, initNs } = this.fixed;
+    // The kernel release, the boot time and init's pid namespace cannot change under a
+    // running sampler (/proc/stat, read for its btime line, is long: per-CPU and IRQ counts).
+    this.fixed ??= this.readFixed();
+    const { kernelRelease, initNs, bootTime } = this.fixed;
     return {
       timeMs,
       kernelRelease,
@@ -201,9 +206,18 @@ export class Sampler {
       pressure: pressure === null ? null : parsePressure(pressure),
       // Unreadable link: assume the common case, a host /proc.
       initIsGlobal: initNs === null || initNs === INIT_PID_NS,
-      bootTime: stat === null ? null : parseBootTime(stat),
+      bootTime,
       clockTicks: 100,
       processes,
+    };
+  }
+
+  private readFixed(): FixedFacts {
+    const stat = this.proc.readOrNull('stat');
+    return {
+      kernelRelease: this.proc.readOrNull('sys/kernel/osrelease')?.trim() ?? null,
+      initNs: this.proc.readlinkOrNull('1/ns/pid'),
+      bootTime: stat === null ? null : parseBootTime(stat),
     };
   }
 
@@ -366,17 +380,7 @@ export class Sampler {
   }
 
   /** Most processes share a handful of cgroup files: parse each distinct text once. */
-  private cgroupMemo = new Map<string, ProcCgroups>();
-
-  private parseCgroup(raw: string): ProcCgroups {
-    let cg = this.cgroupMemo.get(raw);
-    if (!cg) {
-      if (this.cgroupMemo.size > 4096) this.cgroupMemo.clear();
-      cg = parseProcCgroup(raw);
-      this.cgroupMemo.set(raw, cg);
-    }
-    return cg;
-  }
+  private readonly parseCgroup: (raw: string) => ProcCgroups = memoize(parseProcCgroup);
 
   /** One file of a process: from a held file when this sampler holds it, else opened. */
   private readFile(pid: number, file: string, encoding: BufferEncoding, row: number): ReadResult {

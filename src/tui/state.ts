@@ -2,10 +2,11 @@
 // no timers, no I/O, no blessed. Effects (writes, exports, quitting) are carried out by the
 // app, whose results come back as events. One render follows each event.
 import { adjValueOrNull } from '../core/adj.js';
-import { changesToUndo, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
+import { changesToUndo, originalAdj, processKey, type AdjChange, type AuditRecord } from '../core/audit.js';
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { columnById, compareBy, type ColumnContext, type ColumnId } from '../core/columns.js';
-import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
+import { buildSnapshot, rankSample, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
+import type { RankedProcess } from '../core/types.js';
 import type { DomainContext } from '../core/domains.js';
 import type { SnapshotFormat } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
@@ -24,12 +25,7 @@ export interface DomainChoice {
   oomKills: number | null;
 }
 
-export interface PlanItem {
-  pid: number;
-  startTime: number;
-  comm: string;
-  old: number | null;
-  new: number;
+export interface PlanItem extends AdjChange {
   /** Predicted rank after the change (null: unkillable). */
   newRank: number | null;
   undoes?: string;
@@ -255,19 +251,24 @@ export function actionTargets(s: DashState): SnapshotProcess[] {
   return sel ? [sel] : [];
 }
 
-/** The kill order of a domain view, with hypothetical adj values when given. */
-function rankView(users: ReadonlyMap<number, string>, view: DomainView, overrides?: ReadonlyMap<number, number>): Snapshot {
-  return buildSnapshot(view.sample, { users, domain: view.domain, scanIndex: view.scanIndex, adjOverrides: overrides }).snapshot;
+/** The kill order of a domain view, as the records the table shows. */
+function rankView(users: ReadonlyMap<number, string>, view: DomainView): Snapshot {
+  return buildSnapshot(view.sample, { users, domain: view.domain, scanIndex: view.scanIndex }).snapshot;
+}
+
+/** The kill order with hypothetical adj values: ranks only, no records (it runs as the user types). */
+function rankedWith(view: DomainView, overrides: ReadonlyMap<number, number>): RankedProcess[] {
+  return rankSample(view.sample, { domain: view.domain, scanIndex: view.scanIndex, adjOverrides: overrides });
 }
 
 export function ranksWith(s: DashState, overrides: ReadonlyMap<number, number>): Map<number, number | null> {
   if (!s.view) return new Map();
-  return new Map(rankView(s.users, s.view, overrides).processes.map((p) => [p.pid, p.rank]));
+  return new Map(rankedWith(s.view, overrides).map((r) => [r.proc.pid, r.rank]));
 }
 
 export function whatIfOf(s: DashState, p: SnapshotProcess, value: number): { rank: number | null; badness: number | null } {
   if (!s.view) return { rank: null, badness: null };
-  const q = rankView(s.users, s.view, new Map([[p.pid, value]])).processes.find((x) => x.pid === p.pid);
+  const q = rankedWith(s.view, new Map([[p.pid, value]])).find((r) => r.proc.pid === p.pid);
   return { rank: q?.rank ?? null, badness: q?.badnessPages ?? null };
 }
 

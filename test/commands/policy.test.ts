@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runApply, runExportSystemd, watchTick, type WatchState } from '../../src/commands/policy.js';
+import { runApply, runExportSystemd, runWatch, watchTick, type WatchState } from '../../src/commands/policy.js';
 import { formatPolicyErrors, parsePolicy } from '../../src/core/policy.js';
 import { Adjuster } from '../../src/system/adjuster.js';
 import { AuditLog } from '../../src/system/audit-log.js';
@@ -134,6 +134,33 @@ describe('oomtop apply / watch / export-systemd on a fixture tree', () => {
     expect(watchTick(policy, roots, io, state, adjuster, log, true)).toEqual([]);
     expect(readFileSync(join(roots.procRoot, '306/oom_score_adj'), 'utf8')).toBe('50\n');
     expect(log.read().at(-1)).toMatchObject({ result: 'operator-override', pid: 306, old: 700, new: 50 });
+  });
+
+  it('watch passes many intervals without piling listeners on its stop signal, and stops on abort', async () => {
+    const { dir, roots } = writableBasic();
+    dirs.push(dir);
+    const io = fakeIo(join(dir, 'state'));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => { warnings.push(w.name); };
+    process.on('warning', onWarning);
+    const stop = new AbortController();
+    let passes = 0;
+    const now = io.now;
+    io.now = () => { passes++; return now(); }; // once per pass, when it samples (and per write)
+    try {
+      const done = runWatch(roots, io, { policy: policyFile('rules:\n  - name: worker\n    adj: 700\n'), interval: '0.1' }, stop.signal);
+      // More than 11 passes: Node warned at the 11th listener.
+      let failed: unknown = null;
+      done.catch((e: unknown) => { failed = e; });
+      while (passes < 20 && !failed) await new Promise((r) => setTimeout(r, 20));
+      if (failed) throw failed;
+      stop.abort();
+      expect(await done).toBe(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(io.text()).toContain('watch stopped');
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('exports OOMScoreAdjust= drop-ins for unit rules', () => {
