@@ -291,6 +291,76 @@ static napi_value pread_many(napi_env env, napi_callback_info info) {
   return lens;
 }
 
+/* readEach(root, pids, names, want, slots, out) -> lengths
+ * For the dashboard's rolling refresh (a few hundred files a tick, opened by path): for
+ * each pid i and name f with bit f set in want[i], reads ROOT/PID/NAME with open, one read
+ * and close into out at i*stride + (slots[0] + ... + slots[f-1]), where stride is the sum
+ * of slots. lengths[i*nnames+f] is the byte count (== slots[f]: the file is longer than its
+ * slot, read it again), -errno, or NOT_READ. The caller keeps out from call to call: its
+ * pages are touched once, not once per tick as a fresh buffer's are. */
+static napi_value read_each(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) { napi_throw_type_error(env, NULL, "readEach: 6 arguments expected"); return NULL; }
+  char root[4096];
+  size_t rootLen;
+  CHECK(napi_get_value_string_utf8(env, argv[0], root, sizeof root, &rootLen));
+  if (rootLen >= sizeof root - 1) { napi_throw_range_error(env, NULL, "readEach: root too long"); return NULL; }
+  napi_typedarray_type type;
+  size_t npids, nwant, nslots;
+  void *pidData, *wantData, *slotData;
+  CHECK(napi_get_typedarray_info(env, argv[1], &type, &npids, &pidData, NULL, NULL));
+  if (type != napi_int32_array) { napi_throw_type_error(env, NULL, "readEach: pids must be an Int32Array"); return NULL; }
+  char names[MAX_NAMES][64];
+  uint32_t nnames;
+  CHECK(napi_get_array_length(env, argv[2], &nnames));
+  if (nnames == 0 || nnames > 8) { napi_throw_range_error(env, NULL, "readEach: 1 to 8 names"); return NULL; }
+  for (uint32_t i = 0; i < nnames; i++) {
+    napi_value v;
+    size_t l;
+    CHECK(napi_get_element(env, argv[2], i, &v));
+    CHECK(napi_get_value_string_utf8(env, v, names[i], sizeof names[i], &l));
+  }
+  CHECK(napi_get_typedarray_info(env, argv[3], &type, &nwant, &wantData, NULL, NULL));
+  if (type != napi_uint8_array || nwant < npids) { napi_throw_type_error(env, NULL, "readEach: want must be a Uint8Array, one per pid"); return NULL; }
+  CHECK(napi_get_typedarray_info(env, argv[4], &type, &nslots, &slotData, NULL, NULL));
+  if (type != napi_uint32_array || nslots != nnames) { napi_throw_type_error(env, NULL, "readEach: slots must be a Uint32Array, one per name"); return NULL; }
+  const uint32_t *slots = slotData;
+  size_t start[8], stride = 0;
+  for (uint32_t f = 0; f < nnames; f++) {
+    if (slots[f] == 0 || slots[f] > (1u << 24)) { napi_throw_range_error(env, NULL, "readEach: a slot is 1 byte to 16 MiB"); return NULL; }
+    start[f] = stride;
+    stride += slots[f];
+  }
+  char *out;
+  size_t outLen;
+  CHECK(napi_get_buffer_info(env, argv[5], (void **)&out, &outLen));
+  if (outLen / stride < npids) { napi_throw_range_error(env, NULL, "readEach: out is smaller than pids x the sum of slots"); return NULL; }
+  napi_value lensBuf, lens;
+  int32_t *lenData;
+  size_t nlens = npids * nnames;
+  CHECK(napi_create_arraybuffer(env, nlens * sizeof(int32_t) + 4, (void **)&lenData, &lensBuf));
+  CHECK(napi_create_typedarray(env, napi_int32_array, nlens, lensBuf, 0, &lens));
+  const int32_t *pids = pidData;
+  const uint8_t *want = wantData;
+  char path[4096 + 96];
+  for (size_t i = 0; i < npids; i++) {
+    for (uint32_t f = 0; f < nnames; f++) {
+      size_t k = i * nnames + f;
+      if (!(want[i] & (1u << f))) { lenData[k] = NOT_READ; continue; }
+      snprintf(path, sizeof path, "%s/%d/%s", root, (int)pids[i], names[f]);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) { lenData[k] = -errno; continue; }
+      ssize_t n;
+      do n = read(fd, out + i * stride + start[f], slots[f]); while (n < 0 && errno == EINTR);
+      lenData[k] = n < 0 ? -errno : (int32_t)n;
+      close(fd);
+    }
+  }
+  return lens;
+}
+
 /* listPids(root) -> Int32Array: the numeric entries of a /proc root in directory order,
  * without a JavaScript string per entry. */
 static napi_value list_pids(napi_env env, napi_callback_info info) {
@@ -340,7 +410,7 @@ static napi_value list_pids(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
-    {"readBatch", read_batch}, {"preadMany", pread_many}, {"listPids", list_pids},
+    {"readBatch", read_batch}, {"preadMany", pread_many}, {"listPids", list_pids}, {"readEach", read_each},
   };
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value fn;

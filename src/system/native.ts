@@ -13,6 +13,12 @@ export interface NativeReader {
     keep: ReadonlyArray<readonly string[] | null>): [Buffer[], Int32Array, Int32Array];
   /** Reads fds[i] (>= 0) at offset 0 into out[i*slot, (i+1)*slot): lengths, -errno or NOT_READ. */
   preadMany(fds: Int32Array, slot: number, out: Buffer): Int32Array;
+  /**
+   * Reads root/pids[i]/names[f] for each bit f of want[i] (open, one read, close) into out at
+   * i * (sum of slots) + (slots[0] + ... + slots[f-1]): lengths per (i, f), each the byte count
+   * (== slots[f]: longer than the slot), -errno or NOT_READ.
+   */
+  readEach(root: string, pids: Int32Array, names: readonly string[], want: Uint8Array, slots: Uint32Array, out: Buffer): Int32Array;
   /** Numeric entries of a folder, in directory order; throws an Error with .errno. */
   listPids(root: string): Int32Array;
 }
@@ -30,7 +36,7 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       // dist/system/native.js and src/system/native.ts are both two levels below the package.
       const m = createRequire(import.meta.url)('../../build/Release/oomtop_proc.node') as Partial<NativeReader>;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
-      const missing = (['readBatch', 'preadMany', 'listPids'] as const).filter((f) => typeof m[f] !== 'function');
+      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach'] as const).filter((f) => typeof m[f] !== 'function');
       if (missing.length) throw new Error(`build/Release/oomtop_proc.node is out of date (no ${missing.join(', ')}): run npm install`);
       loaded = m as NativeReader;
     } catch (e) {

@@ -124,16 +124,7 @@ export class ProcFs {
 
 /** Whether `pid` is in the ascending list `pids` (binary search: no Set per tick). */
 export function hasSorted(pids: readonly number[], pid: number): boolean {
-  let lo = 0;
-  let hi = pids.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = pids[mid] as number;
-    if (v === pid) return true;
-    if (v < pid) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
+  return indexSorted(pids, pid) >= 0;
 }
 
 /** An integer file's bytes (b[start, start+n)): "-12\n" -> -12; null when not an integer. */
@@ -206,6 +197,67 @@ export class Prefetched {
 
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Files of a few processes read by path in one native call (open, read, close each) into
+ * a buffer kept from call to call: the dashboard's rolling refresh, a few hundred files a
+ * tick. From JavaScript each file costs three binding calls and a path string, about twice
+ * the kernel's own work; a fresh buffer per call would cost a page fault per 4 KiB.
+ */
+export class PathBatch {
+  private out = Buffer.alloc(0);
+  private readonly slots: Uint32Array;
+  private readonly starts: number[];
+  private readonly stride: number;
+  private pids: Int32Array = new Int32Array(0);
+  private lens: Int32Array = new Int32Array(0);
+
+  /** `slots`: most bytes kept per name; a longer file is left to the caller to read. */
+  constructor(private readonly root: string, private readonly native: NativeReader, private readonly names: readonly string[], slots: readonly number[]) {
+    this.slots = Uint32Array.from(slots);
+    this.starts = slots.map((_, i) => slots.slice(0, i).reduce((a, b) => a + b, 0));
+    this.stride = slots.reduce((a, b) => a + b, 0);
+  }
+
+  /** Reads, for each pids[i] (ascending), the names whose bit is set in want[i]. */
+  read(pids: Int32Array, want: Uint8Array): void {
+    const need = pids.length * this.stride;
+    if (this.out.length < need) this.out = Buffer.allocUnsafe(need);
+    this.lens = this.native.readEach(this.root, pids, this.names, want, this.slots, this.out);
+    this.pids = pids;
+  }
+
+  /** Forgets the last read. */
+  clear(): void {
+    this.pids = new Int32Array(0);
+  }
+
+  /** pid's file from the last read; undefined when it was not read or did not fit its slot. */
+  text(pid: number, file: string, encoding: BufferEncoding): ReadResult | undefined {
+    const f = this.names.indexOf(file);
+    const i = f < 0 ? -1 : indexSorted(this.pids, pid);
+    if (i < 0) return undefined;
+    const n = this.lens[i * this.names.length + f] as number;
+    if (n === NOT_READ || n >= (this.slots[f] as number)) return undefined;
+    if (n < 0) return { ok: false, code: errnoName(-n) };
+    const off = i * this.stride + (this.starts[f] as number);
+    return { ok: true, text: this.out.toString(encoding, off, off + n) };
+  }
+}
+
+/** pid's index in the ascending list, or -1. */
+function indexSorted(pids: ArrayLike<number>, pid: number): number {
+  let lo = 0;
+  let hi = pids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = pids[mid] as number;
+    if (v === pid) return mid;
+    if (v < pid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
 
 /** The soft limit on open files of this process (Node raises it to the hard limit at start). */
 function openFileLimit(): number {

@@ -9,7 +9,7 @@ import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { memoize } from '../core/memo.js';
 import { nativeReader, readerThreads, type NativeReader } from './native.js';
-import { HeldFiles, hasSorted, isGone, Prefetched, ProcFs, type ReadResult } from './procfs.js';
+import { HeldFiles, hasSorted, isGone, PathBatch, Prefetched, ProcFs, type ReadResult } from './procfs.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';
@@ -73,6 +73,12 @@ const bit = (f: (typeof FILES)[number]): number => 1 << FILES.indexOf(f);
 /** Files an incremental sampler keeps open between samples: read every tick. */
 const HELD = ['stat', 'oom_score_adj'] as const;
 const HELD_STAT = HELD.indexOf('stat');
+/** Files an incremental sampler re-reads on a process's refresh tick, and for a new process. */
+const REFRESHED = ['status', 'cmdline', 'cgroup'] as const;
+/** Bytes kept per refreshed file in the native batch (status is ~1.4 KiB); a longer one is read again. */
+const REFRESHED_SLOTS = [2048, 2048, 1024];
+/** Most processes read in one tick's refresh batch (new ones beyond it are read one by one). */
+const REFRESH_BATCH_MAX = 512;
 const HELD_ADJ = HELD.indexOf('oom_score_adj');
 
 export interface SamplerOptions {
@@ -104,6 +110,8 @@ export class Sampler {
   private fixed: FixedFacts | null = null;
   /** This sample's batch read (one-shot samplers with the native reader). */
   private pre: Prefetched | null = null;
+  /** This tick's refresh slice and new processes, read in one native call (incremental samplers). */
+  private readonly refreshBatch: PathBatch | null;
 
   /**
    * `incremental` (the dashboard, watch): keep per-process facts between samples, hold stat
@@ -120,6 +128,7 @@ export class Sampler {
     this.held = opts.incremental ? new HeldFiles(this.proc, HELD, opts.holdBudget, native, [1024, 32]) : null;
     this.native = opts.incremental ? null : native;
     this.nativeHeld = !!opts.incremental && native !== null;
+    this.refreshBatch = this.nativeHeld ? new PathBatch(this.proc.root, native as NativeReader, REFRESHED, REFRESHED_SLOTS) : null;
   }
 
   /** Which reader this sampler uses, for the bench and diagnostics. */
@@ -170,6 +179,7 @@ export class Sampler {
       this.pre = new Prefetched(datas, meta, rows, FILES, ids);
     }
     this.held?.prefetch(pids);
+    if (this.refreshBatch) this.readRefreshed(pids, needs, this.refreshBatch);
     try {
       for (let row = 0; row < pids.length; row++) {
         const pid = pids[row] as number;
@@ -184,6 +194,7 @@ export class Sampler {
     } finally {
       this.pre = null;
       this.held?.endSample();
+      this.refreshBatch?.clear();
     }
     if (this.cache) {
       for (const pid of this.cache.keys()) if (!hasSorted(pids, pid)) this.cache.delete(pid);
@@ -274,6 +285,31 @@ export class Sampler {
     return out;
   }
 
+  /**
+   * Reads at once the files readProcess will want from the processes whose refresh tick
+   * this is and from new ones: status, and cmdline and cgroup when asked for (a kernel
+   * thread's status and command line say nothing). A process whose memory moved is
+   * found only in the loop; its status is read there.
+   */
+  private readRefreshed(pids: readonly number[], needs: SampleNeeds, batch: PathBatch): void {
+    const cache = this.cache as Map<number, CacheEntry>;
+    const ids = new Int32Array(Math.min(pids.length, REFRESH_BATCH_MAX));
+    const want = new Uint8Array(ids.length);
+    const user = 1 | (needs.cmdline ? 2 : 0) | (needs.cgroup ? 4 : 0);
+    const kernel = needs.cgroup ? 4 : 0;
+    let n = 0;
+    for (let row = 0; row < pids.length && n < ids.length; row++) {
+      const pid = pids[row] as number;
+      const c = cache.get(pid);
+      if (c && !this.refreshDue(pid)) continue;
+      const w = c && (c.sample.flags & PF_KTHREAD) !== 0 ? kernel : user;
+      if (w === 0) continue;
+      ids[n] = pid;
+      want[n++] = w;
+    }
+    batch.read(ids.subarray(0, n), want);
+  }
+
   /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */
   private refreshDue(pid: number): boolean {
     return pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
@@ -287,7 +323,8 @@ export class Sampler {
     const unreadable: string[] = [];
     const read = (file: (typeof FILES)[number], encoding: BufferEncoding = 'utf8'): string | null => {
       const ahead = file === 'stat' ? statRead : null;
-      const r = ahead ?? this.pre?.text(pid, row, file, encoding) ?? this.readFile(pid, file, encoding, row);
+      const r = ahead ?? this.pre?.text(pid, row, file, encoding) ?? this.refreshBatch?.text(pid, file, encoding)
+        ?? this.readFile(pid, file, encoding, row);
       if (r.ok) return r.text;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);

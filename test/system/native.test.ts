@@ -77,6 +77,26 @@ describe('native batch reader', () => {
   });
 });
 
+describe('readEach (the rolling refresh, by path into a kept buffer)', () => {
+  it('puts each file in its slot, flags one longer than its slot, maps errno, skips what is not wanted', (ctx) => {
+    needKernel(ctx, built, why);
+    const root = join(tmp, 'each');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 90, comm: 'a', cmdline: ['a', 'b'] },
+      { pid: 91, comm: 'long', cmdline: ['x'.repeat(100)] },
+      { pid: 92, comm: 'gone', vanished: true },
+    ]);
+    const n = nativeReader()!;
+    const slots = Uint32Array.from([64, 32]);
+    const out = Buffer.alloc(3 * 96);
+    const lens = n.readEach(root, Int32Array.from([90, 91, 92]), ['cgroup', 'cmdline'], Uint8Array.from([3, 2, 3]), slots, out);
+    expect(out.toString('latin1', 0, lens[0]!)).toBe('0::/\n');
+    expect(out.toString('latin1', 64, 64 + lens[1]!)).toBe('a\0b\0');
+    expect([lens[2], lens[3], lens[4], lens[5]]).toEqual([NOT_READ, 32, -2, -2]); // not wanted; full slot; ENOENT
+    expect(() => n.readEach(root, Int32Array.from([90, 91, 92, 93]), ['cgroup', 'cmdline'], new Uint8Array(4), slots, out)).toThrow(/smaller/);
+  });
+});
+
 describe('held files (incremental sampler)', () => {
   it('reads through held descriptors, within the budget, and closes them for exited pids', () => {
     const root = join(tmp, 'held');

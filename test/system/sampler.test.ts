@@ -135,6 +135,35 @@ describe('incremental Sampler (dashboard, watch)', () => {
   });
 });
 
+describe('the rolling refresh (what stat does not show)', () => {
+  it.for([true, false])('picks up a new command line, uid and cgroup within 32 ticks, and a new process at once (native reads: %s)', (native) => {
+    const root = join(tmp, `refresh-${native}`);
+    const procs = [{ pid: 64, comm: 'post', cmdline: ['postgres'], uid: 0, cgroup: '/a' }, { pid: 65, comm: 'k', kthread: true }];
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, procs);
+    const s = new Sampler(root, { incremental: true, native });
+    expect(s.sample(0).processes[0]).toMatchObject({ cmdline: 'postgres', uid: 0, cgroup: '/a' });
+    // setproctitle(), setuid() and a move to another cgroup leave stat as it was
+    writeFileSync(join(root, '64/cmdline'), 'postgres: checkpointer\0');
+    writeFileSync(join(root, '64/status'), statusText({ ...procs[0]!, uid: 70 }));
+    writeFileSync(join(root, '64/cgroup'), '0::/b\n');
+    // a new process appears with all its files read
+    writeProcTree(join(tmp, `refresh-${native}-new`), { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 66, comm: 'new', cmdline: ['new', '-x'], uid: 5, cgroup: '/c' }]);
+    cpSync(join(tmp, `refresh-${native}-new/66`), join(root, '66'), { recursive: true });
+    const seen: string[] = [];
+    for (let i = 0; i < 32; i++) {
+      const ps = s.sample(0).processes;
+      if (i === 0) expect(ps.find((p) => p.pid === 66)).toMatchObject({ cmdline: 'new -x', uid: 5, cgroup: '/c' });
+      const p = ps[0]!;
+      seen.push(`${p.cmdline} ${p.uid} ${p.cgroup}`);
+      expect(ps.find((p) => p.pid === 65)).toMatchObject({ cmdline: '', uid: 0 });
+    }
+    // one tick in 32 re-reads pid 64 (64 % 32 == 0), and from then on it stays read
+    expect(new Set(seen)).toEqual(new Set(['postgres 0 /a', 'postgres: checkpointer 70 /b']));
+    expect(seen.at(-1)).toBe('postgres: checkpointer 70 /b');
+    s.close();
+  });
+});
+
 describe('ProcFs', () => {
   it('reads files larger than its buffer', () => {
     const root = join(tmp, 'big');
