@@ -15,6 +15,10 @@ function reread(pid: number): number | null {
   try { return Number(readFileSync(`/proc/${pid}/oom_score`, 'utf8')); } catch { return null; }
 }
 
+function forkCount(): number {
+  return Number(/^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+}
+
 const isLinux = process.platform === 'linux' && /^\d/.test(readFileSync('/proc/sys/kernel/osrelease', 'utf8'));
 
 describe('predicted oom_score on the live kernel', () => {
@@ -63,11 +67,20 @@ describe('predicted oom_score on the live kernel', () => {
         const before = shared.heldCount;
         expect(before).toBeGreaterThan(2 * 20);
         const gone = holders.pop()!;
+        // Without a fork since the last sample, the sampler reuses its pid list instead of
+        // walking /proc: the exited process must still go, by its failing held read.
+        let walks = 0;
+        const list = shared.proc.listPids.bind(shared.proc);
+        shared.proc.listPids = () => { walks++; return list(); };
+        const forks0 = forkCount();
         gone.child.kill('SIGKILL');
         await gone.exit;
         const after = shared.sample(Date.now());
+        const forked = forkCount() !== forks0;
         expect(after.processes.some((p) => p.pid === gone.pid)).toBe(false);
         expect(shared.heldCount).toBeLessThanOrEqual(before - 2);
+        if (!forked) expect(walks).toBe(0);
+        console.log(`real kernel, ${name}: an exited process left the sample (${forked ? 'a fork meanwhile: /proc walked' : 'no fork: the pid list reused'})`);
       }
     } finally {
       shared.close();

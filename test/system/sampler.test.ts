@@ -149,6 +149,7 @@ describe('the rolling refresh (what stat does not show)', () => {
     // a new process appears with all its files read
     writeProcTree(join(tmp, `refresh-${native}-new`), { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 66, comm: 'new', cmdline: ['new', '-x'], uid: 5, cgroup: '/c' }]);
     cpSync(join(tmp, `refresh-${native}-new/66`), join(root, '66'), { recursive: true });
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\nprocesses 101\n'); // its fork
     const seen: string[] = [];
     for (let i = 0; i < 32; i++) {
       const ps = s.sample(0).processes;
@@ -160,6 +161,46 @@ describe('the rolling refresh (what stat does not show)', () => {
     // one tick in 32 re-reads pid 64 (64 % 32 == 0), and from then on it stays read
     expect(new Set(seen)).toEqual(new Set(['postgres 0 /a', 'postgres: checkpointer 70 /b']));
     expect(seen.at(-1)).toBe('postgres: checkpointer 70 /b');
+    s.close();
+  });
+});
+
+describe('the pid list of an incremental sampler', () => {
+  it('walks /proc again only when the kernel counted a fork, and 1 tick in 32 regardless', () => {
+    const root = join(tmp, 'forks');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 10, comm: 'a' }, { pid: 11, comm: 'b' }]);
+    const s = new Sampler(root, { incremental: true });
+    let walks = 0;
+    const list = s.proc.listPids.bind(s.proc);
+    s.proc.listPids = () => { walks++; return list(); };
+    const pidsOf = () => s.sample(0).processes.map((p) => p.pid);
+    expect(pidsOf()).toEqual([10, 11]);
+    expect(pidsOf()).toEqual([10, 11]);
+    expect(walks).toBe(1);
+    // A fork: the count moves, the list is walked and the new process is in it.
+    cpSync(join(root, '11'), join(root, '12'), { recursive: true });
+    writeFileSync(join(root, '12/stat'), statLine({ pid: 12, comm: 'c' }));
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\nprocesses 101\n');
+    expect(pidsOf()).toEqual([10, 11, 12]);
+    expect(walks).toBe(2);
+    // No fork for 29 more ticks (up to tick 31): no walk. Tick 32 walks anyway.
+    for (let tick = 4; tick <= 31; tick++) pidsOf();
+    expect(walks).toBe(2);
+    pidsOf();
+    expect(walks).toBe(3);
+    s.close();
+  });
+
+  it('walks every time when /proc/stat has no fork count', () => {
+    const root = join(tmp, 'noforks');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 10, comm: 'a' }]);
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\n');
+    const s = new Sampler(root, { incremental: true });
+    let walks = 0;
+    const list = s.proc.listPids.bind(s.proc);
+    s.proc.listPids = () => { walks++; return list(); };
+    for (let i = 0; i < 3; i++) s.sample(0);
+    expect(walks).toBe(3);
     s.close();
   });
 });

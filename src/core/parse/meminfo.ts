@@ -50,6 +50,12 @@ export function parseSysctls(panicOnOom: string | null, allocating: string | nul
   return { panicOnOom: parseIntOrNull(panicOnOom), oomKillAllocatingTask: parseIntOrNull(allocating) };
 }
 
+/** "processes" from /proc/stat: forks and clones since boot (the kernel's total_forks). */
+export function parseForkCount(text: string): number | null {
+  const m = /^processes (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
 /** btime from /proc/stat: boot time in seconds since the epoch. */
 export function parseBootTime(text: string): number | null {
   const m = /^btime (\d+)$/m.exec(text);
