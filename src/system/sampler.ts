@@ -54,6 +54,20 @@ function sameSample(a: ProcSample, b: ProcSample): boolean {
   return a.unreadable.length === 0 && b.unreadable.length === 0;
 }
 
+/**
+ * p with another oom_score, spelled out as readProcess builds a sample (same fields, same
+ * order): a spread copy has a hidden class of its own, and the code reading 5,000 samples a
+ * tick was deoptimised and recompiled over and over by the mix.
+ */
+function withOomScore(p: ProcSample, oomScore: number | null): ProcSample {
+  return {
+    pid: p.pid, comm: p.comm, state: p.state, ppid: p.ppid, flags: p.flags, startTime: p.startTime, rssPages: p.rssPages,
+    vsizeBytes: p.vsizeBytes, uid: p.uid, swapKb: p.swapKb, pteKb: p.pteKb, rssAnonKb: p.rssAnonKb, rssFileKb: p.rssFileKb,
+    rssShmemKb: p.rssShmemKb, threads: p.threads, hasMm: p.hasMm, oomScore, oomScoreAdj: p.oomScoreAdj, cmdline: p.cmdline,
+    cgroup: p.cgroup, cgroupV2: p.cgroupV2, cgroupV1Memory: p.cgroupV1Memory, cgroupSystemd: p.cgroupSystemd, unreadable: p.unreadable,
+  };
+}
+
 const KTHREAD_STATUS: StatusFields = {
   name: null, uid: 0, swapKb: null, pteKb: null, rssAnonKb: null, rssFileKb: null, rssShmemKb: null, threads: 1, hasMm: false,
 };
@@ -164,7 +178,10 @@ export class Sampler {
     return m.value;
   }
 
-  sample(timeMs: number, needs: SampleNeeds = ALL_NEEDS): SystemSample {
+  sample(timeMs: number, asked: SampleNeeds = ALL_NEEDS): SystemSample {
+    // One shape of needs object whatever the caller passed (a spread, a literal): the code
+    // that reads it 5,000 times a tick stays optimised.
+    const needs: SampleNeeds = { cmdline: asked.cmdline, cgroup: asked.cgroup, oomScoreFor: asked.oomScoreFor };
     const meminfo = this.readMeminfo();
     this.tickNo++;
     // Incremental samplers: a process appears only by a fork or clone, which the kernel
@@ -290,7 +307,7 @@ export class Sampler {
     if (score === p.oomScore) return p;
     // Only the kernel's number moved (or the row left the screen): keep the new record, so
     // next tick returns it as it is and what is made from it (the snapshot record) is reused.
-    c.sample = { ...p, oomScore: score };
+    c.sample = withOomScore(p, score);
     return c.sample;
   }
 

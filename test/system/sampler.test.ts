@@ -6,6 +6,7 @@ import { UserError } from '../../src/core/errors.js';
 import { ProcFs } from '../../src/system/procfs.js';
 import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
 import { statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
+import { sameHiddenClass } from '../helpers/v8.js';
 
 const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
 const tmp = mkdtempSync(join(tmpdir(), 'oomtop-sampler-'));
@@ -123,9 +124,11 @@ describe('incremental Sampler (dashboard, watch)', () => {
     writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 81, comm: 'a', rssPages: 10, oomScore: 5, cmdline: ['a'] }]);
     const s = new Sampler(root, { incremental: true });
     const offScreen = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
-    s.sample(0);
-    const first = s.sample(0, offScreen).processes[0];
+    const read = s.sample(0).processes[0]!;
+    const first = s.sample(0, offScreen).processes[0]!;
     expect(first).toMatchObject({ oomScore: null });
+    // The copy is of a read sample's hidden class (one for all samples: the hot loops stay optimised).
+    expect(sameHiddenClass(first, read)).toBe(true);
     // 40 ticks pass pid 81's refresh slice (1 tick in 32 re-reads status, cmdline and cgroup)
     for (let i = 0; i < 40; i++) expect(s.sample(0, offScreen).processes[0]).toBe(first);
     // something the model reads moves: a new record
