@@ -397,7 +397,9 @@ export class Sampler {
     };
     const oomScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? readInt('oom_score') : null;
     const oomScoreAdj = readInt('oom_score_adj');
-    const refresh = !hit || refreshDue;
+    // exec() gives a process a new comm (and command line) under the same pid and start
+    // time: read its command line and cgroup again now, not at its refresh tick.
+    const refresh = !hit || refreshDue || hit.sample.comm !== st?.comm;
     let cmdline: string | null = null;
     if (needs.cmdline) {
       if (kthread) cmdline = '';

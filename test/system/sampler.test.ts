@@ -168,6 +168,19 @@ describe('the rolling refresh (what stat does not show)', () => {
   });
 });
 
+describe('exec() under an incremental sampler', () => {
+  it('reads the command line again at once when stat shows a new comm (same pid, same start time)', () => {
+    const root = join(tmp, 'exec');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 90, comm: 'sh', cmdline: ['sh', '-c', 'exec java -jar app.jar'] }]);
+    const s = new Sampler(root, { incremental: true });
+    expect(s.sample(0).processes[0]).toMatchObject({ comm: 'sh', cmdline: 'sh -c exec java -jar app.jar' });
+    writeFileSync(join(root, '90/stat'), statLine({ pid: 90, comm: 'java', rssPages: 0 }));
+    writeFileSync(join(root, '90/cmdline'), 'java\0-jar\0app.jar\0');
+    expect(s.sample(0).processes[0]).toMatchObject({ comm: 'java', cmdline: 'java -jar app.jar' });
+    s.close();
+  });
+});
+
 describe('the pid list of an incremental sampler', () => {
   it('walks /proc again only when the kernel counted a fork, and 1 tick in 32 regardless', () => {
     const root = join(tmp, 'forks');
