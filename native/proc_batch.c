@@ -258,14 +258,17 @@ static napi_value read_batch(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* preadMany(fds, slot, out) -> lengths
+/* preadMany(fds, slot, out[, lastLens, same]) -> lengths
  * For the dashboard's held files: reads each fds[i] >= 0 at offset 0 into out[i*slot, ...),
- * one pread a file, in one call. lengths[i] is the byte count, -errno, or NOT_READ (fd < 0). */
+ * one pread a file, in one call. lengths[i] is the byte count, -errno, or NOT_READ (fd < 0).
+ * With lastLens, the lengths of the last call on the same out with the same fds row for row:
+ * same[i] = 1 when row i read exactly the bytes it read then (compared in place, while the
+ * slot is in the cache), else 0. The dashboard asks this of every process every tick. */
 static napi_value pread_many(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) { napi_throw_type_error(env, NULL, "preadMany: 3 arguments expected"); return NULL; }
+  if (argc < 3) { napi_throw_type_error(env, NULL, "preadMany: 3 or 5 arguments expected"); return NULL; }
   napi_typedarray_type type;
   size_t nfds;
   void *fdData;
@@ -277,17 +280,45 @@ static napi_value pread_many(napi_env env, napi_callback_info info) {
   size_t outLen;
   CHECK(napi_get_buffer_info(env, argv[2], (void **)&out, &outLen));
   if (slot == 0 || outLen / slot < nfds) { napi_throw_range_error(env, NULL, "preadMany: out is smaller than fds x slot"); return NULL; }
+  const int32_t *lastLens = NULL;
+  uint8_t *same = NULL;
+  if (argc >= 5) {
+    napi_valuetype vt;
+    CHECK(napi_typeof(env, argv[3], &vt));
+    if (vt != napi_undefined) {
+      size_t n;
+      void *d;
+      CHECK(napi_get_typedarray_info(env, argv[3], &type, &n, &d, NULL, NULL));
+      if (type != napi_int32_array || n < nfds) { napi_throw_type_error(env, NULL, "preadMany: lastLens must be an Int32Array, one per fd"); return NULL; }
+      lastLens = d;
+      CHECK(napi_get_typedarray_info(env, argv[4], &type, &n, &d, NULL, NULL));
+      if (type != napi_uint8_array || n < nfds) { napi_throw_type_error(env, NULL, "preadMany: same must be a Uint8Array, one per fd"); return NULL; }
+      same = d;
+    }
+  }
+  char *scratch = NULL;
+  if (lastLens && !(scratch = malloc(slot))) { napi_throw_error(env, NULL, "preadMany: out of memory"); return NULL; }
   napi_value lensBuf, lens;
   int32_t *lenData;
-  CHECK(napi_create_arraybuffer(env, nfds * sizeof(int32_t) + 4, (void **)&lenData, &lensBuf));
-  CHECK(napi_create_typedarray(env, napi_int32_array, nfds, lensBuf, 0, &lens));
+  if (napi_create_arraybuffer(env, nfds * sizeof(int32_t) + 4, (void **)&lenData, &lensBuf) != napi_ok
+    || napi_create_typedarray(env, napi_int32_array, nfds, lensBuf, 0, &lens) != napi_ok) {
+    free(scratch);
+    napi_throw_error(env, NULL, "preadMany: cannot make the lengths");
+    return NULL;
+  }
   const int32_t *fds = fdData;
   for (size_t i = 0; i < nfds; i++) {
+    if (same) same[i] = 0;
     if (fds[i] < 0) { lenData[i] = NOT_READ; continue; }
+    char *at = out + i * slot;
     ssize_t n;
-    do n = pread(fds[i], out + i * slot, slot, 0); while (n < 0 && errno == EINTR);
+    do n = pread(fds[i], scratch ? scratch : at, slot, 0); while (n < 0 && errno == EINTR);
     lenData[i] = n < 0 ? -errno : (int32_t)n;
+    if (!scratch || n <= 0) continue;
+    if (lastLens[i] == n && memcmp(scratch, at, (size_t)n) == 0) same[i] = 1;
+    else memcpy(at, scratch, (size_t)n);
   }
+  free(scratch);
   return lens;
 }
 

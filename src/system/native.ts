@@ -11,8 +11,12 @@ export interface NativeReader {
    */
   readBatch(root: string, pids: Int32Array, names: readonly string[], want: number, skipForKthread: number, threads: number,
     keep: ReadonlyArray<readonly string[] | null>): [Buffer[], Int32Array, Int32Array];
-  /** Reads fds[i] (>= 0) at offset 0 into out[i*slot, (i+1)*slot): lengths, -errno or NOT_READ. */
-  preadMany(fds: Int32Array, slot: number, out: Buffer): Int32Array;
+  /**
+   * Reads fds[i] (>= 0) at offset 0 into out[i*slot, (i+1)*slot): lengths, -errno or NOT_READ.
+   * Given the lengths of the last call on the same out with the same fds row for row, sets
+   * same[i] to 1 when row i read the same bytes as then, else 0.
+   */
+  preadMany(fds: Int32Array, slot: number, out: Buffer, lastLens?: Int32Array, same?: Uint8Array): Int32Array;
   /**
    * Reads root/pids[i]/names[f] for each bit f of want[i] (open, one read, close) into out at
    * i * (sum of slots) + (slots[0] + ... + slots[f-1]): lengths per (i, f), each the byte count

@@ -270,6 +270,22 @@ function openFileLimit(): number {
   }
 }
 
+interface Prefetch {
+  pids: readonly number[];
+  bufs: Buffer[];
+  lens: Int32Array[];
+  /** Per name, whether each row read the same bytes as last sample; null when the rows moved. */
+  same: Uint8Array[] | null;
+}
+
+/** Two ascending pid lists hold the same pids. */
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Files kept open between samples and read again at offset 0 (pread): one system call per
  * file and tick instead of open, read and close. /proc regenerates the content on every read
@@ -281,9 +297,17 @@ export class HeldFiles {
   private readonly fds = new Map<number, number[]>();
   private held = 0;
   private readonly budget: number;
-  /** This sample's reads, made in one native call: the pids in row order, per name a buffer and lengths. */
-  private pre: { pids: readonly number[]; bufs: Buffer[]; lens: Int32Array[] } | null = null;
+  /**
+   * This sample's reads, made in one native call: the pids in row order, per name a buffer,
+   * the lengths, and whether each row read the same bytes as its process's row last sample.
+   */
+  private pre: Prefetch | null = null;
+  /** The last sample's reads, to compare this one's with (its buffers are not written meanwhile). */
+  private last: Prefetch | null = null;
   private preBufs: Buffer[] = [];
+  /** Descriptors kept or closed so far, and at the last prefetch: rows keep their files while it stands. */
+  private changes = 0;
+  private changesAtLast = -1;
 
   constructor(private readonly proc: ProcFs, private readonly names: readonly string[], budget?: number,
     private readonly native: NativeReader | null = null, private readonly slots: readonly number[] = names.map(() => 1024)) {
@@ -294,10 +318,16 @@ export class HeldFiles {
   /**
    * With the native reader: reads every held file of these pids now, one pread each in one
    * call, for read() to hand out. Buffers are kept from sample to sample (no new pages).
+   * When the pids are last sample's, row for row, each file is also compared with what its
+   * row read then (sameAsLast).
    */
   prefetch(pids: readonly number[]): void {
+    const last = this.pre ?? this.last;
     this.pre = null;
+    this.last = null;
     if (!this.native || this.held === 0) return;
+    // The same files row for row too: no descriptor kept or closed since.
+    const aligned = last !== null && this.changes === this.changesAtLast && sameList(last.pids, pids);
     const fdsPerName = this.names.map(() => new Int32Array(pids.length));
     for (let r = 0; r < pids.length; r++) {
       const fds = this.fds.get(pids[r] as number);
@@ -305,6 +335,7 @@ export class HeldFiles {
     }
     const bufs: Buffer[] = [];
     const lens: Int32Array[] = [];
+    const same: Uint8Array[] = [];
     for (let i = 0; i < this.names.length; i++) {
       const slot = this.slots[i] as number;
       let buf = this.preBufs[i];
@@ -313,9 +344,27 @@ export class HeldFiles {
         this.preBufs[i] = buf;
       }
       bufs.push(buf);
-      lens.push(this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf));
+      const flags = new Uint8Array(aligned ? pids.length : 0);
+      same.push(flags);
+      lens.push(aligned ? this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf, (last as Prefetch).lens[i], flags)
+        : this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf));
     }
-    this.pre = { pids, bufs, lens };
+    this.changesAtLast = this.changes;
+    this.pre = { pids, bufs, lens, same: aligned ? same : null };
+  }
+
+  /** Whether this sample's pids are the last sample's, row for row (sameAsLast can answer). */
+  get aligned(): boolean {
+    return this.pre?.same != null;
+  }
+
+  /**
+   * Whether (pid, names[index]) read this sample exactly the bytes it read last sample, at
+   * pid's row `row` of the list given to prefetch(). false when unknown.
+   */
+  sameAsLast(pid: number, index: number, row: number): boolean {
+    const same = this.pre?.same;
+    return same != null && this.pre?.pids[row] === pid && (same[index] as Uint8Array)[row] === 1;
   }
 
   /**
@@ -339,8 +388,9 @@ export class HeldFiles {
     return this.slots[index] as number;
   }
 
-  /** Forgets this sample's prefetched reads. */
+  /** Ends this sample: its reads are kept only to be compared with the next one's. */
   endSample(): void {
+    this.last = this.pre;
     this.pre = null;
   }
 
@@ -379,6 +429,7 @@ export class HeldFiles {
         }
         fds[index] = opened;
         this.held++;
+        this.changes++;
         keep = true;
       }
       return { buf, off: 0, n };
@@ -421,6 +472,7 @@ export class HeldFiles {
       if (fd < 0) continue;
       try { closeSync(fd); } catch { /* already closed */ }
       this.held--;
+      this.changes++;
     }
     this.fds.delete(pid);
   }

@@ -128,6 +128,15 @@ export class Sampler {
   private forks: number | null = null;
   /** Incremental samplers: the pids of the last sample's processes, ascending. */
   private live: number[] | null = null;
+  /**
+   * Incremental samplers with the native reader: the record each row of the last sample's
+   * pid list handed on from the cache (undefined: none, or one not cached), and the needs it
+   * was made for. A row whose held files read the same bytes as then hands it on again
+   * without a cache lookup or a string.
+   */
+  private rowSamples: (ProcSample | undefined)[] = [];
+  private nextRowSamples: (ProcSample | undefined)[] = [];
+  private rowNeeds = '';
   /** This tick's refresh slice and new processes, read in one native call (incremental samplers). */
   private readonly refreshBatch: PathBatch | null;
 
@@ -211,11 +220,21 @@ export class Sampler {
     }
     this.held?.prefetch(pids);
     if (this.refreshBatch) this.readRefreshed(pids, needs, this.refreshBatch);
+    // Rows whose held files read as last tick hand on last tick's record for that row.
+    const needsKey = `${needs.cmdline} ${needs.cgroup}`;
+    const lastRows = this.held?.aligned && needsKey === this.rowNeeds ? this.rowSamples : null;
+    this.nextRowSamples = lastRows ?? (this.nativeHeld ? new Array<ProcSample | undefined>(pids.length).fill(undefined) : []);
     try {
       for (let row = 0; row < pids.length; row++) {
         const pid = pids[row] as number;
         try {
           // Incremental samplers: most processes have not moved since last tick.
+          const same = lastRows ? this.sameAsLastTick(pid, row, needs, lastRows) : undefined;
+          if (same) {
+            processes.push(same);
+            continue; // its row holds it already
+          }
+          if (lastRows) this.nextRowSamples[row] = undefined; // unless handed on below
           const u = this.held ? this.unchanged(pid, row, needs) : null;
           processes.push(u !== null && !('ok' in u) ? u : this.readProcess(pid, row, needs, u));
         } catch (e) {
@@ -226,6 +245,9 @@ export class Sampler {
       this.pre = null;
       this.held?.endSample();
       this.refreshBatch?.clear();
+      this.rowSamples = this.nextRowSamples;
+      this.nextRowSamples = [];
+      this.rowNeeds = needsKey;
     }
     if (this.cache) {
       const live = processes.map((p) => p.pid);
@@ -272,6 +294,19 @@ export class Sampler {
   }
 
   /**
+   * The record this process's row handed on last tick, when its stat and oom_score_adj read
+   * the same bytes as then (compared by the native reader), it is not due a refresh, and its
+   * kernel oom_score is neither wanted nor held. Identical stat bytes are the same process
+   * (pid and start time are in them) with the same memory and state.
+   */
+  private sameAsLastTick(pid: number, row: number, needs: SampleNeeds, lastRows: (ProcSample | undefined)[]): ProcSample | undefined {
+    const held = this.held as HeldFiles;
+    const p = lastRows[row];
+    if (p === undefined || p.oomScore !== null || !needs.oomScoreFor || needs.oomScoreFor.has(pid) || this.refreshDue(pid)) return undefined;
+    return held.sameAsLast(pid, HELD_STAT, row) && held.sameAsLast(pid, HELD_ADJ, row) ? p : undefined;
+  }
+
+  /**
    * Incremental samplers: when a process's stat reads exactly as last time (same bytes: same
    * rss, faults, CPU times, start time) and its oom_score_adj too, nothing the model reads
    * has moved, and last sample's record is returned as it is (most processes of a big host
@@ -304,11 +339,16 @@ export class Sampler {
     if (held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return statRead;
     const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.readIntFile(pid, 'oom_score', row) : null;
     if (score !== null && typeof score === 'object') return statRead; // unreadable now: read it whole
-    if (score === p.oomScore) return p;
     // Only the kernel's number moved (or the row left the screen): keep the new record, so
     // next tick returns it as it is and what is made from it (the snapshot record) is reused.
-    c.sample = withOomScore(p, score);
-    return c.sample;
+    if (score !== p.oomScore) c.sample = withOomScore(p, score);
+    return this.handOn(row, c.sample);
+  }
+
+  /** A cached record, handed on for row `row` (and remembered for that row next tick). */
+  private handOn(row: number, p: ProcSample): ProcSample {
+    if (this.nativeHeld) this.nextRowSamples[row] = p;
+    return p;
   }
 
   /**
@@ -452,7 +492,7 @@ export class Sampler {
       // A refresh that found nothing new hands on last tick's record (and what was made from it).
       const same = hit && sameSample(hit.sample, p) ? hit.sample : p;
       (this.cache as Map<number, CacheEntry>).set(pid, { statText: statText as string, memSig, status: status as StatusFields, cgroup: needs.cgroup ? cg : null, sample: same });
-      return same;
+      return this.handOn(row, same);
     }
     return p;
   }

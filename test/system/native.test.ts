@@ -1,6 +1,6 @@
 // The native batch reader (native/proc_batch.c) must give the sampler exactly what the
 // JavaScript reader gives: same processes, same fields, same unknowns.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { nativeReader, nativeStatus, NOT_READ } from '../../src/system/native.js
 import { HeldFiles, ProcFs } from '../../src/system/procfs.js';
 import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
 import { needKernel } from '../helpers/kernel.js';
-import { writeProcTree } from '../helpers/proc-tree.js';
+import { statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
 
 const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
 const tmp = mkdtempSync(join(tmpdir(), 'oomtop-native-'));
@@ -127,6 +127,41 @@ describe('held files (incremental sampler)', () => {
     expect(s.heldCount).toBeGreaterThan(0);
     s.close();
     expect(s.heldCount).toBe(0);
+  });
+
+  it('hands on the last record when the held files read the same bytes, and only then', (ctx) => {
+    needKernel(ctx, built, why);
+    const root = join(tmp, 'fast');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 33, comm: 'a', rssPages: 3 }, { pid: 34, comm: 'b', rssPages: 4 }, { pid: 35, comm: 'c', rssPages: 5 },
+    ]);
+    rmSync(join(root, '35/status'));
+    mkdirSync(join(root, '35/status')); // unreadable: such a record is never handed on
+    const s = new Sampler(root, { incremental: true });
+    const offScreen = { cmdline: true, cgroup: true, oomScoreFor: new Set<number>() };
+    const byPid = () => new Map(s.sample(0, offScreen).processes.map((p) => [p.pid, p]));
+    byPid();
+    const one = byPid();
+    const two = byPid();
+    expect(two.get(33)).toBe(one.get(33));
+    expect(two.get(35)).not.toBe(one.get(35));
+    // stat moves (rss), oom_score_adj moves, status becomes readable: each is seen next tick
+    writeFileSync(join(root, '33/stat'), statLine({ pid: 33, comm: 'a', rssPages: 30 }));
+    writeFileSync(join(root, '34/oom_score_adj'), '7\n');
+    rmSync(join(root, '35/status'), { recursive: true });
+    writeFileSync(join(root, '35/status'), statusText({ pid: 35, comm: 'c', rssPages: 5, swapKb: 12 }));
+    const three = byPid();
+    expect([three.get(33)?.rssPages, three.get(34)?.oomScoreAdj, three.get(35)?.swapKb]).toEqual([30, 7, 12]);
+    expect(byPid().get(34)).toBe(three.get(34));
+    // a record that could not be cached (status unreadable now) is not handed on later
+    writeFileSync(join(root, '33/stat'), statLine({ pid: 33, comm: 'a', rssPages: 31 }));
+    rmSync(join(root, '33/status'));
+    mkdirSync(join(root, '33/status'));
+    expect(byPid().get(33)).toMatchObject({ rssPages: 31, uid: null });
+    expect(byPid().get(33)).toMatchObject({ rssPages: 31, uid: null });
+    // a row wanted on screen reads the kernel's oom_score: not handed on blind
+    expect(s.sample(0, { ...offScreen, oomScoreFor: new Set([34]) }).processes.find((p) => p.pid === 34)?.oomScore).not.toBeNull();
+    s.close();
   });
 
   it('lists pids ascending from either reader', (ctx) => {

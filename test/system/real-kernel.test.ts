@@ -15,6 +15,13 @@ function reread(pid: number): number | null {
   try { return Number(readFileSync(`/proc/${pid}/oom_score`, 'utf8')); } catch { return null; }
 }
 
+function rereadRss(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[21]); // field 24
+  } catch { return null; }
+}
+
 function forkCount(): number {
   return Number(/^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
 }
@@ -53,7 +60,9 @@ describe('predicted oom_score on the live kernel', () => {
         const { snapshot } = buildSnapshot(sample, { users: new Map() });
         for (const p of snapshot.processes) {
           if (p.oomScore === null || p.predictedOomScore === null) continue;
-          if (reread(p.pid) !== p.oomScore) continue; // changed during the read: not comparable
+          // changed during the read (its oom_score, or its rss: stat and oom_score are read
+          // at different moments, tens of ms apart with thousands of processes): not comparable
+          if (reread(p.pid) !== p.oomScore || rereadRss(p.pid) !== p.rssPages) continue;
           compared++;
           if (p.predictedOomScore === p.oomScore) matched++;
           else mismatches.push(`${p.pid} ${p.comm}: kernel ${p.oomScore} predicted ${p.predictedOomScore}`);
