@@ -106,7 +106,7 @@ export async function benchDashboard(rounds: number): Promise<void> {
     console.log(`  CPU per refresh tick (sample + rank + render): ${tick.toFixed(1)} ms   goal < 100 ms`);
     if (floors.length) {
       const f = med(floors);
-      console.log(`    its floor: the same held files read from C (held-floor.c), list + 2 preads a process: ${f.toFixed(1)} ms (${(tick / f).toFixed(2)}×)`);
+      console.log(`    its floor: the same held files read from C (held-floor.c), 2 preads a process (and the list when a fork happened): ${f.toFixed(1)} ms (${(tick / f).toFixed(2)}×)`);
     }
     console.log(`  CPU per key press (move):                      ${med(keys).toFixed(2)} ms   goal < 16 ms`);
     console.log(`  => at the default 2 s interval: ${((tick / 2000) * 100).toFixed(1)}% of one core   goal < 5%`);
