@@ -146,36 +146,74 @@ static void release(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "readBatch: " #call); return NULL; } } while (0)
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "oomtop_proc: " #call); return NULL; } } while (0)
+#define ROOT_MAX 4096
+
+/* Argument readers shared by the functions below: each returns 0, with a JavaScript
+ * exception thrown that names fn, when the argument is not what fn takes. */
+static int fail(napi_env env, int range, const char *fn, const char *what) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", fn, what);
+  if (range) napi_throw_range_error(env, NULL, msg);
+  else napi_throw_type_error(env, NULL, msg);
+  return 0;
+}
+
+/* The call's arguments into argv[0, n) (a missing one reads as undefined); at least min. */
+static int get_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n, size_t min, const char *fn) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return fail(env, 0, fn, "cannot read the arguments");
+  return argc >= min ? 1 : fail(env, 0, fn, "too few arguments");
+}
+
+/* A root path (a /proc or a fixture tree). */
+static int arg_root(napi_env env, napi_value v, char root[ROOT_MAX], const char *fn) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, root, ROOT_MAX, &len) != napi_ok) return fail(env, 0, fn, "root must be a string");
+  return len < ROOT_MAX - 1 ? 1 : fail(env, 1, fn, "root too long");
+}
+
+/* 1 to max file names. */
+static int arg_names(napi_env env, napi_value v, char names[][64], uint32_t max, uint32_t *n, const char *fn) {
+  if (napi_get_array_length(env, v, n) != napi_ok) return fail(env, 0, fn, "names must be an array");
+  if (*n == 0 || *n > max) return fail(env, 1, fn, "too few or too many names");
+  for (uint32_t i = 0; i < *n; i++) {
+    napi_value e;
+    size_t l;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_string_utf8(env, e, names[i], 64, &l) != napi_ok) return fail(env, 0, fn, "names must be strings");
+  }
+  return 1;
+}
+
+/* A typed array of type `want` with at least `min` elements; its length in *n when n is given. */
+static int arg_typed(napi_env env, napi_value v, napi_typedarray_type want, size_t min, void **data, size_t *n, const char *fn, const char *what) {
+  napi_typedarray_type type;
+  size_t len;
+  if (napi_get_typedarray_info(env, v, &type, &len, data, NULL, NULL) != napi_ok || type != want || len < min) return fail(env, 0, fn, what);
+  if (n) *n = len;
+  return 1;
+}
+
+/* A new Int32Array of n elements (zeroed), its storage in *data. */
+static napi_status new_int32s(napi_env env, size_t n, int32_t **data, napi_value *out) {
+  napi_value ab;
+  napi_status st = napi_create_arraybuffer(env, n * sizeof(int32_t) + 4, (void **)data, &ab);
+  return st != napi_ok ? st : napi_create_typedarray(env, napi_int32_array, n, ab, 0, out);
+}
 
 static napi_value read_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 7) { napi_throw_type_error(env, NULL, "readBatch: 7 arguments expected"); return NULL; }
+  if (!get_args(env, info, argv, 7, 7, "readBatch")) return NULL;
 
-  char root[4096];
-  size_t rootLen;
-  CHECK(napi_get_value_string_utf8(env, argv[0], root, sizeof root, &rootLen));
-  if (rootLen >= sizeof root - 1) { napi_throw_range_error(env, NULL, "readBatch: root too long"); return NULL; }
-
-  napi_typedarray_type type;
+  char root[ROOT_MAX];
   size_t npids;
   void *pidData;
-  CHECK(napi_get_typedarray_info(env, argv[1], &type, &npids, &pidData, NULL, NULL));
-  if (type != napi_int32_array) { napi_throw_type_error(env, NULL, "readBatch: pids must be an Int32Array"); return NULL; }
-
   struct job proto;
   memset(&proto, 0, sizeof proto);
   uint32_t nnames;
-  CHECK(napi_get_array_length(env, argv[2], &nnames));
-  if (nnames == 0 || nnames > MAX_NAMES) { napi_throw_range_error(env, NULL, "readBatch: 1 to 16 names"); return NULL; }
-  for (uint32_t i = 0; i < nnames; i++) {
-    napi_value v;
-    size_t l;
-    CHECK(napi_get_element(env, argv[2], i, &v));
-    CHECK(napi_get_value_string_utf8(env, v, proto.names[i], sizeof proto.names[i], &l));
-  }
+  if (!arg_root(env, argv[0], root, "readBatch")
+    || !arg_typed(env, argv[1], napi_int32_array, 0, &pidData, &npids, "readBatch", "pids must be an Int32Array")
+    || !arg_names(env, argv[2], proto.names, MAX_NAMES, &nnames, "readBatch")) return NULL;
   uint32_t nkeepLists = 0;
   bool keepIsArray = false;
   CHECK(napi_is_array(env, argv[6], &keepIsArray));
@@ -205,11 +243,9 @@ static napi_value read_batch(napi_env env, napi_callback_info info) {
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (npids < (size_t)threads * 64) threads = 1; /* a thread costs more than it saves */
 
-  napi_value metaBuf, meta;
+  napi_value meta;
   int32_t *metaData;
-  size_t metaLen = 2 * npids * nnames;
-  CHECK(napi_create_arraybuffer(env, metaLen * sizeof(int32_t) + 4, (void **)&metaData, &metaBuf));
-  CHECK(napi_create_typedarray(env, napi_int32_array, metaLen, metaBuf, 0, &meta));
+  CHECK(new_int32s(env, 2 * npids * nnames, &metaData, &meta));
 
   struct job jobs[MAX_THREADS];
   pthread_t tids[MAX_THREADS];
@@ -237,8 +273,7 @@ static napi_value read_batch(napi_env env, napi_callback_info info) {
   int32_t *rowData;
   CHECK(napi_create_array_with_length(env, 3, &result));
   CHECK(napi_create_array_with_length(env, threads, &datas));
-  CHECK(napi_create_arraybuffer(env, (threads + 1) * sizeof(int32_t), (void **)&rowData, &metaBuf));
-  CHECK(napi_create_typedarray(env, napi_int32_array, threads + 1, metaBuf, 0, &rows));
+  CHECK(new_int32s(env, threads + 1, &rowData, &rows));
   for (uint32_t t = 0; t < threads; t++) {
     napi_value data;
     rowData[t] = (int32_t)jobs[t].from;
@@ -265,15 +300,11 @@ static napi_value read_batch(napi_env env, napi_callback_info info) {
  * same[i] = 1 when row i read exactly the bytes it read then (compared in place, while the
  * slot is in the cache), else 0. The dashboard asks this of every process every tick. */
 static napi_value pread_many(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) { napi_throw_type_error(env, NULL, "preadMany: 3 or 5 arguments expected"); return NULL; }
-  napi_typedarray_type type;
+  if (!get_args(env, info, argv, 5, 3, "preadMany")) return NULL;
   size_t nfds;
   void *fdData;
-  CHECK(napi_get_typedarray_info(env, argv[0], &type, &nfds, &fdData, NULL, NULL));
-  if (type != napi_int32_array) { napi_throw_type_error(env, NULL, "preadMany: fds must be an Int32Array"); return NULL; }
+  if (!arg_typed(env, argv[0], napi_int32_array, 0, &fdData, &nfds, "preadMany", "fds must be an Int32Array")) return NULL;
   uint32_t slot;
   CHECK(napi_get_value_uint32(env, argv[1], &slot));
   char *out;
@@ -282,26 +313,16 @@ static napi_value pread_many(napi_env env, napi_callback_info info) {
   if (slot == 0 || outLen / slot < nfds) { napi_throw_range_error(env, NULL, "preadMany: out is smaller than fds x slot"); return NULL; }
   const int32_t *lastLens = NULL;
   uint8_t *same = NULL;
-  if (argc >= 5) {
-    napi_valuetype vt;
-    CHECK(napi_typeof(env, argv[3], &vt));
-    if (vt != napi_undefined) {
-      size_t n;
-      void *d;
-      CHECK(napi_get_typedarray_info(env, argv[3], &type, &n, &d, NULL, NULL));
-      if (type != napi_int32_array || n < nfds) { napi_throw_type_error(env, NULL, "preadMany: lastLens must be an Int32Array, one per fd"); return NULL; }
-      lastLens = d;
-      CHECK(napi_get_typedarray_info(env, argv[4], &type, &n, &d, NULL, NULL));
-      if (type != napi_uint8_array || n < nfds) { napi_throw_type_error(env, NULL, "preadMany: same must be a Uint8Array, one per fd"); return NULL; }
-      same = d;
-    }
-  }
+  napi_valuetype vt;
+  CHECK(napi_typeof(env, argv[3], &vt));
+  if (vt != napi_undefined
+    && (!arg_typed(env, argv[3], napi_int32_array, nfds, (void **)&lastLens, NULL, "preadMany", "lastLens must be an Int32Array, one per fd")
+      || !arg_typed(env, argv[4], napi_uint8_array, nfds, (void **)&same, NULL, "preadMany", "same must be a Uint8Array, one per fd"))) return NULL;
   char *scratch = NULL;
   if (lastLens && !(scratch = malloc(slot))) { napi_throw_error(env, NULL, "preadMany: out of memory"); return NULL; }
-  napi_value lensBuf, lens;
+  napi_value lens;
   int32_t *lenData;
-  if (napi_create_arraybuffer(env, nfds * sizeof(int32_t) + 4, (void **)&lenData, &lensBuf) != napi_ok
-    || napi_create_typedarray(env, napi_int32_array, nfds, lensBuf, 0, &lens) != napi_ok) {
+  if (new_int32s(env, nfds, &lenData, &lens) != napi_ok) {
     free(scratch);
     napi_throw_error(env, NULL, "preadMany: cannot make the lengths");
     return NULL;
@@ -330,34 +351,20 @@ static napi_value pread_many(napi_env env, napi_callback_info info) {
  * slot, read it again), -errno, or NOT_READ. The caller keeps out from call to call: its
  * pages are touched once, not once per tick as a fresh buffer's are. */
 static napi_value read_each(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) { napi_throw_type_error(env, NULL, "readEach: 6 arguments expected"); return NULL; }
-  char root[4096];
-  size_t rootLen;
-  CHECK(napi_get_value_string_utf8(env, argv[0], root, sizeof root, &rootLen));
-  if (rootLen >= sizeof root - 1) { napi_throw_range_error(env, NULL, "readEach: root too long"); return NULL; }
-  napi_typedarray_type type;
-  size_t npids, nwant, nslots;
-  void *pidData, *wantData, *slotData;
-  CHECK(napi_get_typedarray_info(env, argv[1], &type, &npids, &pidData, NULL, NULL));
-  if (type != napi_int32_array) { napi_throw_type_error(env, NULL, "readEach: pids must be an Int32Array"); return NULL; }
-  char names[MAX_NAMES][64];
+  if (!get_args(env, info, argv, 6, 6, "readEach")) return NULL;
+  char root[ROOT_MAX];
+  size_t npids;
+  const int32_t *pids;
+  const uint8_t *want;
+  const uint32_t *slots;
+  char names[8][64];
   uint32_t nnames;
-  CHECK(napi_get_array_length(env, argv[2], &nnames));
-  if (nnames == 0 || nnames > 8) { napi_throw_range_error(env, NULL, "readEach: 1 to 8 names"); return NULL; }
-  for (uint32_t i = 0; i < nnames; i++) {
-    napi_value v;
-    size_t l;
-    CHECK(napi_get_element(env, argv[2], i, &v));
-    CHECK(napi_get_value_string_utf8(env, v, names[i], sizeof names[i], &l));
-  }
-  CHECK(napi_get_typedarray_info(env, argv[3], &type, &nwant, &wantData, NULL, NULL));
-  if (type != napi_uint8_array || nwant < npids) { napi_throw_type_error(env, NULL, "readEach: want must be a Uint8Array, one per pid"); return NULL; }
-  CHECK(napi_get_typedarray_info(env, argv[4], &type, &nslots, &slotData, NULL, NULL));
-  if (type != napi_uint32_array || nslots != nnames) { napi_throw_type_error(env, NULL, "readEach: slots must be a Uint32Array, one per name"); return NULL; }
-  const uint32_t *slots = slotData;
+  if (!arg_root(env, argv[0], root, "readEach")
+    || !arg_typed(env, argv[1], napi_int32_array, 0, (void **)&pids, &npids, "readEach", "pids must be an Int32Array")
+    || !arg_names(env, argv[2], names, 8, &nnames, "readEach")
+    || !arg_typed(env, argv[3], napi_uint8_array, npids, (void **)&want, NULL, "readEach", "want must be a Uint8Array, one per pid")
+    || !arg_typed(env, argv[4], napi_uint32_array, nnames, (void **)&slots, NULL, "readEach", "slots must be a Uint32Array, one per name")) return NULL;
   size_t start[8], stride = 0;
   for (uint32_t f = 0; f < nnames; f++) {
     if (slots[f] == 0 || slots[f] > (1u << 24)) { napi_throw_range_error(env, NULL, "readEach: a slot is 1 byte to 16 MiB"); return NULL; }
@@ -368,13 +375,9 @@ static napi_value read_each(napi_env env, napi_callback_info info) {
   size_t outLen;
   CHECK(napi_get_buffer_info(env, argv[5], (void **)&out, &outLen));
   if (outLen / stride < npids) { napi_throw_range_error(env, NULL, "readEach: out is smaller than pids x the sum of slots"); return NULL; }
-  napi_value lensBuf, lens;
+  napi_value lens;
   int32_t *lenData;
-  size_t nlens = npids * nnames;
-  CHECK(napi_create_arraybuffer(env, nlens * sizeof(int32_t) + 4, (void **)&lenData, &lensBuf));
-  CHECK(napi_create_typedarray(env, napi_int32_array, nlens, lensBuf, 0, &lens));
-  const int32_t *pids = pidData;
-  const uint8_t *want = wantData;
+  CHECK(new_int32s(env, npids * nnames, &lenData, &lens));
   char path[4096 + 96];
   for (size_t i = 0; i < npids; i++) {
     for (uint32_t f = 0; f < nnames; f++) {
@@ -395,12 +398,9 @@ static napi_value read_each(napi_env env, napi_callback_info info) {
 /* listPids(root) -> Int32Array: the numeric entries of a /proc root in directory order,
  * without a JavaScript string per entry. */
 static napi_value list_pids(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char root[4096];
-  size_t rootLen;
-  CHECK(napi_get_value_string_utf8(env, argv[0], root, sizeof root, &rootLen));
+  char root[ROOT_MAX];
+  if (!get_args(env, info, argv, 1, 1, "listPids") || !arg_root(env, argv[0], root, "listPids")) return NULL;
   DIR *d = opendir(root);
   if (!d) {
     int e = errno;
@@ -430,10 +430,10 @@ static napi_value list_pids(napi_env env, napi_callback_info info) {
   }
   closedir(d);
   if (!pids) { napi_throw_error(env, NULL, "listPids: out of memory"); return NULL; }
-  napi_value ab, arr;
+  napi_value arr;
   int32_t *data;
-  napi_status st = napi_create_arraybuffer(env, n * sizeof(int32_t) + 4, (void **)&data, &ab);
-  if (st == napi_ok) { memcpy(data, pids, n * sizeof(int32_t)); st = napi_create_typedarray(env, napi_int32_array, n, ab, 0, &arr); }
+  napi_status st = new_int32s(env, n, &data, &arr);
+  if (st == napi_ok) memcpy(data, pids, n * sizeof(int32_t));
   free(pids);
   if (st != napi_ok) { napi_throw_error(env, NULL, "listPids: cannot make the array"); return NULL; }
   return arr;

@@ -302,7 +302,7 @@ export class HeldFiles {
    * the lengths, and whether each row read the same bytes as its process's row last sample.
    */
   private pre: Prefetch | null = null;
-  /** The last sample's reads, to compare this one's with (its buffers are not written meanwhile). */
+  /** The last sample's reads: their pids and lengths, which this sample's are compared with (in place, in the same buffers). */
   private last: Prefetch | null = null;
   private preBufs: Buffer[] = [];
   /** Descriptors kept or closed so far, and at the last prefetch: rows keep their files while it stands. */

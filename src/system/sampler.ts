@@ -129,13 +129,12 @@ export class Sampler {
   /** Incremental samplers: the pids of the last sample's processes, ascending. */
   private live: number[] | null = null;
   /**
-   * Incremental samplers with the native reader: the record each row of the last sample's
-   * pid list handed on from the cache (undefined: none, or one not cached), and the needs it
-   * was made for. A row whose held files read the same bytes as then hands it on again
-   * without a cache lookup or a string.
+   * Incremental samplers with the native reader: the record each row of the pid list handed
+   * on from the cache (undefined: none, or one not cached), filled as the sample goes, and
+   * the needs it was made for ('' while a sample is under way or failed). A row whose held
+   * files read the same bytes as last tick hands it on again without a cache lookup.
    */
   private rowSamples: (ProcSample | undefined)[] = [];
-  private nextRowSamples: (ProcSample | undefined)[] = [];
   private rowNeeds = '';
   /** This tick's refresh slice and new processes, read in one native call (incremental samplers). */
   private readonly refreshBatch: PathBatch | null;
@@ -198,7 +197,8 @@ export class Sampler {
     // stands, the last sample's pids are the list; one that exited fails its held read
     // and is dropped. The walk of /proc (~9 ms at 5,000 processes) still runs 1 tick in
     // 32: with hidepid, a process becomes visible when its uid becomes ours, without a fork.
-    const forks = this.cache ? this.readForkCount() : null;
+    const procStat = this.cache ? this.proc.readOrNull('stat') : null;
+    const forks = procStat === null ? null : parseForkCount(procStat);
     let pids: number[];
     if (forks !== null && forks === this.forks && this.live && this.tickNo % REFRESH_SLICES !== 0) pids = this.live;
     else {
@@ -220,10 +220,12 @@ export class Sampler {
     }
     this.held?.prefetch(pids);
     if (this.refreshBatch) this.readRefreshed(pids, needs, this.refreshBatch);
-    // Rows whose held files read as last tick hand on last tick's record for that row.
+    // Rows whose held files read as last tick hand on last tick's record for that row; the
+    // rows are then the same, and this sample's records replace last one's in place.
     const needsKey = `${needs.cmdline} ${needs.cgroup}`;
     const lastRows = this.held?.aligned && needsKey === this.rowNeeds ? this.rowSamples : null;
-    this.nextRowSamples = lastRows ?? (this.nativeHeld ? new Array<ProcSample | undefined>(pids.length).fill(undefined) : []);
+    if (this.nativeHeld) this.rowSamples = lastRows ?? new Array<ProcSample | undefined>(pids.length).fill(undefined);
+    this.rowNeeds = '';
     try {
       for (let row = 0; row < pids.length; row++) {
         const pid = pids[row] as number;
@@ -234,20 +236,18 @@ export class Sampler {
             processes.push(same);
             continue; // its row holds it already
           }
-          if (lastRows) this.nextRowSamples[row] = undefined; // unless handed on below
+          if (lastRows) lastRows[row] = undefined; // unless handed on below
           const u = this.held ? this.unchanged(pid, row, needs) : null;
           processes.push(u !== null && !('ok' in u) ? u : this.readProcess(pid, row, needs, u));
         } catch (e) {
           if (!(e instanceof Vanished)) throw e;
         }
       }
+      this.rowNeeds = needsKey;
     } finally {
       this.pre = null;
       this.held?.endSample();
       this.refreshBatch?.clear();
-      this.rowSamples = this.nextRowSamples;
-      this.nextRowSamples = [];
-      this.rowNeeds = needsKey;
     }
     if (this.cache) {
       const live = processes.map((p) => p.pid);
@@ -258,8 +258,8 @@ export class Sampler {
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
     // The kernel release, the boot time and init's pid namespace cannot change under a
-    // running sampler (/proc/stat, read for its btime line, is long: per-CPU and IRQ counts).
-    this.fixed ??= this.readFixed();
+    // running sampler: read once (with the /proc/stat an incremental sampler read above).
+    this.fixed ??= this.readFixed(procStat);
     const { kernelRelease, initNs, bootTime } = this.fixed;
     return {
       timeMs,
@@ -278,14 +278,8 @@ export class Sampler {
     };
   }
 
-  /** The kernel's fork count; null when /proc/stat cannot tell (the list is then walked every time). */
-  private readForkCount(): number | null {
-    const stat = this.proc.readOrNull('stat');
-    return stat === null ? null : parseForkCount(stat);
-  }
-
-  private readFixed(): FixedFacts {
-    const stat = this.proc.readOrNull('stat');
+  private readFixed(procStat: string | null): FixedFacts {
+    const stat = procStat ?? this.proc.readOrNull('stat');
     return {
       kernelRelease: this.proc.readOrNull('sys/kernel/osrelease')?.trim() ?? null,
       initNs: this.proc.readlinkOrNull('1/ns/pid'),
@@ -347,7 +341,7 @@ export class Sampler {
 
   /** A cached record, handed on for row `row` (and remembered for that row next tick). */
   private handOn(row: number, p: ProcSample): ProcSample {
-    if (this.nativeHeld) this.nextRowSamples[row] = p;
+    if (this.nativeHeld) this.rowSamples[row] = p;
     return p;
   }
 
@@ -377,10 +371,14 @@ export class Sampler {
     const user = 1 | (needs.cmdline ? 2 : 0) | (needs.cgroup ? 4 : 0);
     const kernel = needs.cgroup ? 4 : 0;
     let n = 0;
+    // Only a list walked anew can hold new processes: otherwise only the refresh slice is due.
+    const onlyDue = this.held?.aligned === true;
     for (let row = 0; row < pids.length && n < ids.length; row++) {
       const pid = pids[row] as number;
+      const due = this.refreshDue(pid);
+      if (onlyDue && !due) continue;
       const c = cache.get(pid);
-      if (c && !this.refreshDue(pid)) continue;
+      if (c && !due) continue;
       const w = c && (c.sample.flags & PF_KTHREAD) !== 0 ? kernel : user;
       if (w === 0) continue;
       ids[n] = pid;
