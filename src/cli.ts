@@ -5,6 +5,7 @@
 import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from './core/errors.js';
+import { printableText } from './core/format.js';
 import { DEFAULT_ROOTS, stateDir, type Roots } from './system/env.js';
 import type { CommandIo } from './commands/adjust.js';
 
@@ -20,9 +21,17 @@ function roots(cmd: Command): Roots {
   };
 }
 
+/**
+ * Every text oomtop prints goes through here: whatever a field's own escaping missed, no
+ * control character but newline and tab reaches the terminal (JSON is already escaped).
+ */
+function print(text: string): void {
+  process.stdout.write(printableText(text));
+}
+
 function commandIo(): CommandIo {
   return {
-    out: (text) => { process.stdout.write(text); },
+    out: print,
     confirm: async (question) => {
       if (!process.stdin.isTTY) return false;
       const { createInterface } = await import('node:readline/promises');
@@ -69,7 +78,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
-      writeErr: (s) => process.stderr.write(s),
+      writeErr: (s) => process.stderr.write(printableText(s)),
+      writeOut: (s) => print(s),
       // one line, in the same voice as oomtop's own errors
       outputError: (s, write) => write(`oomtop: ${s.replace(/^error: /, '')}`),
     });
@@ -95,7 +105,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .action(async (opts: { format?: string; output?: string; limit?: string; cgroup?: string }, cmd: Command) => {
       const { runSnapshot } = await import('./commands/snapshot.js');
       const out = runSnapshot(roots(cmd), { ...opts, isTTY: Boolean(process.stdout.isTTY), width: process.stdout.columns }, Date.now());
-      process.stdout.write(out);
+      print(out);
     });
 
   const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -103,7 +113,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('-f, --format <format>', 'table or json')
     .action(async (opts: { format?: string }, cmd: Command) => {
       const { runDomains } = await import('./commands/domains.js');
-      process.stdout.write(runDomains(roots(cmd), opts, Date.now()));
+      print(runDomains(roots(cmd), opts, Date.now()));
     });
   program.command('simulate').description('the kill sequence of an OOM in a domain, step by step')
     .option('--cgroup <path>', 'memory cgroup (relative to the cgroup mount); default the global domain')
@@ -112,7 +122,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('-f, --format <format>', 'table or json')
     .action(async (opts: { cgroup?: string; free?: string; adj?: string[]; format?: string }, cmd: Command) => {
       const { runSimulate } = await import('./commands/domains.js');
-      process.stdout.write(runSimulate(roots(cmd), opts, Date.now()));
+      print(runSimulate(roots(cmd), opts, Date.now()));
     });
 
   const logOptions = (cmd: Command) => cmd
@@ -123,7 +133,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option('-f, --format <format>', 'table or json'))
     .action(async (opts: { source?: string; from?: string; since?: string; format?: string }, cmd: Command) => {
       const { runHistory } = await import('./commands/aftermath.js');
-      process.stdout.write(runHistory(roots(cmd), opts, new Date()));
+      print(runHistory(roots(cmd), opts, new Date()));
     });
   const baseline = program.command('baseline').description('the processes that must be running');
   baseline.command('save').description('record the critical processes (proposes long-running daemons when none are named)')
@@ -227,7 +237,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof UserError) {
-      process.stderr.write(`oomtop: ${e.message}\n`);
+      process.stderr.write(printableText(`oomtop: ${e.message}\n`));
       return e.exitCode;
     }
     throw e;
@@ -238,6 +248,6 @@ export async function main(argv: string[]): Promise<number> {
 process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
 
 main(process.argv).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  process.stderr.write(`oomtop: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(printableText(`oomtop: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`));
   process.exitCode = 70;
 });

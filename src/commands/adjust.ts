@@ -5,7 +5,7 @@ import { changesToUndo, originalAdj, processKey, type AuditRecord } from '../cor
 import { parseAdjValue, parsePid } from '../core/adj.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { UserError } from '../core/errors.js';
-import { fit } from '../core/format.js';
+import { fit, printable, toJson } from '../core/format.js';
 import { compileRegex, isEmptySelector, matches, type Selector } from '../core/select.js';
 import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
 import type { SystemSample } from '../core/types.js';
@@ -131,7 +131,7 @@ export function reportResults(results: readonly AdjustResult[], io: CommandIo): 
 export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions, plan: Planned[], source: string,
   ctx: { now: Ranked; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floorHint?: number; rule?: string } = () => ({})): Promise<number> {
   const changes = plan.filter((p) => p.proc.oomScoreAdj !== p.value);
-  for (const p of plan) if (p.proc.oomScoreAdj === p.value) io.out(`unchanged: ${p.proc.comm} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
+  for (const p of plan) if (p.proc.oomScoreAdj === p.value) io.out(`unchanged: ${printable(p.proc.comm)} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
   if (changes.length === 0) return 0;
   if (o.dryRun) {
     io.out(`dry run: nothing written\n${describePlan(changes)}${killOrderChange(ctx.now, changes)}`);
@@ -166,7 +166,7 @@ export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: S
   const plan: Planned[] = [];
   for (const p of procs) {
     const orig = originalAdj(records, p.pid, p.startTime);
-    if (orig === null) io.out(`nothing to reset: oomtop never changed ${p.comm} (pid ${p.pid})\n`);
+    if (orig === null) io.out(`nothing to reset: oomtop never changed ${printable(p.comm)} (pid ${p.pid})\n`);
     else plan.push({ proc: p, target: targetOf(p), value: orig });
   }
   return executePlan(roots, io, o, plan, 'reset', { now, explicitOnly: isEmptySelector(selectorFrom(o)) });
@@ -185,7 +185,7 @@ export async function runUndo(roots: Roots, io: CommandIo, o: { last?: string; d
   const plan: Array<Planned & { rec: AuditRecord }> = [];
   for (const rec of todo) {
     const p = live.get(processKey(rec.pid, rec.startTime));
-    if (!p) io.out(`cannot undo ${rec.comm} (pid ${rec.pid}) ${rec.old} → ${rec.new}: the process is gone\n`);
+    if (!p) io.out(`cannot undo ${printable(String(rec.comm))} (pid ${rec.pid}) ${rec.old} → ${rec.new}: the process is gone\n`);
     else plan.push({ proc: p, target: { pid: rec.pid, startTime: rec.startTime, comm: rec.comm }, value: rec.old as number, rec });
   }
   return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'undo', { now, explicitOnly: true },
@@ -198,7 +198,7 @@ export function runLog(io: CommandIo, o: { format?: string; limit?: string }): n
   const records = log.read();
   const shown = o.limit === undefined ? records : records.slice(-parsePositiveInt(o.limit, '--limit'));
   if (format === 'json') {
-    io.out(shown.map((r) => JSON.stringify(r)).join('\n') + (shown.length ? '\n' : ''));
+    io.out(shown.map((r) => toJson(r)).join('\n') + (shown.length ? '\n' : ''));
     return 0;
   }
   if (!shown.length) {

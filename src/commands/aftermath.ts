@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
 import { MetricWriter } from '../core/export/prometheus.js';
-import { fit, formatBytes } from '../core/format.js';
+import { fit, formatBytes, printable, toJson } from '../core/format.js';
 import { parseOomEvents, type OomEvent } from '../core/parse/kernel-log.js';
 import { parseBootTime } from '../core/parse/meminfo.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
@@ -57,7 +57,7 @@ export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { sourc
 
 function victimLine(e: OomEvent): string {
   if (!e.victims.length) return 'victim unknown (the log has no "Killed process" line)';
-  return e.victims.map((v) => `${v.comm} ${v.pid}${v.uid !== null ? ` uid ${v.uid}` : ''} (rss ${formatBytes(((v.anonRssKb ?? 0) + (v.fileRssKb ?? 0) + (v.shmemRssKb ?? 0)) * 1024)}${v.adj !== null ? `, adj ${v.adj}` : ''})${v.oomGroup ? ' [oom.group]' : ''}${v.reaped ? ' reaped' : ''}`).join('; ');
+  return e.victims.map((v) => `${printable(v.comm)} ${v.pid}${v.uid !== null ? ` uid ${v.uid}` : ''} (rss ${formatBytes(((v.anonRssKb ?? 0) + (v.fileRssKb ?? 0) + (v.shmemRssKb ?? 0)) * 1024)}${v.adj !== null ? `, adj ${v.adj}` : ''})${v.oomGroup ? ' [oom.group]' : ''}${v.reaped ? ' reaped' : ''}`).join('; ');
 }
 
 export function renderHistory(events: readonly OomEvent[], source: string): string {
@@ -65,8 +65,8 @@ export function renderHistory(events: readonly OomEvent[], source: string): stri
   const out: string[] = [];
   for (const e of events) {
     const when = `${e.wall ?? '?'}${e.uptime !== null ? ` (${e.uptime.toFixed(3)} s after boot)` : ''}`;
-    const dom = e.domain === 'global' || (!e.domain && e.constraint === 'CONSTRAINT_NONE') ? 'global' : e.domain ? `memcg ${e.domain}` : e.constraint ?? 'domain unknown';
-    out.push(`${when}  ${dom}${e.invoker ? `  invoked by ${e.invoker.comm} (order ${e.invoker.order}${e.invoker.gfpFlags ? `, ${e.invoker.gfpFlags}` : ''})` : ''}`);
+    const dom = e.domain === 'global' || (!e.domain && e.constraint === 'CONSTRAINT_NONE') ? 'global' : e.domain ? `memcg ${printable(e.domain)}` : e.constraint ?? 'domain unknown';
+    out.push(`${when}  ${dom}${e.invoker ? `  invoked by ${printable(e.invoker.comm)} (order ${e.invoker.order}${e.invoker.gfpFlags ? `, ${e.invoker.gfpFlags}` : ''})` : ''}`);
     out.push(`  killed: ${victimLine(e)}`);
     if (e.memcg) out.push(`  memcg usage ${formatBytes(e.memcg.usageKb * 1024)} of limit ${formatBytes(e.memcg.limitKb * 1024)}`);
     if (e.ruleVictim) out.push(`  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${e.ruleVictim.comm} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`);
@@ -78,7 +78,7 @@ export function renderHistory(events: readonly OomEvent[], source: string): stri
 export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
   const { source, events } = loadHistory(roots, o, now);
-  if (format === 'json') return JSON.stringify({ schema: 'oomtop.history/1', time: now.toISOString(), source, events }, null, 2) + '\n';
+  if (format === 'json') return toJson({ schema: 'oomtop.history/1', time: now.toISOString(), source, events }, 2) + '\n';
   return renderHistory(events, source);
 }
 
@@ -242,7 +242,7 @@ export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { form
   } catch (e) {
     if (e instanceof UserError && e.exitCode === 3) {
       // monitoring plugins say UNKNOWN on stdout and exit 3
-      const text = format === 'json' ? JSON.stringify({ schema: 'oomtop.check/1', verdict: 'unknown', exitCode: 3, reasons: [e.message] }) + '\n'
+      const text = format === 'json' ? toJson({ schema: 'oomtop.check/1', verdict: 'unknown', exitCode: 3, reasons: [e.message] }) + '\n'
         : format === 'prometheus' ? unknownMetrics()
           : `OOMTOP UNKNOWN - ${e.message}\n`;
       emit(text);
@@ -251,7 +251,7 @@ export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { form
     throw e;
   }
   const { report, events } = built;
-  const text = format === 'json' ? JSON.stringify({ schema: 'oomtop.check/1', time: io.now().toISOString(), ...report }, null, 2) + '\n'
+  const text = format === 'json' ? toJson({ schema: 'oomtop.check/1', time: io.now().toISOString(), ...report }, 2) + '\n'
     : format === 'prometheus' ? checkToPrometheus(report, events) : renderCheck(report);
   emit(text);
   return report.exitCode;

@@ -3,7 +3,7 @@
 import { parsePidAdj } from '../core/adj.js';
 import { availableKb, globalContext, limitedCgroups, memcgContext, type DomainContext } from '../core/domains.js';
 import { UserError } from '../core/errors.js';
-import { fit, fitPath, formatBytes, formatInt, formatPages, shortCgroup } from '../core/format.js';
+import { fit, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup, toJson } from '../core/format.js';
 import type { CgroupNode } from '../core/memcg.js';
 import { buildSnapshot } from '../core/snapshot.js';
 import { simulateKills, type Simulation } from '../core/simulate.js';
@@ -90,10 +90,10 @@ export function runDomains(roots: Roots, o: { format?: string }, now: number): s
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
   const sample = new Sampler(roots.procRoot).sample(now);
   const rows = listDomainRows(roots, sample, loadUsers(roots.passwdFile));
-  if (format === 'json') return JSON.stringify({ schema: 'oomtop.domains/1', time: new Date(now).toISOString(), domains: rows }, null, 2) + '\n';
+  if (format === 'json') return toJson({ schema: 'oomtop.domains/1', time: new Date(now).toISOString(), domains: rows }, 2) + '\n';
   const lines = [`${fit('DOMAIN', 44)} ${fit('LIMIT', 9, 'right')} ${fit('USAGE', 9, 'right')} ${fit('HEADROOM', 9, 'right')} ${fit('TASKS', 5, 'right')} ${fit('OOM', 4, 'right')} ${fit('KILLS', 5, 'right')}  FIRST VICTIM`];
   for (const r of rows) {
-    const victim = r.firstVictim ? `${r.firstVictim.comm} ${r.firstVictim.pid} (${formatPages(r.firstVictim.badnessPages, sample.pageSize)})` : '—';
+    const victim = r.firstVictim ? `${printable(r.firstVictim.comm)} ${r.firstVictim.pid} (${formatPages(r.firstVictim.badnessPages, sample.pageSize)})` : '—';
     const flags = r.path === 'global' ? '' : ` v${r.cgroupVersion}${r.oomGroup ? ' oom.group' : ''}${r.underOom ? ' UNDER OOM' : ''}`;
     const name = r.path === 'global' ? r.label : fitPath(shortCgroup(r.path), 44 - flags.length).trimEnd();
     lines.push(`${fit(name + flags, 44)} ` +
@@ -107,7 +107,7 @@ export function runDomains(roots: Roots, o: { format?: string }, now: number): s
 export function renderSimulation(sim: Simulation, pageSize: number): string {
   const d = sim.domain;
   const lines = [
-    `domain ${d.label}: totalpages ${formatInt(d.totalPages)} (1 point of adj = ${formatInt(Math.floor(d.totalPages / 1000))} pages)` +
+    `domain ${printable(d.label)}: totalpages ${formatInt(d.totalPages)} (1 point of adj = ${formatInt(Math.floor(d.totalPages / 1000))} pages)` +
       (d.headroomPages === null ? '' : `, headroom ${formatPages(d.headroomPages, pageSize)}`),
     ...sim.notes.map((n) => `note: ${n}`),
     '',
@@ -131,7 +131,7 @@ export function runSimulate(roots: Roots, o: { cgroup?: string; free?: string; a
     if (!sample.processes.some((p) => p.pid === pid)) throw new UserError(`--adj names pid ${pid}, which is not running`);
   }
   const sim = simulateKills(ctx, { users: loadUsers(roots.passwdFile), adjOverrides: overrides, freePages: o.free === undefined ? undefined : parseSize(o.free, sample.pageSize) });
-  if (format === 'json') return JSON.stringify({ schema: 'oomtop.simulate/1', time: new Date(now).toISOString(), ...sim }, null, 2) + '\n';
+  if (format === 'json') return toJson({ schema: 'oomtop.simulate/1', time: new Date(now).toISOString(), ...sim }, 2) + '\n';
   return renderSimulation(sim, sample.pageSize);
 }
 

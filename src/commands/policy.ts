@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { lastWritten, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { decide, describeRule, systemdDropIns, type Policy, type PolicyDecision } from '../core/policy.js';
+import { printable } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { Adjuster, canLowerBelowFloor } from '../system/adjuster.js';
 import { ProcFs } from '../system/procfs.js';
@@ -34,7 +35,7 @@ export async function runApply(roots: Roots, io: CommandIo, o: { policy: string;
   const ruleOf = new Map<number, string>();
   for (const d of decide(policy, now.snapshot.processes)) {
     const { value, note } = desiredValue(d, cap, () => records);
-    if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN) io.out(`note: ${d.proc.comm} (pid ${d.proc.pid}) ${note}\n`);
+    if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN) io.out(`note: ${printable(d.proc.comm)} (pid ${d.proc.pid}) ${note}\n`);
     if (d.proc.oomScoreAdj !== value) {
       plan.push({ proc: d.proc, target: targetOf(d.proc), value });
       ruleOf.set(d.proc.pid, describeRule(d.rule));
@@ -80,7 +81,7 @@ export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: Wa
       state.overridden.add(k);
       log.append(auditRecord(io.now(), io.actor, 'watch', { pid: p.pid, startTime: p.startTime, comm: p.comm, old: mine, new: p.oomScoreAdj ?? mine },
         'operator-override', { message: `set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}; the rule at ${describeRule(d.rule)} no longer applies to it`, rule: describeRule(d.rule) }));
-      lines.push(`left alone: ${p.comm} (pid ${p.pid}) was set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}`);
+      lines.push(`left alone: ${printable(p.comm)} (pid ${p.pid}) was set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}`);
       continue;
     }
     if (p.oomScoreAdj === value) continue;

@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 // Human formatting shared by the table export and the dashboard.
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -31,25 +32,149 @@ export function formatPercent(fraction: number | null, digits = 1): string {
   return fraction === null || !Number.isFinite(fraction) ? '?' : `${(fraction * 100).toFixed(digits)}%`;
 }
 
-/** Pads or cuts to exactly `width` cells (no wide-character handling: /proc text is mostly ASCII). */
-export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  if (width <= 0) return '';
-  const t = text.length > width ? (width > 1 ? text.slice(0, width - 1) + '…' : text.slice(0, width)) : text;
-  return align === 'left' ? t.padEnd(width) : t.padStart(width);
+/** Terminal cells of one grapheme cluster (wide CJK and emoji take 2, combining marks 0). */
+const segmenter = new Intl.Segmenter();
+
+/** Terminal cells of a text (string-width: East Asian width, emoji, zero-width marks). */
+export function cells(text: string): number {
+  return stringWidth(text);
 }
 
-/** Escapes control characters so a hostile comm cannot move the cursor. */
+/** The longest prefix of `text` that fits `width` cells, cut at a grapheme boundary. */
+function headCells(text: string, width: number): string {
+  let out = '';
+  let used = 0;
+  for (const { segment } of segmenter.segment(text)) {
+    const w = stringWidth(segment);
+    if (used + w > width) break;
+    out += segment;
+    used += w;
+  }
+  return out;
+}
+
+/** The longest suffix of `text` that fits `width` cells. */
+function tailCells(text: string, width: number): string {
+  const segs = [...segmenter.segment(text)].map((s) => s.segment);
+  let out = '';
+  let used = 0;
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const w = stringWidth(segs[i] as string);
+    if (used + w > width) break;
+    out = (segs[i] as string) + out;
+    used += w;
+  }
+  return out;
+}
+
+const pad = (t: string, width: number, align: 'left' | 'right') => {
+  const fill = ' '.repeat(Math.max(0, width - stringWidth(t)));
+  return align === 'left' ? t + fill : fill + t;
+};
+
+/** Escapes (printable()), then pads or cuts to exactly `width` terminal cells; a cut ends in '…'. */
+export function fit(raw: string, width: number, align: 'left' | 'right' = 'left'): string {
+  if (width <= 0) return '';
+  const text = printable(raw);
+  // ASCII (almost every /proc text): one character, one cell.
+  const t = ASCII.test(text)
+    ? (text.length > width ? (width > 1 ? text.slice(0, width - 1) + '…' : text.slice(0, width)) : text)
+    : stringWidth(text) > width ? (width > 1 ? headCells(text, width - 1) + '…' : headCells(text, width)) : text;
+  return ASCII.test(t) ? (align === 'left' ? t.padEnd(width) : t.padStart(width)) : pad(t, width, align);
+}
+
+const ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * The one escaping function for text that came from outside (comm, cmdline, cgroup path,
+ * unit, user name, kernel log text, an argument echoed back). Control characters cannot
+ * reach a terminal: C0 and DEL as \xNN, C1 (U+0080-U+009F, e.g. CSI U+009B) and the
+ * bidirectional overrides and isolates as \uNNNN, and bytes that were not valid UTF-8
+ * (decoded by decodeUtf8() as U+DC80-U+DCFF, Python's "surrogateescape") as \xNN again.
+ * Any other lone surrogate is shown as \uNNNN. Newlines and tabs are escaped too: one
+ * field stays on one line.
+ */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeChar) : text;
 }
 
-/** Cuts from the left, keeping the end of a path (the part that names the unit). */
-export function fitPath(text: string, width: number): string {
+/**
+ * The same for a whole text output (tables, messages, error lines): newlines and tabs stay,
+ * everything else printable() escapes is escaped. The last guard before a terminal.
+ */
+export function printableText(text: string): string {
+  return UNSAFE_TEXT.test(text) ? text.replace(UNSAFE_TEXT_ALL, escapeChar) : text;
+}
+
+/** JSON.stringify, with jsonSafe(): the form of every JSON oomtop prints or writes. */
+export function toJson(value: unknown, indent?: number): string {
+  return jsonSafe(JSON.stringify(value, null, indent));
+}
+
+/** JSON text: JSON.stringify leaves DEL, C1, bidi controls raw; escape them the JSON way. */
+export function jsonSafe(json: string): string {
+  return UNSAFE_JSON.test(json) ? json.replace(UNSAFE_JSON_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+}
+
+const CLASS = '\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+const LONE = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
+const UNSAFE = new RegExp(`[${CLASS}]|${LONE}`);
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
+const TEXT_CLASS = '\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+const UNSAFE_TEXT = new RegExp(`[${TEXT_CLASS}]|${LONE}`);
+const UNSAFE_TEXT_ALL = new RegExp(UNSAFE_TEXT.source, 'g');
+const UNSAFE_JSON = /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_JSON_ALL = new RegExp(UNSAFE_JSON.source, 'g');
+
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code < 0x80) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16)}`;
+  return `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Decodes UTF-8 bytes; a byte that is not part of a valid sequence becomes U+DC80+byte
+ * (surrogateescape), so printable() shows it as \xNN and nothing is silently replaced.
+ * The fast path (valid UTF-8, nearly all of /proc) is the platform decoder.
+ */
+export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  const text = utf8.decode(bytes.subarray(start, end));
+  if (!text.includes('\ufffd')) return text;
+  let out = '';
+  let i = start;
+  while (i < end) {
+    const b = bytes[i] as number;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need === 0) { out += String.fromCharCode(b); i++; continue; }
+    let ok = need > 0 && i + need < end;
+    if (ok) {
+      for (let k = 1; k <= need; k++) if (((bytes[i + k] as number) & 0xc0) !== 0x80) ok = false;
+      // overlong and surrogate forms are invalid too
+      const b1 = bytes[i + 1] as number;
+      if (ok && b === 0xe0 && b1 < 0xa0) ok = false;
+      if (ok && b === 0xed && b1 >= 0xa0) ok = false;
+      if (ok && b === 0xf0 && b1 < 0x90) ok = false;
+      if (ok && b === 0xf4 && b1 >= 0x90) ok = false;
+    }
+    if (!ok) { out += String.fromCharCode(0xdc00 + b); i++; continue; }
+    out += utf8.decode(bytes.subarray(i, i + need + 1));
+    i += need + 1;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Escapes, then cuts from the left to `width` cells, keeping the end of a path (the part that names the unit). */
+export function fitPath(raw: string, width: number): string {
   if (width <= 0) return '';
-  return text.length > width ? ('…' + text.slice(text.length - width + 1)).padEnd(width) : text.padEnd(width);
+  const text = printable(raw);
+  if (ASCII.test(text)) return text.length > width ? ('…' + text.slice(text.length - width + 1)).padEnd(width) : text.padEnd(width);
+  return stringWidth(text) > width ? pad('…' + tailCells(text, width - 1), width, 'left') : pad(text, width, 'left');
 }
 
-/** Fits a cell: right-aligned, left-aligned, or cut at the start for paths. */
+/** Fits a cell (escaped: every cell may hold outside text): right-aligned, left-aligned, or cut at the start for paths. */
 export function fitCell(text: string, width: number, col: { align: 'left' | 'right'; cutLeft?: boolean }): string {
   return col.cutLeft ? fitPath(text, width) : fit(text, width, col.align);
 }

@@ -5,6 +5,7 @@
 // audit record per attempt.
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { AdjustOutcome, AuditRecord } from '../core/audit.js';
+import { printable } from '../core/format.js';
 import { parseStat } from '../core/parse/stat.js';
 import { hasCapSysResource, parseCapEff } from '../core/parse/status.js';
 import { auditRecord, type AuditLog } from './audit-log.js';
@@ -64,7 +65,7 @@ export class Adjuster {
 
   private attempt(target: AdjustTarget, value: number, floorHint?: number): AdjustResult {
     const base = { target, new: value };
-    const who = `${target.comm} (pid ${target.pid})`;
+    const who = `${printable(target.comm)} (pid ${target.pid})`;
     let fd: number;
     try {
       fd = openSync(this.proc.path(`${target.pid}/oom_score_adj`), 'r+');
@@ -82,7 +83,7 @@ export class Adjuster {
       if (!stat.ok) return { ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` };
       const parsed = parseStat(stat.text);
       if (!parsed.ok || parsed.value.startTime !== target.startTime) {
-        return { ...base, old: null, result: 'reused', message: `pid ${target.pid} is no longer ${target.comm} (it exited and the pid was reused by ${parsed.ok ? parsed.value.comm : 'another process'}): nothing written` };
+        return { ...base, old: null, result: 'reused', message: `pid ${target.pid} is no longer ${printable(target.comm)} (it exited and the pid was reused by ${parsed.ok ? printable(parsed.value.comm) : 'another process'}): nothing written` };
       }
       const old = this.readFd(fd);
       try {

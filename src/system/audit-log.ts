@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseAuditLog, type AdjChange, type AdjustOutcome, type AuditRecord } from '../core/audit.js';
 import { UserError } from '../core/errors.js';
+import { toJson } from '../core/format.js';
 import { ensureStateDir } from './env.js';
 
 export class AuditLog {
@@ -30,7 +31,7 @@ export class AuditLog {
     try {
       const fd = openSync(this.path, 'a', 0o644);
       try {
-        writeSync(fd, JSON.stringify(record) + '\n');
+        writeSync(fd, toJson(record) + '\n');
       } finally {
         closeSync(fd);
       }

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import { UserError } from '../core/errors.js';
+import { decodeUtf8 } from '../core/format.js';
 
 export type LogSource = 'kmsg' | 'dmesg' | 'journal' | 'file';
 
@@ -47,9 +48,23 @@ export function readKmsg(path = '/dev/kmsg'): string[] {
   return lines;
 }
 
-/** /dev/kmsg escapes non-printable bytes as \xNN. */
-function unescapeKmsg(text: string): string {
-  return text.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+/**
+ * /dev/kmsg escapes every byte below 0x20, from 0x7f up, and the backslash as \xNN: the
+ * bytes are put back and decoded as UTF-8 (a UTF-8 name reads as itself, a control byte or
+ * an invalid one stays escaped through printable() on output).
+ */
+export function unescapeKmsg(text: string): string {
+  if (!text.includes('\\x')) return text;
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\' && text[i + 1] === 'x' && /^[0-9a-f]{2}$/i.test(text.slice(i + 2, i + 4))) {
+      bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else {
+      for (const b of Buffer.from(text[i] as string, 'utf8')) bytes.push(b);
+    }
+  }
+  return decodeUtf8(Uint8Array.from(bytes));
 }
 
 function run(cmd: string, args: string[], what: string): string[] {

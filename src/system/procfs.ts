@@ -1,5 +1,6 @@
 // The one reader of /proc (or a fixture tree standing in for it). Synchronous reads into
 // one reused buffer: fs.promises costs 10-40x more per small file here.
+import { decodeUtf8 } from '../core/format.js';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { errnoName, NOT_READ, type NativeReader } from './native.js';
 
@@ -36,7 +37,7 @@ export class ProcFs {
         this.buf.copy(bigger, 0, 0, len);
         this.buf = bigger;
       }
-      return this.buf.toString(encoding, 0, len);
+      return decode(this.buf, 0, len, encoding);
     } finally {
       closeSync(fd);
     }
@@ -185,7 +186,7 @@ export class Prefetched {
     const text = (this.all[t] as string).substring(off, off + len);
     // latin1 and utf8 agree on ASCII; anything else is decoded as asked.
     if (encoding === 'latin1' || !NON_ASCII.test(text)) return { ok: true, text };
-    return { ok: true, text: (this.datas[t] as Buffer).toString(encoding, off, off + len) };
+    return { ok: true, text: decode(this.datas[t] as Buffer, off, off + len, encoding) };
   }
 
   int(pid: number, row: number, file: string): number | null | { code: string } | undefined {
@@ -197,6 +198,14 @@ export class Prefetched {
 
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Bytes of a /proc or /sys file as text: UTF-8 with every invalid byte kept as U+DC80+byte
+ * (core/format.ts decodeUtf8), so a name that is not UTF-8 is shown escaped, not replaced.
+ */
+export function decode(buf: Buffer, start: number, end: number, encoding: BufferEncoding = 'utf8'): string {
+  return encoding === 'utf8' ? decodeUtf8(buf, start, end) : buf.toString(encoding, start, end);
+}
 
 /**
  * Files of a few processes read by path in one native call (open, read, close each) into
@@ -241,7 +250,7 @@ export class PathBatch {
     if (n === NOT_READ || n >= (this.slots[f] as number)) return undefined;
     if (n < 0) return { ok: false, code: errnoName(-n) };
     const off = i * this.stride + (this.starts[f] as number);
-    return { ok: true, text: this.out.toString(encoding, off, off + n) };
+    return { ok: true, text: decode(this.out, off, off + n, encoding) };
   }
 }
 
@@ -442,7 +451,7 @@ export class HeldFiles {
   text(pid: number, index: number, encoding: BufferEncoding, row = -1): ReadResult {
     try {
       const { buf, off, n } = this.read(pid, index, 4096, row);
-      return { ok: true, text: buf.toString(encoding, off, off + n) };
+      return { ok: true, text: decode(buf, off, off + n, encoding) };
     } catch (e) {
       return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
     }

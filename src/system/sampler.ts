@@ -9,7 +9,7 @@ import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { memoize } from '../core/memo.js';
 import { nativeReader, readerThreads, type NativeReader } from './native.js';
-import { HeldFiles, hasSorted, isGone, PathBatch, Prefetched, ProcFs, type ReadResult } from './procfs.js';
+import { decode, HeldFiles, hasSorted, isGone, PathBatch, Prefetched, ProcFs, type ReadResult } from './procfs.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';
@@ -326,7 +326,7 @@ export class Sampler {
     // The last record serves only for the same needs (cmdline, cgroup) and off refresh ticks.
     if (!c || this.refreshDue(pid) || (c.sample.cmdline !== null) !== needs.cmdline || (c.cgroup !== null) !== needs.cgroup
       || !sameBytes(buf, off, n, c.statText)) {
-      return { ok: true, text: buf.toString('utf8', off, off + n) };
+      return { ok: true, text: decode(buf, off, off + n) };
     }
     const statRead: ReadResult = { ok: true, text: c.statText }; // the same bytes
     const p = c.sample;

@@ -7,6 +7,7 @@ import contrib from 'blessed-contrib';
 import pidusage from 'pidusage';
 import { stringify as csvStringify } from 'csv-stringify/sync';
 import { renderSnapshot } from '../core/export/render.js';
+import { printableText } from '../core/format.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
@@ -233,27 +234,30 @@ export class DashboardApp {
     if (s.quitting || s.cols < 2 || s.rows < 2) return;
     const b = this.boxes;
     const clock = this.now().toISOString().slice(11, 19);
-    b.header.setLabel(headerTitle(s, clock));
-    b.header.setContent(headerLines(s).join('\n'));
-    b.titles.setContent(tableHeaderLine(s));
+    // The last guard: whatever a view function's own escaping missed, no control character
+    // but a newline reaches blessed (which would pass it to the terminal).
+    const safe = printableText;
+    b.header.setLabel(safe(headerTitle(s, clock)));
+    b.header.setContent(safe(headerLines(s).join('\n')));
+    b.titles.setContent(safe(tableHeaderLine(s)));
     const th = tableHeight(s);
     b.table.top = 8;
     b.table.height = th;
-    b.table.setContent(tableLines(s).join('\n'));
+    b.table.setContent(safe(tableLines(s).join('\n')));
     const dh = detailHeight(s);
     if (dh > 0 && !s.showGraph) {
       b.detail.show();
       b.detail.top = 8 + th;
       b.detail.height = dh;
-      b.detail.setLabel(detailTitle(s));
-      b.detail.setContent(detailLines(s).join('\n'));
+      b.detail.setLabel(safe(detailTitle(s)));
+      b.detail.setContent(safe(detailLines(s).join('\n')));
     } else b.detail.hide();
     this.renderGraph(s.showGraph && dh > 0 ? { top: 8 + th, height: dh } : null);
-    b.footer.setContent(footerLine(s));
+    b.footer.setContent(safe(footerLine(s)));
     const overlay = s.mode.kind === 'help' ? helpText(s) : s.mode.kind === 'confirm' ? confirmText(s) : s.mode.kind === 'domain' ? domainText(s)
       : s.mode.kind === 'events' ? eventsText(s) : null;
     if (overlay !== null) {
-      b.overlay.setContent(overlay);
+      b.overlay.setContent(safe(overlay));
       b.overlay.height = Math.min(s.rows - 2, overlay.split('\n').length + 2);
       b.overlay.show();
       b.overlay.setFront();

@@ -12,9 +12,12 @@ import {
 
 export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit', 'container'];
 
-/** Escapes blessed tag braces in untrusted text (process names, command lines). */
+/**
+ * Untrusted text (process names, command lines, cgroup paths, messages that quote them)
+ * for a blessed box: control characters escaped (printable()), then the tag braces.
+ */
 export function esc(text: string): string {
-  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+  return printable(text).replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }
 
 const SPARK = '▁▂▃▄▅▆▇█';
@@ -187,7 +190,7 @@ export function detailLines(s: DashState): string[] {
   }
   const rss = sample ? `anon ${formatBytes((sample.rssAnonKb ?? 0) * 1024)} file ${formatBytes((sample.rssFileKb ?? 0) * 1024)} shmem ${formatBytes((sample.rssShmemKb ?? 0) * 1024)}` : '';
   lines.push(`user ${esc(p.user ?? '?')} · parent ${p.ppid} · started ${p.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'} · ${rss}`);
-  lines.push(`${esc(printable(p.cmdline ?? '').slice(0, Math.max(20, s.cols - 40)))}   cgroup ${esc(p.cgroup ?? '?')}`);
+  lines.push(`${esc(fit(p.cmdline ?? '', Math.max(20, s.cols - 40)).trimEnd())}   cgroup ${esc(p.cgroup ?? '?')}`);
   const orig = originalAdj(s.audit, p.pid, p.startTime);
   if (s.mode.kind === 'input') {
     const v = s.whatIf;

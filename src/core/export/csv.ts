@@ -1,4 +1,6 @@
-// CSV with RFC 4180 quoting (csv-stringify): command lines carry commas and quotes.
+// CSV with RFC 4180 quoting (csv-stringify): command lines carry commas and quotes. Text
+// fields are printable(): a control character in a name is written as \xNN, never raw.
+import { printable } from '../format.js';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 
 export const CSV_FIELDS: ReadonlyArray<keyof SnapshotProcess> = [
@@ -16,7 +18,7 @@ export type CsvStringify = (records: string[][], options: { record_delimiter: 'u
 export function snapshotToCsv(s: Snapshot, stringify: CsvStringify): string {
   const rows = s.processes.map((p) => CSV_FIELDS.map((f) => {
     const v = p[f];
-    return v === null ? '' : typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+    return v === null ? '' : typeof v === 'boolean' ? (v ? 'true' : 'false') : printable(String(v));
   }));
   return stringify([CSV_FIELDS as string[], ...rows], { record_delimiter: 'unix' });
 }

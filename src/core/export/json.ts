@@ -1,5 +1,6 @@
 import type { Snapshot } from '../snapshot.js';
+import { toJson } from '../format.js';
 
 export function snapshotToJson(s: Snapshot): string {
-  return JSON.stringify(s, null, 2) + '\n';
+  return toJson(s, 2) + '\n';
 }

@@ -1,10 +1,11 @@
 // Prometheus text exposition format (0.0.4) for node_exporter's textfile collector:
 // per-process series for the top N and for every protected process (adj < 0), plus totals.
+import { printable } from '../format.js';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 
-/** Label values escape backslash, double quote and newline. */
+/** Label values: printable() (no control character reaches a scraper's UI), then the format's escapes of backslash, double quote and newline. */
 export function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return printable(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 export function labels(l: Record<string, string | number | null>): string {

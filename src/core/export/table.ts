@@ -1,6 +1,6 @@
 // A plain text table for terminals, from the shared column table.
 import { layoutColumns, type ColumnContext, type ColumnId } from '../columns.js';
-import { fit, fitCell, formatBytes, formatInt } from '../format.js';
+import { fit, fitCell, formatBytes, formatInt, printable } from '../format.js';
 import type { Snapshot } from '../snapshot.js';
 
 export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'predicted', 'adj', 'rss', 'swap', 'unit', 'note'];
@@ -9,9 +9,9 @@ export function snapshotToTable(s: Snapshot, width = 160): string {
   const ctx: ColumnContext = { pageSize: s.pageSize, domainTotalPages: s.totalPages };
   const cols = layoutColumns(TABLE_COLUMNS, width);
   const line = (cells: string[]) => cells.join(' ').trimEnd();
-  const domain = s.domain.kind === 'global' ? 'global (RAM + swap)' : `memcg ${s.domain.path} (v${s.domain.cgroupVersion})`;
+  const domain = s.domain.kind === 'global' ? 'global (RAM + swap)' : `memcg ${printable(s.domain.path ?? '?')} (v${s.domain.cgroupVersion})`;
   const head = [
-    `oomtop snapshot ${s.time}  ${s.hostname ?? ''}  Linux ${s.kernelRelease ?? '?'}`,
+    `oomtop snapshot ${s.time}  ${printable(s.hostname ?? '')}  Linux ${printable(s.kernelRelease ?? '?')}`,
     `domain ${domain}: ${formatInt(s.totalPages)} pages (${formatBytes(s.totalPages * s.pageSize)}); ` +
       `MemAvailable ${s.memAvailableKb === null ? '?' : formatBytes(s.memAvailableKb * 1024)}; ` +
       `panic_on_oom=${s.sysctls.panicOnOom ?? '?'} oom_kill_allocating_task=${s.sysctls.oomKillAllocatingTask ?? '?'}; ` +
