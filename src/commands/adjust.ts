@@ -5,11 +5,12 @@ import { changesToUndo, originalAdj, processKey, type AuditRecord } from '../cor
 import { parseAdjValue, parsePid } from '../core/adj.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { UserError } from '../core/errors.js';
+import { adjFloor, checkFloor, type AdjFloor } from '../core/floor.js';
 import { fit, printable, toJson } from '../core/format.js';
 import { compileRegex, isEmptySelector, matches, type Selector } from '../core/select.js';
 import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
 import type { SystemSample } from '../core/types.js';
-import { Adjuster, type AdjustResult, type AdjustTarget } from '../system/adjuster.js';
+import { Adjuster, canLowerBelowFloor, type AdjustResult, type AdjustTarget } from '../system/adjuster.js';
 import { AuditLog } from '../system/audit-log.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/procfs.js';
@@ -129,7 +130,7 @@ export function reportResults(results: readonly AdjustResult[], io: CommandIo): 
 
 /** Applies or previews a plan; returns the exit code. */
 export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions, plan: Planned[], source: string,
-  ctx: { now: Ranked; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floorHint?: number; rule?: string } = () => ({})): Promise<number> {
+  ctx: { now: Ranked; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floor?: AdjFloor; rule?: string } = () => ({})): Promise<number> {
   const changes = plan.filter((p) => p.proc.oomScoreAdj !== p.value);
   for (const p of plan) if (p.proc.oomScoreAdj === p.value) io.out(`unchanged: ${printable(p.proc.comm)} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
   if (changes.length === 0) return 0;
@@ -141,7 +142,16 @@ export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions,
   const log = new AuditLog(io.stateDir);
   log.ensureWritable();
   const adjuster = new Adjuster(new ProcFs(roots.procRoot), log, io.actor, io.now);
-  const results = changes.map((p) => adjuster.write(p.target, p.value, source, extra(p)));
+  const results = changes.map((p) => {
+    const more = extra(p);
+    // A value the kernel refused for this process before is not tried again: said, not written.
+    const verdict = more.floor ? checkFloor(more.floor, p.value) : null;
+    if (verdict?.kind === 'refused') {
+      return { target: p.target, old: p.proc.oomScoreAdj, new: p.value, result: 'below-floor' as const,
+        message: `${printable(p.proc.comm)} (pid ${p.proc.pid}): ${verdict.message}: nothing written` };
+    }
+    return adjuster.write(p.target, p.value, source, more);
+  });
   const code = reportResults(results, io);
   const done = changes.filter((_, i) => results[i]?.result === 'ok');
   if (done.length) io.out(killOrderChange(ctx.now, done));
@@ -155,8 +165,9 @@ export async function runSet(roots: Roots, io: CommandIo, pids: string[], o: Sel
   const procs = chooseProcesses(now.snapshot, pids, o);
   const plan = procs.map((p) => ({ proc: p, target: targetOf(p), value }));
   const records = new AuditLog(io.stateDir).read();
+  const cap = canLowerBelowFloor(new ProcFs(roots.procRoot));
   return executePlan(roots, io, o, plan, mode, { now, explicitOnly: isEmptySelector(selectorFrom(o)) },
-    (p) => ({ floorHint: originalAdj(records, p.target.pid, p.target.startTime) ?? undefined }));
+    (p) => ({ floor: adjFloor(p.proc, records, cap) }));
 }
 
 export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions): Promise<number> {

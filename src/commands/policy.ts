@@ -1,6 +1,7 @@
 // `oomtop apply | watch | policy export-systemd`: keep a protection policy applied.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { lastWritten, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
+import { lastWritten, processKey, type AuditRecord } from '../core/audit.js';
+import { adjFloor, protectTarget } from '../core/floor.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { decide, describeRule, systemdDropIns, type Policy, type PolicyDecision } from '../core/policy.js';
 import { printable } from '../core/format.js';
@@ -15,15 +16,14 @@ import { executePlan, sampleRanked, targetOf, type CommandIo, type Planned } fro
 import { parseSeconds } from './args.js';
 
 /**
- * The value a decision asks for: protect is -1000, or the lowest reachable without
- * CAP_SYS_RESOURCE. The audit log is read only for that case.
+ * The value a decision asks for: protect is -1000, or without CAP_SYS_RESOURCE the lowest
+ * value known to be allowed (core/floor.ts). The audit log is read only for that case.
  */
 export function desiredValue(d: PolicyDecision, canLower: boolean | null, records: () => readonly AuditRecord[]): { value: number; note?: string } {
   if (!d.rule.protect || canLower !== false) return { value: d.rule.adj };
-  const cur = d.proc.oomScoreAdj ?? 0;
-  const floor = Math.min(cur, originalAdj(records(), d.proc.pid, d.proc.startTime) ?? cur);
-  if (floor <= OOM_SCORE_ADJ_MIN) return { value: OOM_SCORE_ADJ_MIN };
-  return { value: floor, note: `protect: -1000 needs CAP_SYS_RESOURCE, which oomtop lacks; held at its floor ${floor} (use systemd's OOMScoreAdjust= for -1000)` };
+  const value = protectTarget(adjFloor(d.proc, records(), canLower));
+  if (value <= OOM_SCORE_ADJ_MIN) return { value: OOM_SCORE_ADJ_MIN };
+  return { value, note: `protect: -1000 needs CAP_SYS_RESOURCE, which oomtop lacks; held at ${value}, the lowest value known to be allowed (use systemd's OOMScoreAdjust= for -1000)` };
 }
 
 export async function runApply(roots: Roots, io: CommandIo, o: { policy: string; dryRun?: boolean }): Promise<number> {

@@ -5,6 +5,7 @@
 // audit record per attempt.
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { AdjustOutcome, AuditRecord } from '../core/audit.js';
+import { adjFloor, refusalMessage, type AdjFloor } from '../core/floor.js';
 import { printable } from '../core/format.js';
 import { parseStat } from '../core/parse/stat.js';
 import { hasCapSysResource, parseCapEff } from '../core/parse/status.js';
@@ -32,7 +33,6 @@ export interface Actor {
   uid: number;
 }
 
-export const CAP_HINT = "systemd's OOMScoreAdjust= or running with that capability can";
 
 /** CAP_SYS_RESOURCE in oomtop's own effective set (root in a container often lacks it). */
 export function canLowerBelowFloor(proc: ProcFs): boolean | null {
@@ -54,16 +54,16 @@ export class Adjuster {
   }
 
   /**
-   * Writes `value` (already validated) to the chosen process. `floorHint` is the lowest
-   * value known to be reachable without CAP_SYS_RESOURCE (for the refusal message).
+   * Writes `value` (already validated) to the chosen process. `floor` is what is known of
+   * the process's floor (core/floor.ts), for the refusal message.
    */
-  write(target: AdjustTarget, value: number, source: string, extra: { floorHint?: number; undoes?: string; rule?: string } = {}): AdjustResult {
-    const res = this.attempt(target, value, extra.floorHint);
+  write(target: AdjustTarget, value: number, source: string, extra: { floor?: AdjFloor; undoes?: string; rule?: string } = {}): AdjustResult {
+    const res = this.attempt(target, value, extra.floor);
     this.audit?.append(this.record(res, source, extra));
     return res;
   }
 
-  private attempt(target: AdjustTarget, value: number, floorHint?: number): AdjustResult {
+  private attempt(target: AdjustTarget, value: number, floor?: AdjFloor): AdjustResult {
     const base = { target, new: value };
     const who = `${printable(target.comm)} (pid ${target.pid})`;
     let fd: number;
@@ -95,9 +95,9 @@ export class Adjuster {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EACCES' || code === 'EPERM') {
-          const floor = Math.min(floorHint ?? old ?? 0, old ?? 0);
-          return { ...base, old, result: 'below-floor',
-            message: `lowering below ${floor} needs CAP_SYS_RESOURCE (this process lacks it; ${CAP_HINT})` };
+          const known = floor ?? adjFloor({ pid: target.pid, startTime: target.startTime, oomScoreAdj: old }, [], false);
+          const f = { ...known, allowed: Math.min(known.allowed, old ?? known.allowed) };
+          return { ...base, old, result: 'below-floor', message: refusalMessage(f, value, who) };
         }
         if (isGone(code ?? '')) return { ...base, old, result: 'gone', message: `${who} exited before the write: nothing written` };
         if (code === 'EINVAL' || code === 'ERANGE') return { ...base, old, result: 'invalid-value', message: `the kernel rejected ${value} as an invalid value (${code})` };

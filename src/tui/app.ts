@@ -87,7 +87,8 @@ export class DashboardApp {
     for (const b of Object.values(this.boxes)) this.screen.append(b);
     this.screen.enableMouse();
     this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
-      this.dispatch({ type: 'key', name: keyName(ch, key), ch });
+      const name = keyName(ch, key);
+      if (name) this.dispatch({ type: 'key', name, ch });
     });
     this.screen.on('resize', () => this.dispatch({ type: 'resize', cols: this.screen.width as number, rows: this.screen.height as number }));
     this.boxes.table.on('click', (m: { y: number }) => this.dispatch({ type: 'click', row: m.y - (this.boxes.table.atop as number) }));
@@ -219,7 +220,7 @@ export class DashboardApp {
           break;
         }
         const results = eff.plan.map((it) => {
-          const r = (this.o.adjuster as Adjuster).write({ pid: it.pid, startTime: it.startTime, comm: it.comm }, it.new, eff.source, { undoes: it.undoes });
+          const r = (this.o.adjuster as Adjuster).write({ pid: it.pid, startTime: it.startTime, comm: it.comm }, it.new, eff.source, { undoes: it.undoes, floor: it.floor });
           return { ok: r.result === 'ok', message: r.message };
         });
         if (this.o.audit) this.dispatch({ type: 'audit', records: this.o.audit.read() });
@@ -306,10 +307,17 @@ export class DashboardApp {
   }
 }
 
-/** blessed key names, normalised: printable characters as typed, special keys by name. */
-export function keyName(ch: string | undefined, key: { full?: string; name?: string } | undefined): string {
+/**
+ * blessed key names, normalised: printable characters as typed, special keys by name, and
+ * '' for an event that is not a key press of its own. One key press is one event: for a
+ * carriage return blessed emits a made-up 'enter' (sequence '\r') before the real 'return'
+ * (node_modules/blessed/lib/program.js, listen()); only the 'return' counts. A keypad
+ * Enter ('enter' with another sequence) and a line feed count as Enter too.
+ */
+export function keyName(ch: string | undefined, key: { full?: string; name?: string; sequence?: string } | undefined): string {
   const full = key?.full ?? key?.name ?? '';
-  if (full === 'return' || full === 'enter') return 'enter';
+  if (key?.name === 'enter' && key.sequence === '\r') return '';
+  if (full === 'return' || full === 'enter' || full === 'linefeed') return 'enter';
   if (full === 'space' || ch === ' ') return 'space';
   if (full.startsWith('C-') || full.startsWith('M-')) return full;
   if (ch && ch.length === 1 && ch >= '!' && ch !== '\x7f') return ch;

@@ -4,6 +4,8 @@
 import { adjValueOrNull } from '../core/adj.js';
 import { changesToUndo, originalAdj, processKey, type AdjChange, type AuditRecord } from '../core/audit.js';
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../core/badness.js';
+import { adjFloor, checkFloor, protectTarget, type AdjFloor } from '../core/floor.js';
+import { printable } from '../core/format.js';
 import { columnById, compareBy, type ColumnContext, type ColumnId } from '../core/columns.js';
 import { buildSnapshot, rankSample, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
 import type { RankedProcess } from '../core/types.js';
@@ -29,6 +31,10 @@ export interface PlanItem extends AdjChange {
   /** Predicted rank after the change (null: unkillable). */
   newRank: number | null;
   undoes?: string;
+  /** What is known of the process's floor (core/floor.ts), for the adjuster's message. */
+  floor?: AdjFloor;
+  /** Said in the dialog: the kernel may refuse this value. */
+  warning?: string;
 }
 
 export type Mode =
@@ -36,7 +42,7 @@ export type Mode =
   | { kind: 'help' }
   | { kind: 'filter' }
   | { kind: 'input'; purpose: 'setAdj' | 'whatIf'; text: string }
-  | { kind: 'confirm'; title: string; source: string; plan: PlanItem[] }
+  | { kind: 'confirm'; title: string; source: string; plan: PlanItem[]; refused: string[] }
   | { kind: 'export' }
   | { kind: 'domain'; index: number }
   | { kind: 'events' };
@@ -272,24 +278,38 @@ export function whatIfOf(s: DashState, p: SnapshotProcess, value: number): { ran
   return { rank: q?.rank ?? null, badness: q?.badnessPages ?? null };
 }
 
-function plan(s: DashState, targets: SnapshotProcess[], valueOf: (p: SnapshotProcess) => number | null, extra?: (p: SnapshotProcess) => Partial<PlanItem>): PlanItem[] {
+/**
+ * The writes an action asks for, each checked against what is known of the process's floor
+ * before any dialog: a value the kernel refused before is said now and left out, one it may
+ * refuse carries a warning into the dialog.
+ */
+function plan(s: DashState, targets: SnapshotProcess[], valueOf: (p: SnapshotProcess) => number | null, extra?: (p: SnapshotProcess) => Partial<PlanItem>): { items: PlanItem[]; refused: string[] } {
   const pairs = targets.map((p) => [p, valueOf(p)] as const).filter(([p, v]) => v !== null && v !== p.oomScoreAdj) as Array<readonly [SnapshotProcess, number]>;
-  const ranks = ranksWith(s, new Map(pairs.map(([p, v]) => [p.pid, v])));
-  return pairs.map(([p, v]) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm, old: p.oomScoreAdj, new: v, newRank: ranks.get(p.pid) ?? null, ...extra?.(p) }));
+  const refused: string[] = [];
+  const kept: Array<readonly [SnapshotProcess, number, AdjFloor, string | undefined]> = [];
+  for (const [p, v] of pairs) {
+    const floor = adjFloor(p, s.audit, s.canLower);
+    const verdict = checkFloor(floor, v);
+    if (verdict.kind === 'refused') refused.push(`${printable(p.comm)} ${p.pid}: ${verdict.message}`);
+    else kept.push([p, v, floor, verdict.kind === 'unknown' ? verdict.message : undefined]);
+  }
+  const ranks = ranksWith(s, new Map(kept.map(([p, v]) => [p.pid, v])));
+  const items = kept.map(([p, v, floor, warning]) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm, old: p.oomScoreAdj, new: v, newRank: ranks.get(p.pid) ?? null, floor,
+    ...(warning ? { warning } : {}), ...extra?.(p) }));
+  return { items, refused };
 }
 
-/** The lowest value reachable: -1000 with CAP_SYS_RESOURCE, else the known floor. */
+/** The lowest value reachable: -1000 with CAP_SYS_RESOURCE, else the lowest known to be allowed (core/floor.ts). */
 export function protectValue(s: DashState, p: SnapshotProcess): number {
-  if (s.canLower !== false) return OOM_SCORE_ADJ_MIN;
-  const cur = p.oomScoreAdj ?? 0;
-  return Math.min(cur, originalAdj(s.audit, p.pid, p.startTime) ?? cur);
+  return protectTarget(adjFloor(p, s.audit, s.canLower));
 }
 
 const clampAdj = (v: number) => Math.max(OOM_SCORE_ADJ_MIN, Math.min(OOM_SCORE_ADJ_MAX, v));
 
-function confirmOrSay(s: DashState, title: string, source: string, items: PlanItem[], nothing: string): DashState {
-  if (!items.length) return { ...s, message: { text: nothing, kind: 'info' } };
-  return { ...s, mode: { kind: 'confirm', title, source, plan: items } };
+function confirmOrSay(s: DashState, title: string, source: string, planned: { items: PlanItem[]; refused: string[] }, nothing: string): DashState {
+  const { items, refused } = planned;
+  if (!items.length) return { ...s, message: { text: refused.length ? `nothing written: ${refused.join('; ')}` : nothing, kind: refused.length ? 'error' : 'info' } };
+  return { ...s, mode: { kind: 'confirm', title, source, plan: items, refused } };
 }
 
 function startAction(s: DashState, action: Action): { state: DashState; effects: Effect[] } {
@@ -388,14 +408,20 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
       if (name === 'backspace') return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: adjValueOrNull(m.text.slice(0, -1)) });
       if (typed && /[-0-9]/.test(typed)) {
         const text = m.text + typed;
-        return none({ ...s, mode: { ...m, text }, whatIf: adjValueOrNull(text) });
+        return none({ ...s, mode: { ...m, text }, whatIf: adjValueOrNull(text), message: null });
       }
       if (name === 'enter') {
         const v = adjValueOrNull(m.text);
         if (v === null) return none({ ...s, message: { text: `'${m.text}' is not an adj value: type an integer from -1000 to 1000`, kind: 'error' } });
+        if (m.purpose === 'whatIf') {
+          // What if never writes: it says the rank the value would give, and how to set it.
+          const p = selectedProc(s);
+          const w = p ? whatIfOf(s, p, v) : null;
+          const text = p && w ? `what if ${printable(p.comm)} ${p.pid} had adj ${v}: rank ${w.rank ?? '— (never killed)'} (now ${p.rank ?? '—'}); nothing written (a sets a value)` : 'no process selected';
+          return none({ ...s, mode: { kind: 'normal' }, whatIf: null, message: { text, kind: 'info' } });
+        }
         if (s.readOnly) return none({ ...s, mode: { kind: 'normal' }, message: { text: 'read-only mode (--read-only): nothing is written', kind: 'info' } });
-        const items = plan(s, m.purpose === 'whatIf' ? [selectedProc(s)].filter((p): p is SnapshotProcess => p !== null) : actionTargets(s), () => v);
-        return none(confirmOrSay({ ...s, mode: { kind: 'normal' }, whatIf: null }, `set adj to ${v}`, 'dashboard', items, `adj is already ${v}`));
+        return none(confirmOrSay({ ...s, mode: { kind: 'normal' }, whatIf: null }, `set adj to ${v}`, 'dashboard', plan(s, actionTargets(s), () => v), `adj is already ${v}`));
       }
       return none(s);
     }

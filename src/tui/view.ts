@@ -196,18 +196,32 @@ export function detailLines(s: DashState): string[] {
     const v = s.whatIf;
     const w = v === null ? null : whatIfOf(s, p, v);
     const verb = s.mode.purpose === 'whatIf' ? 'what if adj =' : 'set adj to';
-    lines.push(`{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}` + (w ? ` → rank ${w.rank ?? '— (unkillable)'}${w.badness !== null ? ` (badness ${formatInt(w.badness)})` : ''}   Enter to apply, Esc cancels` : '   type -1000..1000'));
+    lines.push(`{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}` + (w ? ` → rank ${w.rank ?? '— (unkillable)'}${w.badness !== null ? ` (badness ${formatInt(w.badness)})` : ''}` : '   type -1000..1000'));
   } else {
     lines.push(`w: what if adj = …    ${orig !== null ? `before oomtop: ${orig} (r resets)` : ''}`);
   }
   return lines;
 }
 
+/** The adj prompt of `a` (set) and `w` (what if), with the rank the typed value would give. */
+export function inputPrompt(s: DashState): string {
+  if (s.mode.kind !== 'input') return '';
+  const p = selectedProc(s);
+  const v = s.whatIf;
+  const w = v === null || !p ? null : whatIfOf(s, p, v);
+  const verb = s.mode.purpose === 'whatIf' ? 'what if adj =' : 'set adj to';
+  const then = s.mode.purpose === 'whatIf' ? 'Enter shows it, nothing is written' : 'Enter asks to confirm';
+  const err = s.message?.kind === 'error' ? `  {red-fg}${esc(s.message.text)}{/red-fg}` : '';
+  return `{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}` + (w ? ` → rank ${w.rank ?? '— (never killed)'}` : '  type -1000..1000') + `   ${then}, Esc cancels${err}`;
+}
+
 export function footerLine(s: DashState): string {
-  if (s.message) {
+  if (s.mode.kind !== 'input' && s.message) {
     const color = s.message.kind === 'error' ? 'red' : s.message.kind === 'ok' ? 'green' : 'cyan';
     return `{${color}-fg}${esc(s.message.text)}{/${color}-fg}`;
   }
+  // A prompt is always on screen, whatever panes are hidden: it is what the keys go to.
+  if (s.mode.kind === 'input') return inputPrompt(s);
   if (s.mode.kind === 'filter') return `filter: ${esc(s.filter)}▏  (Enter keeps, Esc clears)`;
   if (s.mode.kind === 'export') return 'export snapshot as: j json · c csv · t table · p prometheus · Esc cancels';
   const marked = s.marked.size ? `${s.marked.size} marked  ` : '';
@@ -246,6 +260,9 @@ export function confirmText(s: DashState): string {
     lines.push(`${fit(String(it.pid), 7, 'right')} ${esc(fit(printable(it.comm), 16))} adj ${it.old ?? '?'} → ${it.new}   new rank ${it.newRank ?? '— (never killed)'}`);
   }
   if (s.mode.plan.length > 12) lines.push(`… and ${s.mode.plan.length - 12} more`);
+  const warnings = [...new Set(s.mode.plan.map((it) => it.warning).filter((w): w is string => Boolean(w)))];
+  for (const w of warnings) lines.push(`{yellow-fg}may be refused: ${esc(w)}{/yellow-fg}`);
+  for (const r of s.mode.refused) lines.push(`{red-fg}left out: ${esc(r)}{/red-fg}`);
   lines.push('', 'write? y / Enter yes · n / Esc no');
   return lines.join('\n');
 }

@@ -75,7 +75,14 @@ describe('oomtop set/reset on the real kernel', () => {
     // Raised first, then lowered back to the floor (0) is allowed; below it is not.
     expect(cli(['set', String(p.pid), '--adj', '200'], { dropCap: true }).status).toBe(0);
     expect(cli(['set', String(p.pid), '--adj', '0'], { dropCap: true }).status).toBe(0);
-    expect(cli(['protect', String(p.pid)], { dropCap: true }).stdout).toContain('lowering below 0 needs CAP_SYS_RESOURCE');
+    // The refusal of -5 is in the audit log: protect says so before writing, and tries nothing.
+    const attempts = () => new AuditLog(state).read().filter((x) => x.pid === p.pid).length;
+    const before = attempts();
+    const r4 = cli(['protect', String(p.pid)], { dropCap: true });
+    expect(r4.stdout).toContain('the kernel refused -5 for this process before');
+    expect(r4.stdout).toContain('nothing written');
+    expect(r4.status).toBe(1);
+    expect(attempts()).toBe(before);
     expect(adjOf(p.pid)).toBe(0);
   });
 

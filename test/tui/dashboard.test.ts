@@ -399,3 +399,81 @@ describe('dashboard header warnings and trends', () => {
     expect(app.text()).toContain('─ batch 302 ─');
   });
 });
+
+describe('the dashboard writes only after an explicit yes', () => {
+  const auditLines = (dir: string) => {
+    const f = join(dir, 'state', 'audit.jsonl');
+    return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
+  };
+
+  it('a carriage return is one Enter: a, 400, Enter opens the dialog and writes nothing', async () => {
+    const { press, screen, adj, dir } = makeApp();
+    await press(DOWN, 'a', '4', '0', '0', '\r');
+    expect(screen()).toContain('set adj to 400');
+    expect(screen()).toContain('write? y / Enter yes');
+    expect(adj(301)).toBe('0');
+    expect(auditLines(dir)).toHaveLength(0);
+    await press('y');
+    expect(adj(301)).toBe('400');
+    expect(auditLines(dir)).toHaveLength(1);
+  });
+
+  it('Enter on the dialog writes once, and the same key press does not also toggle the detail pane', async () => {
+    const { app, press, adj, dir } = makeApp();
+    await press(DOWN, '+');
+    expect(app.state.mode.kind).toBe('confirm');
+    await press('\r');
+    expect(adj(301)).toBe('100');
+    expect(auditLines(dir)).toHaveLength(1);
+    expect(app.state.showDetail).toBe(true);
+  });
+
+  it('what if never writes, not even an attempt: Enter shows the rank that value would give', async () => {
+    const { app, press, screen, adj, dir } = makeApp();
+    await press(DOWN, 'w', '-', '5', '0', '0', '\r');
+    expect(app.state.mode.kind).toBe('normal');
+    expect(screen()).toMatch(/what if java 301 had adj -500: rank \d+ \(now 2\); nothing written/);
+    expect(adj(301)).toBe('0');
+    expect(auditLines(dir)).toHaveLength(0);
+    await press('w', '9', '9', '9', '\r', 'y', '\r');
+    expect(adj(301)).toBe('0');
+    expect(auditLines(dir)).toHaveLength(0);
+  });
+
+  it('Enter that ends a filter does not toggle the detail pane', async () => {
+    const { app, press } = makeApp();
+    await press('/', 'e', 'v', '\r');
+    expect(app.state.mode.kind).toBe('normal');
+    expect(app.state.showDetail).toBe(true);
+    await press('\r'); // in the list, Enter does what ? says: shows or hides the detail pane
+    expect(app.state.showDetail).toBe(false);
+  });
+
+  it('the adj prompt shows with the detail pane hidden', async () => {
+    const { press, screen } = makeApp();
+    await press('d', DOWN, 'a', '2');
+    expect(screen()).toContain('set adj to [ 2▏]');
+    await press(ESC, 'w', '5');
+    expect(screen()).toContain('what if adj = [ 5▏] → rank');
+  });
+
+  it('a value the kernel refused for this process before is said before any dialog, never after y', async () => {
+    const { app, press, screen, dir } = makeApp();
+    // oomtop lacks CAP_SYS_RESOURCE in this fixture; the audit log holds a refusal of -100 for java 301
+    mkdirSync(join(dir, 'state'), { recursive: true, mode: 0o700 });
+    const java = app.state.snapshot?.processes.find((p) => p.pid === 301);
+    writeFileSync(join(dir, 'state', 'audit.jsonl'), JSON.stringify({ id: 'x1', time: '2026-11-26T11:00:00.000Z', user: 'tester', uid: 0, source: 'set',
+      pid: 301, startTime: java?.startTime, comm: 'java', old: 0, new: -100, result: 'below-floor' }) + '\n', { mode: 0o600 });
+    app.dispatch({ type: 'audit', records: (app as unknown as { o: { audit: AuditLog } }).o.audit.read() });
+    await press(DOWN, '-');
+    expect(app.state.mode.kind).toBe('normal');
+    expect(screen()).toContain('nothing written: java 301: the kernel refused -100 for this process before');
+    expect(auditLines(dir)).toHaveLength(1);
+  });
+
+  it('below the lowest value known to be allowed, the dialog says the kernel may refuse', async () => {
+    const { press, screen } = makeApp();
+    await press(DOWN, '-');
+    expect(screen()).toContain('may be refused: -100 is below 0, the lowest value known to be allowed');
+  });
+});
