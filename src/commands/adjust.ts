@@ -1,7 +1,7 @@
 // `oomtop set | protect | reset | undo | log`: choose processes, show old → new and the
 // kill order before and after, then write through the one adjuster (or, with --dry-run,
 // write nothing).
-import { changesToUndo, originalAdj, processKey, type AuditRecord } from '../core/audit.js';
+import { originalAdj, processKey, type AuditRecord } from '../core/audit.js';
 import { parseAdjValue, parsePid } from '../core/adj.js';
 import { OOM_SCORE_ADJ_MIN } from '../core/badness.js';
 import { UserError } from '../core/errors.js';
@@ -11,7 +11,7 @@ import { compileRegex, isEmptySelector, matches, type Selector } from '../core/s
 import { buildSnapshot, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
 import type { SystemSample } from '../core/types.js';
 import { Adjuster, canLowerBelowFloor, type AdjustResult, type AdjustTarget } from '../system/adjuster.js';
-import { AuditLog } from '../system/audit-log.js';
+import { AuditLog, changesToUndoIn, trustedRecordsFor, type BadLine } from '../system/audit-log.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/procfs.js';
 import { Sampler } from '../system/sampler.js';
@@ -164,7 +164,7 @@ export async function runSet(roots: Roots, io: CommandIo, pids: string[], o: Sel
   const now = sampleRanked(roots, io.now());
   const procs = chooseProcesses(now.snapshot, pids, o);
   const plan = procs.map((p) => ({ proc: p, target: targetOf(p), value }));
-  const records = new AuditLog(io.stateDir).read();
+  const records = new AuditLog(io.stateDir).readFor(new Set(procs.map((p) => processKey(p.pid, p.startTime))));
   const cap = canLowerBelowFloor(new ProcFs(roots.procRoot));
   return executePlan(roots, io, o, plan, mode, { now, explicitOnly: isEmptySelector(selectorFrom(o)) },
     (p) => ({ floor: adjFloor(p.proc, records, cap) }));
@@ -173,7 +173,7 @@ export async function runSet(roots: Roots, io: CommandIo, pids: string[], o: Sel
 export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions): Promise<number> {
   const now = sampleRanked(roots, io.now());
   const procs = chooseProcesses(now.snapshot, pids, o);
-  const records = new AuditLog(io.stateDir).read();
+  const records = trustedRecordsFor(new AuditLog(io.stateDir), new Set(procs.map((p) => processKey(p.pid, p.startTime))), 'reset');
   const plan: Planned[] = [];
   for (const p of procs) {
     const orig = originalAdj(records, p.pid, p.startTime);
@@ -185,8 +185,7 @@ export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: S
 
 export async function runUndo(roots: Roots, io: CommandIo, o: { last?: string; dryRun?: boolean }): Promise<number> {
   const n = parsePositiveInt(o.last ?? '1', '--last');
-  const records = new AuditLog(io.stateDir).read();
-  const todo = changesToUndo(records, n);
+  const todo = changesToUndoIn(new AuditLog(io.stateDir), n);
   if (todo.length === 0) {
     io.out('nothing to undo: the audit log has no change that is not undone yet\n');
     return 0;
@@ -205,21 +204,31 @@ export async function runUndo(roots: Roots, io: CommandIo, o: { last?: string; d
 
 export function runLog(io: CommandIo, o: { format?: string; limit?: string }): number {
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
+  const limit = o.limit === undefined ? null : parsePositiveInt(o.limit, '--limit');
   const log = new AuditLog(io.stateDir);
-  const records = log.read();
-  const shown = o.limit === undefined ? records : records.slice(-parsePositiveInt(o.limit, '--limit'));
-  if (format === 'json') {
-    io.out(shown.map((r) => toJson(r)).join('\n') + (shown.length ? '\n' : ''));
-    return 0;
+  // Streamed: a record is printed as it is read (in batches), never the whole log held.
+  let batch: string[] = [];
+  let shown = 0;
+  const flush = () => { if (batch.length) io.out(batch.join('')); batch = []; };
+  const emit = (r: AuditRecord) => {
+    if (!shown++ && format === 'table') {
+      batch.push(`${fit('TIME', 24)} ${fit('USER', 8)} ${fit('SOURCE', 9)} ${fit('PID', 7, 'right')} ${fit('NAME', 15)} ${fit('OLD→NEW', 12)} RESULT\n`);
+    }
+    batch.push(format === 'json' ? toJson(r) + '\n'
+      : `${fit(r.time, 24)} ${fit(r.user, 8)} ${fit(r.source, 9)} ${fit(String(r.pid), 7, 'right')} ${fit(r.comm, 15)} ` +
+        `${fit(`${r.old ?? '?'}→${r.new}`, 12)} ${r.result}${r.message && r.result !== 'ok' ? `: ${printable(r.message)}` : ''}\n`);
+    if (batch.length >= 512) flush();
+  };
+  const bad: BadLine[] = [];
+  if (limit === null) {
+    log.scan((r, b) => { if (b) bad.push(b); else if (r && r.result !== 'pending') emit(r); });
+  } else {
+    const last: AuditRecord[] = [];
+    log.scanBackward((r, b) => { if (b) bad.push(b); else if (r && r.result !== 'pending') last.push(r); return last.length < limit; });
+    for (const r of last.reverse()) emit(r);
   }
-  if (!shown.length) {
-    io.out(`the audit log is empty (${log.path})\n`);
-    return 0;
-  }
-  io.out(`${fit('TIME', 24)} ${fit('USER', 8)} ${fit('SOURCE', 9)} ${fit('PID', 7, 'right')} ${fit('NAME', 15)} ${fit('OLD→NEW', 12)} RESULT\n`);
-  for (const r of shown) {
-    io.out(`${fit(r.time, 24)} ${fit(r.user, 8)} ${fit(r.source, 9)} ${fit(String(r.pid), 7, 'right')} ${fit(r.comm, 15)} ` +
-      `${fit(`${r.old ?? '?'}→${r.new}`, 12)} ${r.result}${r.message && r.result !== 'ok' ? `: ${r.message}` : ''}\n`);
-  }
+  flush();
+  if (!shown && format === 'table') io.out(`the audit log is empty (${log.path})\n`);
+  if (bad.length && format === 'table') io.out(`note: ${bad.length} line(s) of the log are not valid records and were skipped (first: ${bad[0]?.file} at byte ${bad[0]?.offset}: ${bad[0]?.why})\n`);
   return 0;
 }

@@ -11,7 +11,7 @@ import { parseBootTime } from '../core/parse/meminfo.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { compileRegex, hasOwnMemory } from '../core/select.js';
 import { check, criticalMatches, describeCritical, type Baseline, type CheckResult, type CriticalRule } from '../core/verdict.js';
-import { writeFileAtomic } from '../system/atomic-write.js';
+import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/procfs.js';
 import { readKernelLog, type LogSource } from '../system/kernel-log.js';
@@ -235,7 +235,8 @@ export function checkToPrometheus(r: CheckReport, events: readonly OomEvent[] = 
 
 export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { format?: string; output?: string }): number {
   const format = parseFormat(o.format ?? 'table', ['table', 'json', 'prometheus'] as const);
-  const emit = (text: string) => (o.output ? writeFileAtomic(o.output, text) : io.out(text));
+  if (o.output !== undefined) checkOutputPath(o.output);
+  const emit = (text: string) => (o.output !== undefined ? writeFileAtomic(o.output, text) : io.out(text));
   let built: { report: CheckReport; events: OomEvent[] };
   try {
     built = buildCheckReport(roots, io, o);

@@ -29,12 +29,16 @@ export function desiredValue(d: PolicyDecision, canLower: boolean | null, record
 export async function runApply(roots: Roots, io: CommandIo, o: { policy: string; dryRun?: boolean }): Promise<number> {
   const policy = loadPolicyFile(o.policy);
   const now = sampleRanked(roots, io.now());
-  const records = new AuditLog(io.stateDir).read();
   const cap = canLowerBelowFloor(new ProcFs(roots.procRoot));
+  // The audit log is read only for protect rules without CAP_SYS_RESOURCE, and only for
+  // the processes the policy matches.
+  let records: AuditRecord[] | null = null;
+  const decisions = decide(policy, now.snapshot.processes);
+  const getRecords = () => (records ??= new AuditLog(io.stateDir).readFor(new Set(decisions.map((d) => processKey(d.proc.pid, d.proc.startTime)))));
   const plan: Planned[] = [];
   const ruleOf = new Map<number, string>();
-  for (const d of decide(policy, now.snapshot.processes)) {
-    const { value, note } = desiredValue(d, cap, () => records);
+  for (const d of decisions) {
+    const { value, note } = desiredValue(d, cap, getRecords);
     if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN) io.out(`note: ${printable(d.proc.comm)} (pid ${d.proc.pid}) ${note}\n`);
     if (d.proc.oomScoreAdj !== value) {
       plan.push({ proc: d.proc, target: targetOf(d.proc), value });
@@ -68,9 +72,10 @@ export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: Wa
   const { snapshot } = sampleRanked(roots, io.now(), sampler);
   // The audit log grows with every write: read it in a pass only if a decision needs it.
   let records: AuditRecord[] | null = null;
-  const getRecords = () => (records ??= log.read());
+  const decisions = decide(policy, snapshot.processes);
+  const getRecords = () => (records ??= log.readFor(new Set(decisions.map((d) => processKey(d.proc.pid, d.proc.startTime)))));
   const lines: string[] = [];
-  for (const d of decide(policy, snapshot.processes)) {
+  for (const d of decisions) {
     const p: SnapshotProcess = d.proc;
     const k = processKey(p.pid, p.startTime);
     if (state.overridden.has(k) || state.refused.has(k)) continue;
@@ -102,7 +107,9 @@ export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string;
   const sampler = new Sampler(roots.procRoot, { incremental: true });
   const adjuster = new Adjuster(sampler.proc, log, io.actor, io.now);
   const cap = adjuster.canLowerBelowFloor();
-  const state: WatchState = { written: lastWritten(log.read()), overridden: new Set(), refused: new Set() };
+  // What oomtop last wrote to the processes running now (the log may be long; only their records are kept).
+  const { snapshot: first } = sampleRanked(roots, io.now(), sampler);
+  const state: WatchState = { written: lastWritten(log.readFor(new Set(first.processes.map((p) => processKey(p.pid, p.startTime))))), overridden: new Set(), refused: new Set() };
   io.out(`watching with policy ${policy.file} (${policy.rules.length} rules) every ${seconds} s; SIGTERM or Ctrl-C stops\n`);
   try {
     while (!signal.aborted) {

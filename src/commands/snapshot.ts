@@ -4,7 +4,7 @@ import { parseFormat, parsePositiveInt } from './args.js';
 import { resolveDomain } from './domains.js';
 import { renderSnapshot, SNAPSHOT_FORMATS, type CsvStringify } from '../core/export/render.js';
 import { buildSnapshot } from '../core/snapshot.js';
-import { writeFileAtomic } from '../system/atomic-write.js';
+import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 
@@ -21,7 +21,8 @@ export interface SnapshotCommandOptions {
 
 /** Returns what goes to standard output ('' when written to --output). */
 export function runSnapshot(roots: Roots, opts: SnapshotCommandOptions, now: number): string {
-  const format = parseFormat(opts.format ?? (opts.isTTY && !opts.output ? 'table' : 'json'), SNAPSHOT_FORMATS);
+  const format = parseFormat(opts.format ?? (opts.isTTY && opts.output === undefined ? 'table' : 'json'), SNAPSHOT_FORMATS);
+  if (opts.output !== undefined) checkOutputPath(opts.output);
   const limit = opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit');
   const sample = new Sampler(roots.procRoot).sample(now);
   const ctx = resolveDomain(roots, sample, opts.cgroup);
@@ -31,7 +32,7 @@ export function runSnapshot(roots: Roots, opts: SnapshotCommandOptions, now: num
   // csv-stringify is loaded for a CSV export only (synchronously, its CommonJS build).
   const csv = format === 'csv' ? (createRequire(import.meta.url)('csv-stringify/sync') as { stringify: CsvStringify }).stringify : undefined;
   const text = renderSnapshot(snapshot, format, limit ?? 10, opts.width, csv);
-  if (opts.output) {
+  if (opts.output !== undefined) {
     writeFileAtomic(opts.output, text);
     return '';
   }

@@ -1,13 +1,41 @@
 // Every file oomtop writes goes to a temp file in the same folder, is flushed, then renamed
-// into place: an interrupted export never leaves half a file.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// into place: an interrupted export never leaves half a file. Only a regular file or a new
+// path is written.
+import { closeSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 
 /** Temp names made by this process so far: with the pid, a name no other writer uses. */
 let made = 0;
 
+/**
+ * What `path` is, when it exists and is not a regular file oomtop may replace: a device node,
+ * FIFO, socket or folder is never replaced (as root, `--output /dev/null` would replace
+ * /dev/null), and a symbolic link is not followed or replaced.
+ */
+function notRegular(path: string): string | null {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new UserError(`cannot write ${path} (${code}): choose a writable --output path`);
+  }
+  if (st.isFile()) return null;
+  return st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a symbolic link' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket'
+    : st.isCharacterDevice() || st.isBlockDevice() ? 'a device node' : 'not a regular file';
+}
+
+/** Fails early, before any work, when `path` is not a place oomtop writes to. */
+export function checkOutputPath(path: string): void {
+  if (path === '') throw new UserError('--output needs a file name (got an empty one)');
+  const what = notRegular(path);
+  if (what) throw new UserError(`refusing to write ${path}: it is ${what}; oomtop writes only onto a regular file or a new path (to print, leave out --output)`);
+}
+
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+  checkOutputPath(path);
   const dir = dirname(path);
   let tmp = '';
   let fd = -1;

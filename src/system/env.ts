@@ -1,6 +1,7 @@
 // The roots oomtop reads and writes through, built once from the command line and passed
 // down (htop's PROCDIR moved to run time): tests point them at fixture trees.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, type Stats } from 'node:fs';
+import { errnoCode } from './errno.js';
 import { UserError } from '../core/errors.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +30,42 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env, uid = process.get
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'oomtop');
 }
 
-/** Creates the state directory (audit log, baseline) when it does not exist yet. */
+/**
+ * Creates the state directory (audit log, baseline) when it does not exist yet, mode 0700:
+ * the audit log names processes and users. An existing one must be ours (checkOwnedByUs).
+ */
 export function ensureStateDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new UserError(`cannot create the state folder ${dir} (${(e as NodeJS.ErrnoException).code}): set OOMTOP_STATE_DIR to a writable folder`);
+    throw new UserError(`cannot create the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`);
+  }
+  let st: Stats;
+  try {
+    st = lstatSync(dir);
+  } catch (e) {
+    throw new UserError(`cannot read the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a folder you own`);
+  }
+  if (st.isSymbolicLink()) throw new UserError(`refusing the state folder ${dir}: it is a symbolic link; give its real path in OOMTOP_STATE_DIR`);
+  if (!st.isDirectory()) throw new UserError(`refusing the state folder ${dir}: it is not a folder; set OOMTOP_STATE_DIR to a folder`);
+  checkOwnedByUs(st, dir, 'state folder');
+}
+
+/**
+ * oomtop acts on what its state says (undo and reset write logged values back): a state
+ * folder or file that another user owns, or that its group or others can write, is refused
+ * with the exact fix (as sudo refuses such a sudoers). Root's own files and the user's own
+ * pass; a sticky folder does not help, since the files in it are what matters.
+ */
+export function checkOwnedByUs(st: { uid: number; mode: number; isFile?: () => boolean; isDirectory?: () => boolean }, path: string, what: string,
+  euid = process.geteuid?.() ?? 0): void {
+  if (st.isFile && st.isDirectory && !st.isFile() && !st.isDirectory()) {
+    throw new UserError(`refusing the ${what} ${path}: it is not a regular file; remove it (oomtop creates it)`);
+  }
+  if (st.uid !== euid && st.uid !== 0) {
+    throw new UserError(`refusing the ${what} ${path}: owned by uid ${st.uid}, not by you (uid ${euid}) or root; another user could forge what oomtop reads back: chown ${euid} ${path}`);
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new UserError(`refusing the ${what} ${path}: writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}); another user could forge what oomtop reads back: chmod go-w ${path}`);
   }
 }

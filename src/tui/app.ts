@@ -11,7 +11,8 @@ import { printableText } from '../core/format.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
-import type { AuditLog } from '../system/audit-log.js';
+import { changesToUndoIn, type AuditLog } from '../system/audit-log.js';
+import { processKey } from '../core/audit.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import { ALL_NEEDS, type Sampler } from '../system/sampler.js';
 import {
@@ -98,8 +99,8 @@ export class DashboardApp {
 
   /** First sample and render; then the timer (unless driven by hand). */
   start(): this {
-    if (this.o.audit) this.dispatch({ type: 'audit', records: this.o.audit.read() });
     this.tick();
+    this.loadAudit();
     if (this.o.timers !== false) this.timer = setInterval(() => { if (!this.state.paused) this.tick(); }, this.o.intervalMs);
     return this;
   }
@@ -154,6 +155,24 @@ export class DashboardApp {
     if (!pids.length) return;
     const scores = this.o.sampler.readOomScores(pids);
     if (scores.size) this.dispatch({ type: 'scores', scores });
+  }
+
+  /**
+   * The audit records the dashboard needs: those of the processes shown (floors, reset) and
+   * the last change not undone yet (u), read as a stream, never the whole log.
+   */
+  private loadAudit(): void {
+    const audit = this.o.audit;
+    if (!audit) return;
+    try {
+      const keys = new Set((this.state.snapshot?.processes ?? []).map((p) => processKey(p.pid, p.startTime)));
+      const records = audit.readFor(keys);
+      const last = changesToUndoIn(audit, 1)[0];
+      if (last && !keys.has(processKey(last.pid, last.startTime))) records.push(last);
+      this.dispatch({ type: 'audit', records });
+    } catch (e) {
+      this.dispatch({ type: 'message', message: { text: `audit log: ${(e as Error).message}`, kind: 'error' } });
+    }
   }
 
   /** Every OOM domain with its headroom and first victim: only while the selector is open. */
@@ -223,7 +242,7 @@ export class DashboardApp {
           const r = (this.o.adjuster as Adjuster).write({ pid: it.pid, startTime: it.startTime, comm: it.comm }, it.new, eff.source, { undoes: it.undoes, floor: it.floor });
           return { ok: r.result === 'ok', message: r.message };
         });
-        if (this.o.audit) this.dispatch({ type: 'audit', records: this.o.audit.read() });
+        this.loadAudit();
         this.dispatch({ type: 'adjusted', results });
         break;
       }

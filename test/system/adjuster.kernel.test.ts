@@ -2,7 +2,7 @@
 // These machines lack CAP_SYS_RESOURCE: values are raised and reset here, the refusal below
 // the floor is checked, and negative values are tested on fixture trees elsewhere.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,6 @@ import { needKernel } from '../helpers/kernel.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const state = mkdtempSync(join(tmpdir(), 'oomtop-kstate-'));
-chmodSync(state, 0o777);
 const children = new Set<ChildProcess>();
 
 afterEach(async () => {
@@ -89,8 +88,9 @@ describe('oomtop set/reset on the real kernel', () => {
   it("says 'not your process' when another user's process is chosen", (ctx) => {
     needKernel(ctx, linux && existsSync('/usr/bin/setpriv') && process.getuid?.() === 0, 'needs root and setpriv to act as another user');
     const p = sleeper();
+    // nobody's own state folder: oomtop refuses one that another user owns or can write
     const own = mkdtempSync(join(tmpdir(), 'oomtop-nobody-'));
-    chmodSync(own, 0o777);
+    chownSync(own, 65534, 65534);
     const r = cli(['set', String(p.pid), '--adj', '10'], { asUser: 65534, stateDir: own });
     rmSync(own, { recursive: true, force: true });
     expect(r.status).toBe(1);
@@ -121,7 +121,11 @@ describe('oomtop set/reset on the real kernel', () => {
       expect(badLines).toBe(0);
       // Each run wrote every pid whose value differed from its own; none may be lost or torn.
       expect(records.length).toBeGreaterThanOrEqual(10);
-      expect(readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n')).toHaveLength(records.length);
+      // every change has its intent line (written before the kernel) and its outcome line
+      const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n');
+      expect(lines.filter((l) => l.includes('"result":"pending"'))).toHaveLength(records.length);
+      expect(lines).toHaveLength(2 * records.length);
+      for (const r of records) expect(lines.some((l) => l.includes(`"id":"${r.intent}"`))).toBe(true);
       for (const pid of pids) expect(records.filter((r) => r.pid === pid).length).toBeGreaterThanOrEqual(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
