@@ -11,13 +11,15 @@ import type { CommandIo } from './commands/adjust.js';
 
 function roots(cmd: Command): Roots {
   // A subcommand's own --proc-root wins over the one given before it (or the default).
-  type RootOpts = { procRoot?: string; sysRoot?: string; passwd?: string };
+  type RootOpts = { procRoot?: string; sysRoot?: string; passwd?: string; kmsg?: string };
   const local = cmd.opts<RootOpts>();
   const all = cmd.optsWithGlobals<RootOpts>();
+  const kmsg = local.kmsg ?? all.kmsg;
   return {
     procRoot: local.procRoot ?? all.procRoot ?? DEFAULT_ROOTS.procRoot,
     sysRoot: local.sysRoot ?? all.sysRoot ?? DEFAULT_ROOTS.sysRoot,
     passwdFile: local.passwd ?? all.passwd ?? DEFAULT_ROOTS.passwdFile,
+    ...(kmsg !== undefined ? { kmsgPath: kmsg } : {}),
   };
 }
 
@@ -75,6 +77,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .addOption(new Option('--proc-root <dir>', 'proc filesystem to read').default(DEFAULT_ROOTS.procRoot))
     .addOption(new Option('--sys-root <dir>', 'cgroup filesystem root').default(DEFAULT_ROOTS.sysRoot))
     .addOption(new Option('--passwd <file>', 'passwd file for user names').default(DEFAULT_ROOTS.passwdFile).hideHelp())
+    .addOption(new Option('--kmsg <file>', 'the kernel log device (tests)').hideHelp())
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
@@ -217,7 +220,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
     for (const sub of cmd.commands) {
       sub.option('--proc-root <dir>', 'proc filesystem to read (default /proc)')
         .option('--sys-root <dir>', 'cgroup filesystem root (default /sys/fs/cgroup)')
-        .addOption(new Option('--passwd <file>').hideHelp());
+        .addOption(new Option('--passwd <file>').hideHelp())
+        .addOption(new Option('--kmsg <file>').hideHelp());
       addRoots(sub);
     }
   };

@@ -119,6 +119,8 @@ async function confirmMany(plan: readonly Planned[], o: SelectOptions, io: Comma
   }
 }
 
+const POINTLESS = new Set(['kernel thread', 'no mm (zombie or exiting)', 'global init']);
+
 export function reportResults(results: readonly AdjustResult[], io: CommandIo): number {
   let failed = 0;
   for (const r of results) {
@@ -129,8 +131,21 @@ export function reportResults(results: readonly AdjustResult[], io: CommandIo): 
 }
 
 /** Applies or previews a plan; returns the exit code. */
-export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions, plan: Planned[], source: string,
+export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions, planned: Planned[], source: string,
   ctx: { now: Ranked; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floor?: AdjFloor; rule?: string } = () => ({})): Promise<number> {
+  let plan = planned;
+  // The OOM killer never chooses a kernel thread, a zombie or init: a value changes nothing.
+  const pointless = (p: Planned) => POINTLESS.has(p.proc.unkillableReason ?? '');
+  for (const p of plan) {
+    if (!pointless(p)) continue;
+    const why = p.proc.unkillableReason === 'global init'
+      ? 'is init: the OOM killer never chooses it'
+      : `is ${p.proc.unkillableReason === 'kernel thread' ? 'a kernel thread' : 'a zombie or exiting (it has no memory of its own)'}: the OOM killer never chooses it`;
+    io.out(`skipped: ${printable(p.proc.comm)} (pid ${p.proc.pid}) ${why}, so oom_score_adj ${p.value} changes nothing the OOM killer does; nothing written\n`);
+  }
+  const skipped = plan.filter(pointless).length;
+  plan = plan.filter((p) => !pointless(p));
+  if (skipped && !plan.length) return 1;
   const changes = plan.filter((p) => p.proc.oomScoreAdj !== p.value);
   for (const p of plan) if (p.proc.oomScoreAdj === p.value) io.out(`unchanged: ${printable(p.proc.comm)} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
   if (changes.length === 0) return 0;

@@ -6,15 +6,15 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
 import { MetricWriter } from '../core/export/prometheus.js';
 import { fit, formatBytes, printable, toJson } from '../core/format.js';
-import { parseOomEvents, type OomEvent } from '../core/parse/kernel-log.js';
-import { parseBootTime } from '../core/parse/meminfo.js';
+import { OomEventParser, type OomEvent } from '../core/parse/kernel-log.js';
+import { parseBootTime, parseVmstatCounter } from '../core/parse/meminfo.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { compileRegex, hasOwnMemory } from '../core/select.js';
 import { check, criticalMatches, describeCritical, type Baseline, type CheckResult, type CriticalRule } from '../core/verdict.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/procfs.js';
-import { readKernelLog, type LogSource } from '../system/kernel-log.js';
+import { streamKernelLog, unreadableLog, type LogSource } from '../system/kernel-log.js';
 import { parseFormat } from './args.js';
 import { sampleRanked, type CommandIo } from './adjust.js';
 
@@ -33,26 +33,70 @@ function bootId(roots: Roots): string | null {
   return readProc(roots, 'sys/kernel/random/boot_id')?.trim() ?? null;
 }
 
-/** The OOM events of the chosen log, with wall-clock times where the boot time tells them. */
-export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { source: LogSource; events: OomEvent[] } {
-  const sources: LogSource[] = o.from ? ['file'] : o.source && o.source !== 'auto'
-    ? [parseFormat(o.source, ['kmsg', 'dmesg', 'journal', 'file'] as const, '--source')] : ['kmsg', 'dmesg', 'journal'];
-  let lastError: Error | null = null;
-  for (const source of sources) {
-    try {
-      const lines = readKernelLog(source, { from: o.from, since: o.since });
-      const events = parseOomEvents(lines, { year: now.getUTCFullYear() });
-      if (source !== 'file') {
-        const btime = parseBootTime(readProc(roots, 'stat') ?? '');
-        if (btime !== null) for (const e of events) if (!e.wall && e.uptime !== null) e.wall = new Date((btime + e.uptime) * 1000).toISOString();
-      }
-      const since = o.since && source !== 'journal' ? Date.parse(o.since) : NaN;
-      return { source, events: Number.isNaN(since) ? events : events.filter((e) => e.wall === null || Date.parse(e.wall) >= since) };
-    } catch (e) {
-      lastError = e as Error;
+/**
+ * --since: an ISO date or time (2026-11-26, 2026-11-26 14:00, 2026-11-26T14:00:00Z), or
+ * "today", "yesterday", "N s|min|h|d ago". Anything else is an error, not "everything".
+ * Returns the instant (ms) and the form journalctl takes (UTC).
+ */
+export function parseSince(text: string, now: Date): { ms: number; journal: string } {
+  const t = text.trim();
+  let ms = NaN;
+  const rel = /^(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s+ago$/i.exec(t);
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i.exec(t);
+  if (/^today$/i.test(t)) ms = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  else if (/^yesterday$/i.test(t)) ms = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1);
+  else if (rel) {
+    const unit = (rel[2] as string)[0]?.toLowerCase();
+    const sec = unit === 's' ? 1 : unit === 'm' ? 60 : unit === 'h' ? 3600 : 86400;
+    ms = now.getTime() - Number(rel[1]) * sec * 1000;
+  } else if (iso) {
+    const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [number, number, number, number, number, number];
+    const utc = Date.UTC(y, mo - 1, d, h, mi, se);
+    const back = new Date(utc);
+    // 2020-13-45 or 25:61 does not come back as itself: not a date
+    if (back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && h < 24 && mi < 60 && se < 60) {
+      const zone = iso[7]?.toUpperCase();
+      const off = !zone || zone === 'Z' || zone === 'UTC' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
+      ms = utc - off;
     }
   }
-  throw lastError instanceof UserError ? lastError : new UserError(`cannot read the kernel log: ${lastError?.message}`);
+  if (!Number.isFinite(ms)) {
+    throw new UserError(`--since '${text}' is not a time: give an ISO date or time (2026-11-26, '2026-11-26 14:00', 2026-11-26T14:00:00Z; UTC unless it says otherwise), today, yesterday, or 'N min ago'`);
+  }
+  return { ms, journal: new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') };
+}
+
+/**
+ * The OOM events of the chosen log, with wall-clock times where the boot time tells them.
+ * The log is streamed through the parser, never held. When no source can be read, the
+ * error says what each said and how to let oomtop look: never "no OOM kill".
+ */
+export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { source: LogSource; events: OomEvent[]; dropped: number; skippedLong: number } {
+  const since = o.since === undefined ? null : parseSince(o.since, now);
+  const sources: LogSource[] = o.from !== undefined ? ['file'] : o.source && o.source !== 'auto'
+    ? [parseFormat(o.source, ['kmsg', 'dmesg', 'journal', 'file'] as const, '--source')] : ['kmsg', 'dmesg', 'journal'];
+  const failures: Array<{ source: LogSource; error: string }> = [];
+  for (const source of sources) {
+    const parser = new OomEventParser({ year: now.getUTCFullYear() });
+    let stats;
+    try {
+      stats = streamKernelLog(source, { from: o.from, since: since?.journal, kmsgPath: roots.kmsgPath }, (line) => parser.push(line));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      // a file the user named: its own error is the answer
+      if (source === 'file') throw new UserError(e.message, 1);
+      failures.push({ source, error: e.message });
+      continue;
+    }
+    const events = parser.end();
+    if (source !== 'file') {
+      const btime = parseBootTime(readProc(roots, 'stat') ?? '');
+      if (btime !== null) for (const e of events) if (!e.wall && e.uptime !== null) e.wall = new Date((btime + e.uptime) * 1000).toISOString();
+    }
+    const kept = since === null || source === 'journal' ? events : events.filter((e) => e.wall === null || Date.parse(e.wall) >= since.ms);
+    return { source, events: kept, dropped: parser.dropped, skippedLong: stats.skippedLong };
+  }
+  throw new UserError(unreadableLog(failures), 1);
 }
 
 function victimLine(e: OomEvent): string {
@@ -77,9 +121,16 @@ export function renderHistory(events: readonly OomEvent[], source: string): stri
 
 export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
-  const { source, events } = loadHistory(roots, o, now);
-  if (format === 'json') return toJson({ schema: 'oomtop.history/1', time: now.toISOString(), source, events }, 2) + '\n';
-  return renderHistory(events, source);
+  const { source, events, dropped, skippedLong } = loadHistory(roots, o, now);
+  // The kernel counts its kills: a log that holds fewer than the counter since boot says so.
+  const counted = source === 'file' || o.since !== undefined ? null : parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill');
+  const logged = events.reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0) + dropped;
+  if (format === 'json') return toJson({ schema: 'oomtop.history/1', time: now.toISOString(), source, eventsDropped: dropped, linesSkipped: skippedLong, killsCountedSinceBoot: counted, events }, 2) + '\n';
+  const notes: string[] = [];
+  if (dropped) notes.push(`note: ${dropped} older event(s) not shown (at most ${OomEventParser.MAX_EVENTS} are kept)`);
+  if (skippedLong) notes.push(`note: ${skippedLong} line(s) longer than 64 KiB skipped (not kernel messages)`);
+  if (counted !== null && counted > logged) notes.push(`note: the kernel counted ${counted} OOM kill(s) since boot (/proc/vmstat oom_kill), the log (${source}) shows ${logged}: ${counted - logged} are not in it (the ring buffer wrapped, or the lines were lost)`);
+  return renderHistory(events, source) + notes.map((n) => `${n}\n`).join('');
 }
 
 // ---- baseline ----

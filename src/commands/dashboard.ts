@@ -20,15 +20,28 @@ export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: st
   const intervalMs = parseSeconds(o.interval ?? '2', '--interval', 0.2, 3600) * 1000;
   const sampler = new Sampler(roots.procRoot, { incremental: true });
   sampler.readMeminfo(); // fails early, with the one-line error, on a wrong --proc-root
-  const audit = new AuditLog(stateDir);
+  let audit: AuditLog | null = new AuditLog(stateDir);
+  // Writes need the audit log: when it cannot be used, the dashboard starts read-only and says why.
+  let readOnly = Boolean(o.readOnly);
+  let notice: string | undefined;
+  if (!readOnly) {
+    try {
+      audit.ensureWritable();
+    } catch (e) {
+      readOnly = true;
+      notice = `read-only: ${(e as Error).message}`;
+      try { audit.read(() => false); } catch { audit = null; }
+    }
+  }
   const users = loadUsers(roots.passwdFile);
   return {
     sampler,
-    adjuster: o.readOnly ? null : new Adjuster(sampler.proc, audit, actor),
+    adjuster: readOnly ? null : new Adjuster(sampler.proc, audit, actor),
     audit,
     users,
     intervalMs,
-    readOnly: Boolean(o.readOnly),
+    readOnly,
+    ...(notice ? { notice } : {}),
     cpu: roots.procRoot === '/proc',
     exportDir: process.cwd(),
     uid: actor.uid,

@@ -3,6 +3,7 @@
 // policy with any error applies nothing.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from './badness.js';
+import { compilePattern, type Pattern } from './pattern.js';
 import { exactly, hasOwnMemory, matches, type Selector } from './select.js';
 import type { SnapshotProcess } from './snapshot.js';
 
@@ -11,7 +12,7 @@ export interface PolicyRule {
   line: number;
   /** Exact comm (as in /proc/PID/comm, at most 15 characters). */
   name?: string;
-  cmdline?: RegExp;
+  cmdline?: Pattern;
   user?: string;
   /** cgroup path, its subtree, or a glob (* within a component, ** across). */
   cgroup?: string;
@@ -97,7 +98,7 @@ export function parsePolicy(text: string, file: string): { policy: Policy; error
       } else {
         const s = String(v);
         if (k === 'cmdline') {
-          try { rule.cmdline = new RegExp(s); } catch (e) { err(kl, `cmdline '${s}' is not a valid regular expression: ${(e as Error).message}`); ok = false; }
+          try { rule.cmdline = compilePattern(s); } catch (e) { err(kl, `cmdline '${s}' is not a valid regular expression: ${(e as Error).message}`); ok = false; }
         } else if (k === 'name') {
           if (s.length > 15) { err(kl, `name '${s}' is longer than a comm can be (15 characters): use cmdline to match longer names`); ok = false; }
           rule.name = s;

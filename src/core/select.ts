@@ -1,11 +1,12 @@
 // Choosing processes by name, command line, user, cgroup or systemd unit: the one matcher
 // behind the CLI selectors, policy rules and the baseline's critical rules.
 import { UserError } from './errors.js';
+import { compilePattern, type Pattern } from './pattern.js';
 import type { SnapshotProcess } from './snapshot.js';
 
 export interface Selector {
-  name?: RegExp;
-  cmdline?: RegExp;
+  name?: Pattern | RegExp;
+  cmdline?: Pattern | RegExp;
   /** User name or uid. */
   user?: string;
   /** cgroup path (its subtree) or glob. */
@@ -19,9 +20,10 @@ export function exactly(text: string): RegExp {
   return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 }
 
-export function compileRegex(source: string, what: string): RegExp {
+/** A user's regular expression (core/pattern.ts: RE2, linear time). */
+export function compileRegex(source: string, what: string): Pattern {
   try {
-    return new RegExp(source);
+    return compilePattern(source);
   } catch (e) {
     throw new UserError(`${what} '${source}' is not a valid regular expression: ${(e as Error).message}`);
   }

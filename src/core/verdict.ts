@@ -1,6 +1,7 @@
 // After an OOM: compare what runs now with the baseline of critical processes and with the
 // OOM events since, and say what to do: ok, restart (exactly what), or reboot recommended.
 import type { OomEvent } from './parse/kernel-log.js';
+import { compilePattern } from './pattern.js';
 import { exactly, isEmptySelector, matches, type Selector } from './select.js';
 import type { SnapshotProcess } from './snapshot.js';
 
@@ -57,7 +58,7 @@ export function describeCritical(r: CriticalRule): string {
 export function criticalMatches(r: CriticalRule, procs: readonly SnapshotProcess[]): SnapshotProcess[] {
   let sel: Selector;
   try {
-    sel = { name: r.name === undefined ? undefined : exactly(r.name), unit: r.unit, cmdline: r.cmdline === undefined ? undefined : new RegExp(r.cmdline) };
+    sel = { name: r.name === undefined ? undefined : exactly(r.name), unit: r.unit, cmdline: r.cmdline === undefined ? undefined : compilePattern(r.cmdline) };
   } catch {
     return [];
   }

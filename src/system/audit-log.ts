@@ -7,7 +7,7 @@
 // Every record read back is validated (core/audit.ts parseAuditRecord). Size: it is read as
 // a stream, never whole, and rotated to audit.jsonl.1 past ROTATE_BYTES (16 MiB, or
 // $OOMTOP_AUDIT_ROTATE_BYTES); log, undo and reset read the rotated file too.
-import { closeSync, constants, fstatSync, linkSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseAuditRecord, type AdjChange, type AdjustOutcome, type AuditRecord } from '../core/audit.js';
@@ -15,11 +15,9 @@ import { UserError } from '../core/errors.js';
 import { toJson } from '../core/format.js';
 import { checkOwnedByUs, ensureStateDir } from './env.js';
 import { errnoCode } from './errno.js';
+import { forEachLine, forEachLineBackward } from './lines.js';
 
 export const ROTATE_BYTES = 16 * 1024 * 1024;
-/** A line longer than this is not a record oomtop wrote: skipped, never held whole. */
-const MAX_LINE = 64 * 1024;
-const CHUNK = 64 * 1024;
 
 /** A line of the log that is not a valid record, as readers report it. */
 export interface BadLine {
@@ -200,78 +198,6 @@ function visitLine(line: Buffer | null, length: number, offset: number, file: st
   const parsed = parseAuditRecord(text);
   if (parsed.ok) visit(parsed.record, null);
   else visit(null, { file, offset, why: parsed.why, looksLikeRecord: /"pid"\s*:/.test(text) });
-}
-
-type OnLine = (line: Buffer | null, length: number, offset: number) => boolean | void;
-
-/** Lines of a file read forwards in chunks; a line over MAX_LINE is passed as null with its length. */
-export function forEachLine(fd: number, onLine: OnLine): void {
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let carry: Buffer[] = [];
-  let carryLen = 0;
-  let lineStart = 0;
-  let pos = 0;
-  const emit = (piece: Buffer) => {
-    const length = carryLen + piece.length;
-    const line = length > MAX_LINE ? null : carryLen ? Buffer.concat([...carry, piece]) : piece;
-    carry = [];
-    carryLen = 0;
-    return onLine(line, length, lineStart) !== false;
-  };
-  for (;;) {
-    const n = readSync(fd, buf, 0, CHUNK, pos);
-    if (n <= 0) break;
-    let from = 0;
-    for (;;) {
-      const nl = buf.indexOf(0x0a, from);
-      if (nl < 0 || nl >= n) break;
-      if (!emit(buf.subarray(from, nl))) return;
-      from = nl + 1;
-      lineStart = pos + from;
-    }
-    if (from < n) {
-      // an unfinished line: keep its bytes only while it can still be a record
-      if (carryLen + (n - from) <= MAX_LINE) carry.push(Buffer.from(buf.subarray(from, n)));
-      else carry = [];
-      carryLen += n - from;
-    }
-    pos += n;
-  }
-  if (carryLen) emit(Buffer.alloc(0));
-}
-
-/** Lines of a file from its end backwards, until onLine returns false. */
-export function forEachLineBackward(fd: number, onLine: OnLine): void {
-  let end = fstatSync(fd).size;
-  let tail: Buffer = Buffer.alloc(0); // the start of the line after this chunk, as far as read
-  let tailLen = 0; // its length (more than tail.length once it grew past MAX_LINE)
-  const buf = Buffer.allocUnsafe(CHUNK);
-  while (end > 0) {
-    const start = Math.max(0, end - CHUNK);
-    const n = readSync(fd, buf, 0, end - start, start);
-    let stop = n;
-    for (;;) {
-      const nl = stop > 0 ? buf.lastIndexOf(0x0a, stop - 1) : -1;
-      if (nl < 0) break;
-      const piece = buf.subarray(nl + 1, stop);
-      let line: Buffer | null = piece;
-      let length = piece.length;
-      if (stop === n) {
-        length += tailLen;
-        line = length > MAX_LINE ? null : Buffer.concat([piece, tail]);
-        tail = Buffer.alloc(0);
-        tailLen = 0;
-      }
-      if (onLine(line, length, start + nl + 1) === false) return;
-      stop = nl;
-    }
-    const rest = buf.subarray(0, stop);
-    const joined = stop === n ? tailLen + stop : stop;
-    tail = joined > MAX_LINE ? Buffer.alloc(0) : stop === n ? Buffer.concat([rest, tail]) : Buffer.from(rest);
-    tailLen = joined;
-    end = start;
-  }
-  if (tailLen) onLine(tailLen > MAX_LINE ? null : tail, tailLen, 0);
 }
 
 /** A unique, time-ordered record id. */

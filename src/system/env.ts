@@ -11,6 +11,8 @@ export interface Roots {
   procRoot: string;
   sysRoot: string;
   passwdFile: string;
+  /** The kernel's log device (/dev/kmsg); a stand-in in tests. */
+  kmsgPath?: string;
 }
 
 export const DEFAULT_ROOTS: Roots = { procRoot: '/proc', sysRoot: '/sys/fs/cgroup', passwdFile: '/etc/passwd' };

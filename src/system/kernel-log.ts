@@ -1,51 +1,73 @@
 // The kernel log, from /dev/kmsg (read without consuming it), dmesg, journalctl -k, or a
-// saved file. Returns text lines in the dmesg form "[seconds.micros] message", which the
-// pure parser (core/parse/kernel-log.ts) understands along with syslog prefixes.
+// saved file, as a stream of text lines in the dmesg form "[seconds.micros] message" (the
+// pure parser, core/parse/kernel-log.ts, also reads syslog prefixes). Nothing is held whole:
+// a file is read in chunks, dmesg's and journalctl's output goes to a temporary file first.
+// Bounds: a line over MAX_LINE is skipped (counted), a NUL byte means the file is not a text
+// log, and past MAX_LOG_BYTES reading stops with an error. A source that cannot be read, or
+// a journal that holds no kernel message at all, is an error, never "no OOM kill".
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { decodeUtf8 } from '../core/format.js';
+import { errnoCode } from './errno.js';
+import { forEachLine, MAX_LINE } from './lines.js';
 
 export type LogSource = 'kmsg' | 'dmesg' | 'journal' | 'file';
+
+/** More than any kernel log a machine keeps: reading stops there with an error. */
+export const MAX_LOG_BYTES = 4 * 1024 ** 3;
+
+export interface LogReadStats {
+  lines: number;
+  bytes: number;
+  /** Lines longer than MAX_LINE: not a kernel message, skipped. */
+  skippedLong: number;
+}
+
+const PERMISSION_FIX = 'run as root, or lower kernel.dmesg_restrict to 0 (sysctl), or add the user to the adm or systemd-journal group for journalctl';
 
 /**
  * /dev/kmsg: each read() returns one record "prio,seq,usec,flags;text" (continuation lines
  * " KEY=value" follow). Opened non-blocking, read until EAGAIN: the whole ring buffer,
  * which stays there for everyone else (reading /dev/kmsg does not consume it).
  */
-export function readKmsg(path = '/dev/kmsg'): string[] {
+export function readKmsg(path: string, onLine: (text: string) => void, stats: LogReadStats): void {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read ${path} (${code}): ${code === 'EACCES' || code === 'EPERM' ? 'reading the kernel log needs root or CAP_SYSLOG (or kernel.dmesg_restrict=0)' : 'try --source dmesg, journal or --from FILE'}`);
+    const code = errnoCode(e);
+    throw new UserError(`cannot read ${path} (${code})${code === 'EACCES' || code === 'EPERM' ? `: it needs root or CAP_SYSLOG while kernel.dmesg_restrict=1` : ''}`);
   }
   const buf = Buffer.alloc(16384);
-  const lines: string[] = [];
   try {
     for (;;) {
       let n: number;
       try {
         n = readSync(fd, buf, 0, buf.length, null);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
+        const code = errnoCode(e);
         if (code === 'EAGAIN') break;
         if (code === 'EPIPE') continue; // overwritten while reading: the next record follows
-        throw e;
+        if (code === 'EPERM' || code === 'EACCES') throw new UserError(`cannot read ${path} (${code}): it needs root or CAP_SYSLOG while kernel.dmesg_restrict=1`);
+        throw new UserError(`cannot read ${path} (${code})`);
       }
       if (n <= 0) break;
-      const rec = buf.toString('utf8', 0, n);
-      const semi = rec.indexOf(';');
-      const head = rec.slice(0, semi).split(',');
+      stats.bytes += n;
+      stats.lines++;
+      const semi = buf.indexOf(0x3b); // ';'
+      if (semi < 0 || semi >= n) continue;
+      const head = buf.toString('latin1', 0, semi).split(',');
       const usec = Number(head[2] ?? 0);
-      const text = rec.slice(semi + 1).split('\n')[0] ?? '';
-      lines.push(`[${(usec / 1e6).toFixed(6).padStart(12)}] ${unescapeKmsg(text)}`);
+      const nl = buf.indexOf(0x0a, semi + 1);
+      const text = buf.toString('latin1', semi + 1, nl < 0 || nl >= n ? n : nl);
+      onLine(`[${(usec / 1e6).toFixed(6).padStart(12)}] ${unescapeKmsg(text)}`);
     }
   } finally {
     closeSync(fd);
   }
-  return lines;
 }
 
 /**
@@ -67,25 +89,107 @@ export function unescapeKmsg(text: string): string {
   return decodeUtf8(Uint8Array.from(bytes));
 }
 
-function run(cmd: string, args: string[], what: string): string[] {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (r.error) throw new UserError(`cannot run ${cmd} (${(r.error as NodeJS.ErrnoException).code}): install it or choose another --source`);
-  if (r.status !== 0) throw new UserError(`${what} failed (exit ${r.status}): ${(r.stderr || '').trim().split('\n')[0]}`);
-  return r.stdout.split('\n');
+/** Lines of an open file or pipe, with the bounds above. */
+function streamFd(fd: number, what: string, onLine: (text: string) => void, stats: LogReadStats): void {
+  forEachLine(fd, (line, length) => {
+    stats.bytes += length + 1;
+    if (stats.bytes > MAX_LOG_BYTES) {
+      throw new UserError(`${what}: stopped after ${MAX_LOG_BYTES / 1024 ** 3} GiB: more than any kernel log; give a smaller file (or the part since the event)`);
+    }
+    if (!line) {
+      stats.skippedLong++;
+      return;
+    }
+    const nul = line.indexOf(0);
+    if (nul >= 0) {
+      throw new UserError(`${what} holds binary data (a NUL byte near byte ${stats.bytes - length - 1 + nul}): it is not a kernel log or syslog file`);
+    }
+    stats.lines++;
+    onLine(decodeUtf8(line));
+  });
 }
 
-export function readKernelLog(source: LogSource, o: { from?: string; since?: string } = {}): string[] {
-  switch (source) {
-    case 'kmsg': return readKmsg();
-    case 'dmesg': return run('dmesg', [], 'dmesg');
-    case 'journal': return run('journalctl', ['-k', '-o', 'short-monotonic', '--no-pager', ...(o.since ? ['--since', o.since] : [])], 'journalctl -k');
-    case 'file': {
-      if (!o.from) throw new UserError('--source file needs --from FILE');
+/** Runs a command with its output in a temporary file (not in memory), then streams it. */
+function runStreamed(cmd: string, args: string[], what: string, onLine: (text: string) => void, stats: LogReadStats): void {
+  const dir = mkdtempSync(join(tmpdir(), 'oomtop-log-'));
+  const file = join(dir, 'out');
+  try {
+    const out = openSync(file, 'w+', 0o600);
+    try {
+      const r = spawnSync(cmd, args, { stdio: ['ignore', out, 'pipe'], encoding: 'utf8', maxBuffer: 1024 * 1024 });
+      if (r.error) throw new UserError(`cannot run ${cmd} (${errnoCode(r.error)}): install it or choose another --source`);
+      const err = (r.stderr || '').trim().split('\n')[0] ?? '';
+      if (r.status !== 0) throw new UserError(`${what} failed (exit ${r.status})${err ? `: ${err}` : ''}`);
+      const kernelLines = { n: 0 };
+      const inFd = openSync(file, 'r');
       try {
-        return readFileSync(o.from, 'utf8').split('\n');
-      } catch (e) {
-        throw new UserError(`cannot read ${o.from} (${(e as NodeJS.ErrnoException).code}): check the path`);
+        streamFd(inFd, what, (text) => {
+          if (text.trim() && !text.startsWith('-- ')) kernelLines.n++;
+          onLine(text);
+        }, stats);
+      } finally {
+        closeSync(inFd);
       }
+      if (cmd === 'journalctl' && kernelLines.n === 0) {
+        // A journal always holds the kernel's boot messages: none means it was not readable.
+        throw new UserError(`${what} returned no kernel message at all${err ? ` (${err})` : ''}: the journal is not readable by this user or keeps no kernel messages`);
+      }
+    } finally {
+      closeSync(out);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface KernelLogOptions {
+  from?: string;
+  /** journalctl --since syntax, already validated (parseSince). */
+  since?: string;
+  /** /dev/kmsg, or a stand-in in tests. */
+  kmsgPath?: string;
+}
+
+/** Streams one source's lines to `onLine`; throws a UserError when it cannot be read. */
+export function streamKernelLog(source: LogSource, o: KernelLogOptions, onLine: (text: string) => void): LogReadStats {
+  const stats: LogReadStats = { lines: 0, bytes: 0, skippedLong: 0 };
+  switch (source) {
+    case 'kmsg':
+      readKmsg(o.kmsgPath ?? '/dev/kmsg', onLine, stats);
+      break;
+    case 'dmesg':
+      runStreamed('dmesg', [], 'dmesg', onLine, stats);
+      break;
+    case 'journal':
+      runStreamed('journalctl', ['-k', '-o', 'short-monotonic', '--no-pager', ...(o.since ? ['--since', o.since] : [])], 'journalctl -k', onLine, stats);
+      break;
+    case 'file': {
+      if (o.from === undefined || o.from === '') throw new UserError('--source file needs --from FILE');
+      let fd: number;
+      try {
+        fd = openSync(o.from, constants.O_RDONLY);
+      } catch (e) {
+        throw new UserError(`cannot read ${o.from} (${errnoCode(e)}): check the path`);
+      }
+      try {
+        streamFd(fd, o.from, onLine, stats);
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        throw new UserError(`cannot read ${o.from} (${errnoCode(e)}): check the path`);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    }
+  }
+  return stats;
+}
+
+/** Every source tried and why each failed, with the fix: the message when nothing could be read. */
+export function unreadableLog(failures: ReadonlyArray<{ source: LogSource; error: string }>): string {
+  const perm = failures.some((f) => /EPERM|EACCES|not readable|dmesg_restrict|Operation not permitted|Permission denied/i.test(f.error));
+  return `cannot read the kernel log, so oomtop cannot tell whether the OOM killer acted: ${failures.map((f) => `${f.source}: ${f.error}`).join('; ')}`
+    + (perm ? `. To let it look: ${PERMISSION_FIX}; or give a saved log with --from FILE` : '. Give a saved log with --from FILE');
+}
+
+export { MAX_LINE };

@@ -27,6 +27,8 @@ export interface AppOptions {
   users: ReadonlyMap<number, string>;
   intervalMs: number;
   readOnly: boolean;
+  /** Said at start (why the dashboard is read-only). */
+  notice?: string;
   /** Ask pidusage for CPU% of the rows on screen (only on the real /proc). */
   cpu: boolean;
   exportDir: string;
@@ -101,6 +103,7 @@ export class DashboardApp {
   start(): this {
     this.tick();
     this.loadAudit();
+    if (this.o.notice) this.dispatch({ type: 'message', message: { text: this.o.notice, kind: 'error' } });
     if (this.o.timers !== false) this.timer = setInterval(() => { if (!this.state.paused) this.tick(); }, this.o.intervalMs);
     return this;
   }

@@ -46,7 +46,8 @@ const oomKills = (cgroup: string) => parseKeyValues(readFileSync(join(cgroup, 'm
 /** The pids the kernel log says it killed in this (uniquely named) cgroup, in order. */
 function killedInLog(cgroup: string): number[] {
   const name = `/${basename(cgroup)}`;
-  const lines = readKmsg();
+  const lines: string[] = [];
+  readKmsg('/dev/kmsg', (l) => lines.push(l), { lines: 0, bytes: 0, skippedLong: 0 });
   const out: number[] = [];
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i] as string;

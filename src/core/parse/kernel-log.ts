@@ -59,6 +59,8 @@ export interface OomEvent {
   ramPages: number | null;
   swapKb: number | null;
   tasks: TaskRow[];
+  /** Rows of the tasks table not kept (an old event of a long log; OomEventParser.KEEP_TASKS). */
+  tasksOmitted?: number;
   victims: Victim[];
   /** "Kill process N (x) score S or sacrifice child" (2.6.36-5.0), when logged. */
   chosen: { pid: number; comm: string; score: number | null } | null;
@@ -210,45 +212,71 @@ function finish(e: OomEvent): OomEvent {
   return e;
 }
 
-export function parseOomEvents(lines: readonly string[], opts: { year?: number } = {}): OomEvent[] {
-  const events: OomEvent[] = [];
-  let cur: OomEvent | null = null;
-  let header: string[] | null = null;
-  let prev = '';
-  let killedSeen = false;
-  const close = () => {
-    if (cur) events.push(finish(cur));
-    cur = null;
-    header = null;
-    killedSeen = false;
-  };
-  const ensure = (line: LogLine): OomEvent => {
-    if (!cur) cur = emptyEvent(line);
-    return cur;
-  };
-  for (const raw of lines) {
-    if (raw === prev) continue; // a repeated line (syslog forwarding twice) is one line
-    prev = raw;
-    const line = parseLogLine(raw, opts.year);
+/**
+ * The parser as a stream: push() one line at a time, end() for the events. Memory is
+ * bounded whatever the log's size: at most MAX_EVENTS events are kept (the newest; the
+ * number dropped is counted), and only the newest KEEP_TASKS keep their tasks table (the
+ * older ones keep what was computed from it: ruleVictim, matchesRule, tasksOmitted).
+ */
+export class OomEventParser {
+  static readonly MAX_EVENTS = 10_000;
+  static readonly KEEP_TASKS = 100;
+  readonly events: OomEvent[] = [];
+  /** Events dropped (the oldest) past MAX_EVENTS. */
+  dropped = 0;
+  private cur: OomEvent | null = null;
+  private header: string[] | null = null;
+  private prev = '';
+  private killedSeen = false;
+
+  constructor(private readonly opts: { year?: number } = {}) {}
+
+  private close(): void {
+    if (this.cur) {
+      this.events.push(finish(this.cur));
+      const old = this.events[this.events.length - 1 - OomEventParser.KEEP_TASKS];
+      if (old && old.tasks.length) {
+        old.tasksOmitted = old.tasks.length;
+        old.tasks = [];
+      }
+      if (this.events.length > OomEventParser.MAX_EVENTS) {
+        this.events.shift();
+        this.dropped++;
+      }
+    }
+    this.cur = null;
+    this.header = null;
+    this.killedSeen = false;
+  }
+
+  private ensure(line: LogLine): OomEvent {
+    if (!this.cur) this.cur = emptyEvent(line);
+    return this.cur;
+  }
+
+  push(raw: string): void {
+    if (raw === this.prev) return; // a repeated line (syslog forwarding twice) is one line
+    this.prev = raw;
+    const line = parseLogLine(raw, this.opts.year);
     const t = line.text.trim();
     let m: RegExpExecArray | null;
     if ((m = RE.invoked.exec(t))) {
-      close();
-      const e = ensure(line);
+      this.close();
+      const e = this.ensure(line);
       e.invoker = { comm: m[1] as string, gfpMask: m[2] as string, gfpFlags: m[3] ?? null, order: Number(m[4]), adj: num(m[5]) };
-      continue;
+      return;
     }
     if ((m = RE.reaped.exec(t))) {
       // reaping follows the kill, possibly after other messages: attach to the last victim
       const pid = Number(m[1]);
-      const target = [cur, ...[...events].reverse()].find((e) => e?.victims.some((v) => v.pid === pid));
+      const target = [this.cur, ...[...this.events.slice(-8)].reverse()].find((e) => e?.victims.some((v) => v.pid === pid));
       const v = target?.victims.find((x) => x.pid === pid);
       if (v) v.reaped = true;
-      continue;
+      return;
     }
     if ((m = RE.killed.exec(t))) {
-      if (killedSeen && cur && !(cur as OomEvent).oomGroupPath && !(cur as OomEvent).chosen) close(); // a second kill without a new header
-      const e = ensure(line);
+      if (this.killedSeen && this.cur && !(this.cur as OomEvent).oomGroupPath && !(this.cur as OomEvent).chosen) this.close(); // a second kill without a new this.header
+      const e = this.ensure(line);
       const rest = m[6] as string;
       const uid = num(m[4]) ?? num(/UID:(\d+)/.exec(rest)?.[1]);
       e.victims.push({
@@ -258,37 +286,37 @@ export function parseOomEvents(lines: readonly string[], opts: { year?: number }
         oomGroup: Boolean(e.oomGroupPath) && e.victims.length > 0, reaped: false,
       });
       if (m[1] === 'Memory cgroup out of memory' && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
-      killedSeen = true;
-      if (!e.oomGroupPath && !e.chosen) close();
-      continue;
+      this.killedSeen = true;
+      if (!e.oomGroupPath && !e.chosen) this.close();
+      return;
     }
     if ((m = RE.chosen.exec(t))) {
-      const e = ensure(line);
+      const e = this.ensure(line);
       e.chosen = { pid: Number(m[1]), comm: m[2] as string, score: num(m[3]) };
       if (t.startsWith('Memory cgroup') && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
-      continue;
+      return;
     }
     if ((m = RE.group.exec(t))) {
       // Printed after the victim's "Killed process" line: reopen that event for the group.
-      if (!cur && events.length) { cur = events.pop() as OomEvent; killedSeen = true; }
-      if (cur) (cur as OomEvent).oomGroupPath = m[1] as string;
-      continue;
+      if (!this.cur && this.events.length) { this.cur = this.events.pop() as OomEvent; this.killedSeen = true; }
+      if (this.cur) (this.cur as OomEvent).oomGroupPath = m[1] as string;
+      return;
     }
-    if (!cur) continue; // other messages between events
-    const e: OomEvent = cur;
-    if ((m = RE.memcgUsage.exec(t))) { e.memcg = { usageKb: Number(m[1]), limitKb: Number(m[2]), failcnt: Number(m[3]), swapLimitKb: e.memcg?.swapLimitKb ?? null }; continue; }
+    if (!this.cur) return; // other messages between events
+    const e: OomEvent = this.cur;
+    if ((m = RE.memcgUsage.exec(t))) { e.memcg = { usageKb: Number(m[1]), limitKb: Number(m[2]), failcnt: Number(m[3]), swapLimitKb: e.memcg?.swapLimitKb ?? null }; return; }
     if ((m = RE.memswUsage.exec(t)) || (m = RE.swapUsage.exec(t))) {
       if (e.memcg) e.memcg.swapLimitKb = t.startsWith('swap:') ? e.memcg.limitKb + Number(m[2]) : Number(m[2]);
-      continue;
+      return;
     }
-    if ((m = RE.taskIn.exec(t))) { e.domain = m[2] as string; e.constraint = e.constraint ?? 'CONSTRAINT_MEMCG'; continue; }
-    if ((m = RE.pagesRam.exec(t))) { e.ramPages = (e.ramPages ?? 0) + Number(m[1]); continue; }
-    if ((m = RE.totalSwap.exec(t))) { e.swapKb = Number(m[1]); continue; }
-    if ((m = RE.header.exec(t))) { header = parseHeader(m[1] as string); continue; }
-    if (header && (m = RE.row.exec(t))) {
-      const row = parseRow(m[2] as string, header);
+    if ((m = RE.taskIn.exec(t))) { e.domain = m[2] as string; e.constraint = e.constraint ?? 'CONSTRAINT_MEMCG'; return; }
+    if ((m = RE.pagesRam.exec(t))) { e.ramPages = (e.ramPages ?? 0) + Number(m[1]); return; }
+    if ((m = RE.totalSwap.exec(t))) { e.swapKb = Number(m[1]); return; }
+    if ((m = RE.header.exec(t))) { this.header = parseHeader(m[1] as string); return; }
+    if (this.header && (m = RE.row.exec(t))) {
+      const row = parseRow(m[2] as string, this.header);
       if (row) e.tasks.push({ ...row, pid: Number(m[1]) });
-      continue;
+      return;
     }
     if ((m = RE.summary.exec(t))) {
       const kv = new Map<string, string>();
@@ -299,9 +327,18 @@ export function parseOomEvents(lines: readonly string[], opts: { year?: number }
       e.constraint = kv.get('constraint') ?? e.constraint;
       const memcg = kv.get('oom_memcg');
       e.domain = e.constraint === 'CONSTRAINT_MEMCG' && memcg ? memcg : e.constraint === 'CONSTRAINT_NONE' ? 'global' : e.domain ?? (memcg ?? null);
-      continue;
+      return;
     }
   }
-  close();
-  return events;
+
+  end(): OomEvent[] {
+    this.close();
+    return this.events;
+  }
+}
+
+export function parseOomEvents(lines: Iterable<string>, opts: { year?: number } = {}): OomEvent[] {
+  const p = new OomEventParser(opts);
+  for (const raw of lines) p.push(raw);
+  return p.end();
 }
