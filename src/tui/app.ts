@@ -325,7 +325,8 @@ export class DashboardApp {
   /** The screen as plain text (for tests and the pseudo-terminal check). */
   text(): string {
     const lines = (this.screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
-    return lines.map((l) => l.map((c) => c[1]).join('').trimEnd()).join('\n');
+    // blessed marks the second cell of a wide character with \x03 (fullUnicode): not shown.
+    return lines.map((l) => l.map((c) => c[1]).join('').replace(/\x03/g, '').trimEnd()).join('\n');
   }
 }
 
