@@ -1,7 +1,8 @@
 // End to end: the built oomtop under a pseudo-terminal on the real /proc, its output fed to
 // a headless xterm. Plain node runs dist/cli.js, so an import form that only works under
 // vitest's interop fails here.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from '@lydell/node-pty';
@@ -62,4 +63,57 @@ describe('oomtop under a pseudo-terminal', () => {
       term.dispose();
     }
   });
+
+  it('writes only after an explicit yes: real keys, real blessed, a process this test started', async () => {
+    const tag = `${7000 + (process.pid % 1000)}.375`;
+    const sleeper = spawn('sleep', [tag], { stdio: 'ignore' });
+    const adj = () => readFileSync(`/proc/${sleeper.pid}/oom_score_adj`, 'utf8').trim();
+    const term = new xterm.Terminal({ cols: 120, rows: 32, allowProposedApi: true });
+    const child = pty.spawn('node', [CLI, '--interval', '1'], {
+      name: 'xterm-256color', cols: 120, rows: 32, cwd: state,
+      env: { ...process.env, TERM: 'xterm-256color', OOMTOP_STATE_DIR: state } as Record<string, string>,
+    });
+    let exit: { exitCode: number } | null = null;
+    child.onData((d) => term.write(d));
+    child.onExit((e) => { exit = e; });
+    const screen = () => screenText(term);
+    try {
+      await until(() => /#.\s+PID USER/.test(screen()), 'the table header');
+      child.write('/');
+      for (const c of tag) child.write(c);
+      child.write('\r');
+      await until(() => new RegExp(`▶\\s+\\d+\\s+${sleeper.pid} `).test(screen()), 'the sleeper selected by the filter');
+      // a, 400, Enter: the dialog, nothing written
+      child.write('a');
+      child.write('400');
+      await until(() => screen().includes('set adj to [ 400▏]'), 'the prompt');
+      child.write('\r');
+      await until(() => screen().includes('write? y / Enter yes'), 'the confirmation');
+      expect(screen()).toMatch(/adj 0 → 400 +new rank \d+/);
+      expect(adj()).toBe('0');
+      child.write('n');
+      await until(() => screen().includes('cancelled: nothing written'), 'the cancel');
+      expect(adj()).toBe('0');
+      // what if -500, Enter: shows the rank, writes nothing
+      child.write('w');
+      child.write('-500');
+      child.write('\r');
+      await until(() => screen().includes('nothing written (a sets a value)'), 'the what-if answer');
+      expect(adj()).toBe('0');
+      // +, Enter on the dialog: writes once
+      child.write('+');
+      await until(() => screen().includes('raise adj (dies sooner)'), 'the raise dialog');
+      child.write('\r');
+      await until(() => adj() === '100', 'the write');
+      const log = readFileSync(`${state}/audit.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; result: string; new: number });
+      expect(log.filter((r) => r.pid === sleeper.pid && r.result !== 'pending').map((r) => [r.result, r.new])).toEqual([['ok', 100]]);
+      child.write('q');
+      await until(() => exit !== null, 'oomtop to exit');
+    } finally {
+      if (exit === null) child.kill();
+      sleeper.kill('SIGKILL');
+      term.dispose();
+    }
+  });
 });
+
