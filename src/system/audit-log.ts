@@ -135,12 +135,12 @@ export class AuditLog {
    * Every line, oldest first, as a stream: at most one chunk and one line are held. The
    * visitor gets each valid record (intents included) or a bad line.
    */
-  scan(visit: (r: AuditRecord | null, bad: BadLine | null) => void): void {
+  scan(visit: (r: AuditRecord | null, bad: BadLine | null) => void, wanted?: (line: string) => boolean): void {
     for (const file of this.files()) {
       const fd = this.openRead(file);
       if (fd === null) continue;
       try {
-        forEachLine(fd, (line, length, offset) => visitLine(line, length, offset, file, visit));
+        forEachLine(fd, (line, length, offset) => visitLine(line, length, offset, file, visit, wanted));
       } finally {
         closeSync(fd);
       }
@@ -181,20 +181,37 @@ export class AuditLog {
     return out;
   }
 
-  /** The records of these processes (pid@startTime keys) only: what reset, set and the dashboard need. */
+  /**
+   * The records of these processes (pid@startTime keys) only: what reset, set and the
+   * dashboard need. A line that names none of their pids is not parsed at all (a long log
+   * is mostly other processes); a forged line is reported only when it names one of them.
+   */
   readFor(keys: ReadonlySet<string>, bad: BadLine[] = []): AuditRecord[] {
-    return this.read((r) => keys.has(`${r.pid}@${r.startTime}`), bad);
+    const pids = new Set([...keys].map((k) => k.slice(0, k.indexOf('@'))));
+    const out: AuditRecord[] = [];
+    this.scan((r, b) => {
+      if (b) bad.push(b);
+      else if (r && r.result !== 'pending' && keys.has(`${r.pid}@${r.startTime}`)) out.push(r);
+    }, (line) => {
+      const m = PID_FIELD.exec(line);
+      return m === null || pids.has(m[1] as string);
+    });
+    return out;
   }
 }
 
 /** `line` is null for a line longer than MAX_LINE (only its length was kept). */
-function visitLine(line: Buffer | null, length: number, offset: number, file: string, visit: (r: AuditRecord | null, bad: BadLine | null) => void): void {
+const PID_FIELD = /"pid"\s*:\s*(-?[\w."]+)/;
+
+function visitLine(line: Buffer | null, length: number, offset: number, file: string, visit: (r: AuditRecord | null, bad: BadLine | null) => void,
+  wanted?: (line: string) => boolean): void {
   if (length === 0 || (line && length === 1 && line[0] === 0x0d)) return;
   if (!line) {
     visit(null, { file, offset, why: `a line of ${length} bytes (longer than any record)`, looksLikeRecord: false });
     return;
   }
   const text = line.toString('utf8');
+  if (wanted && !wanted(text)) return;
   const parsed = parseAuditRecord(text);
   if (parsed.ok) visit(parsed.record, null);
   else visit(null, { file, offset, why: parsed.why, looksLikeRecord: /"pid"\s*:/.test(text) });

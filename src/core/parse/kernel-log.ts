@@ -218,6 +218,9 @@ function finish(e: OomEvent): OomEvent {
  * number dropped is counted), and only the newest KEEP_TASKS keep their tasks table (the
  * older ones keep what was computed from it: ruleVictim, matchesRule, tasksOmitted).
  */
+/** Words of every line that can start or follow an event (RE.invoked, killed, chosen, reaped, group). */
+const BETWEEN = /oom|[Kk]ill/;
+
 export class OomEventParser {
   static readonly MAX_EVENTS = 10_000;
   static readonly KEEP_TASKS = 100;
@@ -239,10 +242,8 @@ export class OomEventParser {
         old.tasksOmitted = old.tasks.length;
         old.tasks = [];
       }
-      if (this.events.length > OomEventParser.MAX_EVENTS) {
-        this.events.shift();
-        this.dropped++;
-      }
+      // Trimmed in batches: shift() of a long array copies it, once per event.
+      if (this.events.length >= OomEventParser.MAX_EVENTS * 1.5) this.trim();
     }
     this.cur = null;
     this.header = null;
@@ -255,6 +256,9 @@ export class OomEventParser {
   }
 
   push(raw: string): void {
+    // Between events only an event's first lines matter, and each names the OOM killer or a
+    // kill: the other messages of a long log are passed over before any parsing.
+    if (!this.cur && !BETWEEN.test(raw)) return;
     if (raw === this.prev) return; // a repeated line (syslog forwarding twice) is one line
     this.prev = raw;
     const line = parseLogLine(raw, this.opts.year);
@@ -331,8 +335,16 @@ export class OomEventParser {
     }
   }
 
+  private trim(): void {
+    const over = this.events.length - OomEventParser.MAX_EVENTS;
+    if (over <= 0) return;
+    this.events.splice(0, over);
+    this.dropped += over;
+  }
+
   end(): OomEvent[] {
     this.close();
+    this.trim();
     return this.events;
   }
 }
