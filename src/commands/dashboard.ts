@@ -41,7 +41,7 @@ export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: st
     users,
     intervalMs,
     readOnly,
-    ...(notice ? { notice } : {}),
+    ...(notice ? { notice, readOnlyWhy: 'the audit log cannot be used' } : {}),
     cpu: roots.procRoot === '/proc',
     exportDir: process.cwd(),
     uid: actor.uid,

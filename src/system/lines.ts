@@ -48,7 +48,11 @@ export function forEachLine(fd: number, onLine: OnLine): void {
 
 /** Lines of a file from its end backwards, until onLine returns false. */
 export function forEachLineBackward(fd: number, onLine: OnLine): void {
-  let end = fstatSync(fd).size;
+  const size = fstatSync(fd).size;
+  let end = size;
+  // After the file's last newline there is no line (a file ends with one, or its last line
+  // has none and is a line of its own).
+  let last = true;
   let tail: Buffer = Buffer.alloc(0); // the start of the line after this chunk, as far as read
   let tailLen = 0; // its length (more than tail.length once it grew past MAX_LINE)
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -68,7 +72,9 @@ export function forEachLineBackward(fd: number, onLine: OnLine): void {
         tail = Buffer.alloc(0);
         tailLen = 0;
       }
-      if (onLine(line, length, start + nl + 1) === false) return;
+      const skip = last && length === 0;
+      last = false;
+      if (!skip && onLine(line, length, start + nl + 1) === false) return;
       stop = nl;
     }
     const rest = buf.subarray(0, stop);
@@ -77,6 +83,7 @@ export function forEachLineBackward(fd: number, onLine: OnLine): void {
     tailLen = joined;
     end = start;
   }
-  if (tailLen) onLine(tailLen > MAX_LINE ? null : tail, tailLen, 0);
+  // the first line, from offset 0 (empty when the file starts with a newline)
+  if (size > 0 && !(last && tailLen === 0)) onLine(tailLen > MAX_LINE ? null : tail, tailLen, 0);
 }
 

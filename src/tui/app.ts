@@ -29,6 +29,8 @@ export interface AppOptions {
   readOnly: boolean;
   /** Said at start (why the dashboard is read-only). */
   notice?: string;
+  /** Why it is read-only, in its messages (default '--read-only'). */
+  readOnlyWhy?: string;
   /** Ask pidusage for CPU% of the rows on screen (only on the real /proc). */
   cpu: boolean;
   exportDir: string;
@@ -77,7 +79,7 @@ export class DashboardApp {
     const rows = Math.max(1, this.screen.height as number);
     let canLower: boolean | null = null;
     try { canLower = o.adjuster?.canLowerBelowFloor() ?? null; } catch { canLower = null; }
-    this.state = initialState({ cols, rows, intervalMs: o.intervalMs, readOnly: o.readOnly, canLower, uid: o.uid, users: o.users });
+    this.state = initialState({ cols, rows, intervalMs: o.intervalMs, readOnly: o.readOnly, readOnlyWhy: o.readOnlyWhy, canLower, uid: o.uid, users: o.users });
     const box = (opts: blessed.Widgets.BoxOptions) => blessed.box({ tags: true, wrap: false, ...opts });
     this.boxes = {
       header: box({ top: 0, left: 0, width: '100%', height: 7, border: { type: 'line' } }),
@@ -238,7 +240,7 @@ export class DashboardApp {
       }
       case 'adjust': {
         if (!this.o.adjuster || this.o.readOnly) {
-          this.dispatch({ type: 'message', message: { text: 'read-only mode (--read-only): nothing is written', kind: 'info' } });
+          this.dispatch({ type: 'message', message: { text: `read-only mode (${this.state.readOnlyWhy}): nothing is written`, kind: 'info' } });
           break;
         }
         const results = eff.plan.map((it) => {

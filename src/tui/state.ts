@@ -63,6 +63,8 @@ export interface DashState {
   rows: number;
   intervalMs: number;
   readOnly: boolean;
+  /** Why: '--read-only', or the audit log that cannot be used. */
+  readOnlyWhy: string;
   /** CAP_SYS_RESOURCE: may lower adj below a process's floor. */
   canLower: boolean | null;
   uid: number;
@@ -120,9 +122,9 @@ export const SORTABLE: ColumnId[] = ['rank', 'badness', 'rss', 'swap', 'adj', 's
 export const HISTORY_MS = 10 * 60 * 1000;
 const ADJ_STEP = 100;
 
-export function initialState(o: { cols: number; rows: number; intervalMs: number; readOnly: boolean; canLower: boolean | null; uid: number; users: ReadonlyMap<number, string> }): DashState {
+export function initialState(o: { cols: number; rows: number; intervalMs: number; readOnly: boolean; readOnlyWhy?: string; canLower: boolean | null; uid: number; users: ReadonlyMap<number, string> }): DashState {
   return {
-    ...o, view: null, snapshot: null, domains: [], domainPath: null, history: [], oomKillsAtStart: null, oomEvents: [], audit: [],
+    ...o, readOnlyWhy: o.readOnlyWhy ?? '--read-only', view: null, snapshot: null, domains: [], domainPath: null, history: [], oomKillsAtStart: null, oomEvents: [], audit: [],
     cpu: new Map(), selected: null, scrollTop: 0, filter: '', sort: { column: 'rank', descending: false }, tree: false,
     marked: new Set(), paused: false, showDetail: true, showGraph: false, whatIf: null, mode: { kind: 'normal' }, message: null, quitting: false,
   };
@@ -420,7 +422,7 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
           const text = p && w ? `what if ${printable(p.comm)} ${p.pid} had adj ${v}: rank ${w.rank ?? '— (never killed)'} (now ${p.rank ?? '—'}); nothing written (a sets a value)` : 'no process selected';
           return none({ ...s, mode: { kind: 'normal' }, whatIf: null, message: { text, kind: 'info' } });
         }
-        if (s.readOnly) return none({ ...s, mode: { kind: 'normal' }, message: { text: 'read-only mode (--read-only): nothing is written', kind: 'info' } });
+        if (s.readOnly) return none({ ...s, mode: { kind: 'normal' }, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } });
         return none(confirmOrSay({ ...s, mode: { kind: 'normal' }, whatIf: null }, `set adj to ${v}`, 'dashboard', plan(s, actionTargets(s), () => v), `adj is already ${v}`));
       }
       return none(s);
@@ -509,7 +511,7 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
       if (moded) return moded;
       const b = bindingFor(e.name);
       if (!b) return none(s);
-      if (b.writes && s.readOnly) return none({ ...s, message: { text: 'read-only mode (--read-only): nothing is written', kind: 'info' } });
+      if (b.writes && s.readOnly) return none({ ...s, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } });
       return onAction({ ...s, message: null }, b.action);
     }
   }

@@ -478,3 +478,25 @@ describe('the dashboard writes only after an explicit yes', () => {
     expect(screen()).toContain('may be refused: -100 is below 0, the lowest value known to be allowed');
   });
 });
+
+describe('the dashboard when its state cannot be used', () => {
+  it('starts read-only with the reason on screen, never hangs on sampling or throws', async () => {
+    const { dir, roots } = writableBasic();
+    dirs.push(dir);
+    const state = join(dir, 'state');
+    mkdirSync(state, { mode: 0o777 });
+    const { chmodSync } = await import('node:fs');
+    chmodSync(state, 0o777); // others can write it: refused
+    const o = dashboardOptions(roots, {}, state, { user: 'tester', uid: 0 });
+    expect(o.readOnly).toBe(true);
+    expect(o.adjuster).toBeNull();
+    const term = fakeTerminal(120, 36);
+    const app = new DashboardApp({ ...o, cpu: false, input: term.input, output: term.output, timers: false, oomEvents: () => [] }).start();
+    apps.push(app);
+    expect(app.text()).toContain('read-only: refusing the state folder');
+    expect(app.text()).not.toContain('sampling…');
+    term.input.write('p');
+    await new Promise((r) => setImmediate(r));
+    expect(app.text()).toContain('read-only mode (the audit log cannot be used): nothing is written');
+  });
+});
