@@ -12,10 +12,12 @@ import v8 from 'node:v8';
 const LOG_READERS = new Set(['history', 'check', 'log', 'undo', 'reset', 'set', 'protect', 'apply', 'watch']);
 if (process.argv.slice(2).some((a) => LOG_READERS.has(a))) v8.setFlagsFromString('--optimize-for-size');
 import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from './version.js';
 import { UserError } from './core/errors.js';
 import { printableText } from './core/format.js';
 import { DEFAULT_ROOTS, stateDir, type Roots } from './system/env.js';
-import type { CommandIo } from './commands/adjust.js';
+import type { CommandContext, CommandIo } from './commands/context.js';
+import { COMMANDS, DASHBOARD, GROUPS, ROOT_OPTIONS, type OptionSpec, type Options } from './commands/table.js';
 
 function roots(cmd: Command): Roots {
   // A subcommand's own --proc-root wins over the one given before it (or the default).
@@ -66,26 +68,32 @@ function userName(): string {
   }
 }
 
-const SELECT_HELP = 'choose by --name REGEX (comm), --cmdline REGEX, --user NAME, --cgroup PATH (subtree or glob)';
-
-function withSelectors(cmd: Command): Command {
-  return cmd
-    .option('--name <regex>', 'processes whose name (comm) matches')
-    .option('--cmdline <regex>', 'processes whose command line matches')
-    .option('--user <name>', 'processes of this user (name or uid)')
-    .option('--cgroup <path>', 'processes in this cgroup subtree (or a glob)')
-    .option('-y, --yes', 'change every match without asking')
-    .option('--dry-run', 'show old → new and the kill order before and after; write nothing');
+function context(cmd: Command, stoppable: boolean): CommandContext {
+  const stop = new AbortController();
+  if (stoppable) {
+    const onSignal = () => stop.abort();
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { roots: roots(cmd), io: commandIo(), terminal: { isTTY: Boolean(process.stdout.isTTY), columns: process.stdout.columns }, signal: stop.signal };
 }
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function addOption(cmd: Command, o: OptionSpec, withDefault = true): void {
+  const opt = new Option(o.flags, o.default !== undefined && !withDefault ? `${o.help} (default ${o.default})` : o.help);
+  if (o.default !== undefined && withDefault) opt.default(o.default);
+  if (o.repeatable) opt.argParser(collect);
+  if (o.required) opt.makeOptionMandatory();
+  if (o.hidden) opt.hideHelp();
+  cmd.addOption(opt);
+}
+
+/** commander, built from the command table (commands/table.ts). */
 export function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command('oomtop')
     .description('predict whom the Linux OOM killer will kill, in which order, and protect what matters')
-    .version('0.1.0')
-    .addOption(new Option('--proc-root <dir>', 'proc filesystem to read').default(DEFAULT_ROOTS.procRoot))
-    .addOption(new Option('--sys-root <dir>', 'cgroup filesystem root').default(DEFAULT_ROOTS.sysRoot))
-    .addOption(new Option('--passwd <file>', 'passwd file for user names').default(DEFAULT_ROOTS.passwdFile).hideHelp())
-    .addOption(new Option('--kmsg <file>', 'the kernel log device (tests)').hideHelp())
+    .version(VERSION)
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
@@ -94,146 +102,39 @@ export function buildProgram(setCode: (code: number) => void): Command {
       // one line, in the same voice as oomtop's own errors
       outputError: (s, write) => write(`oomtop: ${s.replace(/^error: /, '')}`),
     });
-
-  program
-    .argument('[command]')
-    .usage('[options] [command]')
-    .option('-i, --interval <seconds>', 'dashboard refresh interval', '2')
-    .option('--read-only', 'dashboard without any write action')
-    .action(async (command: string | undefined, opts: { interval?: string; readOnly?: boolean }, cmd: Command) => {
-      if (command !== undefined) throw new UserError(`unknown command '${command}': run oomtop --help for the list`);
-      const { runDashboard } = await import('./commands/dashboard.js');
-      const io = commandIo();
-      setCode(await runDashboard(roots(cmd), opts, io.stateDir, io.actor));
-    });
-
-  program.command('snapshot')
-    .description('rank every process in kill order and export it')
-    .option('-f, --format <format>', 'json, csv, table or prometheus (default: table on a terminal, json when piped)')
-    .option('-o, --output <file>', 'write to FILE atomically instead of standard output')
-    .option('-n, --limit <n>', 'only the first N processes (prometheus: the top N)')
-    .option('--cgroup <path>', 'rank inside this memory cgroup (path relative to the cgroup mount)')
-    .action(async (opts: { format?: string; output?: string; limit?: string; cgroup?: string }, cmd: Command) => {
-      const { runSnapshot } = await import('./commands/snapshot.js');
-      const out = runSnapshot(roots(cmd), { ...opts, isTTY: Boolean(process.stdout.isTTY), width: process.stdout.columns }, Date.now());
-      print(out);
-    });
-
-  const collect = (v: string, prev: string[] = []) => [...prev, v];
-  program.command('domains').description('every OOM domain (global and each memory cgroup with a limit), tightest headroom first')
-    .option('-f, --format <format>', 'table or json')
-    .action(async (opts: { format?: string }, cmd: Command) => {
-      const { runDomains } = await import('./commands/domains.js');
-      print(runDomains(roots(cmd), opts, Date.now()));
-    });
-  program.command('simulate').description('the kill sequence of an OOM in a domain, step by step')
-    .option('--cgroup <path>', 'memory cgroup (relative to the cgroup mount); default the global domain')
-    .option('--free <size>', 'stop once at least SIZE is freed (200M, 1.5G, 512p pages)')
-    .option('--adj <pid=n>', 'what if PID had adj N (repeatable)', collect)
-    .option('-f, --format <format>', 'table or json')
-    .action(async (opts: { cgroup?: string; free?: string; adj?: string[]; format?: string }, cmd: Command) => {
-      const { runSimulate } = await import('./commands/domains.js');
-      print(runSimulate(roots(cmd), opts, Date.now()));
-    });
-
-  const logOptions = (cmd: Command) => cmd
-    .option('--source <source>', 'kmsg (/dev/kmsg), dmesg, journal (journalctl -k) or file; default: the first that works')
-    .option('--from <file>', 'a saved kernel log or syslog file')
-    .option('--since <time>', 'only events since TIME (journalctl --since syntax for journal; an ISO date otherwise)');
-  logOptions(program.command('history').description('OOM kills in the kernel log: invoker, domain, victim, and whether the kernel rule agrees')
-    .option('-f, --format <format>', 'table or json'))
-    .action(async (opts: { source?: string; from?: string; since?: string; format?: string }, cmd: Command) => {
-      const { runHistory } = await import('./commands/aftermath.js');
-      print(runHistory(roots(cmd), opts, new Date()));
-    });
-  const baseline = program.command('baseline').description('the processes that must be running');
-  baseline.command('save').description('record the critical processes (proposes long-running daemons when none are named)')
-    .option('--critical <name>', 'a process name (comm) that must run (repeatable)', collect)
-    .option('--critical-unit <unit>', 'a systemd unit that must run (repeatable)', collect)
-    .option('--critical-cmdline <regex>', 'a command line that must run (repeatable)', collect)
-    .option('-y, --yes', 'save the proposal without asking')
-    .action(async (opts: { critical?: string[]; criticalUnit?: string[]; criticalCmdline?: string[]; yes?: boolean }, cmd: Command) => {
-      const { runBaselineSave } = await import('./commands/aftermath.js');
-      setCode(await runBaselineSave(roots(cmd), commandIo(), opts));
-    });
-  logOptions(program.command('check').description('after an OOM: what was killed, what is missing, restart or reboot (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)')
-    .option('-f, --format <format>', 'table, json or prometheus')
-    .option('-o, --output <file>', 'write atomically to FILE (node_exporter textfile collector)'))
-    .action(async (opts: { source?: string; from?: string; since?: string; format?: string; output?: string }, cmd: Command) => {
-      const { runCheck } = await import('./commands/aftermath.js');
-      setCode(runCheck(roots(cmd), commandIo(), opts));
-    });
-
-  withSelectors(program.command('set').argument('[pids...]').description(`set oom_score_adj of processes (${SELECT_HELP})`)
-    .requiredOption('--adj <n>', 'the new oom_score_adj, -1000..1000'))
-    .action(async (pids: string[], opts, cmd: Command) => {
-      const { runSet } = await import('./commands/adjust.js');
-      setCode(await runSet(roots(cmd), commandIo(), pids, opts, 'set'));
-    });
-  withSelectors(program.command('protect').argument('[pids...]').description('protect processes: oom_score_adj -1000 (never killed) unless --adj')
-    .option('--adj <n>', 'a value other than -1000'))
-    .action(async (pids: string[], opts, cmd: Command) => {
-      const { runSet } = await import('./commands/adjust.js');
-      setCode(await runSet(roots(cmd), commandIo(), pids, opts, 'protect'));
-    });
-  withSelectors(program.command('reset').argument('[pids...]').description('put back the value a process had before oomtop first changed it'))
-    .action(async (pids: string[], opts, cmd: Command) => {
-      const { runReset } = await import('./commands/adjust.js');
-      setCode(await runReset(roots(cmd), commandIo(), pids, opts));
-    });
-  program.command('undo').description('revert the last change oomtop made (or the last N)')
-    .option('--last <n>', 'how many changes to revert', '1')
-    .option('--dry-run', 'show what would be reverted; write nothing')
-    .action(async (opts: { last?: string; dryRun?: boolean }, cmd: Command) => {
-      const { runUndo } = await import('./commands/adjust.js');
-      setCode(await runUndo(roots(cmd), commandIo(), opts));
-    });
-  program.command('log').description('show the audit log of oom_score_adj writes')
-    .option('-f, --format <format>', 'table or json')
-    .option('-n, --limit <n>', 'only the last N records')
-    .action(async (opts: { format?: string; limit?: string }) => {
-      const { runLog } = await import('./commands/adjust.js');
-      setCode(runLog(commandIo(), opts));
-    });
-  program.command('apply').description('apply a protection policy once to running processes')
-    .requiredOption('--policy <file>', 'the policy (YAML)')
-    .option('--dry-run', 'show what would change; write nothing')
-    .action(async (opts: { policy: string; dryRun?: boolean }, cmd: Command) => {
-      const { runApply } = await import('./commands/policy.js');
-      setCode(await runApply(roots(cmd), commandIo(), opts));
-    });
-  program.command('watch').description('keep a protection policy applied, catching new processes')
-    .requiredOption('--policy <file>', 'the policy (YAML)')
-    .option('--interval <seconds>', 'seconds between passes', '2')
-    .action(async (opts: { policy: string; interval?: string }, cmd: Command) => {
-      const { runWatch } = await import('./commands/policy.js');
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-      setCode(await runWatch(roots(cmd), commandIo(), opts, stop.signal));
-    });
-  const policy = program.command('policy').description('work with policy files');
-  policy.command('export-systemd').description("print OOMScoreAdjust= drop-ins for the policy's unit rules")
-    .requiredOption('--policy <file>', 'the policy (YAML)')
-    .action(async (opts: { policy: string }) => {
-      const { runExportSystemd } = await import('./commands/policy.js');
-      setCode(runExportSystemd(commandIo(), opts));
-    });
-
-  // The root options work before or after the subcommand (`oomtop --proc-root X snapshot`
-  // and `oomtop snapshot --proc-root X`); subcommand options stay their own, so watch's
-  // --interval is not the dashboard's.
-  const addRoots = (cmd: Command) => {
-    for (const sub of cmd.commands) {
-      sub.option('--proc-root <dir>', 'proc filesystem to read (default /proc)')
-        .option('--sys-root <dir>', 'cgroup filesystem root (default /sys/fs/cgroup)')
-        .addOption(new Option('--passwd <file>').hideHelp())
-        .addOption(new Option('--kmsg <file>').hideHelp());
-      addRoots(sub);
+  for (const o of ROOT_OPTIONS) addOption(program, o);
+  program.argument('[command]').usage('[options] [command]');
+  for (const o of DASHBOARD.options) addOption(program, o);
+  program.action(async (command: string | undefined, opts: Options, cmd: Command) => {
+    if (command !== undefined) throw new UserError(`unknown command '${command}': run oomtop --help for the list`);
+    setCode(await DASHBOARD.run(context(cmd, false), [], opts));
+  });
+  const parents = new Map<string, Command>([['', program]]);
+  const parentOf = (path: string[]): Command => {
+    const key = path.slice(0, -1).join(' ');
+    let p = parents.get(key);
+    if (!p) {
+      const g = GROUPS.find((x) => x.path.join(' ') === key);
+      p = parentOf(path.slice(0, -1)).command(path.at(-2) as string).description(g?.summary ?? '');
+      parents.set(key, p);
     }
+    return p;
   };
-  addRoots(program);
+  for (const spec of COMMANDS) {
+    const parent = parentOf(spec.path);
+    const cmd = parent.command(spec.path.at(-1) as string).description(spec.summary);
+    if (spec.args) cmd.argument(spec.args);
+    for (const o of spec.options) addOption(cmd, o);
+    // The root options work before or after the command name (`oomtop --proc-root X
+    // snapshot` and `oomtop snapshot --proc-root X`); a command's own options stay its own,
+    // so watch's --interval is not the dashboard's.
+    for (const o of ROOT_OPTIONS) addOption(cmd, o, false);
+    cmd.action(async (...a: unknown[]) => {
+      const self = a.at(-1) as Command;
+      const args = spec.args ? (a[0] as string[]) : [];
+      setCode(await spec.run(context(self, spec.stoppable === true), args, self.opts<Options>()));
+    });
+  }
   return program;
 }
 

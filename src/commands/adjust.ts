@@ -16,15 +16,9 @@ import { loadUsers, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/procfs.js';
 import { Sampler } from '../system/sampler.js';
 import { parseFormat, parsePositiveInt } from './args.js';
+import type { CommandIo } from './context.js';
 
-export interface CommandIo {
-  out: (text: string) => void;
-  /** Asks the user; resolves false when there is no terminal to ask. */
-  confirm: (question: string) => Promise<boolean>;
-  now: () => Date;
-  stateDir: string;
-  actor: { user: string; uid: number };
-}
+export type { CommandIo } from './context.js';
 
 export interface SelectOptions {
   name?: string;
