@@ -13,7 +13,7 @@ const LOG_READERS = new Set(['history', 'check', 'log', 'undo', 'reset', 'set', 
 if (process.argv.slice(2).some((a) => LOG_READERS.has(a))) v8.setFlagsFromString('--optimize-for-size');
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from './version.js';
-import { UserError } from './core/errors.js';
+import { causeChain, UserError } from './core/errors.js';
 import { printableText } from './core/format.js';
 import { DEFAULT_ROOTS, stateDir, type Roots } from './system/env.js';
 import type { CommandContext, CommandIo } from './commands/context.js';
@@ -151,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof UserError) {
       process.stderr.write(printableText(`oomtop: ${e.message}\n`));
+      if (process.env.OOMTOP_DEBUG === '1') process.stderr.write(printableText(`${causeChain(e).join('\ncaused by: ')}\n`));
       return e.exitCode;
     }
     throw e;

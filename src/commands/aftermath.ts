@@ -84,7 +84,7 @@ export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { sourc
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       // a file the user named: its own error is the answer
-      if (source === 'file') throw new UserError(e.message, 1);
+      if (source === 'file') throw new UserError(e.message, 1, { cause: e });
       failures.push({ source, error: e.message });
       continue;
     }

@@ -1,6 +1,7 @@
 // Every file oomtop writes goes to a temp file in the same folder, is flushed, then renamed
 // into place: an interrupted export never leaves half a file. Only a regular file or a new
 // path is written.
+import { errnoCode } from './errno.js';
 import { closeSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
@@ -18,7 +19,7 @@ function notRegular(path: string): string | null {
   try {
     st = lstatSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = errnoCode(e);
     if (code === 'ENOENT') return null;
     throw new UserError(`cannot write ${path} (${code}): choose a writable --output path`);
   }
@@ -47,7 +48,7 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
     try {
       fd = openSync(tmp, 'wx', mode);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = errnoCode(e);
       if (code === 'EEXIST' && tries < 100) continue;
       throw new UserError(code === 'ENOENT'
         ? `cannot write ${path}: folder ${dir} does not exist; create it or choose another --output`
@@ -62,6 +63,6 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   } catch (e) {
     try { closeSync(fd); } catch { /* already closed */ }
     try { unlinkSync(tmp); } catch { /* never created or already renamed */ }
-    throw new UserError(`cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): nothing was written`);
+    throw new UserError(`cannot write ${path} (${errnoCode(e)}): nothing was written`, 2, { cause: e });
   }
 }

@@ -76,7 +76,7 @@ export class AuditLog {
       if (fstatSync(fd).size >= this.rotateBytes) this.rotate();
     } catch (e) {
       if (e instanceof UserError) throw e;
-      throw new UserError(`cannot append to the audit log ${this.path} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`);
+      throw new UserError(`cannot append to the audit log ${this.path} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`, 2, { cause: e });
     } finally {
       closeSync(fd);
     }

@@ -40,13 +40,13 @@ export function ensureStateDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new UserError(`cannot create the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`);
+    throw new UserError(`cannot create the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`, 2, { cause: e });
   }
   let st: Stats;
   try {
     st = lstatSync(dir);
   } catch (e) {
-    throw new UserError(`cannot read the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a folder you own`);
+    throw new UserError(`cannot read the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a folder you own`, 2, { cause: e });
   }
   if (st.isSymbolicLink()) throw new UserError(`refusing the state folder ${dir}: it is a symbolic link; give its real path in OOMTOP_STATE_DIR`);
   if (!st.isDirectory()) throw new UserError(`refusing the state folder ${dir}: it is not a folder; set OOMTOP_STATE_DIR to a folder`);

@@ -169,13 +169,13 @@ export function streamKernelLog(source: LogSource, o: KernelLogOptions, onLine: 
       try {
         fd = openSync(o.from, constants.O_RDONLY);
       } catch (e) {
-        throw new UserError(`cannot read ${o.from} (${errnoCode(e)}): check the path`);
+        throw new UserError(`cannot read ${o.from} (${errnoCode(e)}): check the path`, 2, { cause: e });
       }
       try {
         streamFd(fd, o.from, onLine, stats);
       } catch (e) {
         if (e instanceof UserError) throw e;
-        throw new UserError(`cannot read ${o.from} (${errnoCode(e)}): check the path`);
+        throw new UserError(`cannot read ${o.from} (${errnoCode(e)}): check the path`, 2, { cause: e });
       } finally {
         closeSync(fd);
       }

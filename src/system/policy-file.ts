@@ -17,14 +17,14 @@ export function loadPolicyFile(path: string, euid = process.geteuid?.() ?? 0): P
   try {
     real = realpathSync(path);
   } catch (e) {
-    throw new UserError(`cannot read policy ${path} (${errnoCode(e)}): check the path`);
+    throw new UserError(`cannot read policy ${path} (${errnoCode(e)}): check the path`, 2, { cause: e });
   }
   if (euid === 0) for (let child = real, d = dirname(real); child !== d; child = d, d = dirname(d)) checkFolder(d, child, path);
   let fd: number;
   try {
     fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    throw new UserError(`cannot read policy ${path} (${errnoCode(e)}): check the path`);
+    throw new UserError(`cannot read policy ${path} (${errnoCode(e)}): check the path`, 2, { cause: e });
   }
   let text: string;
   try {
@@ -40,7 +40,7 @@ export function loadPolicyFile(path: string, euid = process.geteuid?.() ?? 0): P
     text = decodeUtf8(readFileSync(fd));
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`cannot read policy ${path} (${errnoCode(e)}): check the path`);
+    throw new UserError(`cannot read policy ${path} (${errnoCode(e)}): check the path`, 2, { cause: e });
   } finally {
     closeSync(fd);
   }
@@ -60,7 +60,7 @@ function checkFolder(dir: string, child: string, path: string): void {
     st = statSync(dir);
     childUid = lstatSync(child).uid;
   } catch (e) {
-    throw new UserError(`cannot read policy ${path}: folder ${dir} (${errnoCode(e)})`);
+    throw new UserError(`cannot read policy ${path}: folder ${dir} (${errnoCode(e)})`, 2, { cause: e });
   }
   const othersWrite = st.uid !== 0 || (st.mode & 0o022) !== 0;
   const sticky = (st.mode & 0o1000) !== 0 && st.uid === 0;

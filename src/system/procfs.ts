@@ -1,5 +1,6 @@
 // The one reader of /proc (or a fixture tree standing in for it). Synchronous reads into
 // one reused buffer: fs.promises costs 10-40x more per small file here.
+import { errnoCode } from './errno.js';
 import { decodeUtf8 } from '../core/format.js';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { errnoName, NOT_READ, type NativeReader } from './native.js';
@@ -47,7 +48,7 @@ export class ProcFs {
     try {
       return { ok: true, text: this.readText(rel, encoding) };
     } catch (e) {
-      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+      return { ok: false, code: errnoCode(e) };
     }
   }
 
@@ -61,13 +62,13 @@ export class ProcFs {
     try {
       fd = openSync(this.path(rel), 'r');
     } catch (e) {
-      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+      return { code: errnoCode(e) };
     }
     let n: number;
     try {
       n = readSync(fd, this.buf, 0, 64, null);
     } catch (e) {
-      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+      return { code: errnoCode(e) };
     } finally {
       closeSync(fd);
     }
@@ -421,7 +422,7 @@ export class HeldFiles {
         if (n < size) return { buf, off: 0, n };
       } catch (e) {
         // The process this file belonged to is gone; its pid may be a new process now.
-        if (!isGone((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        if (!isGone(errnoCode(e))) throw e;
       }
       this.drop(pid);
       fds = undefined;
@@ -453,7 +454,7 @@ export class HeldFiles {
       const { buf, off, n } = this.read(pid, index, 4096, row);
       return { ok: true, text: decode(buf, off, off + n, encoding) };
     } catch (e) {
-      return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+      return { ok: false, code: errnoCode(e) };
     }
   }
 
@@ -465,7 +466,7 @@ export class HeldFiles {
       const { buf, off, n } = this.read(pid, index, 64);
       return parseIntBytes(buf, off, n);
     } catch (e) {
-      return { code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+      return { code: errnoCode(e) };
     }
   }
 

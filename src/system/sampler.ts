@@ -1,6 +1,7 @@
 // Reads what the model needs for every process, plus the system-wide facts, once per
 // sample. A process that exits mid-read is dropped from the sample; a file it may not read
 // (hidepid, another user's process) leaves its fields unknown (null), never 0.
+import { errnoCode } from './errno.js';
 import { parseBootTime, parseForkCount, parseMeminfo, parsePressure, parseSysctls, parseVmstatCounter } from '../core/parse/meminfo.js';
 import { parseProcCgroup, type ProcCgroups } from '../core/parse/proc-cgroup.js';
 import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
@@ -205,7 +206,7 @@ export class Sampler {
       try {
         pids = this.proc.listPids();
       } catch (e) {
-        throw new UserError(`cannot list ${this.proc.root} (${(e as NodeJS.ErrnoException).code}): check --proc-root`);
+        throw new UserError(`cannot list ${this.proc.root} (${errnoCode(e)}): check --proc-root`, 2, { cause: e });
       }
     }
     this.forks = forks;
@@ -319,7 +320,7 @@ export class Sampler {
       try {
         ({ buf, off, n } = held.read(pid, HELD_STAT));
       } catch (e) {
-        return { ok: false, code: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+        return { ok: false, code: errnoCode(e) };
       }
     }
     const c = this.cache?.get(pid);
