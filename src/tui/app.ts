@@ -15,9 +15,9 @@ import { changesToUndoIn, type AuditLog } from '../system/audit-log.js';
 import { processKey } from '../core/audit.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
 import { ALL_NEEDS, type Sampler } from '../system/sampler.js';
-import {
-  detailHeight, initialState, reduce, tableHeight, visibleRows, type DashEvent, type DashState, type DomainChoice, type DomainView, type Effect,
-} from './state.js';
+import { DETAIL_HEIGHT, detailHeight, HEADER_HEIGHT, TABLE_TOP, tableHeight, TITLES_TOP } from './layout.js';
+import { visibleRows } from './rows.js';
+import { initialState, reduce, type DashEvent, type DashState, type DomainChoice, type DomainView, type Effect } from './state.js';
 import { confirmText, detailLines, detailTitle, domainText, eventsText, footerLine, headerLines, headerTitle, helpText, tableHeaderLine, tableLines } from './view.js';
 
 export interface AppOptions {
@@ -82,10 +82,10 @@ export class DashboardApp {
     this.state = initialState({ cols, rows, intervalMs: o.intervalMs, readOnly: o.readOnly, readOnlyWhy: o.readOnlyWhy, canLower, uid: o.uid, users: o.users });
     const box = (opts: blessed.Widgets.BoxOptions) => blessed.box({ tags: true, wrap: false, ...opts });
     this.boxes = {
-      header: box({ top: 0, left: 0, width: '100%', height: 7, border: { type: 'line' } }),
-      titles: box({ top: 7, left: 0, width: '100%', height: 1, style: { bold: true } }),
-      table: box({ top: 8, left: 0, width: '100%', height: 1, clickable: true }),
-      detail: box({ left: 0, width: '100%', height: 7, border: { type: 'line' } }),
+      header: box({ top: 0, left: 0, width: '100%', height: HEADER_HEIGHT, border: { type: 'line' } }),
+      titles: box({ top: TITLES_TOP, left: 0, width: '100%', height: 1, style: { bold: true } }),
+      table: box({ top: TABLE_TOP, left: 0, width: '100%', height: 1, clickable: true }),
+      detail: box({ left: 0, width: '100%', height: DETAIL_HEIGHT, border: { type: 'line' } }),
       footer: box({ bottom: 0, left: 0, width: '100%', height: 1 }),
       overlay: box({ top: 'center', left: 'center', width: '90%', height: '70%', border: { type: 'line' }, hidden: true, style: { border: { fg: 'cyan' } }, scrollable: true }),
     };
@@ -266,18 +266,18 @@ export class DashboardApp {
     b.header.setContent(safe(headerLines(s).join('\n')));
     b.titles.setContent(safe(tableHeaderLine(s)));
     const th = tableHeight(s);
-    b.table.top = 8;
+    b.table.top = TABLE_TOP;
     b.table.height = th;
     b.table.setContent(safe(tableLines(s).join('\n')));
     const dh = detailHeight(s);
     if (dh > 0 && !s.showGraph) {
       b.detail.show();
-      b.detail.top = 8 + th;
+      b.detail.top = TABLE_TOP + th;
       b.detail.height = dh;
       b.detail.setLabel(safe(detailTitle(s)));
       b.detail.setContent(safe(detailLines(s).join('\n')));
     } else b.detail.hide();
-    this.renderGraph(s.showGraph && dh > 0 ? { top: 8 + th, height: dh } : null);
+    this.renderGraph(s.showGraph && dh > 0 ? { top: TABLE_TOP + th, height: dh } : null);
     b.footer.setContent(safe(footerLine(s)));
     const overlay = s.mode.kind === 'help' ? helpText(s) : s.mode.kind === 'confirm' ? confirmText(s) : s.mode.kind === 'domain' ? domainText(s)
       : s.mode.kind === 'events' ? eventsText(s) : null;

@@ -2,18 +2,18 @@
 // no timers, no I/O, no blessed. Effects (writes, exports, quitting) are carried out by the
 // app, whose results come back as events. One render follows each event.
 import { adjValueOrNull } from '../core/adj.js';
-import { changesToUndo, originalAdj, processKey, type AdjChange, type AuditRecord } from '../core/audit.js';
-import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../core/badness.js';
-import { adjFloor, checkFloor, protectTarget, type AdjFloor } from '../core/floor.js';
+import type { AdjChange, AuditRecord } from '../core/audit.js';
+import type { AdjFloor } from '../core/floor.js';
 import { printable } from '../core/format.js';
-import { columnById, compareBy, type ColumnContext, type ColumnId } from '../core/columns.js';
-import { buildSnapshot, rankSample, type Snapshot, type SnapshotProcess } from '../core/snapshot.js';
-import type { RankedProcess } from '../core/types.js';
+import { columnById, type ColumnId } from '../core/columns.js';
+import type { Snapshot } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
 import type { SnapshotFormat } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import { bindingFor, type Action } from './keys.js';
-
+import { tableHeight } from './layout.js';
+import { actionTargets, confirmOrSay, plan, rankView, startAction, whatIfOf } from './plan.js';
+import { cursorIndex, keepSelection, keyOf, RowCache, selectedProc, selectIndex, tableRows } from './rows.js';
 
 /** What the app ranked for the chosen OOM domain (core/domains.ts). */
 export type DomainView = Pick<DomainContext, 'domain' | 'sample' | 'scanIndex' | 'headroomPages' | 'label'>;
@@ -92,6 +92,8 @@ export interface DashState {
   mode: Mode;
   message: Message | null;
   quitting: boolean;
+  /** The sorted, filtered rows of this dashboard (rows.ts), carried from state to state. */
+  rowCache: RowCache;
 }
 
 export type DashEvent =
@@ -120,230 +122,14 @@ export type Effect =
 
 export const SORTABLE: ColumnId[] = ['rank', 'badness', 'rss', 'swap', 'adj', 'score', 'pid', 'user', 'name', 'cpu'];
 export const HISTORY_MS = 10 * 60 * 1000;
-const ADJ_STEP = 100;
 
 export function initialState(o: { cols: number; rows: number; intervalMs: number; readOnly: boolean; readOnlyWhy?: string; canLower: boolean | null; uid: number; users: ReadonlyMap<number, string> }): DashState {
   return {
     ...o, readOnlyWhy: o.readOnlyWhy ?? '--read-only', view: null, snapshot: null, domains: [], domainPath: null, history: [], oomKillsAtStart: null, oomEvents: [], audit: [],
     cpu: new Map(), selected: null, scrollTop: 0, filter: '', sort: { column: 'rank', descending: false }, tree: false,
     marked: new Set(), paused: false, showDetail: true, showGraph: false, whatIf: null, mode: { kind: 'normal' }, message: null, quitting: false,
+    rowCache: new RowCache(),
   };
-}
-
-type Identity = { pid: number; startTime: number };
-/** A process's key in the marked set: pid and start time (a reused pid is another process). */
-export const keyOf = (p: Identity): string => processKey(p.pid, p.startTime);
-const sameProcess = (a: Identity, b: Identity): boolean => a.pid === b.pid && a.startTime === b.startTime;
-
-export function columnContext(s: DashState): ColumnContext {
-  return { pageSize: s.snapshot?.pageSize ?? 4096, domainTotalPages: s.snapshot?.totalPages ?? 1, cpu: s.cpu };
-}
-
-// ---- derived rows (memoised: a key press must not re-sort thousands of rows) ----
-
-let memo: { snapshot: Snapshot | null; filter: string; sort: string; tree: boolean; cpu: ReadonlyMap<number, number>; rows: TableRow[] } | null = null;
-
-export interface TableRow {
-  proc: SnapshotProcess;
-  /** Tree view indentation depth. */
-  depth: number;
-}
-
-function filterMatch(p: SnapshotProcess, needle: string): boolean {
-  if (!needle) return true;
-  const n = needle.toLowerCase();
-  return p.comm.toLowerCase().includes(n) || (p.user ?? '').toLowerCase().includes(n)
-    || (p.cgroup ?? '').toLowerCase().includes(n) || (p.cmdline ?? '').toLowerCase().includes(n) || (p.unit ?? '').toLowerCase().includes(n);
-}
-
-function treeOrder(rows: SnapshotProcess[]): TableRow[] {
-  const byPid = new Map(rows.map((p) => [p.pid, p]));
-  const children = new Map<number, SnapshotProcess[]>();
-  const roots: SnapshotProcess[] = [];
-  for (const p of rows) {
-    if (p.ppid !== p.pid && byPid.has(p.ppid)) {
-      const list = children.get(p.ppid) ?? [];
-      list.push(p);
-      children.set(p.ppid, list);
-    } else roots.push(p);
-  }
-  const out: TableRow[] = [];
-  const seen = new Set<number>();
-  const walk = (p: SnapshotProcess, depth: number) => {
-    if (seen.has(p.pid)) return;
-    seen.add(p.pid);
-    out.push({ proc: p, depth });
-    for (const c of children.get(p.pid) ?? []) walk(c, depth + 1);
-  };
-  for (const r of roots) walk(r, 0);
-  return out;
-}
-
-export function tableRows(s: DashState): TableRow[] {
-  const sortKey = `${s.sort.column}:${s.sort.descending}`;
-  if (memo && memo.snapshot === s.snapshot && memo.filter === s.filter && memo.sort === sortKey && memo.tree === s.tree
-    && (s.sort.column !== 'cpu' || memo.cpu === s.cpu)) return memo.rows;
-  const procs = (s.snapshot?.processes ?? []).filter((p) => filterMatch(p, s.filter));
-  let rows: TableRow[];
-  if (s.tree) rows = treeOrder(procs);
-  else {
-    if (s.sort.column !== 'rank' || s.sort.descending) {
-      const col = columnById(s.sort.column);
-      procs.sort(compareBy(col, columnContext(s), s.sort.descending));
-    }
-    rows = procs.map((p) => ({ proc: p, depth: 0 }));
-  }
-  memo = { snapshot: s.snapshot, filter: s.filter, sort: sortKey, tree: s.tree, cpu: s.cpu, rows };
-  return rows;
-}
-
-/** The rows on screen now (and the one below: a half-drawn last line). */
-export function visibleRows(s: DashState): TableRow[] {
-  return tableRows(s).slice(s.scrollTop, s.scrollTop + tableHeight(s) + 1);
-}
-
-/** Rows of the table body that fit on screen (the layout gives the rest). */
-export function tableHeight(s: DashState): number {
-  const header = 7; // border + 5 header lines + border
-  const footer = 1;
-  const detail = detailHeight(s);
-  return Math.max(1, s.rows - header - footer - detail - 1 /* column titles */);
-}
-
-export function detailHeight(s: DashState): number {
-  if (s.showGraph && s.rows >= 24) return Math.min(12, Math.floor(s.rows / 3));
-  return s.showDetail && s.rows >= 24 ? 7 : 0;
-}
-
-export function cursorIndex(s: DashState, rows = tableRows(s)): number {
-  const sel = s.selected;
-  if (!sel) return 0;
-  const i = rows.findIndex((r) => sameProcess(r.proc, sel));
-  return i < 0 ? 0 : i;
-}
-
-export function selectedProc(s: DashState): SnapshotProcess | null {
-  const rows = tableRows(s);
-  return rows[cursorIndex(s, rows)]?.proc ?? null;
-}
-
-function selectIndex(s: DashState, index: number): DashState {
-  const rows = tableRows(s);
-  if (!rows.length) return { ...s, selected: null, scrollTop: 0 };
-  const i = Math.max(0, Math.min(rows.length - 1, index));
-  const h = tableHeight(s);
-  let top = s.scrollTop;
-  if (i < top) top = i;
-  if (i >= top + h) top = i - h + 1;
-  top = Math.max(0, Math.min(top, Math.max(0, rows.length - h)));
-  const p = (rows[i] as TableRow).proc;
-  return { ...s, selected: { pid: p.pid, startTime: p.startTime }, scrollTop: top, whatIf: null };
-}
-
-/** Keeps the selection on the same process (pid + start time) as rows move. */
-function keepSelection(s: DashState): DashState {
-  const rows = tableRows(s);
-  if (!rows.length) return { ...s, scrollTop: 0 };
-  const sel = s.selected;
-  const found = sel ? rows.findIndex((r) => sameProcess(r.proc, sel)) : -1;
-  return selectIndex(s, found < 0 ? Math.min(cursorIndex(s, rows), rows.length - 1) : found);
-}
-
-// ---- planning writes ----
-
-/** Targets of an action: the marked rows, else the selected one. */
-export function actionTargets(s: DashState): SnapshotProcess[] {
-  const procs = s.snapshot?.processes ?? [];
-  if (s.marked.size) return procs.filter((p) => s.marked.has(keyOf(p)));
-  const sel = selectedProc(s);
-  return sel ? [sel] : [];
-}
-
-/** The kill order of a domain view, as the records the table shows. */
-function rankView(users: ReadonlyMap<number, string>, view: DomainView): Snapshot {
-  return buildSnapshot(view.sample, { users, domain: view.domain, scanIndex: view.scanIndex }).snapshot;
-}
-
-/** The kill order with hypothetical adj values: ranks only, no records (it runs as the user types). */
-function rankedWith(view: DomainView, overrides: ReadonlyMap<number, number>): RankedProcess[] {
-  return rankSample(view.sample, { domain: view.domain, scanIndex: view.scanIndex, adjOverrides: overrides });
-}
-
-export function ranksWith(s: DashState, overrides: ReadonlyMap<number, number>): Map<number, number | null> {
-  if (!s.view) return new Map();
-  return new Map(rankedWith(s.view, overrides).map((r) => [r.proc.pid, r.rank]));
-}
-
-export function whatIfOf(s: DashState, p: SnapshotProcess, value: number): { rank: number | null; badness: number | null } {
-  if (!s.view) return { rank: null, badness: null };
-  const q = rankedWith(s.view, new Map([[p.pid, value]])).find((r) => r.proc.pid === p.pid);
-  return { rank: q?.rank ?? null, badness: q?.badnessPages ?? null };
-}
-
-/**
- * The writes an action asks for, each checked against what is known of the process's floor
- * before any dialog: a value the kernel refused before is said now and left out, one it may
- * refuse carries a warning into the dialog.
- */
-function plan(s: DashState, targets: SnapshotProcess[], valueOf: (p: SnapshotProcess) => number | null, extra?: (p: SnapshotProcess) => Partial<PlanItem>): { items: PlanItem[]; refused: string[] } {
-  const pairs = targets.map((p) => [p, valueOf(p)] as const).filter(([p, v]) => v !== null && v !== p.oomScoreAdj) as Array<readonly [SnapshotProcess, number]>;
-  const refused: string[] = [];
-  const kept: Array<readonly [SnapshotProcess, number, AdjFloor, string | undefined]> = [];
-  for (const [p, v] of pairs) {
-    const floor = adjFloor(p, s.audit, s.canLower);
-    const verdict = checkFloor(floor, v);
-    if (verdict.kind === 'refused') refused.push(`${printable(p.comm)} ${p.pid}: ${verdict.message}`);
-    else kept.push([p, v, floor, verdict.kind === 'unknown' ? verdict.message : undefined]);
-  }
-  const ranks = ranksWith(s, new Map(kept.map(([p, v]) => [p.pid, v])));
-  const items = kept.map(([p, v, floor, warning]) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm, old: p.oomScoreAdj, new: v, newRank: ranks.get(p.pid) ?? null, floor,
-    ...(warning ? { warning } : {}), ...extra?.(p) }));
-  return { items, refused };
-}
-
-/** The lowest value reachable: -1000 with CAP_SYS_RESOURCE, else the lowest known to be allowed (core/floor.ts). */
-export function protectValue(s: DashState, p: SnapshotProcess): number {
-  return protectTarget(adjFloor(p, s.audit, s.canLower));
-}
-
-const clampAdj = (v: number) => Math.max(OOM_SCORE_ADJ_MIN, Math.min(OOM_SCORE_ADJ_MAX, v));
-
-function confirmOrSay(s: DashState, title: string, source: string, planned: { items: PlanItem[]; refused: string[] }, nothing: string): DashState {
-  const { items, refused } = planned;
-  if (!items.length) return { ...s, message: { text: refused.length ? `nothing written: ${refused.join('; ')}` : nothing, kind: refused.length ? 'error' : 'info' } };
-  return { ...s, mode: { kind: 'confirm', title, source, plan: items, refused } };
-}
-
-function startAction(s: DashState, action: Action): { state: DashState; effects: Effect[] } {
-  const none = (state: DashState) => ({ state, effects: [] as Effect[] });
-  const targets = actionTargets(s);
-  switch (action) {
-    case 'protect': {
-      const items = plan(s, targets, (p) => protectValue(s, p));
-      const note = s.canLower === false ? ' (no CAP_SYS_RESOURCE: the lowest value you may set; -1000 needs systemd OOMScoreAdjust=)' : '';
-      return none(confirmOrSay(s, `protect${note}`, 'dashboard', items,
-        s.canLower === false ? 'already at the lowest value you may set: -1000 needs CAP_SYS_RESOURCE (systemd OOMScoreAdjust= can)' : 'already protected'));
-    }
-    case 'raise':
-    case 'lower': {
-      const d = action === 'raise' ? ADJ_STEP : -ADJ_STEP;
-      return none(confirmOrSay(s, action === 'raise' ? 'raise adj (dies sooner)' : 'lower adj (dies later)', 'dashboard',
-        plan(s, targets, (p) => clampAdj((p.oomScoreAdj ?? 0) + d)), 'adj is already at its limit'));
-    }
-    case 'reset': {
-      const items = plan(s, targets, (p) => originalAdj(s.audit, p.pid, p.startTime));
-      return none(confirmOrSay(s, 'reset to the value before oomtop changed it', 'reset', items, 'nothing to reset: oomtop has not changed this process'));
-    }
-    case 'undo': {
-      const last = changesToUndo(s.audit, 1)[0];
-      if (!last) return none({ ...s, message: { text: 'nothing to undo', kind: 'info' } });
-      const live = s.snapshot?.processes.find((p) => sameProcess(p, last));
-      if (!live) return none({ ...s, message: { text: `cannot undo ${last.comm} (pid ${last.pid}) ${last.old} → ${last.new}: the process is gone`, kind: 'error' } });
-      return none(confirmOrSay(s, 'undo the last change', 'undo', plan(s, [live], () => last.old, () => ({ undoes: last.id })), 'nothing to undo: the value is already back'));
-    }
-    default:
-      return none(s);
-  }
 }
 
 // ---- the reducer ----

@@ -6,9 +6,10 @@ import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js
 import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { BINDINGS } from './keys.js';
-import {
-  columnContext, cursorIndex, keyOf, selectedProc, tableHeight, tableRows, whatIfOf, type DashState, type HistoryPoint,
-} from './state.js';
+import { tableHeight } from './layout.js';
+import { whatIfOf } from './plan.js';
+import { columnContext, cursorIndex, keyOf, selectedProc, tableRows } from './rows.js';
+import type { DashState, HistoryPoint } from './state.js';
 
 export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit', 'container'];
 

@@ -1,0 +1,126 @@
+// The table's rows as the state implies them: filter, sort, tree order, the selection and
+// scrolling. Pure; the sorted rows are memoised in the state's own RowCache.
+import { processKey } from '../core/audit.js';
+import { columnById, compareBy, type ColumnContext } from '../core/columns.js';
+import type { Snapshot, SnapshotProcess } from '../core/snapshot.js';
+import { tableHeight } from './layout.js';
+import type { DashState } from './state.js';
+
+type Identity = { pid: number; startTime: number };
+/** A process's key in the marked set: pid and start time (a reused pid is another process). */
+export const keyOf = (p: Identity): string => processKey(p.pid, p.startTime);
+export const sameProcess = (a: Identity, b: Identity): boolean => a.pid === b.pid && a.startTime === b.startTime;
+
+export function columnContext(s: DashState): ColumnContext {
+  return { pageSize: s.snapshot?.pageSize ?? 4096, domainTotalPages: s.snapshot?.totalPages ?? 1, cpu: s.cpu };
+}
+
+/**
+ * The sorted, filtered rows of the last state asked, held by the state itself (each
+ * dashboard has its own): a key press must not re-sort thousands of rows, and two states
+ * (two dashboards, two tests) never share a memo.
+ */
+export class RowCache {
+  private memo: { snapshot: Snapshot | null; filter: string; sort: string; tree: boolean; cpu: ReadonlyMap<number, number>; rows: TableRow[] } | null = null;
+
+  rows(s: DashState): TableRow[] {
+    const sortKey = `${s.sort.column}:${s.sort.descending}`;
+    const m = this.memo;
+    if (m && m.snapshot === s.snapshot && m.filter === s.filter && m.sort === sortKey && m.tree === s.tree
+      && (s.sort.column !== 'cpu' || m.cpu === s.cpu)) return m.rows;
+    const rows = buildRows(s);
+    this.memo = { snapshot: s.snapshot, filter: s.filter, sort: sortKey, tree: s.tree, cpu: s.cpu, rows };
+    return rows;
+  }
+}
+
+export interface TableRow {
+  proc: SnapshotProcess;
+  /** Tree view indentation depth. */
+  depth: number;
+}
+
+function filterMatch(p: SnapshotProcess, needle: string): boolean {
+  if (!needle) return true;
+  const n = needle.toLowerCase();
+  return p.comm.toLowerCase().includes(n) || (p.user ?? '').toLowerCase().includes(n)
+    || (p.cgroup ?? '').toLowerCase().includes(n) || (p.cmdline ?? '').toLowerCase().includes(n) || (p.unit ?? '').toLowerCase().includes(n);
+}
+
+function treeOrder(rows: SnapshotProcess[]): TableRow[] {
+  const byPid = new Map(rows.map((p) => [p.pid, p]));
+  const children = new Map<number, SnapshotProcess[]>();
+  const roots: SnapshotProcess[] = [];
+  for (const p of rows) {
+    if (p.ppid !== p.pid && byPid.has(p.ppid)) {
+      const list = children.get(p.ppid) ?? [];
+      list.push(p);
+      children.set(p.ppid, list);
+    } else roots.push(p);
+  }
+  const out: TableRow[] = [];
+  const seen = new Set<number>();
+  const walk = (p: SnapshotProcess, depth: number) => {
+    if (seen.has(p.pid)) return;
+    seen.add(p.pid);
+    out.push({ proc: p, depth });
+    for (const c of children.get(p.pid) ?? []) walk(c, depth + 1);
+  };
+  for (const r of roots) walk(r, 0);
+  return out;
+}
+
+/** Filtered, then sorted (or in tree order). */
+function buildRows(s: DashState): TableRow[] {
+  const procs = (s.snapshot?.processes ?? []).filter((p) => filterMatch(p, s.filter));
+  if (s.tree) return treeOrder(procs);
+  if (s.sort.column !== 'rank' || s.sort.descending) {
+    const col = columnById(s.sort.column);
+    procs.sort(compareBy(col, columnContext(s), s.sort.descending));
+  }
+  return procs.map((p) => ({ proc: p, depth: 0 }));
+}
+
+export function tableRows(s: DashState): TableRow[] {
+  return s.rowCache.rows(s);
+}
+
+/** The rows on screen now (and the one below: a half-drawn last line). */
+export function visibleRows(s: DashState): TableRow[] {
+  return tableRows(s).slice(s.scrollTop, s.scrollTop + tableHeight(s) + 1);
+}
+
+export function cursorIndex(s: DashState, rows = tableRows(s)): number {
+  const sel = s.selected;
+  if (!sel) return 0;
+  const i = rows.findIndex((r) => sameProcess(r.proc, sel));
+  return i < 0 ? 0 : i;
+}
+
+export function selectedProc(s: DashState): SnapshotProcess | null {
+  const rows = tableRows(s);
+  return rows[cursorIndex(s, rows)]?.proc ?? null;
+}
+
+export function selectIndex(s: DashState, index: number): DashState {
+  const rows = tableRows(s);
+  if (!rows.length) return { ...s, selected: null, scrollTop: 0 };
+  const i = Math.max(0, Math.min(rows.length - 1, index));
+  const h = tableHeight(s);
+  let top = s.scrollTop;
+  if (i < top) top = i;
+  if (i >= top + h) top = i - h + 1;
+  top = Math.max(0, Math.min(top, Math.max(0, rows.length - h)));
+  const p = (rows[i] as TableRow).proc;
+  return { ...s, selected: { pid: p.pid, startTime: p.startTime }, scrollTop: top, whatIf: null };
+}
+
+/** Keeps the selection on the same process (pid + start time) as rows move. */
+export function keepSelection(s: DashState): DashState {
+  const rows = tableRows(s);
+  if (!rows.length) return { ...s, scrollTop: 0 };
+  const sel = s.selected;
+  const found = sel ? rows.findIndex((r) => sameProcess(r.proc, sel)) : -1;
+  return selectIndex(s, found < 0 ? Math.min(cursorIndex(s, rows), rows.length - 1) : found);
+}
+
