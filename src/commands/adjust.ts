@@ -13,7 +13,7 @@ import type { SystemSample } from '../core/types.js';
 import { Adjuster, canLowerBelowFloor, type AdjustResult, type AdjustTarget } from '../system/adjuster.js';
 import { AuditLog, changesToUndoIn, trustedRecordsFor, type BadLine } from '../system/audit-log.js';
 import { loadUsers, type Roots } from '../system/env.js';
-import { ProcFs } from '../system/procfs.js';
+import { ProcFs } from '../system/read/procfs.js';
 import { Sampler } from '../system/sampler.js';
 import { parseFormat, parsePositiveInt } from './args.js';
 import type { CommandIo } from './context.js';

@@ -13,7 +13,7 @@ import { compileRegex, hasOwnMemory } from '../core/select.js';
 import { check, criticalMatches, describeCritical, type Baseline, type CheckResult, type CriticalRule } from '../core/verdict.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
-import { ProcFs } from '../system/procfs.js';
+import { ProcFs } from '../system/read/procfs.js';
 import { streamKernelLog, unreadableLog, type LogSource } from '../system/kernel-log.js';
 import { parseFormat } from './args.js';
 import { sampleRanked, type CommandIo } from './adjust.js';

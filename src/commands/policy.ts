@@ -7,7 +7,7 @@ import { decide, describeRule, systemdDropIns, type Policy, type PolicyDecision 
 import { printable } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { Adjuster, canLowerBelowFloor } from '../system/adjuster.js';
-import { ProcFs } from '../system/procfs.js';
+import { ProcFs } from '../system/read/procfs.js';
 import { AuditLog, auditRecord } from '../system/audit-log.js';
 import type { Roots } from '../system/env.js';
 import { loadPolicyFile } from '../system/policy-file.js';

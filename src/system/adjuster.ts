@@ -11,7 +11,7 @@ import { parseStat } from '../core/parse/stat.js';
 import { hasCapSysResource, parseCapEff } from '../core/parse/status.js';
 import { auditRecord, type AuditLog } from './audit-log.js';
 import { errnoCode } from './errno.js';
-import { isGone, parseIntBytes, type ProcFs } from './procfs.js';
+import { isGone, parseIntBytes, type ProcFs } from './read/procfs.js';
 
 export interface AdjustTarget {
   pid: number;

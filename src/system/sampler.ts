@@ -10,7 +10,9 @@ import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { memoize } from '../core/memo.js';
 import { nativeReader, readerThreads, type NativeReader } from './native.js';
-import { decode, HeldFiles, hasSorted, isGone, PathBatch, Prefetched, ProcFs, type ReadResult } from './procfs.js';
+import { HeldFiles } from './read/held-files.js';
+import { PathBatch, Prefetched } from './read/native-batch.js';
+import { decode, hasSorted, isGone, ProcFs, type ReadResult } from './read/procfs.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';

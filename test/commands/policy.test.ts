@@ -7,7 +7,7 @@ import { formatPolicyErrors, parsePolicy } from '../../src/core/policy.js';
 import { Adjuster } from '../../src/system/adjuster.js';
 import { AuditLog } from '../../src/system/audit-log.js';
 import { loadPolicyFile } from '../../src/system/policy-file.js';
-import { ProcFs } from '../../src/system/procfs.js';
+import { ProcFs } from '../../src/system/read/procfs.js';
 import { fakeIo, writableBasic } from '../helpers/io.js';
 
 let dirs: string[] = [];

@@ -10,7 +10,7 @@ import { parseAuditLog } from '../../src/core/audit.js';
 import { parseStat } from '../../src/core/parse/stat.js';
 import { Adjuster } from '../../src/system/adjuster.js';
 import { AuditLog } from '../../src/system/audit-log.js';
-import { ProcFs } from '../../src/system/procfs.js';
+import { ProcFs } from '../../src/system/read/procfs.js';
 import { needKernel } from '../helpers/kernel.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');

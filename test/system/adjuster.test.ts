@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Adjuster } from '../../src/system/adjuster.js';
 import { AuditLog } from '../../src/system/audit-log.js';
-import { ProcFs } from '../../src/system/procfs.js';
+import { ProcFs } from '../../src/system/read/procfs.js';
 import { statLine } from '../helpers/proc-tree.js';
 import { writableBasic } from '../helpers/io.js';
 

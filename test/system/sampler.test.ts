@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
-import { ProcFs } from '../../src/system/procfs.js';
+import { ProcFs } from '../../src/system/read/procfs.js';
 import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
 import { statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
 import { sameHiddenClass } from '../helpers/v8.js';
