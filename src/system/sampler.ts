@@ -12,7 +12,9 @@ import { memoize } from '../core/memo.js';
 import { nativeReader, readerThreads, type NativeReader } from './native.js';
 import { HeldFiles } from './read/held-files.js';
 import { PathBatch, Prefetched } from './read/native-batch.js';
-import { decode, hasSorted, isGone, ProcFs, type ReadResult } from './read/procfs.js';
+import { decode, isGone, ProcFs, type ReadResult } from './read/procfs.js';
+import { KTHREAD_STATUS, NO_CGROUP, procRecord, sameRecord, withOomScore } from './proc-record.js';
+import { ReuseCache, type CacheEntry } from './reuse-cache.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';
@@ -29,19 +31,6 @@ export interface SampleNeeds {
   oomScoreFor?: ReadonlySet<number>;
 }
 
-/** What an incremental sampler keeps of a process between samples. */
-interface CacheEntry {
-  /** The stat text the sample was made from: the same bytes next tick mean nothing moved. */
-  statText: string;
-  /** rss, faults and vsize from stat: when only these are unchanged, status (swap, page tables) is too. */
-  memSig: string;
-  status: StatusFields;
-  /** Parsed /proc/PID/cgroup; null when it was not asked for. */
-  cgroup: ProcCgroups | null;
-  /** The record made last time (its cmdline is null when it was not asked for). */
-  sample: ProcSample;
-}
-
 /** Whether buf[0, n) holds exactly the characters of text (one byte each), without a string. */
 function sameBytes(buf: Buffer, off: number, n: number, text: string): boolean {
   if (n !== text.length) return false;
@@ -49,40 +38,14 @@ function sameBytes(buf: Buffer, off: number, n: number, text: string): boolean {
   return true;
 }
 
-/** Two records of one process read alike, field for field (the unreadable list empty in both). */
-function sameSample(a: ProcSample, b: ProcSample): boolean {
-  for (const k in b) {
-    if (k !== 'unreadable' && a[k as keyof ProcSample] !== b[k as keyof ProcSample]) return false;
-  }
-  return a.unreadable.length === 0 && b.unreadable.length === 0;
-}
-
-/**
- * p with another oom_score, spelled out as readProcess builds a sample (same fields, same
- * order): a spread copy has a hidden class of its own, and the code reading 5,000 samples a
- * tick was deoptimised and recompiled over and over by the mix.
- */
-function withOomScore(p: ProcSample, oomScore: number | null): ProcSample {
-  return {
-    pid: p.pid, comm: p.comm, state: p.state, ppid: p.ppid, flags: p.flags, startTime: p.startTime, rssPages: p.rssPages,
-    vsizeBytes: p.vsizeBytes, uid: p.uid, swapKb: p.swapKb, pteKb: p.pteKb, rssAnonKb: p.rssAnonKb, rssFileKb: p.rssFileKb,
-    rssShmemKb: p.rssShmemKb, threads: p.threads, hasMm: p.hasMm, oomScore, oomScoreAdj: p.oomScoreAdj, cmdline: p.cmdline,
-    cgroup: p.cgroup, cgroupV2: p.cgroupV2, cgroupV1Memory: p.cgroupV1Memory, cgroupSystemd: p.cgroupSystemd, unreadable: p.unreadable,
-  };
-}
-
-const KTHREAD_STATUS: StatusFields = {
-  name: null, uid: 0, swapKb: null, pteKb: null, rssAnonKb: null, rssFileKb: null, rssShmemKb: null, threads: 1, hasMm: false,
-};
-
-/** Incremental samplers re-read status, cmdline and cgroup of 1 in this many processes a tick (64 s at 2 s). */
-const REFRESH_SLICES = 32;
-
 export const ALL_NEEDS: SampleNeeds = { cmdline: true, cgroup: true };
 /** Exactly what the kill-order model needs: stat, status, oom_score, oom_score_adj. */
 export const MODEL_NEEDS: SampleNeeds = { cmdline: false, cgroup: false };
 
 class Vanished extends Error {}
+
+/** What unchanged() found: the last record as it is, or the stat text to go on with. */
+type Reuse = { kind: 'same'; sample: ProcSample } | { kind: 'read'; stat: ReadResult };
 
 /** The per-process files, in the order one process's files are read (stat first). */
 const FILES = ['stat', 'status', 'oom_score', 'oom_score_adj', 'cmdline', 'cgroup'] as const;
@@ -119,26 +82,14 @@ export class Sampler {
   readonly proc: ProcFs;
   private pageSize: number | null;
 
-  private cache: Map<number, CacheEntry> | null;
-  private tickNo = 0;
+  /** Incremental samplers: what is kept between samples, and the policies that reuse it. */
+  private readonly reuse: ReuseCache | null;
   private readonly native: NativeReader | null;
   private readonly held: HeldFiles | null;
   private readonly nativeHeld: boolean;
   private fixed: FixedFacts | null = null;
   /** This sample's batch read (one-shot samplers with the native reader). */
   private pre: Prefetched | null = null;
-  /** Incremental samplers: the kernel's fork count when the last sample listed or reused its pids. */
-  private forks: number | null = null;
-  /** Incremental samplers: the pids of the last sample's processes, ascending. */
-  private live: number[] | null = null;
-  /**
-   * Incremental samplers with the native reader: the record each row of the pid list handed
-   * on from the cache (undefined: none, or one not cached), filled as the sample goes, and
-   * the needs it was made for ('' while a sample is under way or failed). A row whose held
-   * files read the same bytes as last tick hands it on again without a cache lookup.
-   */
-  private rowSamples: (ProcSample | undefined)[] = [];
-  private rowNeeds = '';
   /** This tick's refresh slice and new processes, read in one native call (incremental samplers). */
   private readonly refreshBatch: PathBatch | null;
 
@@ -152,7 +103,7 @@ export class Sampler {
     const native = opts.native === false ? null : nativeReader();
     this.proc = new ProcFs(procRoot, native);
     this.pageSize = opts.pageSize ?? null;
-    this.cache = opts.incremental ? new Map() : null;
+    this.reuse = opts.incremental ? new ReuseCache() : null;
     // stat fits 1 KiB (a longer one is read the usual way); oom_score_adj a few bytes.
     this.held = opts.incremental ? new HeldFiles(this.proc, HELD, opts.holdBudget, native, [1024, 32]) : null;
     this.native = opts.incremental ? null : native;
@@ -194,70 +145,77 @@ export class Sampler {
     // that reads it 5,000 times a tick stays optimised.
     const needs: SampleNeeds = { cmdline: asked.cmdline, cgroup: asked.cgroup, oomScoreFor: asked.oomScoreFor };
     const meminfo = this.readMeminfo();
-    this.tickNo++;
-    // Incremental samplers: a process appears only by a fork or clone, which the kernel
-    // counts (read before listing: a fork after the read shows next tick). While the count
-    // stands, the last sample's pids are the list; one that exited fails its held read
-    // and is dropped. The walk of /proc (~9 ms at 5,000 processes) still runs 1 tick in
-    // 32: with hidepid, a process becomes visible when its uid becomes ours, without a fork.
-    const procStat = this.cache ? this.proc.readOrNull('stat') : null;
-    const forks = procStat === null ? null : parseForkCount(procStat);
-    let pids: number[];
-    if (forks !== null && forks === this.forks && this.live && this.tickNo % REFRESH_SLICES !== 0) pids = this.live;
-    else {
-      try {
-        pids = this.proc.listPids();
-      } catch (e) {
-        throw new UserError(`cannot list ${this.proc.root} (${errnoCode(e)}): check --proc-root`, 2, { cause: e });
-      }
-    }
-    this.forks = forks;
-    const processes: ProcSample[] = [];
-    if (this.native) {
-      const want = bit('stat') | bit('status') | bit('oom_score_adj') | (needs.oomScoreFor ? 0 : bit('oom_score'))
-        | (needs.cmdline ? bit('cmdline') : 0) | (needs.cgroup ? bit('cgroup') : 0);
-      const ids = Int32Array.from(pids);
-      const [datas, meta, rows] = this.native.readBatch(this.proc.root, ids, FILES, want, bit('status') | bit('cmdline'), readerThreads(),
-        FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)));
-      this.pre = new Prefetched(datas, meta, rows, FILES, ids);
-    }
+    this.reuse?.nextTick();
+    // Incremental samplers reuse the last pid list while the kernel's fork count stands
+    // (reuse-cache.ts; read before listing: a fork after the read shows next tick).
+    const procStat = this.reuse ? this.proc.readOrNull('stat') : null;
+    const pids = this.reuse?.reusablePids(procStat === null ? null : parseForkCount(procStat)) ?? this.listPids();
+    if (this.native) this.pre = this.readBatch(this.native, pids, needs);
     this.held?.prefetch(pids);
     if (this.refreshBatch) this.readRefreshed(pids, needs, this.refreshBatch);
-    // Rows whose held files read as last tick hand on last tick's record for that row; the
-    // rows are then the same, and this sample's records replace last one's in place.
-    const needsKey = `${needs.cmdline} ${needs.cgroup}`;
-    const lastRows = this.held?.aligned && needsKey === this.rowNeeds ? this.rowSamples : null;
-    if (this.nativeHeld) this.rowSamples = lastRows ?? new Array<ProcSample | undefined>(pids.length).fill(undefined);
-    this.rowNeeds = '';
+    let processes: ProcSample[];
     try {
-      for (let row = 0; row < pids.length; row++) {
-        const pid = pids[row] as number;
-        try {
-          // Incremental samplers: most processes have not moved since last tick.
-          const same = lastRows ? this.sameAsLastTick(pid, row, needs, lastRows) : undefined;
-          if (same) {
-            processes.push(same);
-            continue; // its row holds it already
-          }
-          if (lastRows) lastRows[row] = undefined; // unless handed on below
-          const u = this.held ? this.unchanged(pid, row, needs) : null;
-          processes.push(u !== null && !('ok' in u) ? u : this.readProcess(pid, row, needs, u));
-        } catch (e) {
-          if (!(e instanceof Vanished)) throw e;
-        }
-      }
-      this.rowNeeds = needsKey;
+      processes = this.readAll(pids, needs);
     } finally {
       this.pre = null;
       this.held?.endSample();
       this.refreshBatch?.clear();
     }
-    if (this.cache) {
+    if (this.reuse) {
       const live = processes.map((p) => p.pid);
-      for (const pid of this.cache.keys()) if (!hasSorted(live, pid)) this.cache.delete(pid);
+      this.reuse.retain(live);
       this.held?.retain(live);
-      this.live = live;
     }
+    return this.systemSample(timeMs, meminfo, procStat, processes);
+  }
+
+  private listPids(): number[] {
+    try {
+      return this.proc.listPids();
+    } catch (e) {
+      throw new UserError(`cannot list ${this.proc.root} (${errnoCode(e)}): check --proc-root`, 2, { cause: e });
+    }
+  }
+
+  /** One-shot samplers with the native reader: every process's files in one call. */
+  private readBatch(native: NativeReader, pids: readonly number[], needs: SampleNeeds): Prefetched {
+    const want = bit('stat') | bit('status') | bit('oom_score_adj') | (needs.oomScoreFor ? 0 : bit('oom_score'))
+      | (needs.cmdline ? bit('cmdline') : 0) | (needs.cgroup ? bit('cgroup') : 0);
+    const ids = Int32Array.from(pids);
+    const [datas, meta, rows] = native.readBatch(this.proc.root, ids, FILES, want, bit('status') | bit('cmdline'), readerThreads(),
+      FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)));
+    return new Prefetched(datas, meta, rows, FILES, ids);
+  }
+
+  /** Every process's record, in pid order; a process that exits during the read is left out. */
+  private readAll(pids: readonly number[], needs: SampleNeeds): ProcSample[] {
+    const processes: ProcSample[] = [];
+    // Rows whose held files read as last tick hand on last tick's record for that row; the
+    // rows are then the same, and this sample's records replace last one's in place.
+    const needsKey = `${needs.cmdline} ${needs.cgroup}`;
+    const lastRows = this.reuse ? this.reuse.startRows(pids.length, this.held?.aligned === true, needsKey, this.nativeHeld) : null;
+    for (let row = 0; row < pids.length; row++) {
+      const pid = pids[row] as number;
+      try {
+        // Incremental samplers: most processes have not moved since last tick.
+        const same = lastRows ? this.sameAsLastTick(pid, row, needs, lastRows) : undefined;
+        if (same) {
+          processes.push(same);
+          continue; // its row holds it already
+        }
+        if (lastRows) lastRows[row] = undefined; // unless handed on below
+        const u = this.held ? this.unchanged(pid, row, needs) : null;
+        processes.push(u !== null && u.kind === 'same' ? u.sample : this.readProcess(pid, row, needs, u?.stat ?? null));
+      } catch (e) {
+        if (!(e instanceof Vanished)) throw e;
+      }
+    }
+    this.reuse?.endRows(needsKey);
+    return processes;
+  }
+
+  /** The system-wide facts around the processes. */
+  private systemSample(timeMs: number, meminfo: MemInfo, procStat: string | null, processes: ProcSample[]): SystemSample {
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
     // The kernel release, the boot time and init's pid namespace cannot change under a
@@ -307,9 +265,9 @@ export class Sampler {
    * Incremental samplers: when a process's stat reads exactly as last time (same bytes: same
    * rss, faults, CPU times, start time) and its oom_score_adj too, nothing the model reads
    * has moved, and last sample's record is returned as it is (most processes of a big host
-   * sleep). Otherwise returns the stat text just read, for readProcess to go on with.
+   * sleep): 'same'. Otherwise 'read', with the stat text just read, for readProcess to go on with.
    */
-  private unchanged(pid: number, row: number, needs: SampleNeeds): ProcSample | ReadResult {
+  private unchanged(pid: number, row: number, needs: SampleNeeds): Reuse {
     const held = this.held as HeldFiles;
     // This tick's stat, from the batch of preads (no object made), else read now.
     let buf: Buffer;
@@ -322,16 +280,16 @@ export class Sampler {
       try {
         ({ buf, off, n } = held.read(pid, HELD_STAT));
       } catch (e) {
-        return { ok: false, code: errnoCode(e) };
+        return { kind: 'read', stat: { ok: false, code: errnoCode(e) } };
       }
     }
-    const c = this.cache?.get(pid);
+    const c = this.reuse?.get(pid);
     // The last record serves only for the same needs (cmdline, cgroup) and off refresh ticks.
     if (!c || this.refreshDue(pid) || (c.sample.cmdline !== null) !== needs.cmdline || (c.cgroup !== null) !== needs.cgroup
       || !sameBytes(buf, off, n, c.statText)) {
-      return { ok: true, text: decode(buf, off, off + n) };
+      return { kind: 'read', stat: { ok: true, text: decode(buf, off, off + n) } };
     }
-    const statRead: ReadResult = { ok: true, text: c.statText }; // the same bytes
+    const statRead: Reuse = { kind: 'read', stat: { ok: true, text: c.statText } }; // the same bytes
     const p = c.sample;
     if (held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return statRead;
     const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.readIntFile(pid, 'oom_score', row) : null;
@@ -339,13 +297,12 @@ export class Sampler {
     // Only the kernel's number moved (or the row left the screen): keep the new record, so
     // next tick returns it as it is and what is made from it (the snapshot record) is reused.
     if (score !== p.oomScore) c.sample = withOomScore(p, score);
-    return this.handOn(row, c.sample);
+    return { kind: 'same', sample: this.handOn(row, c.sample) };
   }
 
   /** A cached record, handed on for row `row` (and remembered for that row next tick). */
   private handOn(row: number, p: ProcSample): ProcSample {
-    if (this.nativeHeld) this.rowSamples[row] = p;
-    return p;
+    return this.reuse ? this.reuse.handOn(row, p, this.nativeHeld) : p;
   }
 
   /**
@@ -368,7 +325,7 @@ export class Sampler {
    * found only in the loop; its status is read there.
    */
   private readRefreshed(pids: readonly number[], needs: SampleNeeds, batch: PathBatch): void {
-    const cache = this.cache as Map<number, CacheEntry>;
+    const reuse = this.reuse as ReuseCache;
     const ids = new Int32Array(Math.min(pids.length, REFRESH_BATCH_MAX));
     const want = new Uint8Array(ids.length);
     const user = 1 | (needs.cmdline ? 2 : 0) | (needs.cgroup ? 4 : 0);
@@ -380,7 +337,7 @@ export class Sampler {
       const pid = pids[row] as number;
       const due = this.refreshDue(pid);
       if (onlyDue && !due) continue;
-      const c = cache.get(pid);
+      const c = reuse.get(pid);
       if (c && !due) continue;
       const w = c && (c.sample.flags & PF_KTHREAD) !== 0 ? kernel : user;
       if (w === 0) continue;
@@ -392,7 +349,7 @@ export class Sampler {
 
   /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */
   private refreshDue(pid: number): boolean {
-    return pid % REFRESH_SLICES === this.tickNo % REFRESH_SLICES;
+    return this.reuse?.refreshDue(pid) ?? false;
   }
 
   /**
@@ -410,12 +367,19 @@ export class Sampler {
       unreadable.push(`${file}: ${r.code}`);
       return null;
     };
+    const readInt = (file: (typeof FILES)[number]): number | null => {
+      const r = this.pre?.int(pid, row, file) ?? this.readIntFile(pid, file, row);
+      if (r === null || typeof r === 'number') return r;
+      if (isGone(r.code)) throw new Vanished();
+      unreadable.push(`${file}: ${r.code}`);
+      return null;
+    };
     const statText = read('stat');
     const stat = statText === null ? null : parseStat(statText);
     if (stat && !stat.ok) unreadable.push(stat.error);
     const st = stat?.ok ? stat.value : null;
-    const memSig = st && this.cache ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
-    const cached = st && this.cache?.get(pid);
+    const memSig = st && this.reuse ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
+    const cached = st && this.reuse?.get(pid);
     const hit = cached && cached.sample.startTime === st.startTime ? cached : null;
     // A kernel thread has no mm, runs as root and has an empty command line: its status
     // and cmdline say nothing the model needs (most processes of a big host are these).
@@ -429,73 +393,36 @@ export class Sampler {
       const statusText = read('status', 'latin1');
       status = statusText === null ? null : parseStatus(statusText);
     }
-    const readInt = (file: (typeof FILES)[number]): number | null => {
-      const r = this.pre?.int(pid, row, file) ?? this.readIntFile(pid, file, row);
-      if (r === null || typeof r === 'number') return r;
-      if (isGone(r.code)) throw new Vanished();
-      unreadable.push(`${file}: ${r.code}`);
-      return null;
-    };
     const oomScore = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? readInt('oom_score') : null;
     const oomScoreAdj = readInt('oom_score_adj');
     // exec() gives a process a new comm (and command line) under the same pid and start
     // time: read its command line and cgroup again now, not at its refresh tick.
-    const refresh = !hit || refreshDue || hit.sample.comm !== st?.comm;
-    let cmdline: string | null = null;
-    if (needs.cmdline) {
-      if (kthread) cmdline = '';
-      else if (hit && !refresh && hit.sample.cmdline !== null) cmdline = hit.sample.cmdline;
-      else {
-        const raw = read('cmdline');
-        cmdline = raw === null ? null : raw.replace(/\0+$/, '').replace(/\0/g, ' ');
-      }
-    }
-    let cg = { v2: null as string | null, v1Memory: null as string | null, systemd: null as string | null };
-    if (needs.cgroup) {
-      if (hit?.cgroup && !refresh) cg = hit.cgroup;
-      else {
-        const raw = read('cgroup');
-        if (raw !== null) cg = this.parseCgroup(raw);
-      }
-    }
+    const last = hit && !refreshDue && hit.sample.comm === st?.comm ? hit : null;
+    const cmdline = needs.cmdline ? this.cmdlineOf(kthread, last, read) : null;
+    const cg = needs.cgroup ? this.cgroupOf(last, read) : NO_CGROUP;
+    const p = procRecord(pid, st, status, oomScore, oomScoreAdj, cmdline, cg, unreadable);
+    if (p.hasMm === false && (p.threads ?? 1) > 1) this.useLiveThreadMm(p);
     // A zombie leader's memory is read from a live thread (useLiveThreadMm), which its own
     // stat does not show moving: such a process is read whole every time.
-    const cacheIt = this.cache !== null && st !== null && statText !== null && status !== null && !unreadable.length
-      && !(status.hasMm === false && (status.threads ?? 1) > 1);
-    const p: ProcSample = {
-      pid,
-      comm: st?.comm ?? status?.name ?? '?',
-      state: st?.state ?? '?',
-      ppid: st?.ppid ?? 0,
-      flags: st?.flags ?? 0,
-      startTime: st?.startTime ?? 0,
-      rssPages: st?.rssPages ?? null,
-      vsizeBytes: st?.vsizeBytes ?? 0,
-      uid: status?.uid ?? null,
-      swapKb: status?.swapKb ?? null,
-      pteKb: status?.pteKb ?? null,
-      rssAnonKb: status?.rssAnonKb ?? null,
-      rssFileKb: status?.rssFileKb ?? null,
-      rssShmemKb: status?.rssShmemKb ?? null,
-      threads: status?.threads ?? null,
-      hasMm: status === null || st === null ? null : status.hasMm,
-      oomScore,
-      oomScoreAdj,
-      cmdline,
-      cgroup: cg.v1Memory ?? cg.v2,
-      cgroupV2: cg.v2,
-      cgroupV1Memory: cg.v1Memory,
-      cgroupSystemd: cg.systemd,
-      unreadable,
-    };
-    if (p.hasMm === false && (p.threads ?? 1) > 1) this.useLiveThreadMm(p);
-    if (cacheIt) {
-      // A refresh that found nothing new hands on last tick's record (and what was made from it).
-      const same = hit && sameSample(hit.sample, p) ? hit.sample : p;
-      (this.cache as Map<number, CacheEntry>).set(pid, { statText: statText as string, memSig, status: status as StatusFields, cgroup: needs.cgroup ? cg : null, sample: same });
-      return this.handOn(row, same);
-    }
-    return p;
+    if (!this.reuse || st === null || statText === null || status === null || unreadable.length || (status.hasMm === false && (status.threads ?? 1) > 1)) return p;
+    // A refresh that found nothing new hands on last tick's record (and what was made from it).
+    const same = hit && sameRecord(hit.sample, p) ? hit.sample : p;
+    this.reuse.set(pid, { statText, memSig, status, cgroup: needs.cgroup ? cg : null, sample: same });
+    return this.handOn(row, same);
+  }
+
+  /** The command line: the last one while the process is the same and not due a refresh. */
+  private cmdlineOf(kthread: boolean, last: CacheEntry | null, read: (file: 'cmdline') => string | null): string | null {
+    if (kthread) return '';
+    if (last && last.sample.cmdline !== null) return last.sample.cmdline;
+    const raw = read('cmdline');
+    return raw === null ? null : raw.replace(/\0+$/, '').replace(/\0/g, ' ');
+  }
+
+  private cgroupOf(last: CacheEntry | null, read: (file: 'cgroup') => string | null): ProcCgroups {
+    if (last?.cgroup) return last.cgroup;
+    const raw = read('cgroup');
+    return raw === null ? NO_CGROUP : this.parseCgroup(raw);
   }
 
   /** Most processes share a handful of cgroup files: parse each distinct text once. */
