@@ -130,8 +130,9 @@ function runStreamed(cmd: string, args: string[], what: string, onLine: (text: s
       } finally {
         closeSync(inFd);
       }
-      if (cmd === 'journalctl' && kernelLines.n === 0) {
-        // A journal always holds the kernel's boot messages: none means it was not readable.
+      if (cmd === 'journalctl' && kernelLines.n === 0 && !journalHasKernelLines()) {
+        // A journal always holds the kernel's boot messages: none means it was not readable
+        // (with --since, an empty window is fine when the journal has kernel lines at all).
         throw new UserError(`${what} returned no kernel message at all${err ? ` (${err})` : ''}: the journal is not readable by this user or keeps no kernel messages`);
       }
     } finally {
@@ -140,6 +141,12 @@ function runStreamed(cmd: string, args: string[], what: string, onLine: (text: s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether `journalctl -k` shows this user any kernel message at all (the newest one). */
+function journalHasKernelLines(): boolean {
+  const r = spawnSync('journalctl', ['-k', '-n', '1', '-q', '--no-pager'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1024 * 1024 });
+  return r.status === 0 && r.stdout.split('\n').some((l) => l.trim() !== '' && !l.startsWith('-- '));
 }
 
 export interface KernelLogOptions {
