@@ -55,3 +55,57 @@ for (const b of BINDINGS) for (const k of b.keys) BY_KEY.set(k, b);
 export function bindingFor(name: string): Binding | undefined {
   return BY_KEY.get(name);
 }
+
+/** What a key does inside a prompt or a dialog (the modes), as the key table says. */
+export type ModeAction =
+  | 'keep' | 'clear' | 'erase' | 'submit' | 'cancel' | 'yes' | 'no'
+  | 'json' | 'csv' | 'table' | 'prometheus' | 'prev' | 'next' | 'pick';
+
+export interface ModeBinding {
+  keys: string[];
+  label: string;
+  action: ModeAction;
+  help: string;
+}
+
+/**
+ * The keys of each mode: the filter, the adj prompt, the write dialog, the export choice and
+ * the domain selector. Typed characters (filter text, adj digits) are not bindings; any key
+ * not listed closes help and the recent-kills list.
+ */
+export const MODE_BINDINGS = {
+  filter: [
+    { keys: ['enter'], label: 'Enter', action: 'keep', help: 'keep the filter' },
+    { keys: ['escape'], label: 'Esc', action: 'clear', help: 'clear the filter' },
+    { keys: ['backspace'], label: '⌫', action: 'erase', help: 'erase a character' },
+  ],
+  input: [
+    { keys: ['enter'], label: 'Enter', action: 'submit', help: 'set: ask to confirm; what if: show the rank (writes nothing)' },
+    { keys: ['escape'], label: 'Esc', action: 'cancel', help: 'cancel' },
+    { keys: ['backspace'], label: '⌫', action: 'erase', help: 'erase a digit' },
+  ],
+  confirm: [
+    { keys: ['y', 'enter'], label: 'y Enter', action: 'yes', help: 'write' },
+    { keys: ['n', 'escape', 'q'], label: 'n Esc', action: 'no', help: 'write nothing' },
+  ],
+  export: [
+    { keys: ['j'], label: 'j', action: 'json', help: 'JSON' },
+    { keys: ['c'], label: 'c', action: 'csv', help: 'CSV' },
+    { keys: ['t'], label: 't', action: 'table', help: 'text table' },
+    { keys: ['p'], label: 'p', action: 'prometheus', help: 'Prometheus text' },
+    { keys: ['escape'], label: 'Esc', action: 'cancel', help: 'cancel' },
+  ],
+  domain: [
+    { keys: ['up', 'k'], label: '↑ k', action: 'prev', help: 'previous domain' },
+    { keys: ['down', 'j'], label: '↓ j', action: 'next', help: 'next domain' },
+    { keys: ['enter'], label: 'Enter', action: 'pick', help: 'rank in this domain' },
+    { keys: ['escape'], label: 'Esc', action: 'cancel', help: 'cancel' },
+  ],
+} satisfies Record<string, readonly ModeBinding[]>;
+
+export type BoundMode = keyof typeof MODE_BINDINGS;
+
+/** The action of a key in a mode, or undefined (a typed character, or a key the mode ignores). */
+export function modeActionFor(mode: BoundMode, name: string): ModeAction | undefined {
+  return (MODE_BINDINGS[mode] as readonly ModeBinding[]).find((b) => b.keys.includes(name))?.action;
+}

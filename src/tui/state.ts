@@ -10,7 +10,7 @@ import type { Snapshot } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
 import type { SnapshotFormat } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
-import { bindingFor, type Action } from './keys.js';
+import { bindingFor, modeActionFor, type Action, type ModeAction } from './keys.js';
 import { tableHeight } from './layout.js';
 import { actionTargets, confirmOrSay, plan, rankView, startAction, whatIfOf } from './plan.js';
 import { cursorIndex, keepSelection, keyOf, RowCache, selectedProc, selectIndex, tableRows } from './rows.js';
@@ -39,7 +39,8 @@ export interface PlanItem extends AdjChange {
 
 export type Mode =
   | { kind: 'normal' }
-  | { kind: 'help' }
+  /** `top`: the first help line shown (the help scrolls when it is taller than the screen). */
+  | { kind: 'help'; top: number }
   | { kind: 'filter' }
   | { kind: 'input'; purpose: 'setAdj' | 'whatIf'; text: string }
   | { kind: 'confirm'; title: string; source: string; plan: PlanItem[]; refused: string[] }
@@ -171,7 +172,7 @@ function onAction(s: DashState, action: Action): { state: DashState; effects: Ef
     case 'export': return none({ ...s, mode: { kind: 'export' } });
     case 'events': return none({ ...s, mode: { kind: 'events' } });
     case 'pause': return { state: { ...s, paused: !s.paused, message: { text: s.paused ? 'refreshing again' : 'paused: z resumes', kind: 'info' } }, effects: s.paused ? [{ type: 'refresh' }] : [] };
-    case 'help': return none({ ...s, mode: { kind: 'help' } });
+    case 'help': return none({ ...s, mode: { kind: 'help', top: 0 } });
     case 'quit': return { state: { ...s, quitting: true }, effects: [{ type: 'quit' }] };
     default: return startAction(s, action);
   }
@@ -181,55 +182,48 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
   const none = (state: DashState) => ({ state, effects: [] as Effect[] });
   const m = s.mode;
   const typed = ch && ch.length === 1 && ch >= ' ' && ch !== '\x7f' ? ch : undefined;
+  if (m.kind === 'normal') return null;
+  if (m.kind === 'help') {
+    // The scrolling keys scroll a help taller than the screen; any other key closes it.
+    const step = { down: 1, j: 1, pagedown: 10, space: 10, up: -1, k: -1, pageup: -10 }[name];
+    return none({ ...s, mode: step === undefined ? { kind: 'normal' } : { kind: 'help', top: Math.max(0, Math.min(500, m.top + step)) } });
+  }
+  if (m.kind === 'events') return none({ ...s, mode: { kind: 'normal' } });
+  const action = modeActionFor(m.kind, name);
   switch (m.kind) {
-    case 'normal': return null;
-    case 'help':
-    case 'events': return none({ ...s, mode: { kind: 'normal' } });
     case 'filter':
-      if (name === 'enter') return none({ ...s, mode: { kind: 'normal' } });
-      if (name === 'escape') return none(keepSelection({ ...s, filter: '', mode: { kind: 'normal' } }));
-      if (name === 'backspace') return none(keepSelection({ ...s, filter: s.filter.slice(0, -1) }));
+      if (action === 'keep') return none({ ...s, mode: { kind: 'normal' } });
+      if (action === 'clear') return none(keepSelection({ ...s, filter: '', mode: { kind: 'normal' } }));
+      if (action === 'erase') return none(keepSelection({ ...s, filter: s.filter.slice(0, -1) }));
       if (typed) return none(keepSelection({ ...s, filter: s.filter + typed }));
       return none(s);
     case 'input': {
-      if (name === 'escape') return none({ ...s, mode: { kind: 'normal' }, whatIf: null });
-      if (name === 'backspace') return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: adjValueOrNull(m.text.slice(0, -1)) });
+      if (action === 'cancel') return none({ ...s, mode: { kind: 'normal' }, whatIf: null });
+      if (action === 'erase') return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: adjValueOrNull(m.text.slice(0, -1)) });
+      if (action === 'submit') return none(submitAdj(s, m));
       if (typed && /[-0-9]/.test(typed)) {
         const text = m.text + typed;
         return none({ ...s, mode: { ...m, text }, whatIf: adjValueOrNull(text), message: null });
       }
-      if (name === 'enter') {
-        const v = adjValueOrNull(m.text);
-        if (v === null) return none({ ...s, message: { text: `'${m.text}' is not an adj value: type an integer from -1000 to 1000`, kind: 'error' } });
-        if (m.purpose === 'whatIf') {
-          // What if never writes: it says the rank the value would give, and how to set it.
-          const p = selectedProc(s);
-          const w = p ? whatIfOf(s, p, v) : null;
-          const text = p && w ? `what if ${printable(p.comm)} ${p.pid} had adj ${v}: rank ${w.rank ?? '— (never killed)'} (now ${p.rank ?? '—'}); nothing written (a sets a value)` : 'no process selected';
-          return none({ ...s, mode: { kind: 'normal' }, whatIf: null, message: { text, kind: 'info' } });
-        }
-        if (s.readOnly) return none({ ...s, mode: { kind: 'normal' }, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } });
-        return none(confirmOrSay({ ...s, mode: { kind: 'normal' }, whatIf: null }, `set adj to ${v}`, 'dashboard', plan(s, actionTargets(s), () => v), `adj is already ${v}`));
-      }
       return none(s);
     }
     case 'confirm':
-      if (name === 'y' || name === 'enter') {
+      if (action === 'yes') {
         return { state: { ...s, mode: { kind: 'normal' }, marked: new Set(), message: { text: 'writing…', kind: 'info' } }, effects: [{ type: 'adjust', plan: m.plan, source: m.source }] };
       }
-      if (name === 'n' || name === 'escape' || name === 'q') return none({ ...s, mode: { kind: 'normal' }, message: { text: 'cancelled: nothing written', kind: 'info' } });
+      if (action === 'no') return none({ ...s, mode: { kind: 'normal' }, message: { text: 'cancelled: nothing written', kind: 'info' } });
       return none(s);
     case 'export': {
-      const formats: Record<string, SnapshotFormat> = { j: 'json', c: 'csv', t: 'table', p: 'prometheus' };
-      const f = formats[name];
+      const formats: Partial<Record<ModeAction, SnapshotFormat>> = { json: 'json', csv: 'csv', table: 'table', prometheus: 'prometheus' };
+      const f = action && formats[action];
       if (f) return { state: { ...s, mode: { kind: 'normal' } }, effects: [{ type: 'export', format: f }] };
-      return none({ ...s, mode: { kind: 'normal' }, message: name === 'escape' ? null : { text: 'export: press j, c, t or p', kind: 'info' } });
+      return none({ ...s, mode: { kind: 'normal' }, message: action === 'cancel' ? null : { text: 'export: press j, c, t or p', kind: 'info' } });
     }
     case 'domain': {
       const n = s.domains.length;
-      if (name === 'up' || name === 'k') return none({ ...s, mode: { ...m, index: (m.index - 1 + n) % Math.max(1, n) } });
-      if (name === 'down' || name === 'j') return none({ ...s, mode: { ...m, index: (m.index + 1) % Math.max(1, n) } });
-      if (name === 'enter') {
+      if (action === 'prev') return none({ ...s, mode: { ...m, index: (m.index - 1 + n) % Math.max(1, n) } });
+      if (action === 'next') return none({ ...s, mode: { ...m, index: (m.index + 1) % Math.max(1, n) } });
+      if (action === 'pick') {
         const d = s.domains[m.index];
         if (!d) return none({ ...s, mode: { kind: 'normal' } });
         return { state: { ...s, domainPath: d.path, domains: [], mode: { kind: 'normal' }, marked: new Set(), message: { text: `domain: ${d.label}`, kind: 'info' } }, effects: [{ type: 'refresh' }] };
@@ -237,6 +231,20 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
       return none({ ...s, domains: [], mode: { kind: 'normal' } });
     }
   }
+}
+
+/** Enter in the adj prompt: set asks to confirm; what if shows the rank and writes nothing. */
+function submitAdj(s: DashState, m: Extract<Mode, { kind: 'input' }>): DashState {
+  const v = adjValueOrNull(m.text);
+  if (v === null) return { ...s, message: { text: `'${m.text}' is not an adj value: type an integer from -1000 to 1000`, kind: 'error' } };
+  if (m.purpose === 'whatIf') {
+    const p = selectedProc(s);
+    const w = p ? whatIfOf(s, p, v) : null;
+    const text = p && w ? `what if ${printable(p.comm)} ${p.pid} had adj ${v}: rank ${w.rank ?? '— (never killed)'} (now ${p.rank ?? '—'}); nothing written (a sets a value)` : 'no process selected';
+    return { ...s, mode: { kind: 'normal' }, whatIf: null, message: { text, kind: 'info' } };
+  }
+  if (s.readOnly) return { ...s, mode: { kind: 'normal' }, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } };
+  return confirmOrSay({ ...s, mode: { kind: 'normal' }, whatIf: null }, `set adj to ${v}`, 'dashboard', plan(s, actionTargets(s), () => v), `adj is already ${v}`);
 }
 
 export function reduce(s: DashState, e: DashEvent): { state: DashState; effects: Effect[] } {

@@ -5,7 +5,7 @@ import { availableKb } from '../core/domains.js';
 import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
 import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
-import { BINDINGS } from './keys.js';
+import { BINDINGS, MODE_BINDINGS, type BoundMode, type ModeBinding } from './keys.js';
 import { tableHeight } from './layout.js';
 import { whatIfOf } from './plan.js';
 import { columnContext, cursorIndex, keyOf, selectedProc, tableRows } from './rows.js';
@@ -244,14 +244,30 @@ export function footerLine(s: DashState): string {
 }
 
 export function helpText(s: DashState): string {
-  const lines = ['{bold}oomtop keys{/bold}  (any key closes)', ''];
+  const lines = ['{bold}oomtop keys{/bold}  (j/k scroll, any other key closes)', ''];
   for (const b of BINDINGS) {
     const t = `${fit(b.label, 10)} ${b.help}${b.writes && s.readOnly ? ' (read-only: off)' : ''}`;
     lines.push(b.writes && s.readOnly ? `{gray-fg}${esc(t)}{/gray-fg}` : esc(t));
   }
   lines.push('', 'mouse: click selects a row, the wheel scrolls', 'rows: rank 1 is killed first; — rows are never killed (reason at right)',
     'BADNESS is the kernel\'s oom_badness() as memory; SCORE is /proc/PID/oom_score (lossy)');
-  return lines.join('\n');
+  const modeNames: Record<BoundMode, string> = { filter: 'in the filter (/)', input: 'in the adj prompt (a, w)', confirm: 'in a write dialog', export: 'choosing an export (e)', domain: 'choosing a domain (D)' };
+  for (const [mode, list] of Object.entries(MODE_BINDINGS) as Array<[BoundMode, readonly ModeBinding[]]>) {
+    lines.push('', `{bold}${esc(modeNames[mode])}{/bold}`);
+    for (const b of list) lines.push(esc(`${fit(b.label, 10)} ${b.help}`));
+  }
+  return helpWindow(s, lines).join('\n');
+}
+
+/** The lines of the help that fit the overlay from its scroll position, saying what is cut. */
+function helpWindow(s: DashState, lines: string[]): string[] {
+  const room = Math.max(3, s.rows - 4); // the overlay is at most rows - 2 high, with two borders
+  if (lines.length <= room) return lines;
+  const top = Math.min(s.mode.kind === 'help' ? s.mode.top : 0, lines.length - (room - 1));
+  const shown = lines.slice(top, top + room - 1);
+  const below = lines.length - top - shown.length;
+  shown.push(`{cyan-fg}${top ? `↑ ${top} line(s) above` : ''}${top && below ? ' · ' : ''}${below ? `↓ ${below} more: j/↓/PgDn scroll` : ''} · any other key closes{/cyan-fg}`);
+  return shown;
 }
 
 export function confirmText(s: DashState): string {

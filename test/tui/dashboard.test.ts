@@ -500,3 +500,16 @@ describe('the dashboard when its state cannot be used', () => {
     expect(app.text()).toContain('read-only mode (the audit log cannot be used): nothing is written');
   });
 });
+
+describe('help at 80×24', () => {
+  it('says what is cut and scrolls to the end: the keys of every prompt and dialog are listed', async () => {
+    const { press, screen } = makeApp({ cols: 80, rows: 24 });
+    await press('?');
+    expect(screen()).toMatch(/↓ \d+ more: j\/↓\/PgDn scroll/);
+    for (let i = 0; i < 6; i++) await press('\x1b[6~'); // PgDn
+    expect(screen()).toContain('rank in this domain');
+    expect(screen()).toMatch(/↑ \d+ line\(s\) above/);
+    await press('x');
+    expect(screen()).not.toContain('oomtop keys');
+  });
+});
