@@ -59,9 +59,6 @@ export class DashboardApp {
   private readonly now: () => Date;
   private lastSample: SystemSample | null = null;
   private lastKills: number | null = null;
-  /** Pids whose oom_score readScoresInView() read (or tried) since the last sample. */
-  private readonly scoresAsked = new Set<number>();
-
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? (() => new Date());
     this.done = new Promise((r) => { this.resolveDone = r; });
@@ -138,28 +135,8 @@ export class DashboardApp {
   dispatch(e: DashEvent): void {
     const { state, effects } = reduce(this.state, e);
     this.state = state;
-    if (e.type === 'sampled') this.scoresAsked.clear();
     this.render();
     for (const eff of effects) this.run(eff);
-    if (e.type !== 'scores') this.readScoresInView();
-  }
-
-  /**
-   * The tick reads the kernel's oom_score for the rows on screen only. Rows scrolled into
-   * view since (a key, the wheel, a filter) get theirs read now, once each per sample,
-   * instead of showing "—" until the next tick.
-   */
-  private readScoresInView(): void {
-    if (!this.state.snapshot || this.state.quitting) return;
-    const pids: number[] = [];
-    for (const r of visibleRows(this.state)) {
-      if (r.proc.oomScore !== null || this.scoresAsked.has(r.proc.pid)) continue;
-      this.scoresAsked.add(r.proc.pid);
-      pids.push(r.proc.pid);
-    }
-    if (!pids.length) return;
-    const scores = this.o.sampler.readOomScores(pids);
-    if (scores.size) this.dispatch({ type: 'scores', scores });
   }
 
   /**
@@ -222,6 +199,11 @@ export class DashboardApp {
     switch (eff.type) {
       case 'refresh': this.tick(); break;
       case 'listDomains': this.loadDomains(); break;
+      case 'readScores': {
+        const scores = this.o.sampler.readOomScores(eff.pids);
+        if (scores.size) this.dispatch({ type: 'scores', scores });
+        break;
+      }
       case 'quit': this.quit(0); break;
       case 'export': {
         // The state's snapshot is the whole ranking of the domain shown: export it as is.

@@ -13,7 +13,7 @@ import type { OomEvent } from '../core/parse/kernel-log.js';
 import { bindingFor, modeActionFor, type Action, type ModeAction } from './keys.js';
 import { tableHeight } from './layout.js';
 import { actionTargets, confirmOrSay, plan, rankView, startAction, whatIfOf } from './plan.js';
-import { cursorIndex, keepSelection, keyOf, RowCache, selectedProc, selectIndex, tableRows } from './rows.js';
+import { cursorIndex, keepSelection, keyOf, RowCache, selectedProc, selectIndex, tableRows, visibleRows } from './rows.js';
 
 /** What the app ranked for the chosen OOM domain (core/domains.ts). */
 export type DomainView = Pick<DomainContext, 'domain' | 'sample' | 'scanIndex' | 'headroomPages' | 'label'>;
@@ -95,6 +95,8 @@ export interface DashState {
   quitting: boolean;
   /** The sorted, filtered rows of this dashboard (rows.ts), carried from state to state. */
   rowCache: RowCache;
+  /** Pids whose oom_score a readScores effect read (or tried) since the last sample. */
+  scoresAsked: ReadonlySet<number>;
 }
 
 export type DashEvent =
@@ -118,6 +120,8 @@ export type Effect =
   | { type: 'adjust'; plan: PlanItem[]; source: string }
   | { type: 'export'; format: SnapshotFormat }
   | { type: 'refresh' }
+  /** Read the kernel's oom_score of these rows in view now (the answer is a 'scores' event). */
+  | { type: 'readScores'; pids: number[] }
   | { type: 'listDomains' }
   | { type: 'quit' };
 
@@ -129,7 +133,7 @@ export function initialState(o: { cols: number; rows: number; intervalMs: number
     ...o, readOnlyWhy: o.readOnlyWhy ?? '--read-only', view: null, snapshot: null, domains: [], domainPath: null, history: [], oomKillsAtStart: null, oomEvents: [], audit: [],
     cpu: new Map(), selected: null, scrollTop: 0, filter: '', sort: { column: 'rank', descending: false }, tree: false,
     marked: new Set(), paused: false, showDetail: true, showGraph: false, whatIf: null, mode: { kind: 'normal' }, message: null, quitting: false,
-    rowCache: new RowCache(),
+    rowCache: new RowCache(), scoresAsked: new Set(),
   };
 }
 
@@ -248,6 +252,25 @@ function submitAdj(s: DashState, m: Extract<Mode, { kind: 'input' }>): DashState
 }
 
 export function reduce(s: DashState, e: DashEvent): { state: DashState; effects: Effect[] } {
+  const r = reduceEvent(s, e);
+  return e.type === 'scores' ? r : withScoreReads(r);
+}
+
+/**
+ * The tick reads the kernel's oom_score for the rows on screen only. Rows that came into
+ * view since (a key, the wheel, a filter) get theirs read by an effect, once each a sample,
+ * instead of showing "—" until the next tick.
+ */
+function withScoreReads(r: { state: DashState; effects: Effect[] }): { state: DashState; effects: Effect[] } {
+  const s = r.state;
+  if (!s.snapshot || s.quitting) return r;
+  const pids: number[] = [];
+  for (const row of visibleRows(s)) if (row.proc.oomScore === null && !s.scoresAsked.has(row.proc.pid)) pids.push(row.proc.pid);
+  if (!pids.length) return r;
+  return { state: { ...s, scoresAsked: new Set([...s.scoresAsked, ...pids]) }, effects: [...r.effects, { type: 'readScores', pids }] };
+}
+
+function reduceEvent(s: DashState, e: DashEvent): { state: DashState; effects: Effect[] } {
   const none = (state: DashState) => ({ state, effects: [] as Effect[] });
   switch (e.type) {
     case 'sampled': {
@@ -259,7 +282,8 @@ export function reduce(s: DashState, e: DashEvent): { state: DashState; effects:
       const live = s.marked.size ? new Set(snapshot.processes.map(keyOf)) : null;
       const marked = live ? new Set([...s.marked].filter((k) => live.has(k))) : s.marked;
       const first = s.snapshot === null;
-      const next = keepSelection({ ...s, view: e.view, snapshot, history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history, oomKillsAtStart, marked });
+      const next = keepSelection({ ...s, view: e.view, snapshot, history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history, oomKillsAtStart, marked,
+        scoresAsked: new Set() });
       return none(first ? selectIndex(next, 0) : next);
     }
     case 'domains': {

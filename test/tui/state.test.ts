@@ -96,4 +96,16 @@ describe('reduce', () => {
   it('quit asks the app to quit', () => {
     expect(feed(start(), 'q').effects).toEqual([{ type: 'quit' }]);
   });
+
+  it('asks once per sample for the kernel oom_score of rows in view that lack it (an effect)', () => {
+    const blind = globalContext(new Sampler(join(BASIC, 'proc')).sample(Date.UTC(2026, 10, 26), { cmdline: true, cgroup: true, oomScoreFor: new Set() }));
+    const s0 = initialState({ cols: 120, rows: 36, intervalMs: 2000, readOnly: false, canLower: false, uid: 0, users });
+    const first = reduce(s0, { type: 'sampled', view: blind });
+    const asked = first.effects.filter((e) => e.type === 'readScores');
+    expect(asked).toHaveLength(1);
+    expect((asked[0] as { pids: number[] }).pids.length).toBe(13);
+    expect(feed(first.state, 'down', 'down').effects).toEqual([]); // asked already this sample
+    const again = reduce(first.state, { type: 'sampled', view: blind });
+    expect(again.effects.filter((e) => e.type === 'readScores')).toHaveLength(1);
+  });
 });
