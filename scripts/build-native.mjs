@@ -20,6 +20,11 @@ const r = spawnSync('node-gyp', args, { stdio: ['ignore', 'ignore', 'pipe'], enc
 if (r.status === 0) {
   console.log('oomtop: native /proc reader built (build/Release/oomtop_proc.node)');
 } else {
-  const why = r.error ? r.error.message : (r.stderr.trim().split('\n').filter((l) => /error/i.test(l))[0] ?? `node-gyp exited ${r.status}`);
+  const why = r.error
+    ? r.error.message
+    : (r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => /error/i.test(l))[0] ?? `node-gyp exited ${r.status}`);
   console.log(`oomtop: native /proc reader not built (${why}); using the JavaScript reader`);
 }

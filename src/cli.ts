@@ -75,13 +75,21 @@ function context(cmd: Command, stoppable: boolean): CommandContext {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { roots: roots(cmd), io: commandIo(), terminal: { isTTY: Boolean(process.stdout.isTTY), columns: process.stdout.columns }, signal: stop.signal };
+  return {
+    roots: roots(cmd),
+    io: commandIo(),
+    terminal: { isTTY: Boolean(process.stdout.isTTY), columns: process.stdout.columns },
+    signal: stop.signal,
+  };
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 function addOption(cmd: Command, o: OptionSpec, withDefault = true): void {
-  const opt = new Option(o.flags, o.default !== undefined && !withDefault ? `${o.help} (default ${o.default})` : o.help);
+  const opt = new Option(
+    o.flags,
+    o.default !== undefined && !withDefault ? `${o.help} (default ${o.default})` : o.help,
+  );
   if (o.default !== undefined && withDefault) opt.default(o.default);
   if (o.repeatable) opt.argParser(collect);
   if (o.required) opt.makeOptionMandatory();
@@ -115,7 +123,9 @@ export function buildProgram(setCode: (code: number) => void): Command {
     let p = parents.get(key);
     if (!p) {
       const g = GROUPS.find((x) => x.path.join(' ') === key);
-      p = parentOf(path.slice(0, -1)).command(path.at(-2) as string).description(g?.summary ?? '');
+      p = parentOf(path.slice(0, -1))
+        .command(path.at(-2) as string)
+        .description(g?.summary ?? '');
       parents.set(key, p);
     }
     return p;
@@ -140,7 +150,9 @@ export function buildProgram(setCode: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
-  const program = buildProgram((c) => { code = c; });
+  const program = buildProgram((c) => {
+    code = c;
+  });
   try {
     await program.parseAsync(argv);
     return code;
@@ -151,7 +163,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof UserError) {
       process.stderr.write(printableText(`oomtop: ${e.message}\n`));
-      if (process.env.OOMTOP_DEBUG === '1') process.stderr.write(printableText(`${causeChain(e).join('\ncaused by: ')}\n`));
+      if (process.env.OOMTOP_DEBUG === '1')
+        process.stderr.write(printableText(`${causeChain(e).join('\ncaused by: ')}\n`));
       return e.exitCode;
     }
     throw e;
@@ -159,9 +172,19 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // A closed pipe (oomtop snapshot | head) ends the output quietly.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
-
-main(process.argv).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  process.stderr.write(printableText(`oomtop: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`));
-  process.exitCode = 70;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
 });
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(
+      printableText(`oomtop: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
+    );
+    process.exitCode = 70;
+  },
+);

@@ -10,7 +10,10 @@ describe('errors', () => {
     const plain = spawnSync('node', [CLI, 'history', '--from', '/nonexistent-oomtop'], { encoding: 'utf8' });
     expect(plain.status).toBe(1);
     expect(plain.stderr.trim().split('\n')).toHaveLength(1);
-    const debug = spawnSync('node', [CLI, 'history', '--from', '/nonexistent-oomtop'], { encoding: 'utf8', env: { ...process.env, OOMTOP_DEBUG: '1' } });
+    const debug = spawnSync('node', [CLI, 'history', '--from', '/nonexistent-oomtop'], {
+      encoding: 'utf8',
+      env: { ...process.env, OOMTOP_DEBUG: '1' },
+    });
     expect(debug.status).toBe(1);
     expect(debug.stderr).toContain('caused by: UserError: cannot read /nonexistent-oomtop (ENOENT)');
     expect(debug.stderr).toContain('caused by: Error: ENOENT: no such file or directory');

@@ -17,8 +17,10 @@ function listTree(root: string): Map<string, string> {
       const st = lstatSync(path);
       const rel = relative(root, path);
       if (st.isSymbolicLink()) out.set(rel, `-> ${readlinkSync(path)}`);
-      else if (st.isDirectory()) { out.set(rel + '/', ''); walk(path); }
-      else out.set(rel, readFileSync(path, 'utf8'));
+      else if (st.isDirectory()) {
+        out.set(`${rel}/`, '');
+        walk(path);
+      } else out.set(rel, readFileSync(path, 'utf8'));
     }
   };
   walk(root);

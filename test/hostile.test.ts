@@ -32,45 +32,94 @@ const passwd = join(dir, 'passwd');
 const log = join(dir, 'kern.log');
 const state = join(dir, 'state');
 
-const cg = (i: number) => `/hostile.slice/${['svc\x1b[2J', `u${OSC}`, 'c\u009bx', 'bidi\u202e', '日本語', 'nl\nx', 'b\x07', 'tab\tx'][i % 8]}.service`;
+const cg = (i: number) =>
+  `/hostile.slice/${['svc\x1b[2J', `u${OSC}`, 'c\u009bx', 'bidi\u202e', '日本語', 'nl\nx', 'b\x07', 'tab\tx'][i % 8]}.service`;
 const procs: FixtureProc[] = [
   { pid: 1, comm: 'systemd', rssPages: 3000, startTime: 10 },
   ...NASTY.map((name, i) => ({
-    pid: 400 + i, comm: name, uid: 2000 + (i % 3), rssPages: 10_000 * (i + 1), startTime: 5000 + i, adj: i === 2 ? -500 : 0,
-    cmdline: [`/usr/bin/${name}`, `--x=${name}`, ...(i === 0 ? [`${ESC_SEQ}${'A'.repeat(100_000)}\n\x1b[2J`] : [])], cgroup: cg(i),
+    pid: 400 + i,
+    comm: name,
+    uid: 2000 + (i % 3),
+    rssPages: 10_000 * (i + 1),
+    startTime: 5000 + i,
+    adj: i === 2 ? -500 : 0,
+    cmdline: [`/usr/bin/${name}`, `--x=${name}`, ...(i === 0 ? [`${ESC_SEQ}${'A'.repeat(100_000)}\n\x1b[2J`] : [])],
+    cgroup: cg(i),
   })),
 ];
 // invalid UTF-8 in comm, cmdline and cgroup of one more process
 {
   const pid = 420;
-  writeProcTree(proc, { memTotalKb: 4_000_000, swapTotalKb: 0, hostname: `host${ESC_SEQ}`, release: `6.18${C1}`, oomKill: 2 },
-    [...procs, { pid, comm: 'placeholder', rssPages: 5000, startTime: 6000 }]);
+  writeProcTree(
+    proc,
+    { memTotalKb: 4_000_000, swapTotalKb: 0, hostname: `host${ESC_SEQ}`, release: `6.18${C1}`, oomKill: 2 },
+    [...procs, { pid, comm: 'placeholder', rssPages: 5000, startTime: 6000 }],
+  );
   const stat = readStat(pid).replace('(placeholder)', '(\u0000BAD\u0000)');
   const [head, tail] = stat.split('\u0000BAD\u0000') as [string, string];
   writeFileSync(join(proc, String(pid), 'stat'), Buffer.concat([Buffer.from(head), BAD_UTF8, Buffer.from(tail)]));
-  writeFileSync(join(proc, String(pid), 'cmdline'), Buffer.concat([BAD_UTF8, Buffer.from([0]), Buffer.from('\x1b[1m'), BAD_UTF8, Buffer.from([0])]));
-  writeFileSync(join(proc, String(pid), 'cgroup'), Buffer.concat([Buffer.from('0::/hostile.slice/'), BAD_UTF8, Buffer.from('.service\n')]));
+  writeFileSync(
+    join(proc, String(pid), 'cmdline'),
+    Buffer.concat([BAD_UTF8, Buffer.from([0]), Buffer.from('\x1b[1m'), BAD_UTF8, Buffer.from([0])]),
+  );
+  writeFileSync(
+    join(proc, String(pid), 'cgroup'),
+    Buffer.concat([Buffer.from('0::/hostile.slice/'), BAD_UTF8, Buffer.from('.service\n')]),
+  );
 }
 function readStat(pid: number): string {
   return spawnSync('cat', [join(proc, String(pid), 'stat')], { encoding: 'utf8' }).stdout;
 }
-writeCgroupV2Tree(sys, [{ path: '/' }, { path: '/hostile.slice', max: String(1024 ** 3), current: 200 * 1024 ** 2 },
-  ...procs.slice(1).map((p, i) => ({ path: cg(i), max: String((64 + i) * 1024 ** 2), current: 32 * 1024 ** 2, procs: [p.pid], events: { oom: 1, oom_kill: 1 } }))]);
-writeFileSync(passwd, `root:x:0:0:root:/root:/bin/bash\n${ESC_SEQ}:x:2000:2000::/:/bin/sh\nu${C1}:x:2001:2001::/:/bin/sh\n${BIDI}:x:2002:2002::/:/bin/sh\n`);
-writeFileSync(log, Buffer.concat([
-  Buffer.from(`[  100.000000] ${ESC_SEQ} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n`),
-  Buffer.from('[  100.000100] Tasks state (memory values in pages):\n[  100.000200] [  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n'),
-  Buffer.from(`[  100.000300] [    400]  2000   400    20000    10000        65536        0             0 ${ESC_SEQ}\n`),
-  Buffer.from(`[  100.000400] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=${cg(0)},task_memcg=${cg(0)},task=x,pid=400,uid=2000\n`),
-  Buffer.from(`[  100.000500] Memory cgroup out of memory: Killed process 400 (${ESC_SEQ}) total-vm:80000kB, anon-rss:40000kB, file-rss:0kB, shmem-rss:0kB, UID:2000 pgtables:64kB oom_score_adj:0\n`),
-  Buffer.from('[  200.000000] '), BAD_UTF8, Buffer.from(' invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n'),
-  Buffer.from(`[  200.000500] Out of memory: Killed process 401 (${OSC}${C1}) total-vm:80000kB, anon-rss:40000kB, file-rss:0kB, shmem-rss:0kB, UID:2001 pgtables:64kB oom_score_adj:0\n`),
-  Buffer.from('[  300.000500] Out of memory: Killed process 420 ('), BAD_UTF8, Buffer.from(') total-vm:8kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0\n'),
-]));
+writeCgroupV2Tree(sys, [
+  { path: '/' },
+  { path: '/hostile.slice', max: String(1024 ** 3), current: 200 * 1024 ** 2 },
+  ...procs.slice(1).map((p, i) => ({
+    path: cg(i),
+    max: String((64 + i) * 1024 ** 2),
+    current: 32 * 1024 ** 2,
+    procs: [p.pid],
+    events: { oom: 1, oom_kill: 1 },
+  })),
+]);
+writeFileSync(
+  passwd,
+  `root:x:0:0:root:/root:/bin/bash\n${ESC_SEQ}:x:2000:2000::/:/bin/sh\nu${C1}:x:2001:2001::/:/bin/sh\n${BIDI}:x:2002:2002::/:/bin/sh\n`,
+);
+writeFileSync(
+  log,
+  Buffer.concat([
+    Buffer.from(`[  100.000000] ${ESC_SEQ} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n`),
+    Buffer.from(
+      '[  100.000100] Tasks state (memory values in pages):\n[  100.000200] [  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name\n',
+    ),
+    Buffer.from(
+      `[  100.000300] [    400]  2000   400    20000    10000        65536        0             0 ${ESC_SEQ}\n`,
+    ),
+    Buffer.from(
+      `[  100.000400] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=${cg(0)},task_memcg=${cg(0)},task=x,pid=400,uid=2000\n`,
+    ),
+    Buffer.from(
+      `[  100.000500] Memory cgroup out of memory: Killed process 400 (${ESC_SEQ}) total-vm:80000kB, anon-rss:40000kB, file-rss:0kB, shmem-rss:0kB, UID:2000 pgtables:64kB oom_score_adj:0\n`,
+    ),
+    Buffer.from('[  200.000000] '),
+    BAD_UTF8,
+    Buffer.from(' invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n'),
+    Buffer.from(
+      `[  200.000500] Out of memory: Killed process 401 (${OSC}${C1}) total-vm:80000kB, anon-rss:40000kB, file-rss:0kB, shmem-rss:0kB, UID:2001 pgtables:64kB oom_score_adj:0\n`,
+    ),
+    Buffer.from('[  300.000500] Out of memory: Killed process 420 ('),
+    BAD_UTF8,
+    Buffer.from(') total-vm:8kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0\n'),
+  ]),
+);
 const policyDir = mkdtempSync(join(tmpdir(), 'oomtop-hpol-'));
 afterAll(() => rmSync(policyDir, { recursive: true, force: true }));
 const policy = join(policyDir, 'policy.yaml');
-writeFileSync(policy, `rules:\n  - cmdline: 'red'\n    adj: 300\n  - user: "${ESC_SEQ.replace(/\x1b/g, '\\e')}"\n    adj: 200\n`, { mode: 0o644 });
+writeFileSync(
+  policy,
+  `rules:\n  - cmdline: 'red'\n    adj: 300\n  - user: "${ESC_SEQ.replace(/\x1b/g, '\\e')}"\n    adj: 200\n`,
+  { mode: 0o644 },
+);
 
 const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -84,32 +133,65 @@ function clean(label: string, bytes: Buffer): string {
     throw new Error(`${label}: output is not valid UTF-8`);
   }
   const m = FORBIDDEN.exec(text);
-  if (m) throw new Error(`${label}: control character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m.index}: ${JSON.stringify(text.slice(Math.max(0, m.index - 40), m.index + 20))}`);
+  if (m)
+    throw new Error(
+      `${label}: control character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m.index}: ${JSON.stringify(text.slice(Math.max(0, m.index - 40), m.index + 20))}`,
+    );
   return text;
 }
 
 const tried: Array<{ args: string[]; status: number | null }> = [];
 function run(args: string[]): { status: number | null; out: string; err: string } {
-  const r = spawnSync('node', [CLI, '--proc-root', proc, '--sys-root', sys, '--passwd', passwd, ...args],
-    { env: { ...process.env, OOMTOP_STATE_DIR: state }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('node', [CLI, '--proc-root', proc, '--sys-root', sys, '--passwd', passwd, ...args], {
+    env: { ...process.env, OOMTOP_STATE_DIR: state },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   tried.push({ args, status: r.status });
-  return { status: r.status, out: clean(`${args.join(' ')} (stdout)`, r.stdout), err: clean(`${args.join(' ')} (stderr)`, r.stderr) };
+  return {
+    status: r.status,
+    out: clean(`${args.join(' ')} (stdout)`, r.stdout),
+    err: clean(`${args.join(' ')} (stderr)`, r.stderr),
+  };
 }
 
 const COMMANDS: string[][] = [
-  ['snapshot', '--format', 'table'], ['snapshot', '--format', 'json'], ['snapshot', '--format', 'csv'], ['snapshot', '--format', 'prometheus'],
-  ['snapshot', '--format', 'table', '--cgroup', cg(0)], ['domains'], ['domains', '--format', 'json'],
-  ['simulate'], ['simulate', '--format', 'json'], ['simulate', '--cgroup', cg(1)],
-  ['set', '400', '--adj', '100', '--dry-run'], ['set', '400', '401', '420', '--adj', '100'], ['protect', '402', '--adj', '-100'],
-  ['set', '--name', 'red', '--adj', '150', '--yes'], ['set', '--cmdline', '.', '--adj', '50', '--yes'], ['reset', '400'], ['undo'], ['undo', '--last', '3'],
-  ['log'], ['log', '--format', 'json'], ['log', '--limit', '2'],
-  ['apply', '--policy', policy, '--dry-run'], ['apply', '--policy', policy],
-  ['history', '--from', log], ['history', '--from', log, '--format', 'json'],
+  ['snapshot', '--format', 'table'],
+  ['snapshot', '--format', 'json'],
+  ['snapshot', '--format', 'csv'],
+  ['snapshot', '--format', 'prometheus'],
+  ['snapshot', '--format', 'table', '--cgroup', cg(0)],
+  ['domains'],
+  ['domains', '--format', 'json'],
+  ['simulate'],
+  ['simulate', '--format', 'json'],
+  ['simulate', '--cgroup', cg(1)],
+  ['set', '400', '--adj', '100', '--dry-run'],
+  ['set', '400', '401', '420', '--adj', '100'],
+  ['protect', '402', '--adj', '-100'],
+  ['set', '--name', 'red', '--adj', '150', '--yes'],
+  ['set', '--cmdline', '.', '--adj', '50', '--yes'],
+  ['reset', '400'],
+  ['undo'],
+  ['undo', '--last', '3'],
+  ['log'],
+  ['log', '--format', 'json'],
+  ['log', '--limit', '2'],
+  ['apply', '--policy', policy, '--dry-run'],
+  ['apply', '--policy', policy],
+  ['history', '--from', log],
+  ['history', '--from', log, '--format', 'json'],
   ['baseline', 'save', '--critical', ESC_SEQ, '--critical-cmdline', 'red', '--yes'],
-  ['check', '--from', log], ['check', '--from', log, '--format', 'json'], ['check', '--from', log, '--format', 'prometheus'],
+  ['check', '--from', log],
+  ['check', '--from', log, '--format', 'json'],
+  ['check', '--from', log, '--format', 'prometheus'],
   // arguments echoed back in error lines
-  ['set', '400', '--adj', ESC_SEQ], ['snapshot', '--format', OSC], [`bogus${ESC_SEQ}`], ['set', `4${C1}`, '--adj', '1'],
-  ['history', '--from', log, '--since', `x${ESC_SEQ}`], ['simulate', '--cgroup', `/no${OSC}`], ['set', '--name', `(${ESC_SEQ}`, '--adj', '1'],
+  ['set', '400', '--adj', ESC_SEQ],
+  ['snapshot', '--format', OSC],
+  [`bogus${ESC_SEQ}`],
+  ['set', `4${C1}`, '--adj', '1'],
+  ['history', '--from', log, '--since', `x${ESC_SEQ}`],
+  ['simulate', '--cgroup', `/no${OSC}`],
+  ['set', '--name', `(${ESC_SEQ}`, '--adj', '1'],
   ['policy', 'export-systemd', '--policy', policy],
 ];
 
@@ -124,7 +206,10 @@ describe('hostile names through every command and format', () => {
     expect(table).toContain('\\x1b[31mred');
     expect(table).toContain('f\\xff\\xfe\\x9b');
     expect(table).toContain('\\u009b2J');
-    const json = JSON.parse(run(['snapshot', '--format', 'json']).out) as { hostname: string; processes: Array<{ pid: number; comm: string; cmdline: string | null }> };
+    const json = JSON.parse(run(['snapshot', '--format', 'json']).out) as {
+      hostname: string;
+      processes: Array<{ pid: number; comm: string; cmdline: string | null }>;
+    };
     expect(json.hostname).toBe(`host${ESC_SEQ}`);
     expect(json.processes.find((p) => p.pid === 403)?.comm).toBe(BIDI);
     expect(json.processes.find((p) => p.pid === 400)?.cmdline).toContain('A'.repeat(100_000));
@@ -150,21 +235,75 @@ describe('hostile names through every command and format', () => {
   it('the dashboard shows no control character, and none of the hostile bytes reach the terminal', async () => {
     const chunks: Buffer[] = [];
     const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-    const output = Object.assign(new Writable({ write: (c, _e, cb) => { chunks.push(Buffer.from(c)); cb(); } }), { isTTY: true, columns: 140, rows: 40 });
+    const output = Object.assign(
+      new Writable({
+        write: (c, _e, cb) => {
+          chunks.push(Buffer.from(c));
+          cb();
+        },
+      }),
+      { isTTY: true, columns: 140, rows: 40 },
+    );
     const sampler = new Sampler(proc);
     const app = new DashboardApp({
-      sampler, adjuster: null, audit: null, users: loadUsers(passwd), intervalMs: 2000, readOnly: true, cpu: false, exportDir: dir, uid: 0,
-      domainView: (s) => globalContext(s), now: () => new Date(Date.UTC(2026, 10, 26)), input: input as never, output: output as never, timers: false,
+      sampler,
+      adjuster: null,
+      audit: null,
+      users: loadUsers(passwd),
+      intervalMs: 2000,
+      readOnly: true,
+      cpu: false,
+      exportDir: dir,
+      uid: 0,
+      domainView: (s) => globalContext(s),
+      now: () => new Date(Date.UTC(2026, 10, 26)),
+      input: input as never,
+      output: output as never,
+      timers: false,
       oomEvents: () => [],
     }).start();
     try {
-      const press = async (k: string) => { input.write(k); await new Promise((r) => setImmediate(r)); };
-      for (const k of ['j', 'j', 'j', 'j', 'j', 'j', 'j', 'j', '?', 'x', 't', 'm', 'm', 'o', 'x', '/', 'r', 'e', 'd', '\r']) {
+      const press = async (k: string) => {
+        input.write(k);
+        await new Promise((r) => setImmediate(r));
+      };
+      for (const k of [
+        'j',
+        'j',
+        'j',
+        'j',
+        'j',
+        'j',
+        'j',
+        'j',
+        '?',
+        'x',
+        't',
+        'm',
+        'm',
+        'o',
+        'x',
+        '/',
+        'r',
+        'e',
+        'd',
+        '\r',
+      ]) {
         await press(k);
         clean(`screen after ${JSON.stringify(k)}`, Buffer.from(app.text()));
       }
       const raw = Buffer.concat(chunks).toString('latin1');
-      for (const bad of ['\x1b[31mred', '\x1b]0;pwned', '\x1b[2J\n', '\xc2\x9b', '\xc2\x85', '\xe2\x80\xae', '\x07bs', '\xff\xfe']) expect(raw.includes(bad), JSON.stringify(bad)).toBe(false);
+      for (const bad of [
+        '\x1b[31mred',
+        '\x1b]0;pwned',
+        '\x1b[2J\n',
+        '\xc2\x9b',
+        '\xc2\x85',
+        '\xe2\x80\xae',
+        '\x07bs',
+        '\xff\xfe',
+      ])
+        expect(raw.includes(bad), JSON.stringify(bad)).toBe(false);
     } finally {
       app.quit(0);
     }
@@ -172,8 +311,10 @@ describe('hostile names through every command and format', () => {
 
   it('counts what was tried', () => {
     const failed = tried.filter((t) => t.status !== 0);
-    console.log(`hostile inputs: ${NASTY.length + 1} process names, ${procs.length} command lines (one of 100 KB), 8 cgroup names, 3 user names, 3 log events; `
-      + `${tried.length} command runs, every output valid UTF-8 without a control character; ${failed.length} ended with an error line as meant (bad input)`);
+    console.log(
+      `hostile inputs: ${NASTY.length + 1} process names, ${procs.length} command lines (one of 100 KB), 8 cgroup names, 3 user names, 3 log events; ` +
+        `${tried.length} command runs, every output valid UTF-8 without a control character; ${failed.length} ended with an error line as meant (bad input)`,
+    );
     expect(tried.length).toBeGreaterThanOrEqual(COMMANDS.length);
   });
 });

@@ -21,17 +21,25 @@ function fill(path: string, block: string, bytes: number): void {
 }
 
 /** Runs a command; returns its peak resident memory (MiB, from VmHWM polled every 10 ms), wall ms and exit code. */
-async function peak(cmd: string, args: string[], env: Record<string, string>): Promise<{ mib: number; ms: number; code: number | null; err: string }> {
+async function peak(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ mib: number; ms: number; code: number | null; err: string }> {
   const t0 = Date.now();
   const c = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let hwm = 0;
   let err = '';
-  c.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  c.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const poll = setInterval(() => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'));
       if (m) hwm = Math.max(hwm, Number(m[1]));
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }, 10);
   const code = await new Promise<number | null>((r) => c.once('exit', (x) => r(x)));
   clearInterval(poll);
@@ -44,27 +52,41 @@ export async function benchBounded(cli: string): Promise<void> {
     const state = join(dir, 'state');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(state, { mode: 0o700 });
-    const rec = (i: number) => `{"id":"b${i}","time":"2026-11-26T12:00:00.000Z","user":"root","uid":0,"source":"set","pid":${900000 + i},"startTime":1,"comm":"bench","old":0,"new":${i},"result":"ok"}\n`;
+    const rec = (i: number) =>
+      `{"id":"b${i}","time":"2026-11-26T12:00:00.000Z","user":"root","uid":0,"source":"set","pid":${900000 + i},"startTime":1,"comm":"bench","old":0,"new":${i},"result":"ok"}\n`;
     fill(join(state, 'audit.jsonl'), Array.from({ length: 64 }, (_, i) => rec(i)).join(''), MIB << 20);
-    const oom = [
+    const oom = `${[
       '[ 1000.000000] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
       '[ 1000.000001] Tasks state (memory values in pages):',
       '[ 1000.000002] [  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name',
-      ...Array.from({ length: 20 }, (_, i) => `[ 1000.000003] [ ${String(3000 + i).padStart(6)}]  1000  ${3000 + i}   200000    ${10000 + i}        655360        0             0 worker${i}`),
+      ...Array.from(
+        { length: 20 },
+        (_, i) =>
+          `[ 1000.000003] [ ${String(3000 + i).padStart(6)}]  1000  ${3000 + i}   200000    ${10000 + i}        655360        0             0 worker${i}`,
+      ),
       '[ 1000.000004] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=worker19,pid=3019,uid=1000',
       '[ 1000.000005] Out of memory: Killed process 3019 (worker19) total-vm:800000kB, anon-rss:40000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:640kB oom_score_adj:0',
-      ...Array.from({ length: 200 }, (_, i) => `[ 1000.1${String(i).padStart(5, '0')}] usb 1-1: some unrelated driver message number ${i} with a little text`),
-    ].join('\n') + '\n';
+      ...Array.from(
+        { length: 200 },
+        (_, i) =>
+          `[ 1000.1${String(i).padStart(5, '0')}] usb 1-1: some unrelated driver message number ${i} with a little text`,
+      ),
+    ].join('\n')}\n`;
     const klog = join(dir, 'kern.log');
     fill(klog, oom, MIB << 20);
     const env = { OOMTOP_STATE_DIR: state };
-    console.log(`\n(d) bounded memory: a ${MIB} MiB audit log and a ${MIB} MiB kernel log (goal: every command under ${GOAL_MIB} MiB resident)`);
+    console.log(
+      `\n(d) bounded memory: a ${MIB} MiB audit log and a ${MIB} MiB kernel log (goal: every command under ${GOAL_MIB} MiB resident)`,
+    );
     const node = process.execPath;
     const runs: Array<[string, string[]]> = [
       ['log --limit 5', ['log', '--limit', '5']],
       ['log --format json (streamed to /dev/null)', ['log', '--format', 'json']],
       ['undo --dry-run (reads the log from its end)', ['undo', '--dry-run']],
-      [`set ${process.pid} --adj 0 --dry-run (this process's records)`, ['set', String(process.pid), '--adj', '0', '--dry-run']],
+      [
+        `set ${process.pid} --adj 0 --dry-run (this process's records)`,
+        ['set', String(process.pid), '--adj', '0', '--dry-run'],
+      ],
       [`reset ${process.pid}`, ['reset', String(process.pid)]],
       ['history --from <kernel log>', ['history', '--from', klog]],
       ['history --from <kernel log> --format json', ['history', '--from', klog, '--format', 'json']],
@@ -73,7 +95,9 @@ export async function benchBounded(cli: string): Promise<void> {
     for (const [label, args] of runs) {
       const r = await peak(node, [cli, ...args], env);
       const verdict = r.mib <= GOAL_MIB ? 'ok' : 'OVER';
-      console.log(`  ${label.padEnd(56)} ${r.mib.toFixed(0).padStart(5)} MiB ${String(r.ms).padStart(7)} ms  exit ${r.code}  ${verdict}${r.code ? `  (${r.err.slice(0, 80)})` : ''}`);
+      console.log(
+        `  ${label.padEnd(56)} ${r.mib.toFixed(0).padStart(5)} MiB ${String(r.ms).padStart(7)} ms  exit ${r.code}  ${verdict}${r.code ? `  (${r.err.slice(0, 80)})` : ''}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -39,11 +39,21 @@ async function cpuPercentInPty(cmd: string, args: string[], warmup: number, seco
   } catch {
     return null;
   }
-  const child = pty.spawn(cmd, args, { name: 'xterm-256color', cols: 160, rows: 50, env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string> });
+  const child = pty.spawn(cmd, args, {
+    name: 'xterm-256color',
+    cols: 160,
+    rows: 50,
+    env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string>,
+  });
   child.onData(() => {});
   await new Promise((r) => setTimeout(r, warmup * 1000));
   let t0: number;
-  try { t0 = ticksOf(child.pid); } catch { child.kill(); return null; }
+  try {
+    t0 = ticksOf(child.pid);
+  } catch {
+    child.kill();
+    return null;
+  }
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const t1 = ticksOf(child.pid);
   child.kill();
@@ -66,7 +76,9 @@ function heldFloor(): { tick: () => Promise<number>; stop: () => void } | null {
       const r = await lines.next();
       return r.done ? NaN : Number(String(r.value).split(' ')[0]);
     },
-    stop: () => { child.stdin.end(); }, // it ends at the end of its input
+    stop: () => {
+      child.stdin.end();
+    }, // it ends at the end of its input
   };
 }
 
@@ -77,11 +89,26 @@ export async function benchDashboard(rounds: number): Promise<void> {
   const stop = await startSleepers(extra);
   try {
     const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-    const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true, columns: 160, rows: 50 });
+    const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), {
+      isTTY: true,
+      columns: 160,
+      rows: 50,
+    });
     const sampler = new Sampler('/proc', { incremental: true });
     const app = new DashboardApp({
-      sampler, adjuster: null, audit: null, users: loadUsers('/etc/passwd'), intervalMs: 2000, readOnly: true, cpu: false,
-      exportDir: '/tmp', uid: 0, domainView: (s) => globalContext(s), input, output, timers: false,
+      sampler,
+      adjuster: null,
+      audit: null,
+      users: loadUsers('/etc/passwd'),
+      intervalMs: 2000,
+      readOnly: true,
+      cpu: false,
+      exportDir: '/tmp',
+      uid: 0,
+      domainView: (s) => globalContext(s),
+      input,
+      output,
+      timers: false,
     }).start();
     const n = app.state.snapshot?.processes.length ?? 0;
     // Taken in turns with the kernel floor of the same reads (one refresh each per round).
@@ -97,16 +124,24 @@ export async function benchDashboard(rounds: number): Promise<void> {
     }
     floor?.stop();
     const keys: number[] = [];
-    for (let i = 0; i < rounds * 10; i++) { const c = cpuMs(); app.dispatch({ type: 'key', name: i % 20 < 10 ? 'j' : 'k' }); keys.push(cpuMs() - c); }
+    for (let i = 0; i < rounds * 10; i++) {
+      const c = cpuMs();
+      app.dispatch({ type: 'key', name: i % 20 < 10 ? 'j' : 'k' });
+      keys.push(cpuMs() - c);
+    }
     const held = sampler.heldCount;
     app.quit(0);
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     const tick = med(ticks);
-    console.log(`  ${n} processes on screen's table (160×50, fake terminal); ${sampler.readerName}, ${held} files held open`);
+    console.log(
+      `  ${n} processes on screen's table (160×50, fake terminal); ${sampler.readerName}, ${held} files held open`,
+    );
     console.log(`  CPU per refresh tick (sample + rank + render): ${tick.toFixed(1)} ms   goal < 100 ms`);
     if (floors.length) {
       const f = med(floors);
-      console.log(`    its floor: the same held files read from C (held-floor.c), 2 preads a process (and the list when a fork happened): ${f.toFixed(1)} ms (${(tick / f).toFixed(2)}×)`);
+      console.log(
+        `    its floor: the same held files read from C (held-floor.c), 2 preads a process (and the list when a fork happened): ${f.toFixed(1)} ms (${(tick / f).toFixed(2)}×)`,
+      );
     }
     console.log(`  CPU per key press (move):                      ${med(keys).toFixed(2)} ms   goal < 16 ms`);
     console.log(`  => at the default 2 s interval: ${((tick / 2000) * 100).toFixed(1)}% of one core   goal < 5%`);
@@ -115,7 +150,9 @@ export async function benchDashboard(rounds: number): Promise<void> {
     const cli = join(here, '..', 'cli.js');
     const ours = await cpuPercentInPty('node', [cli, '--read-only', '--interval', '2'], warmup, secs);
     const htop = existsSync('/usr/bin/htop') ? await cpuPercentInPty('htop', ['-d', '20'], warmup, secs) : null;
-    console.log(`  live, ${secs} s in a pseudo-terminal at a 2 s interval, after ${warmup} s of start-up: oomtop ${ours === null ? 'n/a' : `${ours.toFixed(1)}%`} of one core   goal < 5%; htop ${htop === null ? 'n/a (apt-get install htop)' : `${htop.toFixed(1)}%`}`);
+    console.log(
+      `  live, ${secs} s in a pseudo-terminal at a 2 s interval, after ${warmup} s of start-up: oomtop ${ours === null ? 'n/a' : `${ours.toFixed(1)}%`} of one core   goal < 5%; htop ${htop === null ? 'n/a (apt-get install htop)' : `${htop.toFixed(1)}%`}`,
+    );
   } finally {
     stop();
   }

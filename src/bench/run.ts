@@ -52,11 +52,16 @@ function interleaved(fns: ReadonlyArray<(() => void) | null>, rounds = ROUNDS): 
 function command(cmd: string, args: string[]): (() => void) | null {
   const probe = spawnSync(cmd, args, { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) return null;
-  return () => { spawnSync(cmd, args, { stdio: 'ignore' }); };
+  return () => {
+    spawnSync(cmd, args, { stdio: 'ignore' });
+  };
 }
 
 function findFloorSource(): string | null {
-  for (const c of [join(here, '../../../shared/bench/proc-floor.c'), join(process.cwd(), '../shared/bench/proc-floor.c')]) {
+  for (const c of [
+    join(here, '../../../shared/bench/proc-floor.c'),
+    join(process.cwd(), '../shared/bench/proc-floor.c'),
+  ]) {
     if (existsSync(c)) return c;
   }
   return null;
@@ -85,7 +90,9 @@ async function main(): Promise<void> {
   const stop = await startSleepers(PROCS);
   try {
     const procCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-    console.log(`oomtop bench: ${procCount} processes in /proc, median of ${ROUNDS} rounds; ${nativeStatus()}, ${readerThreads()} reader threads\n`);
+    console.log(
+      `oomtop bench: ${procCount} processes in /proc, median of ${ROUNDS} rounds; ${nativeStatus()}, ${readerThreads()} reader threads\n`,
+    );
 
     console.log('(a) one sample + rank, in process, beside the C floor (stat, status, oom_score, oom_score_adj)');
     const sampler = new Sampler('/proc');
@@ -93,13 +100,20 @@ async function main(): Promise<void> {
     const floorBin = buildFloor();
     const empty = mkdtempSync(join(tmpdir(), 'oomtop-empty-'));
     const [model, full, jsModel, floorStartup, floorWhole] = interleaved([
-      () => { buildSnapshot(sampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); },
-      () => { buildSnapshot(sampler.sample(Date.now(), ALL_NEEDS), { users: new Map() }); },
-      () => { buildSnapshot(jsSampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() }); },
+      () => {
+        buildSnapshot(sampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() });
+      },
+      () => {
+        buildSnapshot(sampler.sample(Date.now(), ALL_NEEDS), { users: new Map() });
+      },
+      () => {
+        buildSnapshot(jsSampler.sample(Date.now(), MODEL_NEEDS), { users: new Map() });
+      },
       floorBin ? command(floorBin, [empty]) : null,
       floorBin ? command(floorBin, ['/proc']) : null,
     ]);
-    const floor = floorWhole === null || floorWhole === undefined ? null : Math.max(0.01, floorWhole - (floorStartup ?? 0));
+    const floor =
+      floorWhole === null || floorWhole === undefined ? null : Math.max(0.01, floorWhole - (floorStartup ?? 0));
     if (floor !== null) console.log(row('C floor (proc-floor.c, start-up subtracted)', floor));
     else console.log('  C floor: not measured (gcc or ../shared/bench/proc-floor.c missing)');
     console.log(row(`oomtop sample+rank, same 4 files (${sampler.readerName})`, model ?? null, floor, 'C floor'));

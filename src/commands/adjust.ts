@@ -72,7 +72,8 @@ export function chooseProcesses(snapshot: Snapshot, pids: string[], o: SelectOpt
   const sel = selectorFrom(o);
   if (!isEmptySelector(sel)) {
     const found = snapshot.processes.filter((p) => p.pid !== process.pid && matches(sel, p));
-    if (found.length === 0) throw new UserError('no process matches the --name/--cmdline/--user/--cgroup selection: nothing to do', 1);
+    if (found.length === 0)
+      throw new UserError('no process matches the --name/--cmdline/--user/--cgroup selection: nothing to do', 1);
     for (const p of found) chosen.set(p.pid, p);
   }
   if (chosen.size === 0) throw new UserError('choose processes: give PIDs or --name, --cmdline, --user, --cgroup');
@@ -94,22 +95,34 @@ export function killOrderChange(now: Ranked, plan: readonly Planned[], n = 10): 
     const b = rankBefore.get(p.pid);
     const mark = overrides.has(p.pid) ? '*' : ' ';
     const rank = (r: number | null | undefined) => (r === null || r === undefined ? '—' : String(r));
-    const adj = overrides.has(p.pid) ? `${p.oomScoreAdj ?? '?'} → ${overrides.get(p.pid)}` : String(p.oomScoreAdj ?? '?');
-    lines.push(`${mark} ${fit(`${rank(b)} → ${rank(p.rank)}`, 12)} ${fit(String(p.pid), 7, 'right')} ${fit(p.comm, 16)} adj ${adj}` +
-      `${p.unkillableReason ? `  (${p.unkillableReason})` : ''}`);
+    const adj = overrides.has(p.pid)
+      ? `${p.oomScoreAdj ?? '?'} → ${overrides.get(p.pid)}`
+      : String(p.oomScoreAdj ?? '?');
+    lines.push(
+      `${mark} ${fit(`${rank(b)} → ${rank(p.rank)}`, 12)} ${fit(String(p.pid), 7, 'right')} ${fit(p.comm, 16)} adj ${adj}` +
+        `${p.unkillableReason ? `  (${p.unkillableReason})` : ''}`,
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function describePlan(plan: readonly Planned[]): string {
-  return plan.map((p) => `  ${fit(String(p.proc.pid), 7, 'right')} ${fit(p.proc.comm, 16)} ${fit(p.proc.user ?? '?', 9)} adj ${p.proc.oomScoreAdj ?? '?'} → ${p.value}`).join('\n') + '\n';
+  return `${plan.map((p) => `  ${fit(String(p.proc.pid), 7, 'right')} ${fit(p.proc.comm, 16)} ${fit(p.proc.user ?? '?', 9)} adj ${p.proc.oomScoreAdj ?? '?'} → ${p.value}`).join('\n')}\n`;
 }
 
-async function confirmMany(plan: readonly Planned[], o: SelectOptions, io: CommandIo, explicitOnly: boolean): Promise<void> {
+async function confirmMany(
+  plan: readonly Planned[],
+  o: SelectOptions,
+  io: CommandIo,
+  explicitOnly: boolean,
+): Promise<void> {
   if (plan.length <= 1 || o.yes || o.dryRun || explicitOnly) return;
   io.out(`${plan.length} processes match:\n${describePlan(plan)}`);
   if (!(await io.confirm(`change all ${plan.length}? [y/N] `))) {
-    throw new UserError(`${plan.length} processes match and nothing was confirmed: add --yes to change them all, or narrow the selection`, 1);
+    throw new UserError(
+      `${plan.length} processes match and nothing was confirmed: add --yes to change them all, or narrow the selection`,
+      1,
+    );
   }
 }
 
@@ -125,23 +138,35 @@ export function reportResults(results: readonly AdjustResult[], io: CommandIo): 
 }
 
 /** Applies or previews a plan; returns the exit code. */
-export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions, planned: Planned[], source: string,
-  ctx: { now: Ranked; explicitOnly: boolean }, extra: (p: Planned) => { undoes?: string; floor?: AdjFloor; rule?: string } = () => ({})): Promise<number> {
+export async function executePlan(
+  roots: Roots,
+  io: CommandIo,
+  o: SelectOptions,
+  planned: Planned[],
+  source: string,
+  ctx: { now: Ranked; explicitOnly: boolean },
+  extra: (p: Planned) => { undoes?: string; floor?: AdjFloor; rule?: string } = () => ({}),
+): Promise<number> {
   let plan = planned;
   // The OOM killer never chooses a kernel thread, a zombie or init: a value changes nothing.
   const pointless = (p: Planned) => POINTLESS.has(p.proc.unkillableReason ?? '');
   for (const p of plan) {
     if (!pointless(p)) continue;
-    const why = p.proc.unkillableReason === 'global init'
-      ? 'is init: the OOM killer never chooses it'
-      : `is ${p.proc.unkillableReason === 'kernel thread' ? 'a kernel thread' : 'a zombie or exiting (it has no memory of its own)'}: the OOM killer never chooses it`;
-    io.out(`skipped: ${printable(p.proc.comm)} (pid ${p.proc.pid}) ${why}, so oom_score_adj ${p.value} changes nothing the OOM killer does; nothing written\n`);
+    const why =
+      p.proc.unkillableReason === 'global init'
+        ? 'is init: the OOM killer never chooses it'
+        : `is ${p.proc.unkillableReason === 'kernel thread' ? 'a kernel thread' : 'a zombie or exiting (it has no memory of its own)'}: the OOM killer never chooses it`;
+    io.out(
+      `skipped: ${printable(p.proc.comm)} (pid ${p.proc.pid}) ${why}, so oom_score_adj ${p.value} changes nothing the OOM killer does; nothing written\n`,
+    );
   }
   const skipped = plan.filter(pointless).length;
   plan = plan.filter((p) => !pointless(p));
   if (skipped && !plan.length) return 1;
   const changes = plan.filter((p) => p.proc.oomScoreAdj !== p.value);
-  for (const p of plan) if (p.proc.oomScoreAdj === p.value) io.out(`unchanged: ${printable(p.proc.comm)} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
+  for (const p of plan)
+    if (p.proc.oomScoreAdj === p.value)
+      io.out(`unchanged: ${printable(p.proc.comm)} (pid ${p.proc.pid}) already has adj ${p.value}\n`);
   if (changes.length === 0) return 0;
   if (o.dryRun) {
     io.out(`dry run: nothing written\n${describePlan(changes)}${killOrderChange(ctx.now, changes)}`);
@@ -156,8 +181,13 @@ export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions,
     // A value the kernel refused for this process before is not tried again: said, not written.
     const verdict = more.floor ? checkFloor(more.floor, p.value) : null;
     if (verdict?.kind === 'refused') {
-      return { target: p.target, old: p.proc.oomScoreAdj, new: p.value, result: 'below-floor' as const,
-        message: `${printable(p.proc.comm)} (pid ${p.proc.pid}): ${verdict.message}: nothing written` };
+      return {
+        target: p.target,
+        old: p.proc.oomScoreAdj,
+        new: p.value,
+        result: 'below-floor' as const,
+        message: `${printable(p.proc.comm)} (pid ${p.proc.pid}): ${verdict.message}: nothing written`,
+      };
     }
     return adjuster.write(p.target, p.value, source, more);
   });
@@ -167,7 +197,13 @@ export async function executePlan(roots: Roots, io: CommandIo, o: SelectOptions,
   return code;
 }
 
-export async function runSet(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions & { adj?: string }, mode: 'set' | 'protect'): Promise<number> {
+export async function runSet(
+  roots: Roots,
+  io: CommandIo,
+  pids: string[],
+  o: SelectOptions & { adj?: string },
+  mode: 'set' | 'protect',
+): Promise<number> {
   if (mode === 'set' && o.adj === undefined) throw new UserError('set needs --adj N (an integer from -1000 to 1000)');
   const value = o.adj === undefined ? OOM_SCORE_ADJ_MIN : parseAdjValue(o.adj);
   const now = sampleRanked(roots, io.now());
@@ -175,14 +211,19 @@ export async function runSet(roots: Roots, io: CommandIo, pids: string[], o: Sel
   const plan = procs.map((p) => ({ proc: p, target: targetOf(p), value }));
   const records = new AuditLog(io.stateDir).readFor(new Set(procs.map((p) => processKey(p.pid, p.startTime))));
   const cap = canLowerBelowFloor(new ProcFs(roots.procRoot));
-  return executePlan(roots, io, o, plan, mode, { now, explicitOnly: isEmptySelector(selectorFrom(o)) },
-    (p) => ({ floor: adjFloor(p.proc, records, cap) }));
+  return executePlan(roots, io, o, plan, mode, { now, explicitOnly: isEmptySelector(selectorFrom(o)) }, (p) => ({
+    floor: adjFloor(p.proc, records, cap),
+  }));
 }
 
 export async function runReset(roots: Roots, io: CommandIo, pids: string[], o: SelectOptions): Promise<number> {
   const now = sampleRanked(roots, io.now());
   const procs = chooseProcesses(now.snapshot, pids, o);
-  const records = trustedRecordsFor(new AuditLog(io.stateDir), new Set(procs.map((p) => processKey(p.pid, p.startTime))), 'reset');
+  const records = trustedRecordsFor(
+    new AuditLog(io.stateDir),
+    new Set(procs.map((p) => processKey(p.pid, p.startTime))),
+    'reset',
+  );
   const plan: Planned[] = [];
   for (const p of procs) {
     const orig = originalAdj(records, p.pid, p.startTime);
@@ -204,11 +245,21 @@ export async function runUndo(roots: Roots, io: CommandIo, o: { last?: string; d
   const plan: Array<Planned & { rec: AuditRecord }> = [];
   for (const rec of todo) {
     const p = live.get(processKey(rec.pid, rec.startTime));
-    if (!p) io.out(`cannot undo ${printable(String(rec.comm))} (pid ${rec.pid}) ${rec.old} → ${rec.new}: the process is gone\n`);
-    else plan.push({ proc: p, target: { pid: rec.pid, startTime: rec.startTime, comm: rec.comm }, value: rec.old as number, rec });
+    if (!p)
+      io.out(
+        `cannot undo ${printable(String(rec.comm))} (pid ${rec.pid}) ${rec.old} → ${rec.new}: the process is gone\n`,
+      );
+    else
+      plan.push({
+        proc: p,
+        target: { pid: rec.pid, startTime: rec.startTime, comm: rec.comm },
+        value: rec.old as number,
+        rec,
+      });
   }
-  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'undo', { now, explicitOnly: true },
-    (p) => ({ undoes: (p as Planned & { rec: AuditRecord }).rec.id }));
+  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'undo', { now, explicitOnly: true }, (p) => ({
+    undoes: (p as Planned & { rec: AuditRecord }).rec.id,
+  }));
 }
 
 export function runLog(io: CommandIo, o: { format?: string; limit?: string }): number {
@@ -218,26 +269,44 @@ export function runLog(io: CommandIo, o: { format?: string; limit?: string }): n
   // Streamed: a record is printed as it is read (in batches), never the whole log held.
   let batch: string[] = [];
   let shown = 0;
-  const flush = () => { if (batch.length) io.out(batch.join('')); batch = []; };
+  const flush = () => {
+    if (batch.length) io.out(batch.join(''));
+    batch = [];
+  };
   const emit = (r: AuditRecord) => {
     if (!shown++ && format === 'table') {
-      batch.push(`${fit('TIME', 24)} ${fit('USER', 8)} ${fit('SOURCE', 9)} ${fit('PID', 7, 'right')} ${fit('NAME', 15)} ${fit('OLD→NEW', 12)} RESULT\n`);
+      batch.push(
+        `${fit('TIME', 24)} ${fit('USER', 8)} ${fit('SOURCE', 9)} ${fit('PID', 7, 'right')} ${fit('NAME', 15)} ${fit('OLD→NEW', 12)} RESULT\n`,
+      );
     }
-    batch.push(format === 'json' ? toJson(r) + '\n'
-      : `${fit(r.time, 24)} ${fit(r.user, 8)} ${fit(r.source, 9)} ${fit(String(r.pid), 7, 'right')} ${fit(r.comm, 15)} ` +
-        `${fit(`${r.old ?? '?'}→${r.new}`, 12)} ${r.result}${r.message && r.result !== 'ok' ? `: ${printable(r.message)}` : ''}\n`);
+    batch.push(
+      format === 'json'
+        ? `${toJson(r)}\n`
+        : `${fit(r.time, 24)} ${fit(r.user, 8)} ${fit(r.source, 9)} ${fit(String(r.pid), 7, 'right')} ${fit(r.comm, 15)} ` +
+            `${fit(`${r.old ?? '?'}→${r.new}`, 12)} ${r.result}${r.message && r.result !== 'ok' ? `: ${printable(r.message)}` : ''}\n`,
+    );
     if (batch.length >= 512) flush();
   };
   const bad: BadLine[] = [];
   if (limit === null) {
-    log.scan((r, b) => { if (b) bad.push(b); else if (r && r.result !== 'pending') emit(r); });
+    log.scan((r, b) => {
+      if (b) bad.push(b);
+      else if (r && r.result !== 'pending') emit(r);
+    });
   } else {
     const last: AuditRecord[] = [];
-    log.scanBackward((r, b) => { if (b) bad.push(b); else if (r && r.result !== 'pending') last.push(r); return last.length < limit; });
+    log.scanBackward((r, b) => {
+      if (b) bad.push(b);
+      else if (r && r.result !== 'pending') last.push(r);
+      return last.length < limit;
+    });
     for (const r of last.reverse()) emit(r);
   }
   flush();
   if (!shown && format === 'table') io.out(`the audit log is empty (${log.path})\n`);
-  if (bad.length && format === 'table') io.out(`note: ${bad.length} line(s) of the log are not valid records and were skipped (first: ${bad[0]?.file} at byte ${bad[0]?.offset}: ${bad[0]?.why})\n`);
+  if (bad.length && format === 'table')
+    io.out(
+      `note: ${bad.length} line(s) of the log are not valid records and were skipped (first: ${bad[0]?.file} at byte ${bad[0]?.offset}: ${bad[0]?.why})\n`,
+    );
   return 0;
 }

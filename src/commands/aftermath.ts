@@ -10,11 +10,18 @@ import { OomEventParser, type OomEvent } from '../core/parse/kernel-log.js';
 import { parseBootTime, parseVmstatCounter } from '../core/parse/meminfo.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { compileRegex, hasOwnMemory } from '../core/select.js';
-import { check, criticalMatches, describeCritical, type Baseline, type CheckResult, type CriticalRule } from '../core/verdict.js';
+import {
+  check,
+  criticalMatches,
+  describeCritical,
+  type Baseline,
+  type CheckResult,
+  type CriticalRule,
+} from '../core/verdict.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/read/procfs.js';
-import { streamKernelLog, unreadableLog, type LogSource } from '../system/kernel-log.js';
+import { streamKernelLog, unreadableLog, type LogReadStats, type LogSource } from '../system/kernel-log.js';
 import { parseFormat } from './args.js';
 import { sampleRanked, type CommandIo } from './adjust.js';
 
@@ -42,7 +49,8 @@ export function parseSince(text: string, now: Date): { ms: number; journal: stri
   const t = text.trim();
   let ms = NaN;
   const rel = /^(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s+ago$/i.exec(t);
-  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i.exec(t);
+  const iso =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i.exec(t);
   if (/^today$/i.test(t)) ms = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   else if (/^yesterday$/i.test(t)) ms = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1);
   else if (rel) {
@@ -50,20 +58,45 @@ export function parseSince(text: string, now: Date): { ms: number; journal: stri
     const sec = unit === 's' ? 1 : unit === 'm' ? 60 : unit === 'h' ? 3600 : 86400;
     ms = now.getTime() - Number(rel[1]) * sec * 1000;
   } else if (iso) {
-    const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [number, number, number, number, number, number];
+    const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const utc = Date.UTC(y, mo - 1, d, h, mi, se);
     const back = new Date(utc);
     // 2020-13-45 or 25:61 does not come back as itself: not a date
-    if (back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && h < 24 && mi < 60 && se < 60) {
+    if (
+      back.getUTCFullYear() === y &&
+      back.getUTCMonth() === mo - 1 &&
+      back.getUTCDate() === d &&
+      h < 24 &&
+      mi < 60 &&
+      se < 60
+    ) {
       const zone = iso[7]?.toUpperCase();
-      const off = !zone || zone === 'Z' || zone === 'UTC' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
+      const off =
+        !zone || zone === 'Z' || zone === 'UTC'
+          ? 0
+          : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
       ms = utc - off;
     }
   }
   if (!Number.isFinite(ms)) {
-    throw new UserError(`--since '${text}' is not a time: give an ISO date or time (2026-11-26, '2026-11-26 14:00', 2026-11-26T14:00:00Z; UTC unless it says otherwise), today, yesterday, or 'N min ago'`);
+    throw new UserError(
+      `--since '${text}' is not a time: give an ISO date or time (2026-11-26, '2026-11-26 14:00', 2026-11-26T14:00:00Z; UTC unless it says otherwise), today, yesterday, or 'N min ago'`,
+    );
   }
-  return { ms, journal: new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') };
+  return {
+    ms,
+    journal: new Date(ms)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC'),
+  };
 }
 
 /**
@@ -71,16 +104,26 @@ export function parseSince(text: string, now: Date): { ms: number; journal: stri
  * The log is streamed through the parser, never held. When no source can be read, the
  * error says what each said and how to let oomtop look: never "no OOM kill".
  */
-export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { source: LogSource; events: OomEvent[]; dropped: number; skippedLong: number } {
+export function loadHistory(
+  roots: Roots,
+  o: HistoryOptions,
+  now: Date,
+): { source: LogSource; events: OomEvent[]; dropped: number; skippedLong: number } {
   const since = o.since === undefined ? null : parseSince(o.since, now);
-  const sources: LogSource[] = o.from !== undefined ? ['file'] : o.source && o.source !== 'auto'
-    ? [parseFormat(o.source, ['kmsg', 'dmesg', 'journal', 'file'] as const, '--source')] : ['kmsg', 'dmesg', 'journal'];
+  const sources: LogSource[] =
+    o.from !== undefined
+      ? ['file']
+      : o.source && o.source !== 'auto'
+        ? [parseFormat(o.source, ['kmsg', 'dmesg', 'journal', 'file'] as const, '--source')]
+        : ['kmsg', 'dmesg', 'journal'];
   const failures: Array<{ source: LogSource; error: string }> = [];
   for (const source of sources) {
     const parser = new OomEventParser({ year: now.getUTCFullYear() });
-    let stats;
+    let stats: LogReadStats;
     try {
-      stats = streamKernelLog(source, { from: o.from, since: since?.journal, kmsgPath: roots.kmsgPath }, (line) => parser.push(line));
+      stats = streamKernelLog(source, { from: o.from, since: since?.journal, kmsgPath: roots.kmsgPath }, (line) =>
+        parser.push(line),
+      );
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       // a file the user named: its own error is the answer
@@ -91,9 +134,14 @@ export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { sourc
     const events = parser.end();
     if (source !== 'file') {
       const btime = parseBootTime(readProc(roots, 'stat') ?? '');
-      if (btime !== null) for (const e of events) if (!e.wall && e.uptime !== null) e.wall = new Date((btime + e.uptime) * 1000).toISOString();
+      if (btime !== null)
+        for (const e of events)
+          if (!e.wall && e.uptime !== null) e.wall = new Date((btime + e.uptime) * 1000).toISOString();
     }
-    const kept = since === null || source === 'journal' ? events : events.filter((e) => e.wall === null || Date.parse(e.wall) >= since.ms);
+    const kept =
+      since === null || source === 'journal'
+        ? events
+        : events.filter((e) => e.wall === null || Date.parse(e.wall) >= since.ms);
     return { source, events: kept, dropped: parser.dropped, skippedLong: stats.skippedLong };
   }
   throw new UserError(unreadableLog(failures), 1);
@@ -101,7 +149,12 @@ export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): { sourc
 
 function victimLine(e: OomEvent): string {
   if (!e.victims.length) return 'victim unknown (the log has no "Killed process" line)';
-  return e.victims.map((v) => `${printable(v.comm)} ${v.pid}${v.uid !== null ? ` uid ${v.uid}` : ''} (rss ${formatBytes(((v.anonRssKb ?? 0) + (v.fileRssKb ?? 0) + (v.shmemRssKb ?? 0)) * 1024)}${v.adj !== null ? `, adj ${v.adj}` : ''})${v.oomGroup ? ' [oom.group]' : ''}${v.reaped ? ' reaped' : ''}`).join('; ');
+  return e.victims
+    .map(
+      (v) =>
+        `${printable(v.comm)} ${v.pid}${v.uid !== null ? ` uid ${v.uid}` : ''} (rss ${formatBytes(((v.anonRssKb ?? 0) + (v.fileRssKb ?? 0) + (v.shmemRssKb ?? 0)) * 1024)}${v.adj !== null ? `, adj ${v.adj}` : ''})${v.oomGroup ? ' [oom.group]' : ''}${v.reaped ? ' reaped' : ''}`,
+    )
+    .join('; ');
 }
 
 export function renderHistory(events: readonly OomEvent[], source: string): string {
@@ -109,27 +162,43 @@ export function renderHistory(events: readonly OomEvent[], source: string): stri
   const out: string[] = [];
   for (const e of events) {
     const when = `${e.wall ?? '?'}${e.uptime !== null ? ` (${e.uptime.toFixed(3)} s after boot)` : ''}`;
-    const dom = e.domain === 'global' || (!e.domain && e.constraint === 'CONSTRAINT_NONE') ? 'global' : e.domain ? `memcg ${printable(e.domain)}` : e.constraint ?? 'domain unknown';
-    out.push(`${when}  ${dom}${e.invoker ? `  invoked by ${printable(e.invoker.comm)} (order ${e.invoker.order}${e.invoker.gfpFlags ? `, ${e.invoker.gfpFlags}` : ''})` : ''}`);
+    const dom =
+      e.domain === 'global' || (!e.domain && e.constraint === 'CONSTRAINT_NONE')
+        ? 'global'
+        : e.domain
+          ? `memcg ${printable(e.domain)}`
+          : (e.constraint ?? 'domain unknown');
+    out.push(
+      `${when}  ${dom}${e.invoker ? `  invoked by ${printable(e.invoker.comm)} (order ${e.invoker.order}${e.invoker.gfpFlags ? `, ${e.invoker.gfpFlags}` : ''})` : ''}`,
+    );
     out.push(`  killed: ${victimLine(e)}`);
-    if (e.memcg) out.push(`  memcg usage ${formatBytes(e.memcg.usageKb * 1024)} of limit ${formatBytes(e.memcg.limitKb * 1024)}`);
-    if (e.ruleVictim) out.push(`  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${e.ruleVictim.comm} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`);
+    if (e.memcg)
+      out.push(`  memcg usage ${formatBytes(e.memcg.usageKb * 1024)} of limit ${formatBytes(e.memcg.limitKb * 1024)}`);
+    if (e.ruleVictim)
+      out.push(
+        `  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${e.ruleVictim.comm} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`,
+      );
     if (e.incomplete) out.push(`  incomplete: missing ${e.missing.join(', ')}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
   const { source, events, dropped, skippedLong } = loadHistory(roots, o, now);
   // The kernel counts its kills: a log that holds fewer than the counter since boot says so.
-  const counted = source === 'file' || o.since !== undefined ? null : parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill');
+  const counted =
+    source === 'file' || o.since !== undefined ? null : parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill');
   const logged = events.reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0) + dropped;
-  if (format === 'json') return toJson({ schema: 'oomtop.history/1', time: now.toISOString(), source, eventsDropped: dropped, linesSkipped: skippedLong, killsCountedSinceBoot: counted, events }, 2) + '\n';
+  if (format === 'json')
+    return `${toJson({ schema: 'oomtop.history/1', time: now.toISOString(), source, eventsDropped: dropped, linesSkipped: skippedLong, killsCountedSinceBoot: counted, events }, 2)}\n`;
   const notes: string[] = [];
   if (dropped) notes.push(`note: ${dropped} older event(s) not shown (at most ${OomEventParser.MAX_EVENTS} are kept)`);
   if (skippedLong) notes.push(`note: ${skippedLong} line(s) longer than 64 KiB skipped (not kernel messages)`);
-  if (counted !== null && counted > logged) notes.push(`note: the kernel counted ${counted} OOM kill(s) since boot (/proc/vmstat oom_kill), the log (${source}) shows ${logged}: ${counted - logged} are not in it (the ring buffer wrapped, or the lines were lost)`);
+  if (counted !== null && counted > logged)
+    notes.push(
+      `note: the kernel counted ${counted} OOM kill(s) since boot (/proc/vmstat oom_kill), the log (${source}) shows ${logged}: ${counted - logged} are not in it (the ring buffer wrapped, or the lines were lost)`,
+    );
   return renderHistory(events, source) + notes.map((n) => `${n}\n`).join('');
 }
 
@@ -141,23 +210,39 @@ function descendants(p: SnapshotProcess, all: readonly SnapshotProcess[]): Array
   const out: Array<{ pid: number; comm: string }> = [];
   const walk = (pid: number, depth: number) => {
     if (depth > 8) return;
-    for (const c of all) if (c.ppid === pid && c.pid !== pid) { out.push({ pid: c.pid, comm: c.comm }); walk(c.pid, depth + 1); }
+    for (const c of all)
+      if (c.ppid === pid && c.pid !== pid) {
+        out.push({ pid: c.pid, comm: c.comm });
+        walk(c.pid, depth + 1);
+      }
   };
   walk(p.pid, 0);
   return out;
 }
 
-export function ruleFrom(sel: Pick<CriticalRule, 'name' | 'unit' | 'cmdline'>, procs: readonly SnapshotProcess[]): CriticalRule {
+export function ruleFrom(
+  sel: Pick<CriticalRule, 'name' | 'unit' | 'cmdline'>,
+  procs: readonly SnapshotProcess[],
+): CriticalRule {
   const rule: CriticalRule = { ...sel, seen: [] };
   const matched = criticalMatches(rule, procs);
-  rule.seen = matched.map((p) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm, ppid: p.ppid, children: descendants(p, procs) }));
+  rule.seen = matched.map((p) => ({
+    pid: p.pid,
+    startTime: p.startTime,
+    comm: p.comm,
+    ppid: p.ppid,
+    children: descendants(p, procs),
+  }));
   const unit = matched.map((p) => p.unit).find((u) => u?.endsWith('.service'));
   rule.restartUnit = sel.unit ?? unit ?? null;
   return rule;
 }
 
 /** Long-running daemons now: children of init (not kernel threads), up for over a minute. */
-export function proposeCritical(procs: readonly SnapshotProcess[], nowMs: number): Array<Pick<CriticalRule, 'name' | 'unit'>> {
+export function proposeCritical(
+  procs: readonly SnapshotProcess[],
+  nowMs: number,
+): Array<Pick<CriticalRule, 'name' | 'unit'>> {
   const seen = new Set<string>();
   const out: Array<Pick<CriticalRule, 'name' | 'unit'>> = [];
   for (const p of procs) {
@@ -171,7 +256,11 @@ export function proposeCritical(procs: readonly SnapshotProcess[], nowMs: number
   return out;
 }
 
-export async function runBaselineSave(roots: Roots, io: CommandIo, o: { critical?: string[]; criticalUnit?: string[]; criticalCmdline?: string[]; yes?: boolean }): Promise<number> {
+export async function runBaselineSave(
+  roots: Roots,
+  io: CommandIo,
+  o: { critical?: string[]; criticalUnit?: string[]; criticalCmdline?: string[]; yes?: boolean },
+): Promise<number> {
   const { snapshot } = sampleRanked(roots, io.now());
   const procs = snapshot.processes;
   let selectors: Array<Pick<CriticalRule, 'name' | 'unit' | 'cmdline'>> = [
@@ -184,25 +273,39 @@ export async function runBaselineSave(roots: Roots, io: CommandIo, o: { critical
   ];
   if (!selectors.length) {
     selectors = proposeCritical(procs, io.now().getTime());
-    io.out(`proposed critical processes (long-running daemons found now):\n${selectors.map((s) => `  ${describeCritical({ ...s, seen: [] })}`).join('\n')}\n`);
+    io.out(
+      `proposed critical processes (long-running daemons found now):\n${selectors.map((s) => `  ${describeCritical({ ...s, seen: [] })}`).join('\n')}\n`,
+    );
     if (!o.yes && !(await io.confirm('save these as the baseline? [y/N] '))) {
-      throw new UserError('baseline not saved: confirm, add --yes, or name them with --critical, --critical-unit, --critical-cmdline', 1);
+      throw new UserError(
+        'baseline not saved: confirm, add --yes, or name them with --critical, --critical-unit, --critical-cmdline',
+        1,
+      );
     }
   }
   const rules = selectors.map((s) => ruleFrom(s, procs));
-  for (const r of rules) if (!r.seen.length) io.out(`note: nothing matches ${describeCritical(r)} now; it is recorded and will be reported missing\n`);
+  for (const r of rules)
+    if (!r.seen.length)
+      io.out(`note: nothing matches ${describeCritical(r)} now; it is recorded and will be reported missing\n`);
   const baseline: Baseline = {
-    version: 1, savedAt: io.now().toISOString(), host: snapshot.hostname, bootId: bootId(roots),
-    uptime: Number(readProc(roots, 'uptime')?.split(' ')[0] ?? NaN) || null, critical: rules,
+    version: 1,
+    savedAt: io.now().toISOString(),
+    host: snapshot.hostname,
+    bootId: bootId(roots),
+    uptime: Number(readProc(roots, 'uptime')?.split(' ')[0] ?? NaN) || null,
+    critical: rules,
   };
   const path = join(io.stateDir, BASELINE_FILE);
-  const text = '# oomtop baseline: the processes that must be running. Edit freely: `oomtop check` reads it.\n'
-    + '# A rule matches by name (exact comm), unit (systemd unit) and/or cmdline (regular expression);\n'
-    + '# restartUnit is what `oomtop check` tells you to restart; seen is what ran when this was saved.\n'
-    + toYaml(baseline, { lineWidth: 0 });
+  const text =
+    '# oomtop baseline: the processes that must be running. Edit freely: `oomtop check` reads it.\n' +
+    '# A rule matches by name (exact comm), unit (systemd unit) and/or cmdline (regular expression);\n' +
+    '# restartUnit is what `oomtop check` tells you to restart; seen is what ran when this was saved.\n' +
+    toYaml(baseline, { lineWidth: 0 });
   ensureStateDir(io.stateDir);
   writeFileAtomic(path, text);
-  io.out(`baseline saved to ${path}: ${rules.length} critical rule(s), ${rules.reduce((n, r) => n + r.seen.length, 0)} process(es) running now\n`);
+  io.out(
+    `baseline saved to ${path}: ${rules.length} critical rule(s), ${rules.reduce((n, r) => n + r.seen.length, 0)} process(es) running now\n`,
+  );
   return 0;
 }
 
@@ -230,7 +333,11 @@ export interface CheckReport extends CheckResult {
   topNow: Array<{ pid: number; name: string; rssPages: number }>;
 }
 
-export function buildCheckReport(roots: Roots, io: CommandIo, o: HistoryOptions): { report: CheckReport; events: OomEvent[] } {
+export function buildCheckReport(
+  roots: Roots,
+  io: CommandIo,
+  o: HistoryOptions,
+): { report: CheckReport; events: OomEvent[] } {
   const baseline = loadBaseline(io.stateDir);
   let events: OomEvent[];
   try {
@@ -244,8 +351,20 @@ export function buildCheckReport(roots: Roots, io: CommandIo, o: HistoryOptions)
   const report: CheckReport = {
     ...result,
     pageSize: snapshot.pageSize,
-    lastEvent: last ? { wall: last.wall, top: [...last.tasks].sort((a, b) => b.rss - a.rss).slice(0, 5).map((t) => ({ pid: t.tgid, name: t.name, rssPages: t.rss })) } : null,
-    topNow: [...snapshot.processes].filter((p) => p.rssPages !== null).sort((a, b) => (b.rssPages ?? 0) - (a.rssPages ?? 0)).slice(0, 5).map((p) => ({ pid: p.pid, name: p.comm, rssPages: p.rssPages as number })),
+    lastEvent: last
+      ? {
+          wall: last.wall,
+          top: [...last.tasks]
+            .sort((a, b) => b.rss - a.rss)
+            .slice(0, 5)
+            .map((t) => ({ pid: t.tgid, name: t.name, rssPages: t.rss })),
+        }
+      : null,
+    topNow: [...snapshot.processes]
+      .filter((p) => p.rssPages !== null)
+      .sort((a, b) => (b.rssPages ?? 0) - (a.rssPages ?? 0))
+      .slice(0, 5)
+      .map((p) => ({ pid: p.pid, name: p.comm, rssPages: p.rssPages as number })),
   };
   return { report, events };
 }
@@ -256,35 +375,56 @@ export function renderCheck(r: CheckReport): string {
   for (const reason of r.reasons.slice(1)) lines.push(`  ${reason}`);
   if (r.restart.units.length) lines.push(`  restart: systemctl restart ${r.restart.units.join(' ')}`);
   lines.push('', 'critical processes:');
-  for (const c of r.critical) lines.push(`  ${fit(c.state, 40)} ${c.rule}${c.pids.length ? ` (pid ${c.pids.join(', ')})` : ''}${c.unit ? ` unit ${c.unit}` : ''}`);
+  for (const c of r.critical)
+    lines.push(
+      `  ${fit(c.state, 40)} ${c.rule}${c.pids.length ? ` (pid ${c.pids.join(', ')})` : ''}${c.unit ? ` unit ${c.unit}` : ''}`,
+    );
   if (r.lastEvent) {
     lines.push('', `what was using the memory at the last OOM (${r.lastEvent.wall ?? '?'}), beside the top now:`);
     for (let i = 0; i < Math.max(r.lastEvent.top.length, r.topNow.length); i++) {
       const a = r.lastEvent.top[i];
       const b = r.topNow[i];
       // the tasks table counts pages of the kernel that logged it: this machine's
-      lines.push(`  ${fit(a ? `${a.name} ${a.pid} ${formatBytes(a.rssPages * r.pageSize)}` : '', 36)}  ${b ? `${b.name} ${b.pid} ${formatBytes(b.rssPages * r.pageSize)}` : ''}`);
+      lines.push(
+        `  ${fit(a ? `${a.name} ${a.pid} ${formatBytes(a.rssPages * r.pageSize)}` : '', 36)}  ${b ? `${b.name} ${b.pid} ${formatBytes(b.rssPages * r.pageSize)}` : ''}`,
+      );
     }
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function checkToPrometheus(r: CheckReport, events: readonly OomEvent[] = []): string {
   const w = new MetricWriter();
   w.metric('oomtop_check_status', 'oomtop check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN', 'gauge', [[{}, r.exitCode]]);
-  w.metric('oomtop_check_verdict', 'the verdict of oomtop check (1 for the current one)', 'gauge',
-    (['ok', 'warning', 'restart', 'reboot recommended'] as const).map((v) => [{ verdict: v }, r.verdict === v ? 1 : 0]));
+  w.metric(
+    'oomtop_check_verdict',
+    'the verdict of oomtop check (1 for the current one)',
+    'gauge',
+    (['ok', 'warning', 'restart', 'reboot recommended'] as const).map((v) => [{ verdict: v }, r.verdict === v ? 1 : 0]),
+  );
   w.metric('oomtop_critical_processes', 'critical processes in the baseline', 'gauge', [[{}, r.critical.length]]);
-  w.metric('oomtop_critical_missing', 'critical processes not running (killed or missing)', 'gauge',
-    [[{}, r.critical.filter((c) => c.state === 'missing' || c.state === 'killed by the OOM killer').length]]);
-  w.metric('oomtop_oom_events_since_baseline', 'OOM events in the kernel log since the baseline', 'gauge', [[{}, r.oomEventsSince]]);
+  w.metric('oomtop_critical_missing', 'critical processes not running (killed or missing)', 'gauge', [
+    [{}, r.critical.filter((c) => c.state === 'missing' || c.state === 'killed by the OOM killer').length],
+  ]);
+  w.metric('oomtop_oom_events_since_baseline', 'OOM events in the kernel log since the baseline', 'gauge', [
+    [{}, r.oomEventsSince],
+  ]);
   const byVictim = new Map<string, number>();
   for (const e of events) for (const v of e.victims) byVictim.set(v.comm, (byVictim.get(v.comm) ?? 0) + 1);
-  w.metric('oomtop_oom_kills_by_victim', 'OOM kills in the kernel log, by victim name', 'gauge', [...byVictim].map(([comm, n]) => [{ comm }, n]));
+  w.metric(
+    'oomtop_oom_kills_by_victim',
+    'OOM kills in the kernel log, by victim name',
+    'gauge',
+    [...byVictim].map(([comm, n]) => [{ comm }, n]),
+  );
   return w.toString();
 }
 
-export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { format?: string; output?: string }): number {
+export function runCheck(
+  roots: Roots,
+  io: CommandIo,
+  o: HistoryOptions & { format?: string; output?: string },
+): number {
   const format = parseFormat(o.format ?? 'table', ['table', 'json', 'prometheus'] as const);
   if (o.output !== undefined) checkOutputPath(o.output);
   const emit = (text: string) => (o.output !== undefined ? writeFileAtomic(o.output, text) : io.out(text));
@@ -294,17 +434,24 @@ export function runCheck(roots: Roots, io: CommandIo, o: HistoryOptions & { form
   } catch (e) {
     if (e instanceof UserError && e.exitCode === 3) {
       // monitoring plugins say UNKNOWN on stdout and exit 3
-      const text = format === 'json' ? toJson({ schema: 'oomtop.check/1', verdict: 'unknown', exitCode: 3, reasons: [e.message] }) + '\n'
-        : format === 'prometheus' ? unknownMetrics()
-          : `OOMTOP UNKNOWN - ${e.message}\n`;
+      const text =
+        format === 'json'
+          ? `${toJson({ schema: 'oomtop.check/1', verdict: 'unknown', exitCode: 3, reasons: [e.message] })}\n`
+          : format === 'prometheus'
+            ? unknownMetrics()
+            : `OOMTOP UNKNOWN - ${e.message}\n`;
       emit(text);
       return 3;
     }
     throw e;
   }
   const { report, events } = built;
-  const text = format === 'json' ? toJson({ schema: 'oomtop.check/1', time: io.now().toISOString(), ...report }, 2) + '\n'
-    : format === 'prometheus' ? checkToPrometheus(report, events) : renderCheck(report);
+  const text =
+    format === 'json'
+      ? `${toJson({ schema: 'oomtop.check/1', time: io.now().toISOString(), ...report }, 2)}\n`
+      : format === 'prometheus'
+        ? checkToPrometheus(report, events)
+        : renderCheck(report);
   emit(text);
   return report.exitCode;
 }

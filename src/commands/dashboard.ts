@@ -16,7 +16,12 @@ export interface DashboardOptions {
   readOnly?: boolean;
 }
 
-export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: string, actor: { user: string; uid: number }): AppOptions {
+export function dashboardOptions(
+  roots: Roots,
+  o: DashboardOptions,
+  stateDir: string,
+  actor: { user: string; uid: number },
+): AppOptions {
   const intervalMs = parseSeconds(o.interval ?? '2', '--interval', 0.2, 3600) * 1000;
   const sampler = new Sampler(roots.procRoot, { incremental: true });
   sampler.readMeminfo(); // fails early, with the one-line error, on a wrong --proc-root
@@ -30,7 +35,11 @@ export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: st
     } catch (e) {
       readOnly = true;
       notice = `read-only: ${(e as Error).message}`;
-      try { audit.read(() => false); } catch { audit = null; }
+      try {
+        audit.read(() => false);
+      } catch {
+        audit = null;
+      }
     }
   }
   const users = loadUsers(roots.passwdFile);
@@ -51,8 +60,14 @@ export function dashboardOptions(roots: Roots, o: DashboardOptions, stateDir: st
   };
 }
 
-export async function runDashboard(roots: Roots, o: DashboardOptions, stateDir: string, actor: { user: string; uid: number }): Promise<number> {
-  if (!process.stdout.isTTY) throw new UserError('the dashboard needs a terminal: run oomtop in one, or use oomtop snapshot for a pipe');
+export async function runDashboard(
+  roots: Roots,
+  o: DashboardOptions,
+  stateDir: string,
+  actor: { user: string; uid: number },
+): Promise<number> {
+  if (!process.stdout.isTTY)
+    throw new UserError('the dashboard needs a terminal: run oomtop in one, or use oomtop snapshot for a pipe');
   const app = new DashboardApp(dashboardOptions(roots, o, stateDir, actor)).start();
   const onSignal = () => app.quit(0);
   process.once('SIGTERM', onSignal);

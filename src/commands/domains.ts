@@ -90,18 +90,28 @@ export function runDomains(roots: Roots, o: { format?: string }, now: number): s
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
   const sample = new Sampler(roots.procRoot).sample(now);
   const rows = listDomainRows(roots, sample, loadUsers(roots.passwdFile));
-  if (format === 'json') return toJson({ schema: 'oomtop.domains/1', time: new Date(now).toISOString(), domains: rows }, 2) + '\n';
-  const lines = [`${fit('DOMAIN', 44)} ${fit('LIMIT', 9, 'right')} ${fit('USAGE', 9, 'right')} ${fit('HEADROOM', 9, 'right')} ${fit('TASKS', 5, 'right')} ${fit('OOM', 4, 'right')} ${fit('KILLS', 5, 'right')}  FIRST VICTIM`];
+  if (format === 'json')
+    return `${toJson({ schema: 'oomtop.domains/1', time: new Date(now).toISOString(), domains: rows }, 2)}\n`;
+  const lines = [
+    `${fit('DOMAIN', 44)} ${fit('LIMIT', 9, 'right')} ${fit('USAGE', 9, 'right')} ${fit('HEADROOM', 9, 'right')} ${fit('TASKS', 5, 'right')} ${fit('OOM', 4, 'right')} ${fit('KILLS', 5, 'right')}  FIRST VICTIM`,
+  ];
   for (const r of rows) {
-    const victim = r.firstVictim ? `${printable(r.firstVictim.comm)} ${r.firstVictim.pid} (${formatPages(r.firstVictim.badnessPages, sample.pageSize)})` : '—';
-    const flags = r.path === 'global' ? '' : ` v${r.cgroupVersion}${r.oomGroup ? ' oom.group' : ''}${r.underOom ? ' UNDER OOM' : ''}`;
+    const victim = r.firstVictim
+      ? `${printable(r.firstVictim.comm)} ${r.firstVictim.pid} (${formatPages(r.firstVictim.badnessPages, sample.pageSize)})`
+      : '—';
+    const flags =
+      r.path === 'global'
+        ? ''
+        : ` v${r.cgroupVersion}${r.oomGroup ? ' oom.group' : ''}${r.underOom ? ' UNDER OOM' : ''}`;
     const name = r.path === 'global' ? r.label : fitPath(shortCgroup(r.path), 44 - flags.length).trimEnd();
-    lines.push(`${fit(name + flags, 44)} ` +
-      `${fit(r.limitBytes === null ? 'max' : formatBytes(r.limitBytes), 9, 'right')} ${fit(formatBytes(r.usageBytes), 9, 'right')} ` +
-      `${fit(formatBytes(r.headroomBytes), 9, 'right')} ${fit(String(r.candidates), 5, 'right')} ${fit(r.oomEvents === null ? '' : String(r.oomEvents), 4, 'right')} ` +
-      `${fit(r.oomKills === null ? '?' : String(r.oomKills), 5, 'right')}  ${victim}`);
+    lines.push(
+      `${fit(name + flags, 44)} ` +
+        `${fit(r.limitBytes === null ? 'max' : formatBytes(r.limitBytes), 9, 'right')} ${fit(formatBytes(r.usageBytes), 9, 'right')} ` +
+        `${fit(formatBytes(r.headroomBytes), 9, 'right')} ${fit(String(r.candidates), 5, 'right')} ${fit(r.oomEvents === null ? '' : String(r.oomEvents), 4, 'right')} ` +
+        `${fit(r.oomKills === null ? '?' : String(r.oomKills), 5, 'right')}  ${victim}`,
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function renderSimulation(sim: Simulation, pageSize: number): string {
@@ -114,24 +124,35 @@ export function renderSimulation(sim: Simulation, pageSize: number): string {
     `${fit('STEP', 4, 'right')} ${fit('PID', 7, 'right')} ${fit('NAME', 16)} ${fit('ADJ', 5, 'right')} ${fit('BADNESS', 12, 'right')} ${fit('FREED', 9, 'right')} ${fit('TOTAL', 9, 'right')}  ALSO KILLED`,
   ];
   for (const s of sim.sequence) {
-    lines.push(`${fit(String(s.step), 4, 'right')} ${fit(String(s.pid), 7, 'right')} ${fit(s.comm, 16)} ${fit(String(s.oomScoreAdj ?? '?'), 5, 'right')} ` +
-      `${fit(formatInt(s.badnessPages), 12, 'right')} ${fit(formatPages(s.freedPages, pageSize), 9, 'right')} ${fit(formatPages(s.cumulativeFreedPages, pageSize), 9, 'right')}  ` +
-      `${s.alsoKilled.length ? `${s.alsoKilled.join(' ')} (oom.group ${s.oomGroup})` : ''}`);
+    lines.push(
+      `${fit(String(s.step), 4, 'right')} ${fit(String(s.pid), 7, 'right')} ${fit(s.comm, 16)} ${fit(String(s.oomScoreAdj ?? '?'), 5, 'right')} ` +
+        `${fit(formatInt(s.badnessPages), 12, 'right')} ${fit(formatPages(s.freedPages, pageSize), 9, 'right')} ${fit(formatPages(s.cumulativeFreedPages, pageSize), 9, 'right')}  ` +
+        `${s.alsoKilled.length ? `${s.alsoKilled.join(' ')} (oom.group ${s.oomGroup})` : ''}`,
+    );
   }
   lines.push('', `end: ${sim.end}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
-export function runSimulate(roots: Roots, o: { cgroup?: string; free?: string; adj?: string[]; format?: string }, now: number): string {
+export function runSimulate(
+  roots: Roots,
+  o: { cgroup?: string; free?: string; adj?: string[]; format?: string },
+  now: number,
+): string {
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
   const overrides = new Map((o.adj ?? []).map((a) => parsePidAdj(a, '--adj')));
   const sample = new Sampler(roots.procRoot).sample(now);
   const ctx = resolveDomain(roots, sample, o.cgroup);
   for (const pid of overrides.keys()) {
-    if (!sample.processes.some((p) => p.pid === pid)) throw new UserError(`--adj names pid ${pid}, which is not running`);
+    if (!sample.processes.some((p) => p.pid === pid))
+      throw new UserError(`--adj names pid ${pid}, which is not running`);
   }
-  const sim = simulateKills(ctx, { users: loadUsers(roots.passwdFile), adjOverrides: overrides, freePages: o.free === undefined ? undefined : parseSize(o.free, sample.pageSize) });
-  if (format === 'json') return toJson({ schema: 'oomtop.simulate/1', time: new Date(now).toISOString(), ...sim }, 2) + '\n';
+  const sim = simulateKills(ctx, {
+    users: loadUsers(roots.passwdFile),
+    adjOverrides: overrides,
+    freePages: o.free === undefined ? undefined : parseSize(o.free, sample.pageSize),
+  });
+  if (format === 'json')
+    return `${toJson({ schema: 'oomtop.simulate/1', time: new Date(now).toISOString(), ...sim }, 2)}\n`;
   return renderSimulation(sim, sample.pageSize);
 }
-

@@ -19,11 +19,18 @@ import { parseSeconds } from './args.js';
  * The value a decision asks for: protect is -1000, or without CAP_SYS_RESOURCE the lowest
  * value known to be allowed (core/floor.ts). The audit log is read only for that case.
  */
-export function desiredValue(d: PolicyDecision, canLower: boolean | null, records: () => readonly AuditRecord[]): { value: number; note?: string } {
+export function desiredValue(
+  d: PolicyDecision,
+  canLower: boolean | null,
+  records: () => readonly AuditRecord[],
+): { value: number; note?: string } {
   if (!d.rule.protect || canLower !== false) return { value: d.rule.adj };
   const value = protectTarget(adjFloor(d.proc, records(), canLower));
   if (value <= OOM_SCORE_ADJ_MIN) return { value: OOM_SCORE_ADJ_MIN };
-  return { value, note: `protect: -1000 needs CAP_SYS_RESOURCE, which oomtop lacks; held at ${value}, the lowest value known to be allowed (use systemd's OOMScoreAdjust= for -1000)` };
+  return {
+    value,
+    note: `protect: -1000 needs CAP_SYS_RESOURCE, which oomtop lacks; held at ${value}, the lowest value known to be allowed (use systemd's OOMScoreAdjust= for -1000)`,
+  };
 }
 
 export async function runApply(roots: Roots, io: CommandIo, o: { policy: string; dryRun?: boolean }): Promise<number> {
@@ -34,12 +41,16 @@ export async function runApply(roots: Roots, io: CommandIo, o: { policy: string;
   // the processes the policy matches.
   let records: AuditRecord[] | null = null;
   const decisions = decide(policy, now.snapshot.processes);
-  const getRecords = () => (records ??= new AuditLog(io.stateDir).readFor(new Set(decisions.map((d) => processKey(d.proc.pid, d.proc.startTime)))));
+  const getRecords = () =>
+    (records ??= new AuditLog(io.stateDir).readFor(
+      new Set(decisions.map((d) => processKey(d.proc.pid, d.proc.startTime))),
+    ));
   const plan: Planned[] = [];
   const ruleOf = new Map<number, string>();
   for (const d of decisions) {
     const { value, note } = desiredValue(d, cap, getRecords);
-    if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN) io.out(`note: ${printable(d.proc.comm)} (pid ${d.proc.pid}) ${note}\n`);
+    if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN)
+      io.out(`note: ${printable(d.proc.comm)} (pid ${d.proc.pid}) ${note}\n`);
     if (d.proc.oomScoreAdj !== value) {
       plan.push({ proc: d.proc, target: targetOf(d.proc), value });
       ruleOf.set(d.proc.pid, describeRule(d.rule));
@@ -49,8 +60,9 @@ export async function runApply(roots: Roots, io: CommandIo, o: { policy: string;
     io.out(`policy ${policy.file}: every matching process already has its value: nothing to change\n`);
     return 0;
   }
-  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'apply', { now, explicitOnly: true },
-    (p) => ({ rule: ruleOf.get(p.proc.pid) }));
+  return executePlan(roots, io, { yes: true, dryRun: o.dryRun }, plan, 'apply', { now, explicitOnly: true }, (p) => ({
+    rule: ruleOf.get(p.proc.pid),
+  }));
 }
 
 export function runExportSystemd(io: CommandIo, o: { policy: string }): number {
@@ -68,12 +80,22 @@ export interface WatchState {
 }
 
 /** One pass of watch: returns what it did, one line each. */
-export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: WatchState, adjuster: Adjuster, log: AuditLog, cap: boolean | null, sampler?: Sampler): string[] {
+export function watchTick(
+  policy: Policy,
+  roots: Roots,
+  io: CommandIo,
+  state: WatchState,
+  adjuster: Adjuster,
+  log: AuditLog,
+  cap: boolean | null,
+  sampler?: Sampler,
+): string[] {
   const { snapshot } = sampleRanked(roots, io.now(), sampler);
   // The audit log grows with every write: read it in a pass only if a decision needs it.
   let records: AuditRecord[] | null = null;
   const decisions = decide(policy, snapshot.processes);
-  const getRecords = () => (records ??= log.readFor(new Set(decisions.map((d) => processKey(d.proc.pid, d.proc.startTime)))));
+  const getRecords = () =>
+    (records ??= log.readFor(new Set(decisions.map((d) => processKey(d.proc.pid, d.proc.startTime)))));
   const lines: string[] = [];
   for (const d of decisions) {
     const p: SnapshotProcess = d.proc;
@@ -84,9 +106,22 @@ export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: Wa
     if (mine !== undefined && p.oomScoreAdj !== mine) {
       // Changed by hand after oomtop wrote it: record it and leave it (no flapping).
       state.overridden.add(k);
-      log.append(auditRecord(io.now(), io.actor, 'watch', { pid: p.pid, startTime: p.startTime, comm: p.comm, old: mine, new: p.oomScoreAdj ?? mine },
-        'operator-override', { message: `set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}; the rule at ${describeRule(d.rule)} no longer applies to it`, rule: describeRule(d.rule) }));
-      lines.push(`left alone: ${printable(p.comm)} (pid ${p.pid}) was set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}`);
+      log.append(
+        auditRecord(
+          io.now(),
+          io.actor,
+          'watch',
+          { pid: p.pid, startTime: p.startTime, comm: p.comm, old: mine, new: p.oomScoreAdj ?? mine },
+          'operator-override',
+          {
+            message: `set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}; the rule at ${describeRule(d.rule)} no longer applies to it`,
+            rule: describeRule(d.rule),
+          },
+        ),
+      );
+      lines.push(
+        `left alone: ${printable(p.comm)} (pid ${p.pid}) was set by hand to ${p.oomScoreAdj} after oomtop wrote ${mine}`,
+      );
       continue;
     }
     if (p.oomScoreAdj === value) continue;
@@ -98,7 +133,12 @@ export function watchTick(policy: Policy, roots: Roots, io: CommandIo, state: Wa
   return lines;
 }
 
-export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string; interval?: string }, signal: AbortSignal): Promise<number> {
+export async function runWatch(
+  roots: Roots,
+  io: CommandIo,
+  o: { policy: string; interval?: string },
+  signal: AbortSignal,
+): Promise<number> {
   const seconds = parseSeconds(o.interval ?? '2', '--interval', 0.1, 3600);
   const policy = loadPolicyFile(o.policy);
   const log = new AuditLog(io.stateDir);
@@ -109,11 +149,18 @@ export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string;
   const cap = adjuster.canLowerBelowFloor();
   // What oomtop last wrote to the processes running now (the log may be long; only their records are kept).
   const { snapshot: first } = sampleRanked(roots, io.now(), sampler);
-  const state: WatchState = { written: lastWritten(log.readFor(new Set(first.processes.map((p) => processKey(p.pid, p.startTime))))), overridden: new Set(), refused: new Set() };
-  io.out(`watching with policy ${policy.file} (${policy.rules.length} rules) every ${seconds} s; SIGTERM or Ctrl-C stops\n`);
+  const state: WatchState = {
+    written: lastWritten(log.readFor(new Set(first.processes.map((p) => processKey(p.pid, p.startTime))))),
+    overridden: new Set(),
+    refused: new Set(),
+  };
+  io.out(
+    `watching with policy ${policy.file} (${policy.rules.length} rules) every ${seconds} s; SIGTERM or Ctrl-C stops\n`,
+  );
   try {
     while (!signal.aborted) {
-      for (const line of watchTick(policy, roots, io, state, adjuster, log, cap, sampler)) io.out(`${io.now().toISOString()} ${line}\n`);
+      for (const line of watchTick(policy, roots, io, state, adjuster, log, cap, sampler))
+        io.out(`${io.now().toISOString()} ${line}\n`);
       // The timer's own abort handling: an 'abort' listener added per pass by hand stayed
       // on the signal, one more every interval (Node warned after 11).
       await sleep(seconds * 1000, undefined, { signal }).catch((e: unknown) => {
@@ -126,4 +173,3 @@ export async function runWatch(roots: Roots, io: CommandIo, o: { policy: string;
   io.out('watch stopped\n');
   return 0;
 }
-

@@ -21,16 +21,26 @@ export interface SnapshotCommandOptions {
 
 /** Returns what goes to standard output ('' when written to --output). */
 export function runSnapshot(roots: Roots, opts: SnapshotCommandOptions, now: number): string {
-  const format = parseFormat(opts.format ?? (opts.isTTY && opts.output === undefined ? 'table' : 'json'), SNAPSHOT_FORMATS);
+  const format = parseFormat(
+    opts.format ?? (opts.isTTY && opts.output === undefined ? 'table' : 'json'),
+    SNAPSHOT_FORMATS,
+  );
   if (opts.output !== undefined) checkOutputPath(opts.output);
   const limit = opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit');
   const sample = new Sampler(roots.procRoot).sample(now);
   const ctx = resolveDomain(roots, sample, opts.cgroup);
   // Prometheus wants every protected process whatever the limit: the limit is its top N.
-  const { snapshot } = buildSnapshot(ctx.sample, { users: loadUsers(roots.passwdFile), limit: format === 'prometheus' ? undefined : limit,
-    domain: ctx.domain, scanIndex: ctx.scanIndex });
+  const { snapshot } = buildSnapshot(ctx.sample, {
+    users: loadUsers(roots.passwdFile),
+    limit: format === 'prometheus' ? undefined : limit,
+    domain: ctx.domain,
+    scanIndex: ctx.scanIndex,
+  });
   // csv-stringify is loaded for a CSV export only (synchronously, its CommonJS build).
-  const csv = format === 'csv' ? (createRequire(import.meta.url)('csv-stringify/sync') as { stringify: CsvStringify }).stringify : undefined;
+  const csv =
+    format === 'csv'
+      ? (createRequire(import.meta.url)('csv-stringify/sync') as { stringify: CsvStringify }).stringify
+      : undefined;
   const text = renderSnapshot(snapshot, format, limit ?? 10, opts.width, csv);
   if (opts.output !== undefined) {
     writeFileAtomic(opts.output, text);

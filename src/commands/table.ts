@@ -45,7 +45,8 @@ export const ROOT_OPTIONS: readonly OptionSpec[] = [
   { flags: '--kmsg <file>', help: 'the kernel log device (tests)', hidden: true },
 ];
 
-export const SELECT_HELP = 'choose by --name REGEX (comm), --cmdline REGEX, --user NAME, --cgroup PATH (subtree or glob)';
+export const SELECT_HELP =
+  'choose by --name REGEX (comm), --cmdline REGEX, --user NAME, --cgroup PATH (subtree or glob)';
 
 const SELECTORS: readonly OptionSpec[] = [
   { flags: '--name <regex>', help: 'processes whose name (comm) matches' },
@@ -57,9 +58,15 @@ const SELECTORS: readonly OptionSpec[] = [
 ];
 
 const LOG_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--source <source>', help: 'kmsg (/dev/kmsg), dmesg, journal (journalctl -k) or file; default: the first that works' },
+  {
+    flags: '--source <source>',
+    help: 'kmsg (/dev/kmsg), dmesg, journal (journalctl -k) or file; default: the first that works',
+  },
   { flags: '--from <file>', help: 'a saved kernel log or syslog file' },
-  { flags: '--since <time>', help: "only events since TIME: an ISO date or time (UTC unless it names a zone), today, yesterday, or 'N min ago'" },
+  {
+    flags: '--since <time>',
+    help: "only events since TIME: an ISO date or time (UTC unless it names a zone), today, yesterday, or 'N min ago'",
+  },
 ];
 
 /** Prints what a command that renders text returned; exit 0. */
@@ -79,27 +86,50 @@ export const DASHBOARD: Omit<CommandSpec, 'path' | 'args'> = {
   ],
   run: async (ctx, _args, o) => {
     const { runDashboard } = await import('./dashboard.js');
-    return runDashboard(ctx.roots, { interval: str(o.interval), readOnly: o.readOnly === true }, ctx.io.stateDir, ctx.io.actor);
+    return runDashboard(
+      ctx.roots,
+      { interval: str(o.interval), readOnly: o.readOnly === true },
+      ctx.io.stateDir,
+      ctx.io.actor,
+    );
   },
 };
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    path: ['snapshot'], summary: 'rank every process in kill order and export it',
+    path: ['snapshot'],
+    summary: 'rank every process in kill order and export it',
     options: [
-      { flags: '-f, --format <format>', help: 'json, csv, table or prometheus (default: table on a terminal, json when piped)' },
+      {
+        flags: '-f, --format <format>',
+        help: 'json, csv, table or prometheus (default: table on a terminal, json when piped)',
+      },
       { flags: '-o, --output <file>', help: 'write to FILE atomically instead of standard output' },
       { flags: '-n, --limit <n>', help: 'only the first N processes (prometheus: the top N)' },
       { flags: '--cgroup <path>', help: 'rank inside this memory cgroup (path relative to the cgroup mount)' },
     ],
     run: async (ctx, _a, o) => {
       const { runSnapshot } = await import('./snapshot.js');
-      return printed(ctx, runSnapshot(ctx.roots, { format: str(o.format), output: str(o.output), limit: str(o.limit), cgroup: str(o.cgroup),
-        isTTY: ctx.terminal.isTTY, width: ctx.terminal.columns }, ctx.io.now().getTime()));
+      return printed(
+        ctx,
+        runSnapshot(
+          ctx.roots,
+          {
+            format: str(o.format),
+            output: str(o.output),
+            limit: str(o.limit),
+            cgroup: str(o.cgroup),
+            isTTY: ctx.terminal.isTTY,
+            width: ctx.terminal.columns,
+          },
+          ctx.io.now().getTime(),
+        ),
+      );
     },
   },
   {
-    path: ['domains'], summary: 'every OOM domain (global and each memory cgroup with a limit), tightest headroom first',
+    path: ['domains'],
+    summary: 'every OOM domain (global and each memory cgroup with a limit), tightest headroom first',
     options: [{ flags: '-f, --format <format>', help: 'table or json' }],
     run: async (ctx, _a, o) => {
       const { runDomains } = await import('./domains.js');
@@ -107,7 +137,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    path: ['simulate'], summary: 'the kill sequence of an OOM in a domain, step by step',
+    path: ['simulate'],
+    summary: 'the kill sequence of an OOM in a domain, step by step',
     options: [
       { flags: '--cgroup <path>', help: 'memory cgroup (relative to the cgroup mount); default the global domain' },
       { flags: '--free <size>', help: 'stop once at least SIZE is freed (200M, 1.5G, 512p pages)' },
@@ -116,19 +147,35 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     run: async (ctx, _a, o) => {
       const { runSimulate } = await import('./domains.js');
-      return printed(ctx, runSimulate(ctx.roots, { cgroup: str(o.cgroup), free: str(o.free), adj: list(o.adj), format: str(o.format) }, ctx.io.now().getTime()));
+      return printed(
+        ctx,
+        runSimulate(
+          ctx.roots,
+          { cgroup: str(o.cgroup), free: str(o.free), adj: list(o.adj), format: str(o.format) },
+          ctx.io.now().getTime(),
+        ),
+      );
     },
   },
   {
-    path: ['history'], summary: 'OOM kills in the kernel log: invoker, domain, victim, and whether the kernel rule agrees',
+    path: ['history'],
+    summary: 'OOM kills in the kernel log: invoker, domain, victim, and whether the kernel rule agrees',
     options: [...LOG_OPTIONS, { flags: '-f, --format <format>', help: 'table or json' }],
     run: async (ctx, _a, o) => {
       const { runHistory } = await import('./aftermath.js');
-      return printed(ctx, runHistory(ctx.roots, { source: str(o.source), from: str(o.from), since: str(o.since), format: str(o.format) }, ctx.io.now()));
+      return printed(
+        ctx,
+        runHistory(
+          ctx.roots,
+          { source: str(o.source), from: str(o.from), since: str(o.since), format: str(o.format) },
+          ctx.io.now(),
+        ),
+      );
     },
   },
   {
-    path: ['baseline', 'save'], summary: 'record the critical processes (proposes long-running daemons when none are named)',
+    path: ['baseline', 'save'],
+    summary: 'record the critical processes (proposes long-running daemons when none are named)',
     options: [
       { flags: '--critical <name>', help: 'a process name (comm) that must run (repeatable)', repeatable: true },
       { flags: '--critical-unit <unit>', help: 'a systemd unit that must run (repeatable)', repeatable: true },
@@ -137,20 +184,38 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     run: async (ctx, _a, o) => {
       const { runBaselineSave } = await import('./aftermath.js');
-      return runBaselineSave(ctx.roots, ctx.io, { critical: list(o.critical), criticalUnit: list(o.criticalUnit), criticalCmdline: list(o.criticalCmdline), yes: o.yes === true });
+      return runBaselineSave(ctx.roots, ctx.io, {
+        critical: list(o.critical),
+        criticalUnit: list(o.criticalUnit),
+        criticalCmdline: list(o.criticalCmdline),
+        yes: o.yes === true,
+      });
     },
   },
   {
-    path: ['check'], summary: 'after an OOM: what was killed, what is missing, restart or reboot (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)',
-    options: [...LOG_OPTIONS, { flags: '-f, --format <format>', help: 'table, json or prometheus' },
-      { flags: '-o, --output <file>', help: 'write atomically to FILE (node_exporter textfile collector)' }],
+    path: ['check'],
+    summary:
+      'after an OOM: what was killed, what is missing, restart or reboot (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)',
+    options: [
+      ...LOG_OPTIONS,
+      { flags: '-f, --format <format>', help: 'table, json or prometheus' },
+      { flags: '-o, --output <file>', help: 'write atomically to FILE (node_exporter textfile collector)' },
+    ],
     run: async (ctx, _a, o) => {
       const { runCheck } = await import('./aftermath.js');
-      return runCheck(ctx.roots, ctx.io, { source: str(o.source), from: str(o.from), since: str(o.since), format: str(o.format), output: str(o.output) });
+      return runCheck(ctx.roots, ctx.io, {
+        source: str(o.source),
+        from: str(o.from),
+        since: str(o.since),
+        format: str(o.format),
+        output: str(o.output),
+      });
     },
   },
   {
-    path: ['set'], args: '[pids...]', summary: `set oom_score_adj of processes (${SELECT_HELP})`,
+    path: ['set'],
+    args: '[pids...]',
+    summary: `set oom_score_adj of processes (${SELECT_HELP})`,
     options: [...SELECTORS, { flags: '--adj <n>', help: 'the new oom_score_adj, -1000..1000', required: true }],
     run: async (ctx, args, o) => {
       const { runSet } = await import('./adjust.js');
@@ -158,7 +223,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    path: ['protect'], args: '[pids...]', summary: 'protect processes: oom_score_adj -1000 (never killed) unless --adj',
+    path: ['protect'],
+    args: '[pids...]',
+    summary: 'protect processes: oom_score_adj -1000 (never killed) unless --adj',
     options: [...SELECTORS, { flags: '--adj <n>', help: 'a value other than -1000' }],
     run: async (ctx, args, o) => {
       const { runSet } = await import('./adjust.js');
@@ -166,7 +233,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    path: ['reset'], args: '[pids...]', summary: 'put back the value a process had before oomtop first changed it',
+    path: ['reset'],
+    args: '[pids...]',
+    summary: 'put back the value a process had before oomtop first changed it',
     options: SELECTORS,
     run: async (ctx, args, o) => {
       const { runReset } = await import('./adjust.js');
@@ -174,39 +243,57 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    path: ['undo'], summary: 'revert the last change oomtop made (or the last N)',
-    options: [{ flags: '--last <n>', help: 'how many changes to revert', default: '1' }, { flags: '--dry-run', help: 'show what would be reverted; write nothing' }],
+    path: ['undo'],
+    summary: 'revert the last change oomtop made (or the last N)',
+    options: [
+      { flags: '--last <n>', help: 'how many changes to revert', default: '1' },
+      { flags: '--dry-run', help: 'show what would be reverted; write nothing' },
+    ],
     run: async (ctx, _a, o) => {
       const { runUndo } = await import('./adjust.js');
       return runUndo(ctx.roots, ctx.io, { last: str(o.last), dryRun: o.dryRun === true });
     },
   },
   {
-    path: ['log'], summary: 'show the audit log of oom_score_adj writes',
-    options: [{ flags: '-f, --format <format>', help: 'table or json' }, { flags: '-n, --limit <n>', help: 'only the last N records' }],
+    path: ['log'],
+    summary: 'show the audit log of oom_score_adj writes',
+    options: [
+      { flags: '-f, --format <format>', help: 'table or json' },
+      { flags: '-n, --limit <n>', help: 'only the last N records' },
+    ],
     run: async (ctx, _a, o) => {
       const { runLog } = await import('./adjust.js');
       return runLog(ctx.io, { format: str(o.format), limit: str(o.limit) });
     },
   },
   {
-    path: ['apply'], summary: 'apply a protection policy once to running processes',
-    options: [{ flags: '--policy <file>', help: 'the policy (YAML)', required: true }, { flags: '--dry-run', help: 'show what would change; write nothing' }],
+    path: ['apply'],
+    summary: 'apply a protection policy once to running processes',
+    options: [
+      { flags: '--policy <file>', help: 'the policy (YAML)', required: true },
+      { flags: '--dry-run', help: 'show what would change; write nothing' },
+    ],
     run: async (ctx, _a, o) => {
       const { runApply } = await import('./policy.js');
       return runApply(ctx.roots, ctx.io, { policy: str(o.policy) as string, dryRun: o.dryRun === true });
     },
   },
   {
-    path: ['watch'], summary: 'keep a protection policy applied, catching new processes', stoppable: true,
-    options: [{ flags: '--policy <file>', help: 'the policy (YAML)', required: true }, { flags: '--interval <seconds>', help: 'seconds between passes', default: '2' }],
+    path: ['watch'],
+    summary: 'keep a protection policy applied, catching new processes',
+    stoppable: true,
+    options: [
+      { flags: '--policy <file>', help: 'the policy (YAML)', required: true },
+      { flags: '--interval <seconds>', help: 'seconds between passes', default: '2' },
+    ],
     run: async (ctx, _a, o) => {
       const { runWatch } = await import('./policy.js');
       return runWatch(ctx.roots, ctx.io, { policy: str(o.policy) as string, interval: str(o.interval) }, ctx.signal);
     },
   },
   {
-    path: ['policy', 'export-systemd'], summary: "print OOMScoreAdjust= drop-ins for the policy's unit rules",
+    path: ['policy', 'export-systemd'],
+    summary: "print OOMScoreAdjust= drop-ins for the policy's unit rules",
     options: [{ flags: '--policy <file>', help: 'the policy (YAML)', required: true }],
     run: async (ctx, _a, o) => {
       const { runExportSystemd } = await import('./policy.js');

@@ -1,6 +1,17 @@
 // The audit log's records (JSON lines) and what undo and reset derive from them.
 
-export const OUTCOMES = ['ok', 'gone', 'reused', 'below-floor', 'not-your-process', 'invalid-value', 'error', 'operator-override', 'pending', 'reverted'] as const;
+export const OUTCOMES = [
+  'ok',
+  'gone',
+  'reused',
+  'below-floor',
+  'not-your-process',
+  'invalid-value',
+  'error',
+  'operator-override',
+  'pending',
+  'reverted',
+] as const;
 /**
  * What came of a write. `pending` is the intent appended before the kernel is written (a
  * change that cannot be recorded is not made); its outcome record names it in `intent`.
@@ -55,14 +66,24 @@ export function parseAuditRecord(line: string): { ok: true; record: AuditRecord 
   const show = (x: unknown) => JSON.stringify(x) ?? String(x);
   if (typeof r.id !== 'string' || !r.id) return { ok: false, why: 'no record id' };
   if (!isInt(r.pid) || r.pid < 1) return { ok: false, why: `pid ${show(r.pid)} is not a positive integer` };
-  if (!isInt(r.startTime) || r.startTime < 0) return { ok: false, why: `startTime ${show(r.startTime)} is not a whole number` };
-  if (r.old !== null && !isAdj(r.old)) return { ok: false, why: `old value ${show(r.old)} is not an integer from -1000 to 1000` };
+  if (!isInt(r.startTime) || r.startTime < 0)
+    return { ok: false, why: `startTime ${show(r.startTime)} is not a whole number` };
+  if (r.old !== null && !isAdj(r.old))
+    return { ok: false, why: `old value ${show(r.old)} is not an integer from -1000 to 1000` };
   if (!isAdj(r.new)) return { ok: false, why: `new value ${show(r.new)} is not an integer from -1000 to 1000` };
-  if (typeof r.result !== 'string' || !(OUTCOMES as readonly string[]).includes(r.result)) return { ok: false, why: `result ${show(r.result)} is not one oomtop writes` };
-  if (typeof r.comm !== 'string' || typeof r.time !== 'string' || typeof r.source !== 'string' || typeof r.user !== 'string' || !isInt(r.uid)) {
+  if (typeof r.result !== 'string' || !(OUTCOMES as readonly string[]).includes(r.result))
+    return { ok: false, why: `result ${show(r.result)} is not one oomtop writes` };
+  if (
+    typeof r.comm !== 'string' ||
+    typeof r.time !== 'string' ||
+    typeof r.source !== 'string' ||
+    typeof r.user !== 'string' ||
+    !isInt(r.uid)
+  ) {
     return { ok: false, why: 'comm, time, source, user or uid missing or of the wrong type' };
   }
-  if (!optString(r.undoes) || !optString(r.intent) || !optString(r.message) || !optString(r.rule)) return { ok: false, why: 'undoes, intent, message or rule is not text' };
+  if (!optString(r.undoes) || !optString(r.intent) || !optString(r.message) || !optString(r.rule))
+    return { ok: false, why: 'undoes, intent, message or rule is not text' };
   return { ok: true, record: r as unknown as AuditRecord };
 }
 

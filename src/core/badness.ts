@@ -37,7 +37,12 @@ export function unkillableReason(p: ProcSample, initIsGlobal: boolean, adj: numb
  * rss is stat field 24 (the same approximate per-CPU counter read); swap and page tables
  * come from status in kB. Returns null when a term is unknown.
  */
-export function badnessTerms(p: ProcSample, adj: number | null, totalPages: number, pageSize: number): BadnessTerms | null {
+export function badnessTerms(
+  p: ProcSample,
+  adj: number | null,
+  totalPages: number,
+  pageSize: number,
+): BadnessTerms | null {
   if (adj === null || p.rssPages === null || p.swapKb === null || p.pteKb === null) return null;
   const swapPages = Math.floor((p.swapKb * 1024) / pageSize);
   const pageTablePages = Math.floor((p.pteKb * 1024) / pageSize);

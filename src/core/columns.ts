@@ -31,14 +31,30 @@ export interface Column {
   descending: boolean;
 }
 
-export type ColumnId = 'rank' | 'pid' | 'user' | 'name' | 'badness' | 'share' | 'score' | 'predicted'
-  | 'adj' | 'rss' | 'swap' | 'cpu' | 'unit' | 'container' | 'cmdline' | 'note';
+export type ColumnId =
+  | 'rank'
+  | 'pid'
+  | 'user'
+  | 'name'
+  | 'badness'
+  | 'share'
+  | 'score'
+  | 'predicted'
+  | 'adj'
+  | 'rss'
+  | 'swap'
+  | 'cpu'
+  | 'unit'
+  | 'container'
+  | 'cmdline'
+  | 'note';
 
 const numOrDash = (n: number | null): string => (n === null ? '—' : String(n));
 
 /** Why the kernel never picks this process (or why its badness is unknown); null if it may. */
 export function notKillableWhy(p: SnapshotProcess): string | null {
-  if (p.unkillableReason) return p.unkillableReason === 'oom_score_adj -1000' ? 'protected (adj -1000): never killed' : p.unkillableReason;
+  if (p.unkillableReason)
+    return p.unkillableReason === 'oom_score_adj -1000' ? 'protected (adj -1000): never killed' : p.unkillableReason;
   return p.unknownReason;
 }
 
@@ -52,38 +68,189 @@ function note(p: SnapshotProcess): string {
 }
 
 export const COLUMNS: readonly Column[] = [
-  { id: 'rank', title: '#', help: 'predicted kill order in the domain (1 dies first); — when unkillable', width: 5, align: 'right', priority: 100,
-    format: (p) => numOrDash(p.rank), key: (p) => p.rank, descending: false },
-  { id: 'pid', title: 'PID', help: 'process id', width: 7, align: 'right', priority: 99,
-    format: (p) => String(p.pid), key: (p) => p.pid, descending: false },
-  { id: 'user', title: 'USER', help: 'owner (real uid)', width: 9, align: 'left', priority: 60,
-    format: (p) => p.user ?? '?', key: (p) => p.user, descending: false },
-  { id: 'name', title: 'NAME', help: 'comm from /proc/PID/stat', width: 15, align: 'left', priority: 98,
-    format: (p) => printable(p.comm), key: (p) => p.comm, descending: false },
-  { id: 'badness', title: 'BADNESS', help: 'oom_badness(): rss + swap + page tables + adj × totalpages/1000, shown as memory', width: 9, align: 'right', priority: 97,
-    format: (p, c) => (p.badnessPages === null ? '—' : formatPages(p.badnessPages, c.pageSize)), key: (p) => p.badnessPages, descending: true },
-  { id: 'share', title: 'SHARE', help: 'badness as a share of the OOM domain (totalpages)', width: 6, align: 'right', priority: 50,
-    format: (p, c) => (p.badnessPages === null ? '' : formatPercent(p.badnessPages / c.domainTotalPages)), key: (p) => p.badnessPages, descending: true },
-  { id: 'score', title: 'SCORE', help: "the kernel's /proc/PID/oom_score as read (a lossy view of badness)", width: 5, align: 'right', priority: 70,
-    format: (p) => numOrDash(p.oomScore), key: (p) => p.oomScore, descending: true },
-  { id: 'predicted', title: 'PRED', help: 'the oom_score the model predicts', width: 5, align: 'right', priority: 15,
-    format: (p) => numOrDash(p.predictedOomScore), key: (p) => p.predictedOomScore, descending: true },
-  { id: 'adj', title: 'ADJ', help: 'oom_score_adj (-1000 never killed, +1000 first)', width: 6, align: 'right', priority: 90,
-    format: (p) => (p.oomScoreAdj === null ? '?' : p.oomScoreAdj < 0 ? `${p.oomScoreAdj}*` : String(p.oomScoreAdj)), key: (p) => p.oomScoreAdj, descending: true },
-  { id: 'rss', title: 'RSS', help: 'resident memory (stat field 24, the counter the kernel uses)', width: 9, align: 'right', priority: 55,
-    format: (p, c) => formatPages(p.rssPages, c.pageSize), key: (p) => p.rssPages, descending: true },
-  { id: 'swap', title: 'SWAP', help: 'swapped-out memory (VmSwap)', width: 8, align: 'right', priority: 30,
-    format: (p, c) => formatPages(p.swapPages, c.pageSize), key: (p) => p.swapPages, descending: true },
-  { id: 'cpu', title: 'CPU%', help: 'CPU use (pidusage), for the rows on screen', width: 6, align: 'right', priority: 20,
-    format: (p, c) => { const v = c.cpu?.get(p.pid); return v === undefined ? '' : v.toFixed(1); }, key: (p, c) => c.cpu?.get(p.pid) ?? null, descending: true },
-  { id: 'unit', title: 'UNIT/CGROUP', help: 'systemd unit, or the memory cgroup', width: 18, align: 'left', priority: 25, flex: true,
-    format: (p) => p.unit ?? shortCgroup(p.cgroup ?? ''), key: (p) => p.unit ?? p.cgroup, descending: false, cutLeft: true },
-  { id: 'container', title: 'POD/CONTAINER', help: 'Kubernetes QoS class and pod, or the container id, from the cgroup path', width: 22, align: 'left', priority: 22,
-    format: (p) => [p.qosClass, p.podUid?.slice(0, 8), p.containerId].filter(Boolean).join(' '), key: (p) => p.podUid ?? p.containerId, descending: false },
-  { id: 'cmdline', title: 'COMMAND', help: 'command line', width: 30, align: 'left', priority: 5, flex: true,
-    format: (p) => printable(p.cmdline ?? ''), key: (p) => p.cmdline, descending: false },
-  { id: 'note', title: 'NOTE', help: 'why a process is unkillable or unknown', width: 24, align: 'left', priority: 85, flex: true,
-    format: (p) => note(p), key: (p) => note(p), descending: false },
+  {
+    id: 'rank',
+    title: '#',
+    help: 'predicted kill order in the domain (1 dies first); — when unkillable',
+    width: 5,
+    align: 'right',
+    priority: 100,
+    format: (p) => numOrDash(p.rank),
+    key: (p) => p.rank,
+    descending: false,
+  },
+  {
+    id: 'pid',
+    title: 'PID',
+    help: 'process id',
+    width: 7,
+    align: 'right',
+    priority: 99,
+    format: (p) => String(p.pid),
+    key: (p) => p.pid,
+    descending: false,
+  },
+  {
+    id: 'user',
+    title: 'USER',
+    help: 'owner (real uid)',
+    width: 9,
+    align: 'left',
+    priority: 60,
+    format: (p) => p.user ?? '?',
+    key: (p) => p.user,
+    descending: false,
+  },
+  {
+    id: 'name',
+    title: 'NAME',
+    help: 'comm from /proc/PID/stat',
+    width: 15,
+    align: 'left',
+    priority: 98,
+    format: (p) => printable(p.comm),
+    key: (p) => p.comm,
+    descending: false,
+  },
+  {
+    id: 'badness',
+    title: 'BADNESS',
+    help: 'oom_badness(): rss + swap + page tables + adj × totalpages/1000, shown as memory',
+    width: 9,
+    align: 'right',
+    priority: 97,
+    format: (p, c) => (p.badnessPages === null ? '—' : formatPages(p.badnessPages, c.pageSize)),
+    key: (p) => p.badnessPages,
+    descending: true,
+  },
+  {
+    id: 'share',
+    title: 'SHARE',
+    help: 'badness as a share of the OOM domain (totalpages)',
+    width: 6,
+    align: 'right',
+    priority: 50,
+    format: (p, c) => (p.badnessPages === null ? '' : formatPercent(p.badnessPages / c.domainTotalPages)),
+    key: (p) => p.badnessPages,
+    descending: true,
+  },
+  {
+    id: 'score',
+    title: 'SCORE',
+    help: "the kernel's /proc/PID/oom_score as read (a lossy view of badness)",
+    width: 5,
+    align: 'right',
+    priority: 70,
+    format: (p) => numOrDash(p.oomScore),
+    key: (p) => p.oomScore,
+    descending: true,
+  },
+  {
+    id: 'predicted',
+    title: 'PRED',
+    help: 'the oom_score the model predicts',
+    width: 5,
+    align: 'right',
+    priority: 15,
+    format: (p) => numOrDash(p.predictedOomScore),
+    key: (p) => p.predictedOomScore,
+    descending: true,
+  },
+  {
+    id: 'adj',
+    title: 'ADJ',
+    help: 'oom_score_adj (-1000 never killed, +1000 first)',
+    width: 6,
+    align: 'right',
+    priority: 90,
+    format: (p) => (p.oomScoreAdj === null ? '?' : p.oomScoreAdj < 0 ? `${p.oomScoreAdj}*` : String(p.oomScoreAdj)),
+    key: (p) => p.oomScoreAdj,
+    descending: true,
+  },
+  {
+    id: 'rss',
+    title: 'RSS',
+    help: 'resident memory (stat field 24, the counter the kernel uses)',
+    width: 9,
+    align: 'right',
+    priority: 55,
+    format: (p, c) => formatPages(p.rssPages, c.pageSize),
+    key: (p) => p.rssPages,
+    descending: true,
+  },
+  {
+    id: 'swap',
+    title: 'SWAP',
+    help: 'swapped-out memory (VmSwap)',
+    width: 8,
+    align: 'right',
+    priority: 30,
+    format: (p, c) => formatPages(p.swapPages, c.pageSize),
+    key: (p) => p.swapPages,
+    descending: true,
+  },
+  {
+    id: 'cpu',
+    title: 'CPU%',
+    help: 'CPU use (pidusage), for the rows on screen',
+    width: 6,
+    align: 'right',
+    priority: 20,
+    format: (p, c) => {
+      const v = c.cpu?.get(p.pid);
+      return v === undefined ? '' : v.toFixed(1);
+    },
+    key: (p, c) => c.cpu?.get(p.pid) ?? null,
+    descending: true,
+  },
+  {
+    id: 'unit',
+    title: 'UNIT/CGROUP',
+    help: 'systemd unit, or the memory cgroup',
+    width: 18,
+    align: 'left',
+    priority: 25,
+    flex: true,
+    format: (p) => p.unit ?? shortCgroup(p.cgroup ?? ''),
+    key: (p) => p.unit ?? p.cgroup,
+    descending: false,
+    cutLeft: true,
+  },
+  {
+    id: 'container',
+    title: 'POD/CONTAINER',
+    help: 'Kubernetes QoS class and pod, or the container id, from the cgroup path',
+    width: 22,
+    align: 'left',
+    priority: 22,
+    format: (p) => [p.qosClass, p.podUid?.slice(0, 8), p.containerId].filter(Boolean).join(' '),
+    key: (p) => p.podUid ?? p.containerId,
+    descending: false,
+  },
+  {
+    id: 'cmdline',
+    title: 'COMMAND',
+    help: 'command line',
+    width: 30,
+    align: 'left',
+    priority: 5,
+    flex: true,
+    format: (p) => printable(p.cmdline ?? ''),
+    key: (p) => p.cmdline,
+    descending: false,
+  },
+  {
+    id: 'note',
+    title: 'NOTE',
+    help: 'why a process is unkillable or unknown',
+    width: 24,
+    align: 'left',
+    priority: 85,
+    flex: true,
+    format: (p) => note(p),
+    key: (p) => note(p),
+    descending: false,
+  },
 ];
 
 export function columnById(id: ColumnId): Column {
@@ -118,4 +285,3 @@ export function layoutColumns(ids: readonly ColumnId[], width: number): Array<{ 
   const flex = chosen.filter((c) => c.flex);
   return chosen.map((c) => ({ col: c, width: c.width + (flex.length && c === flex[flex.length - 1] ? spare : 0) }));
 }
-

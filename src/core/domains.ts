@@ -48,7 +48,12 @@ export function memcgContext(sample: SystemSample, node: CgroupNode, globalSwapp
   const inDomain = new Set(order);
   const headroom = headroomBytes(node);
   return {
-    domain: { kind: 'memcg', path: node.path, cgroupVersion: node.version, totalPages: total ?? globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize) },
+    domain: {
+      kind: 'memcg',
+      path: node.path,
+      cgroupVersion: node.version,
+      totalPages: total ?? globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize),
+    },
     sample: { ...sample, processes: sample.processes.filter((p) => inDomain.has(p.pid)) },
     scanIndex,
     node,
@@ -60,6 +65,8 @@ export function memcgContext(sample: SystemSample, node: CgroupNode, globalSwapp
 /** Every cgroup with a memory limit: the memcg OOM domains. */
 export function limitedCgroups(root: CgroupNode): CgroupNode[] {
   const out: CgroupNode[] = [];
-  walk(root, (n) => { if (n.limitBytes !== null) out.push(n); });
+  walk(root, (n) => {
+    if (n.limitBytes !== null) out.push(n);
+  });
   return out;
 }

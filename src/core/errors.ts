@@ -4,7 +4,11 @@
  * the error it came from: OOMTOP_DEBUG=1 prints the chain.
  */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: number = 2, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly exitCode: number = 2,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'UserError';
   }

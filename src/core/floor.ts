@@ -38,7 +38,12 @@ export function adjFloor(p: FloorProcess, records: readonly AuditRecord[], canLo
     } else if (r.result === 'below-floor' && typeof r.new === 'number') refused = Math.max(refused ?? r.new, r.new);
   }
   if (refused !== null && refused >= allowed) refused = allowed - 1; // a later CAP holder lowered it
-  return { allowed, refused, exact: allowed <= OOM_SCORE_ADJ_MIN || (refused !== null && refused === allowed - 1), canLower };
+  return {
+    allowed,
+    refused,
+    exact: allowed <= OOM_SCORE_ADJ_MIN || (refused !== null && refused === allowed - 1),
+    canLower,
+  };
 }
 
 export type FloorVerdict =
@@ -55,9 +60,15 @@ export const CAP_HINT = "systemd's OOMScoreAdjust= or running with that capabili
 export function checkFloor(f: AdjFloor, value: number): FloorVerdict {
   if (f.canLower === true || value >= f.allowed) return { kind: 'allowed' };
   if (f.refused !== null && value <= f.refused) {
-    return { kind: 'refused', message: `the kernel refused ${f.refused} for this process before: its floor is ${f.exact ? f.allowed : `above ${f.refused}`}, and going below the floor needs CAP_SYS_RESOURCE (oomtop lacks it; ${CAP_HINT})` };
+    return {
+      kind: 'refused',
+      message: `the kernel refused ${f.refused} for this process before: its floor is ${f.exact ? f.allowed : `above ${f.refused}`}, and going below the floor needs CAP_SYS_RESOURCE (oomtop lacks it; ${CAP_HINT})`,
+    };
   }
-  return { kind: 'unknown', message: `${value} is below ${f.allowed}, the lowest value known to be allowed: without CAP_SYS_RESOURCE the kernel refuses anything below the process's floor, which /proc does not show` };
+  return {
+    kind: 'unknown',
+    message: `${value} is below ${f.allowed}, the lowest value known to be allowed: without CAP_SYS_RESOURCE the kernel refuses anything below the process's floor, which /proc does not show`,
+  };
 }
 
 /** What "protect" aims for: -1000, or without the capability the lowest value known to be allowed. */

@@ -78,8 +78,16 @@ export function fit(raw: string, width: number, align: 'left' | 'right' = 'left'
   const text = printable(raw);
   // ASCII (almost every /proc text): one character, one cell.
   const t = ASCII.test(text)
-    ? (text.length > width ? (width > 1 ? text.slice(0, width - 1) + '…' : text.slice(0, width)) : text)
-    : stringWidth(text) > width ? (width > 1 ? headCells(text, width - 1) + '…' : headCells(text, width)) : text;
+    ? text.length > width
+      ? width > 1
+        ? `${text.slice(0, width - 1)}…`
+        : text.slice(0, width)
+      : text
+    : stringWidth(text) > width
+      ? width > 1
+        ? `${headCells(text, width - 1)}…`
+        : headCells(text, width)
+      : text;
   return ASCII.test(t) ? (align === 'left' ? t.padEnd(width) : t.padStart(width)) : pad(t, width, align);
 }
 
@@ -113,7 +121,9 @@ export function toJson(value: unknown, indent?: number): string {
 
 /** JSON text: JSON.stringify leaves DEL, C1, bidi controls raw; escape them the JSON way. */
 export function jsonSafe(json: string): string {
-  return UNSAFE_JSON.test(json) ? json.replace(UNSAFE_JSON_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+  return UNSAFE_JSON.test(json)
+    ? json.replace(UNSAFE_JSON_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : json;
 }
 
 const CLASS = '\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
@@ -145,8 +155,13 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
   let i = start;
   while (i < end) {
     const b = bytes[i] as number;
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-    if (need === 0) { out += String.fromCharCode(b); i++; continue; }
+    const need =
+      b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need === 0) {
+      out += String.fromCharCode(b);
+      i++;
+      continue;
+    }
     let ok = need > 0 && i + need < end;
     if (ok) {
       for (let k = 1; k <= need; k++) if (((bytes[i + k] as number) & 0xc0) !== 0x80) ok = false;
@@ -157,7 +172,11 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
       if (ok && b === 0xf0 && b1 < 0x90) ok = false;
       if (ok && b === 0xf4 && b1 >= 0x90) ok = false;
     }
-    if (!ok) { out += String.fromCharCode(0xdc00 + b); i++; continue; }
+    if (!ok) {
+      out += String.fromCharCode(0xdc00 + b);
+      i++;
+      continue;
+    }
     out += utf8.decode(bytes.subarray(i, i + need + 1));
     i += need + 1;
   }
@@ -170,8 +189,9 @@ const utf8 = new TextDecoder('utf-8');
 export function fitPath(raw: string, width: number): string {
   if (width <= 0) return '';
   const text = printable(raw);
-  if (ASCII.test(text)) return text.length > width ? ('…' + text.slice(text.length - width + 1)).padEnd(width) : text.padEnd(width);
-  return stringWidth(text) > width ? pad('…' + tailCells(text, width - 1), width, 'left') : pad(text, width, 'left');
+  if (ASCII.test(text))
+    return text.length > width ? `…${text.slice(text.length - width + 1)}`.padEnd(width) : text.padEnd(width);
+  return stringWidth(text) > width ? pad(`…${tailCells(text, width - 1)}`, width, 'left') : pad(text, width, 'left');
 }
 
 /** Fits a cell (escaped: every cell may hold outside text): right-aligned, left-aligned, or cut at the start for paths. */

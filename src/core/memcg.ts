@@ -58,13 +58,19 @@ export function parseKeyValues(text: string | null): Map<string, number> {
  * mem_cgroup_get_max(): the limit in pages, plus the swap the cgroup may use when its
  * swappiness is not 0 (v1: memsw limit - limit; v2: swap.max), at most the swap there is.
  */
-export function memcgTotalPages(n: CgroupNode, totalSwapPages: number, pageSize: number, globalSwappiness: number | null): number | null {
+export function memcgTotalPages(
+  n: CgroupNode,
+  totalSwapPages: number,
+  pageSize: number,
+  globalSwappiness: number | null,
+): number | null {
   if (n.limitBytes === null) return null;
   const max = Math.floor(n.limitBytes / pageSize);
-  const swappiness = n.version === 1 ? n.swappiness ?? globalSwappiness ?? 60 : globalSwappiness ?? 60;
+  const swappiness = n.version === 1 ? (n.swappiness ?? globalSwappiness ?? 60) : (globalSwappiness ?? 60);
   if (!swappiness) return max || 1;
   let swap: number;
-  if (n.version === 1) swap = n.memswLimitBytes === null ? Infinity : Math.max(0, Math.floor(n.memswLimitBytes / pageSize) - max);
+  if (n.version === 1)
+    swap = n.memswLimitBytes === null ? Infinity : Math.max(0, Math.floor(n.memswLimitBytes / pageSize) - max);
   else swap = n.swapMaxBytes === null ? Infinity : Math.floor(n.swapMaxBytes / pageSize);
   return max + Math.min(swap, totalSwapPages) || 1;
 }
@@ -75,7 +81,7 @@ export function walk(n: CgroupNode, visit: (n: CgroupNode, depth: number) => voi
 }
 
 export function normalizeCgroupPath(path: string): string {
-  const p = '/' + path.split('/').filter(Boolean).join('/');
+  const p = `/${path.split('/').filter(Boolean).join('/')}`;
   return p;
 }
 
@@ -104,7 +110,9 @@ export function domainScanOrder(node: CgroupNode, sample: SystemSample): number[
 /** Which cgroup each candidate pid is in (for oom.group). */
 export function cgroupOfPids(node: CgroupNode): Map<number, CgroupNode> {
   const m = new Map<number, CgroupNode>();
-  walk(node, (n) => { for (const pid of n.procs) m.set(pid, n); });
+  walk(node, (n) => {
+    for (const pid of n.procs) m.set(pid, n);
+  });
   return m;
 }
 
@@ -117,7 +125,10 @@ export function oomGroupOf(domain: CgroupNode, victimCgroup: CgroupNode): Cgroup
   const chain: CgroupNode[] = [];
   const find = (n: CgroupNode, trail: CgroupNode[]): boolean => {
     const t = [...trail, n];
-    if (n === victimCgroup) { chain.push(...t); return true; }
+    if (n === victimCgroup) {
+      chain.push(...t);
+      return true;
+    }
     return n.children.some((c) => find(c, t));
   };
   if (!find(domain, [])) return null;
@@ -154,7 +165,12 @@ export function containerInfo(path: string | null): ContainerInfo {
   const scoped = /^(?:(cri-containerd|crio|docker|libpod|cri-o)-)?([0-9a-f]{64})(?:\.scope)?$/.exec(last);
   if (scoped) {
     out.containerId = (scoped[2] as string).slice(0, 12);
-    out.runtime = scoped[1] === 'cri-containerd' ? 'containerd' : scoped[1] === 'libpod' ? 'podman' : scoped[1] ?? (parts.includes('docker') ? 'docker' : kube >= 0 ? 'cri' : null);
+    out.runtime =
+      scoped[1] === 'cri-containerd'
+        ? 'containerd'
+        : scoped[1] === 'libpod'
+          ? 'podman'
+          : (scoped[1] ?? (parts.includes('docker') ? 'docker' : kube >= 0 ? 'cri' : null));
   }
   return out;
 }

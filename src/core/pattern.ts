@@ -16,8 +16,11 @@ export function compilePattern(source: string): Pattern {
     re = RE2JS.compile(source);
   } catch (e) {
     const msg = (e as Error).message;
-    throw new Error(/unsupported Perl syntax|invalid escape|backreference/.test(msg)
-      ? `${msg} (oomtop uses RE2 syntax, which runs in linear time: no lookahead, lookbehind or backreferences)` : msg);
+    throw new Error(
+      /unsupported Perl syntax|invalid escape|backreference/.test(msg)
+        ? `${msg} (oomtop uses RE2 syntax, which runs in linear time: no lookahead, lookbehind or backreferences)`
+        : msg,
+    );
   }
   return { source, test: (text: string) => re.test(text) };
 }

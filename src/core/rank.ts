@@ -26,7 +26,10 @@ export function forkOrderCompare(a: ProcSample, b: ProcSample): number {
 }
 
 /** The adj a process is weighed with: a "what if" value when given, else the one read. */
-export function effectiveAdj(p: Pick<ProcSample, 'pid' | 'oomScoreAdj'>, overrides?: ReadonlyMap<number, number>): number | null {
+export function effectiveAdj(
+  p: Pick<ProcSample, 'pid' | 'oomScoreAdj'>,
+  overrides?: ReadonlyMap<number, number>,
+): number | null {
   return overrides?.get(p.pid) ?? p.oomScoreAdj;
 }
 
@@ -35,21 +38,47 @@ export function evaluateProcess(p: ProcSample, opts: RankOptions): RankedProcess
   const adj = effectiveAdj(p, opts.adjOverrides);
   const reason = unkillableReason(p, opts.initIsGlobal, adj);
   if (reason) {
-    return { proc: p, rank: null, killable: false, unkillableReason: reason, unknownReason: null,
-      badnessPages: null, predictedOomScore: 0, terms: null };
+    return {
+      proc: p,
+      rank: null,
+      killable: false,
+      unkillableReason: reason,
+      unknownReason: null,
+      badnessPages: null,
+      predictedOomScore: 0,
+      terms: null,
+    };
   }
   const terms = p.hasMm === null || adj === null ? null : badnessTerms(p, adj, opts.totalPages, opts.pageSize);
   if (!terms) {
-    const missing = [p.hasMm === null ? 'status' : null, adj === null ? 'oom_score_adj' : null].filter((m) => m !== null);
-    return { proc: p, rank: null, killable: null, unkillableReason: null,
-      unknownReason: `unreadable: ${missing.length ? missing.join(', ') : 'status VmSwap/VmPTE'}`, badnessPages: null, predictedOomScore: null, terms: null };
+    const missing = [p.hasMm === null ? 'status' : null, adj === null ? 'oom_score_adj' : null].filter(
+      (m) => m !== null,
+    );
+    return {
+      proc: p,
+      rank: null,
+      killable: null,
+      unkillableReason: null,
+      unknownReason: `unreadable: ${missing.length ? missing.join(', ') : 'status VmSwap/VmPTE'}`,
+      badnessPages: null,
+      predictedOomScore: null,
+      terms: null,
+    };
   }
   const badness = badnessFromTerms(terms);
-  const globalTerms = opts.globalTotalPages === opts.totalPages ? terms
-    : badnessTerms(p, adj, opts.globalTotalPages, opts.pageSize);
+  const globalTerms =
+    opts.globalTotalPages === opts.totalPages ? terms : badnessTerms(p, adj, opts.globalTotalPages, opts.pageSize);
   const globalBadness = globalTerms ? badnessFromTerms(globalTerms) : null;
-  return { proc: p, rank: null, killable: true, unkillableReason: null, unknownReason: null,
-    badnessPages: badness, predictedOomScore: oomScoreFromBadness(globalBadness, opts.globalTotalPages), terms };
+  return {
+    proc: p,
+    rank: null,
+    killable: true,
+    unkillableReason: null,
+    unknownReason: null,
+    badnessPages: badness,
+    predictedOomScore: oomScoreFromBadness(globalBadness, opts.globalTotalPages),
+    terms,
+  };
 }
 
 /**
@@ -69,7 +98,9 @@ export function rankKillOrder(procs: readonly ProcSample[], opts: RankOptions): 
     (r.killable === true ? killable : r.killable === null ? unknown : unkillable).push(r);
   }
   killable.sort((a, b) => (b.badnessPages as number) - (a.badnessPages as number) || scanCompare(b.proc, a.proc));
-  killable.forEach((r, i) => { r.rank = i + 1; });
+  killable.forEach((r, i) => {
+    r.rank = i + 1;
+  });
   unknown.sort((a, b) => a.proc.pid - b.proc.pid);
   unkillable.sort((a, b) => a.proc.pid - b.proc.pid);
   return [...killable, ...unknown, ...unkillable];

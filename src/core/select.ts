@@ -34,8 +34,10 @@ export function globToRegex(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;
-    if (c === '*' && glob[i + 1] === '*') { re += '.*'; i++; }
-    else if (c === '*') re += '[^/]*';
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
@@ -47,7 +49,7 @@ export function cgroupMatches(pattern: string, path: string | null): boolean {
   if (path === null) return false;
   if (/[*?]/.test(pattern)) return globToRegex(pattern).test(path);
   const p = pattern.replace(/\/+$/, '') || '/';
-  return p === '/' || path === p || path.startsWith(p + '/');
+  return p === '/' || path === p || path.startsWith(`${p}/`);
 }
 
 export function matches(sel: Selector, p: SnapshotProcess): boolean {

@@ -41,15 +41,30 @@ export function oomNotes(ctx: DomainContext): string[] {
   const s = ctx.sample.sysctls;
   const notes: string[] = [];
   const global = ctx.domain.kind === 'global';
-  if (s.panicOnOom === 2) notes.push('vm.panic_on_oom=2: any OOM, this one included, panics the kernel: nobody is killed');
-  else if (s.panicOnOom === 1 && global) notes.push('vm.panic_on_oom=1: a system-wide OOM panics the kernel: nobody is killed');
-  else if (s.panicOnOom === 1) notes.push('vm.panic_on_oom=1 panics on a system-wide OOM only: this memcg OOM kills as predicted');
-  if (s.oomKillAllocatingTask && global) notes.push('vm.oom_kill_allocating_task=1: on a global OOM the task that is allocating dies instead of step 1, whoever it is');
-  if (ctx.node?.oomKillDisable) notes.push('memory.oom_control oom_kill_disable=1: tasks of this cgroup wait for memory instead of being killed');
+  if (s.panicOnOom === 2)
+    notes.push('vm.panic_on_oom=2: any OOM, this one included, panics the kernel: nobody is killed');
+  else if (s.panicOnOom === 1 && global)
+    notes.push('vm.panic_on_oom=1: a system-wide OOM panics the kernel: nobody is killed');
+  else if (s.panicOnOom === 1)
+    notes.push('vm.panic_on_oom=1 panics on a system-wide OOM only: this memcg OOM kills as predicted');
+  if (s.oomKillAllocatingTask && global)
+    notes.push(
+      'vm.oom_kill_allocating_task=1: on a global OOM the task that is allocating dies instead of step 1, whoever it is',
+    );
+  if (ctx.node?.oomKillDisable)
+    notes.push('memory.oom_control oom_kill_disable=1: tasks of this cgroup wait for memory instead of being killed');
   return notes;
 }
 
-export function simulateKills(ctx: DomainContext, opts: { users: ReadonlyMap<number, string>; adjOverrides?: ReadonlyMap<number, number>; freePages?: number; maxSteps?: number }): Simulation {
+export function simulateKills(
+  ctx: DomainContext,
+  opts: {
+    users: ReadonlyMap<number, string>;
+    adjOverrides?: ReadonlyMap<number, number>;
+    freePages?: number;
+    maxSteps?: number;
+  },
+): Simulation {
   const groupOf = ctx.node ? cgroupOfPids(ctx.node) : new Map();
   let remaining = ctx.sample.processes;
   const sequence: KillStep[] = [];
@@ -57,8 +72,14 @@ export function simulateKills(ctx: DomainContext, opts: { users: ReadonlyMap<num
   let end = 'no killable process is left in the domain';
   const max = opts.maxSteps ?? 1000;
   while (sequence.length < max) {
-    if (opts.freePages !== undefined && freed >= opts.freePages) { end = `at least ${opts.freePages} pages freed`; break; }
-    const { snapshot } = buildSnapshot({ ...ctx.sample, processes: remaining }, { users: opts.users, domain: ctx.domain, scanIndex: ctx.scanIndex, adjOverrides: opts.adjOverrides });
+    if (opts.freePages !== undefined && freed >= opts.freePages) {
+      end = `at least ${opts.freePages} pages freed`;
+      break;
+    }
+    const { snapshot } = buildSnapshot(
+      { ...ctx.sample, processes: remaining },
+      { users: opts.users, domain: ctx.domain, scanIndex: ctx.scanIndex, adjOverrides: opts.adjOverrides },
+    );
     const victim = snapshot.processes.find((p) => p.rank === 1);
     if (!victim) break;
     const killed = new Set([victim.pid]);
@@ -69,15 +90,24 @@ export function simulateKills(ctx: DomainContext, opts: { users: ReadonlyMap<num
       if (g) {
         group = g.path;
         const adjOf = new Map(snapshot.processes.map((p) => [p.pid, effectiveAdj(p, opts.adjOverrides)]));
-        walk(g, (n) => { for (const pid of n.procs) if (adjOf.has(pid) && adjOf.get(pid) !== OOM_SCORE_ADJ_MIN) killed.add(pid); });
+        walk(g, (n) => {
+          for (const pid of n.procs) if (adjOf.has(pid) && adjOf.get(pid) !== OOM_SCORE_ADJ_MIN) killed.add(pid);
+        });
       }
     }
     const pages = snapshot.processes.reduce((sum, p) => sum + (killed.has(p.pid) ? memoryPages(p) : 0), 0);
     freed += pages;
     sequence.push({
-      step: sequence.length + 1, pid: victim.pid, comm: victim.comm, user: victim.user, badnessPages: victim.badnessPages as number,
-      oomScoreAdj: effectiveAdj(victim, opts.adjOverrides), freedPages: pages,
-      alsoKilled: [...killed].filter((pid) => pid !== victim.pid).sort((a, b) => a - b), oomGroup: group, cumulativeFreedPages: freed,
+      step: sequence.length + 1,
+      pid: victim.pid,
+      comm: victim.comm,
+      user: victim.user,
+      badnessPages: victim.badnessPages as number,
+      oomScoreAdj: effectiveAdj(victim, opts.adjOverrides),
+      freedPages: pages,
+      alsoKilled: [...killed].filter((pid) => pid !== victim.pid).sort((a, b) => a - b),
+      oomGroup: group,
+      cumulativeFreedPages: freed,
     });
     remaining = remaining.filter((p) => !killed.has(p.pid));
   }

@@ -74,11 +74,20 @@ export interface SnapshotOptions {
   adjOverrides?: ReadonlyMap<number, number>;
 }
 
-function rankOptionsFor(sample: SystemSample, opts: Pick<SnapshotOptions, 'domain' | 'scanIndex' | 'adjOverrides'>): RankOptions {
+function rankOptionsFor(
+  sample: SystemSample,
+  opts: Pick<SnapshotOptions, 'domain' | 'scanIndex' | 'adjOverrides'>,
+): RankOptions {
   const global = globalTotalPages(sample.meminfo.memTotalKb, sample.meminfo.swapTotalKb, sample.pageSize);
   // One shape whatever is given (no spread): the ranking's hot code sees one kind of object.
-  return { totalPages: opts.domain?.totalPages ?? global, globalTotalPages: global, pageSize: sample.pageSize, initIsGlobal: sample.initIsGlobal,
-    adjOverrides: opts.adjOverrides, scanIndex: opts.scanIndex };
+  return {
+    totalPages: opts.domain?.totalPages ?? global,
+    globalTotalPages: global,
+    pageSize: sample.pageSize,
+    initIsGlobal: sample.initIsGlobal,
+    adjOverrides: opts.adjOverrides,
+    scanIndex: opts.scanIndex,
+  };
 }
 
 /**
@@ -96,23 +105,49 @@ interface Made {
 }
 const made = new WeakMap<ProcSample, Made>();
 
-export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users: ReadonlyMap<number, string>): SnapshotProcess {
+export function toSnapshotProcess(
+  r: RankedProcess,
+  sample: SystemSample,
+  users: ReadonlyMap<number, string>,
+): SnapshotProcess {
   const p = r.proc;
   const m = made.get(p);
-  if (m && m.users === users && m.pageSize === sample.pageSize && m.bootTime === sample.bootTime && m.clockTicks === sample.clockTicks) {
+  if (
+    m &&
+    m.users === users &&
+    m.pageSize === sample.pageSize &&
+    m.bootTime === sample.bootTime &&
+    m.clockTicks === sample.clockTicks
+  ) {
     const o = m.record;
-    if (o.rank === r.rank && o.killable === r.killable && o.unkillableReason === r.unkillableReason && o.unknownReason === r.unknownReason
-      && o.badnessPages === r.badnessPages && o.predictedOomScore === r.predictedOomScore) return o;
+    if (
+      o.rank === r.rank &&
+      o.killable === r.killable &&
+      o.unkillableReason === r.unkillableReason &&
+      o.unknownReason === r.unknownReason &&
+      o.badnessPages === r.badnessPages &&
+      o.predictedOomScore === r.predictedOomScore
+    )
+      return o;
     const record = makeRecord(r, p, o.user, o.swapPages, o.pageTablePages, o.unit, o, o.startedAt);
     m.record = record;
     return record;
   }
   const kbPerPage = sample.pageSize / 1024;
-  const started = sample.bootTime === null || p.state === '?' ? null
-    : new Date((sample.bootTime + p.startTime / sample.clockTicks) * 1000).toISOString();
-  const record = makeRecord(r, p, p.uid === null ? null : users.get(p.uid) ?? String(p.uid),
-    p.swapKb === null ? null : Math.floor(p.swapKb / kbPerPage), p.pteKb === null ? null : Math.floor(p.pteKb / kbPerPage),
-    unitOf(p.cgroupSystemd ?? p.cgroupV2 ?? p.cgroup), containerFields(p.cgroup), started);
+  const started =
+    sample.bootTime === null || p.state === '?'
+      ? null
+      : new Date((sample.bootTime + p.startTime / sample.clockTicks) * 1000).toISOString();
+  const record = makeRecord(
+    r,
+    p,
+    p.uid === null ? null : (users.get(p.uid) ?? String(p.uid)),
+    p.swapKb === null ? null : Math.floor(p.swapKb / kbPerPage),
+    p.pteKb === null ? null : Math.floor(p.pteKb / kbPerPage),
+    unitOf(p.cgroupSystemd ?? p.cgroupV2 ?? p.cgroup),
+    containerFields(p.cgroup),
+    started,
+  );
   made.set(p, { record, users, pageSize: sample.pageSize, bootTime: sample.bootTime, clockTicks: sample.clockTicks });
   return record;
 }
@@ -122,8 +157,16 @@ export function toSnapshotProcess(r: RankedProcess, sample: SystemSample, users:
  * that reads 5,000 of them a tick stays optimised (spread copies made new shapes, and V8
  * recompiled the ranking and the sampler a few times a tick).
  */
-function makeRecord(r: RankedProcess, p: ProcSample, user: string | null, swapPages: number | null, pageTablePages: number | null,
-  unit: string | null, c: ContainerFields, startedAt: string | null): SnapshotProcess {
+function makeRecord(
+  r: RankedProcess,
+  p: ProcSample,
+  user: string | null,
+  swapPages: number | null,
+  pageTablePages: number | null,
+  unit: string | null,
+  c: ContainerFields,
+  startedAt: string | null,
+): SnapshotProcess {
   return {
     rank: r.rank,
     pid: p.pid,
@@ -167,11 +210,17 @@ const containerFields = memoize((cgroup: string | null): ContainerFields => {
  * The kill order of a sample in its domain, without the records: for a caller that wants
  * only ranks (the dashboard's "what if" and its confirmations, as the user types).
  */
-export function rankSample(sample: SystemSample, opts: Pick<SnapshotOptions, 'domain' | 'scanIndex' | 'adjOverrides'>): RankedProcess[] {
+export function rankSample(
+  sample: SystemSample,
+  opts: Pick<SnapshotOptions, 'domain' | 'scanIndex' | 'adjOverrides'>,
+): RankedProcess[] {
   return rankKillOrder(sample.processes, rankOptionsFor(sample, opts));
 }
 
-export function buildSnapshot(sample: SystemSample, opts: SnapshotOptions): { snapshot: Snapshot; ranked: RankedProcess[] } {
+export function buildSnapshot(
+  sample: SystemSample,
+  opts: SnapshotOptions,
+): { snapshot: Snapshot; ranked: RankedProcess[] } {
   const base = rankOptionsFor(sample, opts);
   const ranked = rankSample(sample, opts);
   const counts = { processes: ranked.length, killable: 0, unkillable: 0, unknown: 0 };
@@ -181,7 +230,12 @@ export function buildSnapshot(sample: SystemSample, opts: SnapshotOptions): { sn
     else counts.unknown++;
   }
   const shown = opts.limit === undefined ? ranked : ranked.slice(0, opts.limit);
-  const domain: SnapshotDomain = opts.domain ?? { kind: 'global', path: null, cgroupVersion: null, totalPages: base.globalTotalPages };
+  const domain: SnapshotDomain = opts.domain ?? {
+    kind: 'global',
+    path: null,
+    cgroupVersion: null,
+    totalPages: base.globalTotalPages,
+  };
   const snapshot: Snapshot = {
     schema: SNAPSHOT_SCHEMA,
     time: new Date(sample.timeMs).toISOString(),

@@ -89,11 +89,7 @@ export interface SystemSample {
   processes: ProcSample[];
 }
 
-export type UnkillableReason =
-  | 'kernel thread'
-  | 'global init'
-  | 'no mm (zombie or exiting)'
-  | 'oom_score_adj -1000';
+export type UnkillableReason = 'kernel thread' | 'global init' | 'no mm (zombie or exiting)' | 'oom_score_adj -1000';
 
 /** A process as the model sees it in one OOM domain. */
 export interface RankedProcess {

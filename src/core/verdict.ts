@@ -12,7 +12,13 @@ export interface CriticalRule {
   /** The systemd unit that restarts it, when known. */
   restartUnit?: string | null;
   /** What matched when the baseline was saved. */
-  seen: Array<{ pid: number; startTime: number; comm: string; ppid: number; children: Array<{ pid: number; comm: string }> }>;
+  seen: Array<{
+    pid: number;
+    startTime: number;
+    comm: string;
+    ppid: number;
+    children: Array<{ pid: number; comm: string }>;
+  }>;
 }
 
 export interface Baseline {
@@ -45,10 +51,22 @@ export interface CheckResult {
   oomEventsSince: number;
 }
 
-export const INIT_CRITICAL = new Set(['systemd', 'init', 'systemd-journal', 'systemd-udevd', 'dbus-daemon', 'dbus-broker', 'systemd-logind', 'systemd-network', 'systemd-resolve']);
+export const INIT_CRITICAL = new Set([
+  'systemd',
+  'init',
+  'systemd-journal',
+  'systemd-udevd',
+  'dbus-daemon',
+  'dbus-broker',
+  'systemd-logind',
+  'systemd-network',
+  'systemd-resolve',
+]);
 
 export function describeCritical(r: CriticalRule): string {
-  return [r.name && `name ${r.name}`, r.unit && `unit ${r.unit}`, r.cmdline && `cmdline /${r.cmdline}/`].filter(Boolean).join(', ');
+  return [r.name && `name ${r.name}`, r.unit && `unit ${r.unit}`, r.cmdline && `cmdline /${r.cmdline}/`]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /**
@@ -58,7 +76,11 @@ export function describeCritical(r: CriticalRule): string {
 export function criticalMatches(r: CriticalRule, procs: readonly SnapshotProcess[]): SnapshotProcess[] {
   let sel: Selector;
   try {
-    sel = { name: r.name === undefined ? undefined : exactly(r.name), unit: r.unit, cmdline: r.cmdline === undefined ? undefined : compilePattern(r.cmdline) };
+    sel = {
+      name: r.name === undefined ? undefined : exactly(r.name),
+      unit: r.unit,
+      cmdline: r.cmdline === undefined ? undefined : compilePattern(r.cmdline),
+    };
   } catch {
     return [];
   }
@@ -70,10 +92,21 @@ export function criticalMatches(r: CriticalRule, procs: readonly SnapshotProcess
 export function eventsSince(events: readonly OomEvent[], b: Baseline, currentBootId: string | null): OomEvent[] {
   if (b.bootId && currentBootId && b.bootId !== currentBootId) return [...events];
   const savedMs = Date.parse(b.savedAt);
-  return events.filter((e) => (e.uptime !== null && b.uptime !== null ? e.uptime >= b.uptime : e.wall !== null ? Date.parse(e.wall) >= savedMs : true));
+  return events.filter((e) =>
+    e.uptime !== null && b.uptime !== null
+      ? e.uptime >= b.uptime
+      : e.wall !== null
+        ? Date.parse(e.wall) >= savedMs
+        : true,
+  );
 }
 
-export function check(b: Baseline, now: readonly SnapshotProcess[], events: readonly OomEvent[], currentBootId: string | null): CheckResult {
+export function check(
+  b: Baseline,
+  now: readonly SnapshotProcess[],
+  events: readonly OomEvent[],
+  currentBootId: string | null,
+): CheckResult {
   const since = eventsSince(events, b, currentBootId);
   const rebooted = Boolean(b.bootId && currentBootId && b.bootId !== currentBootId);
   const killedPids = new Set(since.flatMap((e) => e.victims.map((v) => v.pid)));
@@ -88,8 +121,12 @@ export function check(b: Baseline, now: readonly SnapshotProcess[], events: read
   for (const r of b.critical) {
     const running = criticalMatches(r, now);
     const seenAlive = r.seen.filter((s) => running.some((p) => p.pid === s.pid && p.startTime === s.startTime));
-    const oomKilled = !rebooted && r.seen.some((s) => killedPids.has(s.pid)) || (r.seen.length === 0 && r.name !== undefined && killedComms.has(r.name));
-    const goneChildren = r.seen.filter((s) => killedPids.has(s.pid)).flatMap((s) => s.children.filter((c) => !livePids.has(c.pid)));
+    const oomKilled =
+      (!rebooted && r.seen.some((s) => killedPids.has(s.pid))) ||
+      (r.seen.length === 0 && r.name !== undefined && killedComms.has(r.name));
+    const goneChildren = r.seen
+      .filter((s) => killedPids.has(s.pid))
+      .flatMap((s) => s.children.filter((c) => !livePids.has(c.pid)));
     const unit = r.restartUnit ?? r.unit ?? null;
     let state: CriticalStatus['state'];
     if (running.length === 0) {
@@ -107,25 +144,54 @@ export function check(b: Baseline, now: readonly SnapshotProcess[], events: read
       warn = true;
       reasons.push(`${describeCritical(r)} ${state} (new start time)`);
     } else state = 'running';
-    if (goneChildren.length) reasons.push(`children of a killed ${describeCritical(r)} are gone: ${goneChildren.map((c) => `${c.comm} ${c.pid}`).join(', ')}`);
+    if (goneChildren.length)
+      reasons.push(
+        `children of a killed ${describeCritical(r)} are gone: ${goneChildren.map((c) => `${c.comm} ${c.pid}`).join(', ')}`,
+      );
     statuses.push({ rule: describeCritical(r), state, pids: running.map((p) => p.pid), unit, goneChildren });
   }
   for (const e of since) {
-    if (e.incomplete && e.missing.some((m) => m.includes('victim unknown'))) { needReboot = true; reasons.push(`an OOM event at ${e.wall ?? `${e.uptime ?? '?'} s after boot`} has no victim in the log (incomplete): what died is unknown`); }
+    if (e.incomplete && e.missing.some((m) => m.includes('victim unknown'))) {
+      needReboot = true;
+      reasons.push(
+        `an OOM event at ${e.wall ?? `${e.uptime ?? '?'} s after boot`} has no victim in the log (incomplete): what died is unknown`,
+      );
+    }
     for (const v of e.victims) {
-      if (INIT_CRITICAL.has(v.comm) || v.pid === 1) { needReboot = true; reasons.push(`the OOM killer hit ${v.comm} (pid ${v.pid}), a process the system itself depends on`); }
+      if (INIT_CRITICAL.has(v.comm) || v.pid === 1) {
+        needReboot = true;
+        reasons.push(`the OOM killer hit ${v.comm} (pid ${v.pid}), a process the system itself depends on`);
+      }
     }
   }
   const kills = since.reduce((n, e) => n + e.victims.length, 0);
-  const recent = since.filter((e) => e.uptime !== null).map((e) => e.uptime as number).sort((a, b) => a - b);
+  const recent = since
+    .filter((e) => e.uptime !== null)
+    .map((e) => e.uptime as number)
+    .sort((a, b) => a - b);
   for (let i = 2; i < recent.length; i++) {
-    if ((recent[i] as number) - (recent[i - 2] as number) <= 600) { needReboot = true; reasons.push(`${recent.length} OOM kills, three of them within 10 minutes: memory keeps running out`); break; }
+    if ((recent[i] as number) - (recent[i - 2] as number) <= 600) {
+      needReboot = true;
+      reasons.push(`${recent.length} OOM kills, three of them within 10 minutes: memory keeps running out`);
+      break;
+    }
   }
-  if (kills && !statuses.some((s) => s.state !== 'running')) { warn = true; reasons.push(`${kills} OOM kill(s) since the baseline, none of a critical process`); }
+  if (kills && !statuses.some((s) => s.state !== 'running')) {
+    warn = true;
+    reasons.push(`${kills} OOM kill(s) since the baseline, none of a critical process`);
+  }
   if (rebooted) reasons.push('the machine rebooted since the baseline was saved');
   const restart = { units: [...units].sort(), processes };
   const verdict: Verdict = needReboot ? 'reboot recommended' : units.size ? 'restart' : warn ? 'warning' : 'ok';
   const exitCode = verdict === 'ok' ? 0 : verdict === 'warning' ? 1 : 2;
-  if (verdict === 'ok') reasons.push(`all ${b.critical.length} critical processes are running; no OOM kill since the baseline`);
-  return { verdict, exitCode, reasons: [...new Set(reasons)], critical: statuses, restart, oomEventsSince: since.length };
+  if (verdict === 'ok')
+    reasons.push(`all ${b.critical.length} critical processes are running; no OOM kill since the baseline`);
+  return {
+    verdict,
+    exitCode,
+    reasons: [...new Set(reasons)],
+    critical: statuses,
+    restart,
+    oomEventsSince: since.length,
+  };
 }

@@ -34,7 +34,6 @@ export interface Actor {
   uid: number;
 }
 
-
 /** CAP_SYS_RESOURCE in oomtop's own effective set (root in a container often lacks it). */
 export function canLowerBelowFloor(proc: ProcFs): boolean | null {
   const status = proc.readOrNull('self/status') ?? proc.readOrNull(`${process.pid}/status`);
@@ -58,18 +57,30 @@ export class Adjuster {
    * Writes `value` (already validated) to the chosen process. `floor` is what is known of
    * the process's floor (core/floor.ts), for the refusal message.
    */
-  write(target: AdjustTarget, value: number, source: string, extra: { floor?: AdjFloor; undoes?: string; rule?: string } = {}): AdjustResult {
+  write(
+    target: AdjustTarget,
+    value: number,
+    source: string,
+    extra: { floor?: AdjFloor; undoes?: string; rule?: string } = {},
+  ): AdjustResult {
     const who = `${printable(target.comm)} (pid ${target.pid})`;
     const base = { target, new: value };
-    const recorded = (r: AdjustResult, intent?: string, fd?: number) => this.recordOutcome(r, source, { ...extra, intent }, fd);
+    const recorded = (r: AdjustResult, intent?: string, fd?: number) =>
+      this.recordOutcome(r, source, { ...extra, intent }, fd);
     let fd: number;
     try {
       fd = openSync(this.proc.path(`${target.pid}/oom_score_adj`), 'r+');
     } catch (e) {
       const code = errnoCode(e);
-      if (isGone(code)) return recorded({ ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` });
+      if (isGone(code))
+        return recorded({ ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` });
       if (code === 'EACCES' || code === 'EPERM') {
-        return recorded({ ...base, old: null, result: 'not-your-process', message: `${who} is not your process: only its owner or root can change its oom_score_adj` });
+        return recorded({
+          ...base,
+          old: null,
+          result: 'not-your-process',
+          message: `${who} is not your process: only its owner or root can change its oom_score_adj`,
+        });
       }
       return recorded({ ...base, old: null, result: 'error', message: `cannot open oom_score_adj of ${who}: ${code}` });
     }
@@ -79,7 +90,12 @@ export class Adjuster {
       if (!stat.ok) return recorded({ ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` });
       const parsed = parseStat(stat.text);
       if (!parsed.ok || parsed.value.startTime !== target.startTime) {
-        return recorded({ ...base, old: null, result: 'reused', message: `pid ${target.pid} is no longer ${printable(target.comm)} (it exited and the pid was reused by ${parsed.ok ? printable(parsed.value.comm) : 'another process'}): nothing written` });
+        return recorded({
+          ...base,
+          old: null,
+          result: 'reused',
+          message: `pid ${target.pid} is no longer ${printable(target.comm)} (it exited and the pid was reused by ${parsed.ok ? printable(parsed.value.comm) : 'another process'}): nothing written`,
+        });
       }
       const old = this.readFd(fd);
       // The intent goes to the audit log before the kernel is written: a change that cannot
@@ -90,7 +106,12 @@ export class Adjuster {
         try {
           this.audit.append(rec);
         } catch (e) {
-          return { ...base, old, result: 'error', message: `${(e as Error).message}; a change that cannot be recorded is not made: nothing written to ${who}` };
+          return {
+            ...base,
+            old,
+            result: 'error',
+            message: `${(e as Error).message}; a change that cannot be recorded is not made: nothing written to ${who}`,
+          };
         }
         intent = rec.id;
       }
@@ -100,7 +121,14 @@ export class Adjuster {
     }
   }
 
-  private writeKernel(fd: number, target: AdjustTarget, value: number, old: number | null, who: string, floor?: AdjFloor): AdjustResult {
+  private writeKernel(
+    fd: number,
+    target: AdjustTarget,
+    value: number,
+    old: number | null,
+    who: string,
+    floor?: AdjFloor,
+  ): AdjustResult {
     const base = { target, new: value, old };
     try {
       writeValue(fd, value);
@@ -112,7 +140,12 @@ export class Adjuster {
         return { ...base, result: 'below-floor', message: refusalMessage(f, value, who) };
       }
       if (isGone(code)) return { ...base, result: 'gone', message: `${who} exited before the write: nothing written` };
-      if (code === 'EINVAL' || code === 'ERANGE') return { ...base, result: 'invalid-value', message: `the kernel rejected ${value} as an invalid value (${code})` };
+      if (code === 'EINVAL' || code === 'ERANGE')
+        return {
+          ...base,
+          result: 'invalid-value',
+          message: `the kernel rejected ${value} as an invalid value (${code})`,
+        };
       return { ...base, result: 'error', message: `writing ${value} to ${who} failed: ${code}` };
     }
     const now = this.readFd(fd);
@@ -123,20 +156,35 @@ export class Adjuster {
    * The outcome record, appended while the descriptor is still open: if that fails after a
    * successful write, the old value is put back, so no change stays unrecorded.
    */
-  private recordOutcome(res: AdjustResult, source: string, extra: { undoes?: string; rule?: string; intent?: string }, fd?: number): AdjustResult {
+  private recordOutcome(
+    res: AdjustResult,
+    source: string,
+    extra: { undoes?: string; rule?: string; intent?: string },
+    fd?: number,
+  ): AdjustResult {
     if (!this.audit) return res;
     try {
       this.audit.append(this.record(res, source, extra));
       return res;
     } catch (e) {
       const why = (e as Error).message;
-      if (res.result !== 'ok' || fd === undefined || res.old === null) return { ...res, message: `${res.message}; and ${why}` };
+      if (res.result !== 'ok' || fd === undefined || res.old === null)
+        return { ...res, message: `${res.message}; and ${why}` };
       try {
         writeValue(fd, res.old);
       } catch (e2) {
-        return { ...res, result: 'error', message: `${res.message}, but the audit log could not record it (${why}) and putting ${res.old} back failed (${errnoCode(e2)}): set it back by hand` };
+        return {
+          ...res,
+          result: 'error',
+          message: `${res.message}, but the audit log could not record it (${why}) and putting ${res.old} back failed (${errnoCode(e2)}): set it back by hand`,
+        };
       }
-      return { ...res, new: res.old, result: 'reverted', message: `the audit log could not record the change (${why}): ${res.old} was put back, nothing changed` };
+      return {
+        ...res,
+        new: res.old,
+        result: 'reverted',
+        message: `the audit log could not record the change (${why}): ${res.old} was put back, nothing changed`,
+      };
     }
   }
 
@@ -149,10 +197,25 @@ export class Adjuster {
     }
   }
 
-  private record(res: AdjustResult, source: string, extra: { undoes?: string; rule?: string; intent?: string }): AuditRecord {
+  private record(
+    res: AdjustResult,
+    source: string,
+    extra: { undoes?: string; rule?: string; intent?: string },
+  ): AuditRecord {
     const { pid, startTime, comm } = res.target;
-    return auditRecord(this.now(), this.actor, source, { pid, startTime, comm, old: res.old, new: res.new }, res.result,
-      { undoes: extra.undoes, rule: extra.rule, intent: extra.intent, message: res.result === 'ok' || res.result === 'pending' ? undefined : res.message });
+    return auditRecord(
+      this.now(),
+      this.actor,
+      source,
+      { pid, startTime, comm, old: res.old, new: res.new },
+      res.result,
+      {
+        undoes: extra.undoes,
+        rule: extra.rule,
+        intent: extra.intent,
+        message: res.result === 'ok' || res.result === 'pending' ? undefined : res.message,
+      },
+    );
   }
 }
 

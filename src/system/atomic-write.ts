@@ -2,7 +2,7 @@
 // into place: an interrupted export never leaves half a file. Only a regular file or a new
 // path is written.
 import { errnoCode } from './errno.js';
-import { closeSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 
@@ -15,7 +15,7 @@ let made = 0;
  * /dev/null), and a symbolic link is not followed or replaced.
  */
 function notRegular(path: string): string | null {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(path);
   } catch (e) {
@@ -24,15 +24,27 @@ function notRegular(path: string): string | null {
     throw new UserError(`cannot write ${path} (${code}): choose a writable --output path`);
   }
   if (st.isFile()) return null;
-  return st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a symbolic link' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket'
-    : st.isCharacterDevice() || st.isBlockDevice() ? 'a device node' : 'not a regular file';
+  return st.isDirectory()
+    ? 'a folder'
+    : st.isSymbolicLink()
+      ? 'a symbolic link'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device node'
+            : 'not a regular file';
 }
 
 /** Fails early, before any work, when `path` is not a place oomtop writes to. */
 export function checkOutputPath(path: string): void {
   if (path === '') throw new UserError('--output needs a file name (got an empty one)');
   const what = notRegular(path);
-  if (what) throw new UserError(`refusing to write ${path}: it is ${what}; oomtop writes only onto a regular file or a new path (to print, leave out --output)`);
+  if (what)
+    throw new UserError(
+      `refusing to write ${path}: it is ${what}; oomtop writes only onto a regular file or a new path (to print, leave out --output)`,
+    );
 }
 
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
@@ -50,9 +62,11 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'EEXIST' && tries < 100) continue;
-      throw new UserError(code === 'ENOENT'
-        ? `cannot write ${path}: folder ${dir} does not exist; create it or choose another --output`
-        : `cannot write ${path} (${code}): choose a writable --output path`);
+      throw new UserError(
+        code === 'ENOENT'
+          ? `cannot write ${path}: folder ${dir} does not exist; create it or choose another --output`
+          : `cannot write ${path} (${code}): choose a writable --output path`,
+      );
     }
   }
   try {
@@ -61,8 +75,16 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
     closeSync(fd);
     renameSync(tmp, path);
   } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    try { unlinkSync(tmp); } catch { /* never created or already renamed */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created or already renamed */
+    }
     throw new UserError(`cannot write ${path} (${errnoCode(e)}): nothing was written`, 2, { cause: e });
   }
 }

@@ -34,7 +34,10 @@ export class AuditLog {
   readonly rotated: string;
   readonly rotateBytes: number;
 
-  constructor(readonly dir: string, o: { rotateBytes?: number } = {}) {
+  constructor(
+    readonly dir: string,
+    o: { rotateBytes?: number } = {},
+  ) {
     this.path = join(dir, 'audit.jsonl');
     this.rotated = `${this.path}.1`;
     const env = Number(process.env.OOMTOP_AUDIT_ROTATE_BYTES);
@@ -50,12 +53,18 @@ export class AuditLog {
     ensureStateDir(this.dir);
     let fd: number;
     try {
-      fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      fd = openSync(
+        this.path,
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+        0o600,
+      );
     } catch (e) {
       const code = errnoCode(e);
-      throw new UserError(code === 'ELOOP'
-        ? `refusing the audit log ${this.path}: it is a symbolic link; remove it (oomtop creates the log itself)`
-        : `cannot write the audit log ${this.path} (${code}): set OOMTOP_STATE_DIR to a writable folder`);
+      throw new UserError(
+        code === 'ELOOP'
+          ? `refusing the audit log ${this.path}: it is a symbolic link; remove it (oomtop creates the log itself)`
+          : `cannot write the audit log ${this.path} (${code}): set OOMTOP_STATE_DIR to a writable folder`,
+      );
     }
     try {
       checkOwnedByUs(fstatSync(fd), this.path, 'audit log');
@@ -70,13 +79,17 @@ export class AuditLog {
   append(record: AuditRecord): void {
     const fd = this.openAppend();
     try {
-      const line = toJson(record) + '\n';
+      const line = `${toJson(record)}\n`;
       const n = writeSync(fd, line);
       if (n !== Buffer.byteLength(line)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
       if (fstatSync(fd).size >= this.rotateBytes) this.rotate();
     } catch (e) {
       if (e instanceof UserError) throw e;
-      throw new UserError(`cannot append to the audit log ${this.path} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`, 2, { cause: e });
+      throw new UserError(
+        `cannot append to the audit log ${this.path} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`,
+        2,
+        { cause: e },
+      );
     } finally {
       closeSync(fd);
     }
@@ -96,10 +109,22 @@ export class AuditLog {
       return;
     }
     try {
-      try { unlinkSync(`${this.rotated}.old`); } catch { /* none */ }
-      try { linkSync(this.rotated, `${this.rotated}.old`); } catch { /* no rotated file yet */ }
+      try {
+        unlinkSync(`${this.rotated}.old`);
+      } catch {
+        /* none */
+      }
+      try {
+        linkSync(this.rotated, `${this.rotated}.old`);
+      } catch {
+        /* no rotated file yet */
+      }
       renameSync(this.path, this.rotated);
-      try { unlinkSync(`${this.rotated}.old`); } catch { /* none */ }
+      try {
+        unlinkSync(`${this.rotated}.old`);
+      } catch {
+        /* none */
+      }
     } finally {
       closeSync(fd);
       unlinkSync(lock);
@@ -158,7 +183,9 @@ export class AuditLog {
       try {
         let go = true;
         forEachLineBackward(fd, (line, length, offset) => {
-          visitLine(line, length, offset, file, (r, bad) => { go = visit(r, bad); });
+          visitLine(line, length, offset, file, (r, bad) => {
+            go = visit(r, bad);
+          });
           return go;
         });
         if (!go) return;
@@ -189,13 +216,16 @@ export class AuditLog {
   readFor(keys: ReadonlySet<string>, bad: BadLine[] = []): AuditRecord[] {
     const pids = new Set([...keys].map((k) => k.slice(0, k.indexOf('@'))));
     const out: AuditRecord[] = [];
-    this.scan((r, b) => {
-      if (b) bad.push(b);
-      else if (r && r.result !== 'pending' && keys.has(`${r.pid}@${r.startTime}`)) out.push(r);
-    }, (line) => {
-      const m = PID_FIELD.exec(line);
-      return m === null || pids.has(m[1] as string);
-    });
+    this.scan(
+      (r, b) => {
+        if (b) bad.push(b);
+        else if (r && r.result !== 'pending' && keys.has(`${r.pid}@${r.startTime}`)) out.push(r);
+      },
+      (line) => {
+        const m = PID_FIELD.exec(line);
+        return m === null || pids.has(m[1] as string);
+      },
+    );
     return out;
   }
 }
@@ -203,8 +233,14 @@ export class AuditLog {
 /** `line` is null for a line longer than MAX_LINE (only its length was kept). */
 const PID_FIELD = /"pid"\s*:\s*(-?[\w."]+)/;
 
-function visitLine(line: Buffer | null, length: number, offset: number, file: string, visit: (r: AuditRecord | null, bad: BadLine | null) => void,
-  wanted?: (line: string) => boolean): void {
+function visitLine(
+  line: Buffer | null,
+  length: number,
+  offset: number,
+  file: string,
+  visit: (r: AuditRecord | null, bad: BadLine | null) => void,
+  wanted?: (line: string) => boolean,
+): void {
   if (length === 0 || (line && length === 1 && line[0] === 0x0d)) return;
   if (!line) {
     visit(null, { file, offset, why: `a line of ${length} bytes (longer than any record)`, looksLikeRecord: false });
@@ -223,8 +259,14 @@ export function newRecordId(now: Date): string {
 }
 
 /** One audit record, as every writer makes it (the adjuster, and watch noting an override). */
-export function auditRecord(now: Date, actor: { user: string; uid: number }, source: string, change: AdjChange, result: AdjustOutcome,
-  extra: { message?: string; undoes?: string; rule?: string; intent?: string } = {}): AuditRecord {
+export function auditRecord(
+  now: Date,
+  actor: { user: string; uid: number },
+  source: string,
+  change: AdjChange,
+  result: AdjustOutcome,
+  extra: { message?: string; undoes?: string; rule?: string; intent?: string } = {},
+): AuditRecord {
   return {
     id: newRecordId(now),
     time: now.toISOString(),
@@ -255,11 +297,13 @@ export function changesToUndoIn(log: AuditLog, n: number): AuditRecord[] {
   log.scanBackward((r, bad) => {
     if (bad) {
       if (bad.looksLikeRecord) {
-        throw new UserError(`refusing to undo: ${bad.file} at byte ${bad.offset} holds a line oomtop could not have written (${bad.why}); nothing written. Check who edited the log, then remove that line or move the log aside`);
+        throw new UserError(
+          `refusing to undo: ${bad.file} at byte ${bad.offset} holds a line oomtop could not have written (${bad.why}); nothing written. Check who edited the log, then remove that line or move the log aside`,
+        );
       }
       return true;
     }
-    if (!r || r.result !== 'ok') return true;
+    if (r?.result !== 'ok') return true;
     if (r.undoes) {
       undone.add(r.undoes);
       return true;
@@ -277,7 +321,9 @@ export function trustedRecordsFor(log: AuditLog, keys: ReadonlySet<string>, what
   const records = log.readFor(keys, bad);
   const forged = bad.find((b) => b.looksLikeRecord);
   if (forged) {
-    throw new UserError(`refusing to ${what}: ${forged.file} at byte ${forged.offset} holds a line oomtop could not have written (${forged.why}); nothing written. Check who edited the log, then remove that line or move the log aside`);
+    throw new UserError(
+      `refusing to ${what}: ${forged.file} at byte ${forged.offset} holds a line oomtop could not have written (${forged.why}); nothing written. Check who edited the log, then remove that line or move the log aside`,
+    );
   }
   return records;
 }

@@ -24,10 +24,11 @@ function read(path: string): string | null {
 export function findMemoryHierarchy(sysRoot: string): MemoryHierarchy | null {
   for (const mount of [sysRoot, join(sysRoot, 'unified')]) {
     const controllers = read(join(mount, 'cgroup.controllers'));
-    if (controllers !== null && controllers.split(/\s+/).includes('memory')) return { version: 2, mount };
+    if (controllers?.split(/\s+/).includes('memory')) return { version: 2, mount };
   }
   for (const mount of [join(sysRoot, 'memory'), sysRoot]) {
-    if (existsSync(join(mount, 'memory.limit_in_bytes')) || existsSync(join(mount, 'memory.usage_in_bytes'))) return { version: 1, mount };
+    if (existsSync(join(mount, 'memory.limit_in_bytes')) || existsSync(join(mount, 'memory.usage_in_bytes')))
+      return { version: 1, mount };
   }
   return null;
 }
@@ -35,13 +36,17 @@ export function findMemoryHierarchy(sysRoot: string): MemoryHierarchy | null {
 function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNode {
   const dir = join(h.mount, rel);
   const f = (name: string) => read(join(dir, name));
-  const procs = (f('cgroup.procs') ?? '').split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+  const procs = (f('cgroup.procs') ?? '')
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
   let node: CgroupNode;
   if (h.version === 2) {
     const events = parseKeyValues(f('memory.events'));
     const isRoot = rel === '/';
     node = {
-      path: rel, version: 2,
+      path: rel,
+      version: 2,
       limitBytes: isRoot ? null : parseLimit(f('memory.max')),
       swapMaxBytes: parseLimit(f('memory.swap.max')),
       memswLimitBytes: null,
@@ -53,13 +58,15 @@ function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNod
       oomEvents: events.get('oom') ?? null,
       oomKills: events.get('oom_kill') ?? null,
       oomGroupKills: events.get('oom_group_kill') ?? null,
-      procs, children: [],
+      procs,
+      children: [],
     };
   } else {
     const ctl = parseKeyValues(f('memory.oom_control'));
     const swappiness = f('memory.swappiness');
     node = {
-      path: rel, version: 1,
+      path: rel,
+      version: 1,
       limitBytes: parseLimit(f('memory.limit_in_bytes')),
       swapMaxBytes: null,
       memswLimitBytes: parseLimit(f('memory.memsw.limit_in_bytes')),
@@ -71,15 +78,19 @@ function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNod
       oomEvents: null,
       oomKills: ctl.get('oom_kill') ?? null,
       oomGroupKills: null,
-      procs, children: [],
+      procs,
+      children: [],
     };
   }
   if (depthLeft > 0) {
     let entries: Array<{ name: string; ino: number }> = [];
     try {
-      entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory())
+      entries = readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
         .map((e) => ({ name: e.name, ino: statSync(join(dir, e.name)).ino }));
-    } catch { /* removed while reading */ }
+    } catch {
+      /* removed while reading */
+    }
     // kernfs hands out inode numbers in creation order: the kernel walks siblings that way.
     entries.sort((a, b) => a.ino - b.ino || a.name.localeCompare(b.name));
     for (const e of entries) {
@@ -91,12 +102,21 @@ function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNod
 }
 
 /** Reads the subtree at `path` (relative to the memory mount); a UserError when absent. */
-export function readCgroupTree(sysRoot: string, path = '/', maxDepth = 32): { hierarchy: MemoryHierarchy; root: CgroupNode } {
+export function readCgroupTree(
+  sysRoot: string,
+  path = '/',
+  maxDepth = 32,
+): { hierarchy: MemoryHierarchy; root: CgroupNode } {
   const h = findMemoryHierarchy(sysRoot);
-  if (!h) throw new UserError(`no memory cgroup hierarchy under ${sysRoot}: pass --sys-root pointing at the cgroup mount (default /sys/fs/cgroup)`);
+  if (!h)
+    throw new UserError(
+      `no memory cgroup hierarchy under ${sysRoot}: pass --sys-root pointing at the cgroup mount (default /sys/fs/cgroup)`,
+    );
   const rel = normalizeCgroupPath(path);
   if (!existsSync(join(h.mount, rel))) {
-    throw new UserError(`no cgroup ${rel} in the memory hierarchy at ${h.mount} (cgroup v${h.version}): give a path relative to it, e.g. /system.slice/nginx.service`);
+    throw new UserError(
+      `no cgroup ${rel} in the memory hierarchy at ${h.mount} (cgroup v${h.version}): give a path relative to it, e.g. /system.slice/nginx.service`,
+    );
   }
   return { hierarchy: h, root: readNode(h, rel, maxDepth) };
 }

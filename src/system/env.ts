@@ -40,16 +40,28 @@ export function ensureStateDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new UserError(`cannot create the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`, 2, { cause: e });
+    throw new UserError(
+      `cannot create the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a writable folder`,
+      2,
+      { cause: e },
+    );
   }
   let st: Stats;
   try {
     st = lstatSync(dir);
   } catch (e) {
-    throw new UserError(`cannot read the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a folder you own`, 2, { cause: e });
+    throw new UserError(
+      `cannot read the state folder ${dir} (${errnoCode(e)}): set OOMTOP_STATE_DIR to a folder you own`,
+      2,
+      { cause: e },
+    );
   }
-  if (st.isSymbolicLink()) throw new UserError(`refusing the state folder ${dir}: it is a symbolic link; give its real path in OOMTOP_STATE_DIR`);
-  if (!st.isDirectory()) throw new UserError(`refusing the state folder ${dir}: it is not a folder; set OOMTOP_STATE_DIR to a folder`);
+  if (st.isSymbolicLink())
+    throw new UserError(
+      `refusing the state folder ${dir}: it is a symbolic link; give its real path in OOMTOP_STATE_DIR`,
+    );
+  if (!st.isDirectory())
+    throw new UserError(`refusing the state folder ${dir}: it is not a folder; set OOMTOP_STATE_DIR to a folder`);
   checkOwnedByUs(st, dir, 'state folder');
 }
 
@@ -59,15 +71,23 @@ export function ensureStateDir(dir: string): void {
  * with the exact fix (as sudo refuses such a sudoers). Root's own files and the user's own
  * pass; a sticky folder does not help, since the files in it are what matters.
  */
-export function checkOwnedByUs(st: { uid: number; mode: number; isFile?: () => boolean; isDirectory?: () => boolean }, path: string, what: string,
-  euid = process.geteuid?.() ?? 0): void {
+export function checkOwnedByUs(
+  st: { uid: number; mode: number; isFile?: () => boolean; isDirectory?: () => boolean },
+  path: string,
+  what: string,
+  euid = process.geteuid?.() ?? 0,
+): void {
   if (st.isFile && st.isDirectory && !st.isFile() && !st.isDirectory()) {
     throw new UserError(`refusing the ${what} ${path}: it is not a regular file; remove it (oomtop creates it)`);
   }
   if (st.uid !== euid && st.uid !== 0) {
-    throw new UserError(`refusing the ${what} ${path}: owned by uid ${st.uid}, not by you (uid ${euid}) or root; another user could forge what oomtop reads back: chown ${euid} ${path}`);
+    throw new UserError(
+      `refusing the ${what} ${path}: owned by uid ${st.uid}, not by you (uid ${euid}) or root; another user could forge what oomtop reads back: chown ${euid} ${path}`,
+    );
   }
   if ((st.mode & 0o022) !== 0) {
-    throw new UserError(`refusing the ${what} ${path}: writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}); another user could forge what oomtop reads back: chmod go-w ${path}`);
+    throw new UserError(
+      `refusing the ${what} ${path}: writable by ${st.mode & 0o002 ? 'every user' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}); another user could forge what oomtop reads back: chmod go-w ${path}`,
+    );
   }
 }

@@ -26,7 +26,8 @@ export interface LogReadStats {
   skippedLong: number;
 }
 
-const PERMISSION_FIX = 'run as root, or lower kernel.dmesg_restrict to 0 (sysctl), or add the user to the adm or systemd-journal group for journalctl';
+const PERMISSION_FIX =
+  'run as root, or lower kernel.dmesg_restrict to 0 (sysctl), or add the user to the adm or systemd-journal group for journalctl';
 
 /**
  * /dev/kmsg: each read() returns one record "prio,seq,usec,flags;text" (continuation lines
@@ -39,7 +40,9 @@ export function readKmsg(path: string, onLine: (text: string) => void, stats: Lo
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = errnoCode(e);
-    throw new UserError(`cannot read ${path} (${code})${code === 'EACCES' || code === 'EPERM' ? `: it needs root or CAP_SYSLOG while kernel.dmesg_restrict=1` : ''}`);
+    throw new UserError(
+      `cannot read ${path} (${code})${code === 'EACCES' || code === 'EPERM' ? `: it needs root or CAP_SYSLOG while kernel.dmesg_restrict=1` : ''}`,
+    );
   }
   const buf = Buffer.alloc(16384);
   try {
@@ -51,7 +54,10 @@ export function readKmsg(path: string, onLine: (text: string) => void, stats: Lo
         const code = errnoCode(e);
         if (code === 'EAGAIN') break;
         if (code === 'EPIPE') continue; // overwritten while reading: the next record follows
-        if (code === 'EPERM' || code === 'EACCES') throw new UserError(`cannot read ${path} (${code}): it needs root or CAP_SYSLOG while kernel.dmesg_restrict=1`);
+        if (code === 'EPERM' || code === 'EACCES')
+          throw new UserError(
+            `cannot read ${path} (${code}): it needs root or CAP_SYSLOG while kernel.dmesg_restrict=1`,
+          );
         throw new UserError(`cannot read ${path} (${code})`);
       }
       if (n <= 0) break;
@@ -94,7 +100,9 @@ function streamFd(fd: number, what: string, onLine: (text: string) => void, stat
   forEachLine(fd, (line, length) => {
     stats.bytes += length + 1;
     if (stats.bytes > MAX_LOG_BYTES) {
-      throw new UserError(`${what}: stopped after ${MAX_LOG_BYTES / 1024 ** 3} GiB: more than any kernel log; give a smaller file (or the part since the event)`);
+      throw new UserError(
+        `${what}: stopped after ${MAX_LOG_BYTES / 1024 ** 3} GiB: more than any kernel log; give a smaller file (or the part since the event)`,
+      );
     }
     if (!line) {
       stats.skippedLong++;
@@ -102,7 +110,9 @@ function streamFd(fd: number, what: string, onLine: (text: string) => void, stat
     }
     const nul = line.indexOf(0);
     if (nul >= 0) {
-      throw new UserError(`${what} holds binary data (a NUL byte near byte ${stats.bytes - length - 1 + nul}): it is not a kernel log or syslog file`);
+      throw new UserError(
+        `${what} holds binary data (a NUL byte near byte ${stats.bytes - length - 1 + nul}): it is not a kernel log or syslog file`,
+      );
     }
     stats.lines++;
     onLine(decodeUtf8(line));
@@ -110,30 +120,44 @@ function streamFd(fd: number, what: string, onLine: (text: string) => void, stat
 }
 
 /** Runs a command with its output in a temporary file (not in memory), then streams it. */
-function runStreamed(cmd: string, args: string[], what: string, onLine: (text: string) => void, stats: LogReadStats): void {
+function runStreamed(
+  cmd: string,
+  args: string[],
+  what: string,
+  onLine: (text: string) => void,
+  stats: LogReadStats,
+): void {
   const dir = mkdtempSync(join(tmpdir(), 'oomtop-log-'));
   const file = join(dir, 'out');
   try {
     const out = openSync(file, 'w+', 0o600);
     try {
       const r = spawnSync(cmd, args, { stdio: ['ignore', out, 'pipe'], encoding: 'utf8', maxBuffer: 1024 * 1024 });
-      if (r.error) throw new UserError(`cannot run ${cmd} (${errnoCode(r.error)}): install it or choose another --source`);
+      if (r.error)
+        throw new UserError(`cannot run ${cmd} (${errnoCode(r.error)}): install it or choose another --source`);
       const err = (r.stderr || '').trim().split('\n')[0] ?? '';
       if (r.status !== 0) throw new UserError(`${what} failed (exit ${r.status})${err ? `: ${err}` : ''}`);
       const kernelLines = { n: 0 };
       const inFd = openSync(file, 'r');
       try {
-        streamFd(inFd, what, (text) => {
-          if (text.trim() && !text.startsWith('-- ')) kernelLines.n++;
-          onLine(text);
-        }, stats);
+        streamFd(
+          inFd,
+          what,
+          (text) => {
+            if (text.trim() && !text.startsWith('-- ')) kernelLines.n++;
+            onLine(text);
+          },
+          stats,
+        );
       } finally {
         closeSync(inFd);
       }
       if (cmd === 'journalctl' && kernelLines.n === 0 && !journalHasKernelLines()) {
         // A journal always holds the kernel's boot messages: none means it was not readable
         // (with --since, an empty window is fine when the journal has kernel lines at all).
-        throw new UserError(`${what} returned no kernel message at all${err ? ` (${err})` : ''}: the journal is not readable by this user or keeps no kernel messages`);
+        throw new UserError(
+          `${what} returned no kernel message at all${err ? ` (${err})` : ''}: the journal is not readable by this user or keeps no kernel messages`,
+        );
       }
     } finally {
       closeSync(out);
@@ -145,7 +169,11 @@ function runStreamed(cmd: string, args: string[], what: string, onLine: (text: s
 
 /** Whether `journalctl -k` shows this user any kernel message at all (the newest one). */
 function journalHasKernelLines(): boolean {
-  const r = spawnSync('journalctl', ['-k', '-n', '1', '-q', '--no-pager'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1024 * 1024 });
+  const r = spawnSync('journalctl', ['-k', '-n', '1', '-q', '--no-pager'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 1024 * 1024,
+  });
   return r.status === 0 && r.stdout.split('\n').some((l) => l.trim() !== '' && !l.startsWith('-- '));
 }
 
@@ -168,7 +196,13 @@ export function streamKernelLog(source: LogSource, o: KernelLogOptions, onLine: 
       runStreamed('dmesg', [], 'dmesg', onLine, stats);
       break;
     case 'journal':
-      runStreamed('journalctl', ['-k', '-o', 'short-monotonic', '--no-pager', ...(o.since ? ['--since', o.since] : [])], 'journalctl -k', onLine, stats);
+      runStreamed(
+        'journalctl',
+        ['-k', '-o', 'short-monotonic', '--no-pager', ...(o.since ? ['--since', o.since] : [])],
+        'journalctl -k',
+        onLine,
+        stats,
+      );
       break;
     case 'file': {
       if (o.from === undefined || o.from === '') throw new UserError('--source file needs --from FILE');
@@ -194,9 +228,15 @@ export function streamKernelLog(source: LogSource, o: KernelLogOptions, onLine: 
 
 /** Every source tried and why each failed, with the fix: the message when nothing could be read. */
 export function unreadableLog(failures: ReadonlyArray<{ source: LogSource; error: string }>): string {
-  const perm = failures.some((f) => /EPERM|EACCES|not readable|dmesg_restrict|Operation not permitted|Permission denied/i.test(f.error));
-  return `cannot read the kernel log, so oomtop cannot tell whether the OOM killer acted: ${failures.map((f) => `${f.source}: ${f.error}`).join('; ')}`
-    + (perm ? `. To let it look: ${PERMISSION_FIX}; or give a saved log with --from FILE` : '. Give a saved log with --from FILE');
+  const perm = failures.some((f) =>
+    /EPERM|EACCES|not readable|dmesg_restrict|Operation not permitted|Permission denied/i.test(f.error),
+  );
+  return (
+    `cannot read the kernel log, so oomtop cannot tell whether the OOM killer acted: ${failures.map((f) => `${f.source}: ${f.error}`).join('; ')}` +
+    (perm
+      ? `. To let it look: ${PERMISSION_FIX}; or give a saved log with --from FILE`
+      : '. Give a saved log with --from FILE')
+  );
 }
 
 export { MAX_LINE };

@@ -6,7 +6,8 @@ import { fstatSync, readSync } from 'node:fs';
 export const MAX_LINE = 64 * 1024;
 const CHUNK = 64 * 1024;
 
-export type OnLine = (line: Buffer | null, length: number, offset: number) => boolean | void;
+/** Called per line; returning false stops the reading. */
+export type OnLine = (line: Buffer | null, length: number, offset: number) => unknown;
 
 /** Lines of a file read forwards in chunks; a line over MAX_LINE is passed as null with its length. */
 export function forEachLine(fd: number, onLine: OnLine): void {
@@ -86,4 +87,3 @@ export function forEachLineBackward(fd: number, onLine: OnLine): void {
   // the first line, from offset 0 (empty when the file starts with a newline)
   if (size > 0 && !(last && tailLen === 0)) onLine(tailLen > MAX_LINE ? null : tail, tailLen, 0);
 }
-

@@ -9,8 +9,15 @@ export interface NativeReader {
    * See native/proc_batch.c: [data per thread, meta, rows]; meta holds [offset, length |
    * -errno | NOT_READ] per (pid, name); thread t read pids rows[t] to rows[t+1]-1 into data[t].
    */
-  readBatch(root: string, pids: Int32Array, names: readonly string[], want: number, skipForKthread: number, threads: number,
-    keep: ReadonlyArray<readonly string[] | null>): [Buffer[], Int32Array, Int32Array];
+  readBatch(
+    root: string,
+    pids: Int32Array,
+    names: readonly string[],
+    want: number,
+    skipForKthread: number,
+    threads: number,
+    keep: ReadonlyArray<readonly string[] | null>,
+  ): [Buffer[], Int32Array, Int32Array];
   /**
    * Reads fds[i] (>= 0) at offset 0 into out[i*slot, (i+1)*slot): lengths, -errno or NOT_READ.
    * Given the lengths of the last call on the same out with the same fds row for row, sets
@@ -22,7 +29,14 @@ export interface NativeReader {
    * i * (sum of slots) + (slots[0] + ... + slots[f-1]): lengths per (i, f), each the byte count
    * (== slots[f]: longer than the slot), -errno or NOT_READ.
    */
-  readEach(root: string, pids: Int32Array, names: readonly string[], want: Uint8Array, slots: Uint32Array, out: Buffer): Int32Array;
+  readEach(
+    root: string,
+    pids: Int32Array,
+    names: readonly string[],
+    want: Uint8Array,
+    slots: Uint32Array,
+    out: Buffer,
+  ): Int32Array;
   /** Numeric entries of a folder, in directory order; throws an Error with .errno. */
   listPids(root: string): Int32Array;
 }
@@ -40,8 +54,11 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       // dist/system/native.js and src/system/native.ts are both two levels below the package.
       const m = createRequire(import.meta.url)('../../build/Release/oomtop_proc.node') as Partial<NativeReader>;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
-      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach'] as const).filter((f) => typeof m[f] !== 'function');
-      if (missing.length) throw new Error(`build/Release/oomtop_proc.node is out of date (no ${missing.join(', ')}): run npm install`);
+      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach'] as const).filter(
+        (f) => typeof m[f] !== 'function',
+      );
+      if (missing.length)
+        throw new Error(`build/Release/oomtop_proc.node is out of date (no ${missing.join(', ')}): run npm install`);
       loaded = m as NativeReader;
     } catch (e) {
       loaded = null;

@@ -8,14 +8,30 @@ import type { ProcSample } from '../core/types.js';
 
 /** What a kernel thread's status would say: no mm, root, one thread. */
 export const KTHREAD_STATUS: StatusFields = {
-  name: null, uid: 0, swapKb: null, pteKb: null, rssAnonKb: null, rssFileKb: null, rssShmemKb: null, threads: 1, hasMm: false,
+  name: null,
+  uid: 0,
+  swapKb: null,
+  pteKb: null,
+  rssAnonKb: null,
+  rssFileKb: null,
+  rssShmemKb: null,
+  threads: 1,
+  hasMm: false,
 };
 
 export const NO_CGROUP: ProcCgroups = { v2: null, v1Memory: null, systemd: null };
 
 /** A process's record from its parsed files (null: not read, or unreadable). */
-export function procRecord(pid: number, st: StatFields | null, status: StatusFields | null, oomScore: number | null, oomScoreAdj: number | null,
-  cmdline: string | null, cg: ProcCgroups, unreadable: string[]): ProcSample {
+export function procRecord(
+  pid: number,
+  st: StatFields | null,
+  status: StatusFields | null,
+  oomScore: number | null,
+  oomScoreAdj: number | null,
+  cmdline: string | null,
+  cg: ProcCgroups,
+  unreadable: string[],
+): ProcSample {
   return {
     pid,
     comm: st?.comm ?? status?.name ?? '?',
@@ -47,10 +63,30 @@ export function procRecord(pid: number, st: StatFields | null, status: StatusFie
 /** p with another oom_score: the same fields in the same order as procRecord(). */
 export function withOomScore(p: ProcSample, oomScore: number | null): ProcSample {
   return {
-    pid: p.pid, comm: p.comm, state: p.state, ppid: p.ppid, flags: p.flags, startTime: p.startTime, rssPages: p.rssPages,
-    vsizeBytes: p.vsizeBytes, uid: p.uid, swapKb: p.swapKb, pteKb: p.pteKb, rssAnonKb: p.rssAnonKb, rssFileKb: p.rssFileKb,
-    rssShmemKb: p.rssShmemKb, threads: p.threads, hasMm: p.hasMm, oomScore, oomScoreAdj: p.oomScoreAdj, cmdline: p.cmdline,
-    cgroup: p.cgroup, cgroupV2: p.cgroupV2, cgroupV1Memory: p.cgroupV1Memory, cgroupSystemd: p.cgroupSystemd, unreadable: p.unreadable,
+    pid: p.pid,
+    comm: p.comm,
+    state: p.state,
+    ppid: p.ppid,
+    flags: p.flags,
+    startTime: p.startTime,
+    rssPages: p.rssPages,
+    vsizeBytes: p.vsizeBytes,
+    uid: p.uid,
+    swapKb: p.swapKb,
+    pteKb: p.pteKb,
+    rssAnonKb: p.rssAnonKb,
+    rssFileKb: p.rssFileKb,
+    rssShmemKb: p.rssShmemKb,
+    threads: p.threads,
+    hasMm: p.hasMm,
+    oomScore,
+    oomScoreAdj: p.oomScoreAdj,
+    cmdline: p.cmdline,
+    cgroup: p.cgroup,
+    cgroupV2: p.cgroupV2,
+    cgroupV1Memory: p.cgroupV1Memory,
+    cgroupSystemd: p.cgroupSystemd,
+    unreadable: p.unreadable,
   };
 }
 

@@ -2,7 +2,14 @@
 // sample. A process that exits mid-read is dropped from the sample; a file it may not read
 // (hidepid, another user's process) leaves its fields unknown (null), never 0.
 import { errnoCode } from './errno.js';
-import { parseBootTime, parseForkCount, parseMeminfo, parsePressure, parseSysctls, parseVmstatCounter } from '../core/parse/meminfo.js';
+import {
+  parseBootTime,
+  parseForkCount,
+  parseMeminfo,
+  parsePressure,
+  parseSysctls,
+  parseVmstatCounter,
+} from '../core/parse/meminfo.js';
 import { parseProcCgroup, type ProcCgroups } from '../core/parse/proc-cgroup.js';
 import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
 import { parseStatus, STATUS_KEYS, type StatusFields } from '../core/parse/status.js';
@@ -108,7 +115,9 @@ export class Sampler {
     this.held = opts.incremental ? new HeldFiles(this.proc, HELD, opts.holdBudget, native, [1024, 32]) : null;
     this.native = opts.incremental ? null : native;
     this.nativeHeld = !!opts.incremental && native !== null;
-    this.refreshBatch = this.nativeHeld ? new PathBatch(this.proc.root, native as NativeReader, REFRESHED, REFRESHED_SLOTS) : null;
+    this.refreshBatch = this.nativeHeld
+      ? new PathBatch(this.proc.root, native as NativeReader, REFRESHED, REFRESHED_SLOTS)
+      : null;
   }
 
   /** Which reader this sampler uses, for the bench and diagnostics. */
@@ -131,12 +140,15 @@ export class Sampler {
   readMeminfo(): MemInfo {
     const r = this.proc.tryRead('meminfo');
     if (!r.ok) {
-      throw new UserError(r.code === 'ENOENT'
-        ? `${this.proc.root} is not a proc filesystem (no meminfo): pass --proc-root pointing at /proc or a copy of it`
-        : `cannot read ${this.proc.root}/meminfo (${r.code}): check --proc-root and permissions`);
+      throw new UserError(
+        r.code === 'ENOENT'
+          ? `${this.proc.root} is not a proc filesystem (no meminfo): pass --proc-root pointing at /proc or a copy of it`
+          : `cannot read ${this.proc.root}/meminfo (${r.code}): check --proc-root and permissions`,
+      );
     }
     const m = parseMeminfo(r.text);
-    if (!m.ok) throw new UserError(`${this.proc.root}/meminfo is not valid (${m.error}): pass --proc-root pointing at /proc`);
+    if (!m.ok)
+      throw new UserError(`${this.proc.root}/meminfo is not valid (${m.error}): pass --proc-root pointing at /proc`);
     return m.value;
   }
 
@@ -179,11 +191,23 @@ export class Sampler {
 
   /** One-shot samplers with the native reader: every process's files in one call. */
   private readBatch(native: NativeReader, pids: readonly number[], needs: SampleNeeds): Prefetched {
-    const want = bit('stat') | bit('status') | bit('oom_score_adj') | (needs.oomScoreFor ? 0 : bit('oom_score'))
-      | (needs.cmdline ? bit('cmdline') : 0) | (needs.cgroup ? bit('cgroup') : 0);
+    const want =
+      bit('stat') |
+      bit('status') |
+      bit('oom_score_adj') |
+      (needs.oomScoreFor ? 0 : bit('oom_score')) |
+      (needs.cmdline ? bit('cmdline') : 0) |
+      (needs.cgroup ? bit('cgroup') : 0);
     const ids = Int32Array.from(pids);
-    const [datas, meta, rows] = native.readBatch(this.proc.root, ids, FILES, want, bit('status') | bit('cmdline'), readerThreads(),
-      FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)));
+    const [datas, meta, rows] = native.readBatch(
+      this.proc.root,
+      ids,
+      FILES,
+      want,
+      bit('status') | bit('cmdline'),
+      readerThreads(),
+      FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)),
+    );
     return new Prefetched(datas, meta, rows, FILES, ids);
   }
 
@@ -193,7 +217,9 @@ export class Sampler {
     // Rows whose held files read as last tick hand on last tick's record for that row; the
     // rows are then the same, and this sample's records replace last one's in place.
     const needsKey = `${needs.cmdline} ${needs.cgroup}`;
-    const lastRows = this.reuse ? this.reuse.startRows(pids.length, this.held?.aligned === true, needsKey, this.nativeHeld) : null;
+    const lastRows = this.reuse
+      ? this.reuse.startRows(pids.length, this.held?.aligned === true, needsKey, this.nativeHeld)
+      : null;
     for (let row = 0; row < pids.length; row++) {
       const pid = pids[row] as number;
       try {
@@ -215,7 +241,12 @@ export class Sampler {
   }
 
   /** The system-wide facts around the processes. */
-  private systemSample(timeMs: number, meminfo: MemInfo, procStat: string | null, processes: ProcSample[]): SystemSample {
+  private systemSample(
+    timeMs: number,
+    meminfo: MemInfo,
+    procStat: string | null,
+    processes: ProcSample[],
+  ): SystemSample {
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
     // The kernel release, the boot time and init's pid namespace cannot change under a
@@ -228,7 +259,10 @@ export class Sampler {
       hostname: this.proc.readOrNull('sys/kernel/hostname')?.trim() ?? null,
       pageSize: this.detectPageSize(processes),
       meminfo,
-      sysctls: parseSysctls(this.proc.readOrNull('sys/vm/panic_on_oom'), this.proc.readOrNull('sys/vm/oom_kill_allocating_task')),
+      sysctls: parseSysctls(
+        this.proc.readOrNull('sys/vm/panic_on_oom'),
+        this.proc.readOrNull('sys/vm/oom_kill_allocating_task'),
+      ),
       oomKillCount: vmstat === null ? null : parseVmstatCounter(vmstat, 'oom_kill'),
       pressure: pressure === null ? null : parsePressure(pressure),
       // Unreadable link: assume the common case, a host /proc.
@@ -254,10 +288,22 @@ export class Sampler {
    * kernel oom_score is neither wanted nor held. Identical stat bytes are the same process
    * (pid and start time are in them) with the same memory and state.
    */
-  private sameAsLastTick(pid: number, row: number, needs: SampleNeeds, lastRows: (ProcSample | undefined)[]): ProcSample | undefined {
+  private sameAsLastTick(
+    pid: number,
+    row: number,
+    needs: SampleNeeds,
+    lastRows: (ProcSample | undefined)[],
+  ): ProcSample | undefined {
     const held = this.held as HeldFiles;
     const p = lastRows[row];
-    if (p === undefined || p.oomScore !== null || !needs.oomScoreFor || needs.oomScoreFor.has(pid) || this.refreshDue(pid)) return undefined;
+    if (
+      p === undefined ||
+      p.oomScore !== null ||
+      !needs.oomScoreFor ||
+      needs.oomScoreFor.has(pid) ||
+      this.refreshDue(pid)
+    )
+      return undefined;
     return held.sameAsLast(pid, HELD_STAT, row) && held.sameAsLast(pid, HELD_ADJ, row) ? p : undefined;
   }
 
@@ -285,8 +331,13 @@ export class Sampler {
     }
     const c = this.reuse?.get(pid);
     // The last record serves only for the same needs (cmdline, cgroup) and off refresh ticks.
-    if (!c || this.refreshDue(pid) || (c.sample.cmdline !== null) !== needs.cmdline || (c.cgroup !== null) !== needs.cgroup
-      || !sameBytes(buf, off, n, c.statText)) {
+    if (
+      !c ||
+      this.refreshDue(pid) ||
+      (c.sample.cmdline !== null) !== needs.cmdline ||
+      (c.cgroup !== null) !== needs.cgroup ||
+      !sameBytes(buf, off, n, c.statText)
+    ) {
       return { kind: 'read', stat: { ok: true, text: decode(buf, off, off + n) } };
     }
     const statRead: Reuse = { kind: 'read', stat: { ok: true, text: c.statText } }; // the same bytes
@@ -360,8 +411,11 @@ export class Sampler {
     const unreadable: string[] = [];
     const read = (file: (typeof FILES)[number], encoding: BufferEncoding = 'utf8'): string | null => {
       const ahead = file === 'stat' ? statRead : null;
-      const r = ahead ?? this.pre?.text(pid, row, file, encoding) ?? this.refreshBatch?.text(pid, file, encoding)
-        ?? this.readFile(pid, file, encoding, row);
+      const r =
+        ahead ??
+        this.pre?.text(pid, row, file, encoding) ??
+        this.refreshBatch?.text(pid, file, encoding) ??
+        this.readFile(pid, file, encoding, row);
       if (r.ok) return r.text;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
@@ -404,7 +458,15 @@ export class Sampler {
     if (p.hasMm === false && (p.threads ?? 1) > 1) this.useLiveThreadMm(p);
     // A zombie leader's memory is read from a live thread (useLiveThreadMm), which its own
     // stat does not show moving: such a process is read whole every time.
-    if (!this.reuse || st === null || statText === null || status === null || unreadable.length || (status.hasMm === false && (status.threads ?? 1) > 1)) return p;
+    if (
+      !this.reuse ||
+      st === null ||
+      statText === null ||
+      status === null ||
+      unreadable.length ||
+      (status.hasMm === false && (status.threads ?? 1) > 1)
+    )
+      return p;
     // A refresh that found nothing new hands on last tick's record (and what was made from it).
     const same = hit && sameRecord(hit.sample, p) ? hit.sample : p;
     this.reuse.set(pid, { statText, memSig, status, cgroup: needs.cgroup ? cg : null, sample: same });
@@ -412,7 +474,11 @@ export class Sampler {
   }
 
   /** The command line: the last one while the process is the same and not due a refresh. */
-  private cmdlineOf(kthread: boolean, last: CacheEntry | null, read: (file: 'cmdline') => string | null): string | null {
+  private cmdlineOf(
+    kthread: boolean,
+    last: CacheEntry | null,
+    read: (file: 'cmdline') => string | null,
+  ): string | null {
     if (kthread) return '';
     if (last && last.sample.cmdline !== null) return last.sample.cmdline;
     const raw = read('cmdline');

@@ -17,8 +17,28 @@ import { writeFileAtomic } from '../system/atomic-write.js';
 import { ALL_NEEDS, type Sampler } from '../system/sampler.js';
 import { DETAIL_HEIGHT, detailHeight, HEADER_HEIGHT, TABLE_TOP, tableHeight, TITLES_TOP } from './layout.js';
 import { visibleRows } from './rows.js';
-import { initialState, reduce, type DashEvent, type DashState, type DomainChoice, type DomainView, type Effect } from './state.js';
-import { confirmText, detailLines, detailTitle, domainText, eventsText, footerLine, headerLines, headerTitle, helpText, tableHeaderLine, tableLines } from './view.js';
+import {
+  initialState,
+  reduce,
+  type DashEvent,
+  type DashState,
+  type DomainChoice,
+  type DomainView,
+  type Effect,
+} from './state.js';
+import {
+  confirmText,
+  detailLines,
+  detailTitle,
+  domainText,
+  eventsText,
+  footerLine,
+  headerLines,
+  headerTitle,
+  helpText,
+  tableHeaderLine,
+  tableLines,
+} from './view.js';
 
 export interface AppOptions {
   sampler: Sampler;
@@ -51,7 +71,10 @@ export interface AppOptions {
 export class DashboardApp {
   state: DashState;
   readonly screen: blessed.Widgets.Screen;
-  private readonly boxes: Record<'header' | 'titles' | 'table' | 'detail' | 'footer' | 'overlay', blessed.Widgets.BoxElement>;
+  private readonly boxes: Record<
+    'header' | 'titles' | 'table' | 'detail' | 'footer' | 'overlay',
+    blessed.Widgets.BoxElement
+  >;
   private graph: ReturnType<typeof contrib.line> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private resolveDone!: (code: number) => void;
@@ -61,13 +84,21 @@ export class DashboardApp {
   private lastKills: number | null = null;
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? (() => new Date());
-    this.done = new Promise((r) => { this.resolveDone = r; });
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
     const quiet = console.error;
     console.error = () => {}; // blessed prints terminfo noise (Setulc) while parsing
     try {
       this.screen = blessed.screen({
-        smartCSR: true, fullUnicode: true, terminal: 'xterm-256color', autoPadding: false, warnings: false, title: 'oomtop',
-        ...(o.input ? { input: o.input as never } : {}), ...(o.output ? { output: o.output as never } : {}),
+        smartCSR: true,
+        fullUnicode: true,
+        terminal: 'xterm-256color',
+        autoPadding: false,
+        warnings: false,
+        title: 'oomtop',
+        ...(o.input ? { input: o.input as never } : {}),
+        ...(o.output ? { output: o.output as never } : {}),
       });
     } finally {
       console.error = quiet;
@@ -75,8 +106,21 @@ export class DashboardApp {
     const cols = Math.max(1, this.screen.width as number);
     const rows = Math.max(1, this.screen.height as number);
     let canLower: boolean | null = null;
-    try { canLower = o.adjuster?.canLowerBelowFloor() ?? null; } catch { canLower = null; }
-    this.state = initialState({ cols, rows, intervalMs: o.intervalMs, readOnly: o.readOnly, readOnlyWhy: o.readOnlyWhy, canLower, uid: o.uid, users: o.users });
+    try {
+      canLower = o.adjuster?.canLowerBelowFloor() ?? null;
+    } catch {
+      canLower = null;
+    }
+    this.state = initialState({
+      cols,
+      rows,
+      intervalMs: o.intervalMs,
+      readOnly: o.readOnly,
+      readOnlyWhy: o.readOnlyWhy,
+      canLower,
+      uid: o.uid,
+      users: o.users,
+    });
     const box = (opts: blessed.Widgets.BoxOptions) => blessed.box({ tags: true, wrap: false, ...opts });
     this.boxes = {
       header: box({ top: 0, left: 0, width: '100%', height: HEADER_HEIGHT, border: { type: 'line' } }),
@@ -84,7 +128,16 @@ export class DashboardApp {
       table: box({ top: TABLE_TOP, left: 0, width: '100%', height: 1, clickable: true }),
       detail: box({ left: 0, width: '100%', height: DETAIL_HEIGHT, border: { type: 'line' } }),
       footer: box({ bottom: 0, left: 0, width: '100%', height: 1 }),
-      overlay: box({ top: 'center', left: 'center', width: '90%', height: '70%', border: { type: 'line' }, hidden: true, style: { border: { fg: 'cyan' } }, scrollable: true }),
+      overlay: box({
+        top: 'center',
+        left: 'center',
+        width: '90%',
+        height: '70%',
+        border: { type: 'line' },
+        hidden: true,
+        style: { border: { fg: 'cyan' } },
+        scrollable: true,
+      }),
     };
     for (const b of Object.values(this.boxes)) this.screen.append(b);
     this.screen.enableMouse();
@@ -92,8 +145,12 @@ export class DashboardApp {
       const name = keyName(ch, key);
       if (name) this.dispatch({ type: 'key', name, ch });
     });
-    this.screen.on('resize', () => this.dispatch({ type: 'resize', cols: this.screen.width as number, rows: this.screen.height as number }));
-    this.boxes.table.on('click', (m: { y: number }) => this.dispatch({ type: 'click', row: m.y - (this.boxes.table.atop as number) }));
+    this.screen.on('resize', () =>
+      this.dispatch({ type: 'resize', cols: this.screen.width as number, rows: this.screen.height as number }),
+    );
+    this.boxes.table.on('click', (m: { y: number }) =>
+      this.dispatch({ type: 'click', row: m.y - (this.boxes.table.atop as number) }),
+    );
     this.boxes.table.on('wheeldown', () => this.dispatch({ type: 'wheel', delta: 3 }));
     this.boxes.table.on('wheelup', () => this.dispatch({ type: 'wheel', delta: -3 }));
   }
@@ -103,7 +160,10 @@ export class DashboardApp {
     this.tick();
     this.loadAudit();
     if (this.o.notice) this.dispatch({ type: 'message', message: { text: this.o.notice, kind: 'error' } });
-    if (this.o.timers !== false) this.timer = setInterval(() => { if (!this.state.paused) this.tick(); }, this.o.intervalMs);
+    if (this.o.timers !== false)
+      this.timer = setInterval(() => {
+        if (!this.state.paused) this.tick();
+      }, this.o.intervalMs);
     return this;
   }
 
@@ -163,7 +223,10 @@ export class DashboardApp {
     try {
       this.dispatch({ type: 'domains', domains: this.o.listDomains(this.lastSample) });
     } catch (e) {
-      this.dispatch({ type: 'message', message: { text: `cannot list the OOM domains: ${(e as Error).message}`, kind: 'error' } });
+      this.dispatch({
+        type: 'message',
+        message: { text: `cannot list the OOM domains: ${(e as Error).message}`, kind: 'error' },
+      });
     }
   }
 
@@ -188,23 +251,34 @@ export class DashboardApp {
   private sampleCpu(): void {
     const pids = visibleRows(this.state).map((r) => r.proc.pid);
     if (!pids.length) return;
-    pidusage(pids).then((stats) => {
-      const cpu = new Map<number, number>();
-      for (const [pid, st] of Object.entries(stats ?? {})) if (st) cpu.set(Number(pid), st.cpu);
-      if (!this.state.quitting) this.dispatch({ type: 'cpu', cpu });
-    }, () => { /* a process vanished between listing and asking: next tick */ });
+    pidusage(pids).then(
+      (stats) => {
+        const cpu = new Map<number, number>();
+        for (const [pid, st] of Object.entries(stats ?? {})) if (st) cpu.set(Number(pid), st.cpu);
+        if (!this.state.quitting) this.dispatch({ type: 'cpu', cpu });
+      },
+      () => {
+        /* a process vanished between listing and asking: next tick */
+      },
+    );
   }
 
   private run(eff: Effect): void {
     switch (eff.type) {
-      case 'refresh': this.tick(); break;
-      case 'listDomains': this.loadDomains(); break;
+      case 'refresh':
+        this.tick();
+        break;
+      case 'listDomains':
+        this.loadDomains();
+        break;
       case 'readScores': {
         const scores = this.o.sampler.readOomScores(eff.pids);
         if (scores.size) this.dispatch({ type: 'scores', scores });
         break;
       }
-      case 'quit': this.quit(0); break;
+      case 'quit':
+        this.quit(0);
+        break;
       case 'export': {
         // The state's snapshot is the whole ranking of the domain shown: export it as is.
         const snap = this.state.snapshot;
@@ -214,19 +288,33 @@ export class DashboardApp {
         const path = join(this.o.exportDir, `oomtop-${snap.hostname ?? 'host'}-${stamp}.${ext}`);
         try {
           writeFileAtomic(path, renderSnapshot(snap, eff.format, 10, 200, csvStringify));
-          this.dispatch({ type: 'message', message: { text: `exported ${eff.format} snapshot to ${path}`, kind: 'ok' } });
+          this.dispatch({
+            type: 'message',
+            message: { text: `exported ${eff.format} snapshot to ${path}`, kind: 'ok' },
+          });
         } catch (e) {
-          this.dispatch({ type: 'message', message: { text: `export failed: ${(e as Error).message}`, kind: 'error' } });
+          this.dispatch({
+            type: 'message',
+            message: { text: `export failed: ${(e as Error).message}`, kind: 'error' },
+          });
         }
         break;
       }
       case 'adjust': {
         if (!this.o.adjuster || this.o.readOnly) {
-          this.dispatch({ type: 'message', message: { text: `read-only mode (${this.state.readOnlyWhy}): nothing is written`, kind: 'info' } });
+          this.dispatch({
+            type: 'message',
+            message: { text: `read-only mode (${this.state.readOnlyWhy}): nothing is written`, kind: 'info' },
+          });
           break;
         }
         const results = eff.plan.map((it) => {
-          const r = (this.o.adjuster as Adjuster).write({ pid: it.pid, startTime: it.startTime, comm: it.comm }, it.new, eff.source, { undoes: it.undoes, floor: it.floor });
+          const r = (this.o.adjuster as Adjuster).write(
+            { pid: it.pid, startTime: it.startTime, comm: it.comm },
+            it.new,
+            eff.source,
+            { undoes: it.undoes, floor: it.floor },
+          );
           return { ok: r.result === 'ok', message: r.message };
         });
         this.loadAudit();
@@ -261,8 +349,16 @@ export class DashboardApp {
     } else b.detail.hide();
     this.renderGraph(s.showGraph && dh > 0 ? { top: TABLE_TOP + th, height: dh } : null);
     b.footer.setContent(safe(footerLine(s)));
-    const overlay = s.mode.kind === 'help' ? helpText(s) : s.mode.kind === 'confirm' ? confirmText(s) : s.mode.kind === 'domain' ? domainText(s)
-      : s.mode.kind === 'events' ? eventsText(s) : null;
+    const overlay =
+      s.mode.kind === 'help'
+        ? helpText(s)
+        : s.mode.kind === 'confirm'
+          ? confirmText(s)
+          : s.mode.kind === 'domain'
+            ? domainText(s)
+            : s.mode.kind === 'events'
+              ? eventsText(s)
+              : null;
     if (overlay !== null) {
       b.overlay.setContent(safe(overlay));
       b.overlay.height = Math.min(s.rows - 2, overlay.split('\n').length + 2);
@@ -279,8 +375,17 @@ export class DashboardApp {
       return;
     }
     if (!this.graph) {
-      this.graph = contrib.line({ label: ' MemAvailable (MiB) and PSI some avg10 (%) ', showLegend: true, legend: { width: 14 }, left: 0, width: '100%',
-        top: at.top, height: at.height, border: { type: 'line' }, style: { line: 'yellow', text: 'green', baseline: 'white' } } as never);
+      this.graph = contrib.line({
+        label: ' MemAvailable (MiB) and PSI some avg10 (%) ',
+        showLegend: true,
+        legend: { width: 14 },
+        left: 0,
+        width: '100%',
+        top: at.top,
+        height: at.height,
+        border: { type: 'line' },
+        style: { line: 'yellow', text: 'green', baseline: 'white' },
+      } as never);
       this.screen.append(this.graph as unknown as blessed.Widgets.BoxElement);
     }
     const g = this.graph as unknown as blessed.Widgets.BoxElement & { setData: (d: unknown[]) => void };
@@ -310,7 +415,15 @@ export class DashboardApp {
   text(): string {
     const lines = (this.screen as unknown as { lines: Array<Array<[number, string]>> }).lines;
     // blessed marks the second cell of a wide character with \x03 (fullUnicode): not shown.
-    return lines.map((l) => l.map((c) => c[1]).join('').replace(/\x03/g, '').trimEnd()).join('\n');
+    return lines
+      .map((l) =>
+        l
+          .map((c) => c[1])
+          .join('')
+          .replace(/\x03/g, '')
+          .trimEnd(),
+      )
+      .join('\n');
   }
 }
 
@@ -321,7 +434,10 @@ export class DashboardApp {
  * (node_modules/blessed/lib/program.js, listen()); only the 'return' counts. A keypad
  * Enter ('enter' with another sequence) and a line feed count as Enter too.
  */
-export function keyName(ch: string | undefined, key: { full?: string; name?: string; sequence?: string } | undefined): string {
+export function keyName(
+  ch: string | undefined,
+  key: { full?: string; name?: string; sequence?: string } | undefined,
+): string {
   const full = key?.full ?? key?.name ?? '';
   if (key?.name === 'enter' && key.sequence === '\r') return '';
   if (full === 'return' || full === 'enter' || full === 'linefeed') return 'enter';

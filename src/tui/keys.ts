@@ -2,10 +2,32 @@
 // read-only mode). The reducer maps a key to an action through it; `?` shows it.
 
 export type Action =
-  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
-  | 'filter' | 'sort' | 'sortReverse' | 'tree' | 'mark' | 'detail' | 'graph' | 'domain'
-  | 'protect' | 'raise' | 'lower' | 'setAdj' | 'whatIf' | 'reset' | 'undo'
-  | 'export' | 'events' | 'pause' | 'help' | 'quit';
+  | 'up'
+  | 'down'
+  | 'pageUp'
+  | 'pageDown'
+  | 'home'
+  | 'end'
+  | 'filter'
+  | 'sort'
+  | 'sortReverse'
+  | 'tree'
+  | 'mark'
+  | 'detail'
+  | 'graph'
+  | 'domain'
+  | 'protect'
+  | 'raise'
+  | 'lower'
+  | 'setAdj'
+  | 'whatIf'
+  | 'reset'
+  | 'undo'
+  | 'export'
+  | 'events'
+  | 'pause'
+  | 'help'
+  | 'quit';
 
 export interface Binding {
   keys: string[];
@@ -26,22 +48,53 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['pagedown'], label: 'PgDn', action: 'pageDown', help: 'page down' },
   { keys: ['home', 'g'], label: 'Home g', action: 'home', help: 'first row (dies first)' },
   { keys: ['end', 'G'], label: 'End G', action: 'end', help: 'last row' },
-  { keys: ['/'], label: '/', action: 'filter', help: 'filter by name, user, cgroup or command line (Enter keeps, Esc clears)', footer: 'filter' },
+  {
+    keys: ['/'],
+    label: '/',
+    action: 'filter',
+    help: 'filter by name, user, cgroup or command line (Enter keeps, Esc clears)',
+    footer: 'filter',
+  },
   { keys: ['s'], label: 's', action: 'sort', help: 'cycle the sort column (kill order first)', footer: 'sort' },
   { keys: ['S'], label: 'S', action: 'sortReverse', help: 'reverse the sort' },
   { keys: ['t'], label: 't', action: 'tree', help: 'tree view: parents and their children', footer: 'tree' },
-  { keys: ['space'], label: 'space', action: 'mark', help: 'mark or unmark the row (actions apply to marked rows)', footer: 'mark' },
+  {
+    keys: ['space'],
+    label: 'space',
+    action: 'mark',
+    help: 'mark or unmark the row (actions apply to marked rows)',
+    footer: 'mark',
+  },
   { keys: ['enter', 'd'], label: 'Enter d', action: 'detail', help: 'show or hide the detail pane' },
   { keys: ['m'], label: 'm', action: 'graph', help: 'show or hide the memory graph (MemAvailable, PSI)' },
-  { keys: ['D'], label: 'D', action: 'domain', help: 'choose the OOM domain: global or a memory cgroup', footer: 'domain' },
-  { keys: ['p'], label: 'p', action: 'protect', help: 'protect: adj -1000 (or the lowest value you may set)', writes: true, footer: 'protect' },
+  {
+    keys: ['D'],
+    label: 'D',
+    action: 'domain',
+    help: 'choose the OOM domain: global or a memory cgroup',
+    footer: 'domain',
+  },
+  {
+    keys: ['p'],
+    label: 'p',
+    action: 'protect',
+    help: 'protect: adj -1000 (or the lowest value you may set)',
+    writes: true,
+    footer: 'protect',
+  },
   { keys: ['+', '='], label: '+', action: 'raise', help: 'raise adj by 100 (dies sooner)', writes: true },
   { keys: ['-'], label: '-', action: 'lower', help: 'lower adj by 100 (dies later)', writes: true, footer: 'adj' },
   { keys: ['a'], label: 'a', action: 'setAdj', help: 'type an exact adj value', writes: true, footer: 'set' },
   { keys: ['w'], label: 'w', action: 'whatIf', help: 'what if: type an adj value and see the new rank before writing' },
   { keys: ['r'], label: 'r', action: 'reset', help: 'reset adj to the value before oomtop changed it', writes: true },
   { keys: ['u'], label: 'u', action: 'undo', help: 'undo the last change oomtop made', writes: true, footer: 'undo' },
-  { keys: ['e'], label: 'e', action: 'export', help: 'export a snapshot (json, csv, table, prometheus)', footer: 'export' },
+  {
+    keys: ['e'],
+    label: 'e',
+    action: 'export',
+    help: 'export a snapshot (json, csv, table, prometheus)',
+    footer: 'export',
+  },
   { keys: ['o'], label: 'o', action: 'events', help: 'recent OOM kills from the kernel log', footer: 'ooms' },
   { keys: ['z'], label: 'z', action: 'pause', help: 'pause or resume refreshing', footer: 'pause' },
   { keys: ['?', 'h', 'f1'], label: '? h', action: 'help', help: 'this help', footer: 'help' },
@@ -58,8 +111,20 @@ export function bindingFor(name: string): Binding | undefined {
 
 /** What a key does inside a prompt or a dialog (the modes), as the key table says. */
 export type ModeAction =
-  | 'keep' | 'clear' | 'erase' | 'submit' | 'cancel' | 'yes' | 'no'
-  | 'json' | 'csv' | 'table' | 'prometheus' | 'prev' | 'next' | 'pick';
+  | 'keep'
+  | 'clear'
+  | 'erase'
+  | 'submit'
+  | 'cancel'
+  | 'yes'
+  | 'no'
+  | 'json'
+  | 'csv'
+  | 'table'
+  | 'prometheus'
+  | 'prev'
+  | 'next'
+  | 'pick';
 
 export interface ModeBinding {
   keys: string[];
@@ -80,7 +145,12 @@ export const MODE_BINDINGS = {
     { keys: ['backspace'], label: '⌫', action: 'erase', help: 'erase a character' },
   ],
   input: [
-    { keys: ['enter'], label: 'Enter', action: 'submit', help: 'set: ask to confirm; what if: show the rank (writes nothing)' },
+    {
+      keys: ['enter'],
+      label: 'Enter',
+      action: 'submit',
+      help: 'set: ask to confirm; what if: show the rank (writes nothing)',
+    },
     { keys: ['escape'], label: 'Esc', action: 'cancel', help: 'cancel' },
     { keys: ['backspace'], label: '⌫', action: 'erase', help: 'erase a digit' },
   ],

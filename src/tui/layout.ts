@@ -22,4 +22,3 @@ export function detailHeight(s: DashState): number {
   if (s.showGraph && s.rows >= DETAIL_MIN_ROWS) return Math.min(12, Math.floor(s.rows / 3));
   return s.showDetail && s.rows >= DETAIL_MIN_ROWS ? DETAIL_HEIGHT : 0;
 }
-

@@ -33,7 +33,11 @@ export function ranksWith(s: DashState, overrides: ReadonlyMap<number, number>):
   return new Map(rankedWith(s.view, overrides).map((r) => [r.proc.pid, r.rank]));
 }
 
-export function whatIfOf(s: DashState, p: SnapshotProcess, value: number): { rank: number | null; badness: number | null } {
+export function whatIfOf(
+  s: DashState,
+  p: SnapshotProcess,
+  value: number,
+): { rank: number | null; badness: number | null } {
   if (!s.view) return { rank: null, badness: null };
   const q = rankedWith(s.view, new Map([[p.pid, value]])).find((r) => r.proc.pid === p.pid);
   return { rank: q?.rank ?? null, badness: q?.badnessPages ?? null };
@@ -44,8 +48,15 @@ export function whatIfOf(s: DashState, p: SnapshotProcess, value: number): { ran
  * before any dialog: a value the kernel refused before is said now and left out, one it may
  * refuse carries a warning into the dialog.
  */
-export function plan(s: DashState, targets: SnapshotProcess[], valueOf: (p: SnapshotProcess) => number | null, extra?: (p: SnapshotProcess) => Partial<PlanItem>): { items: PlanItem[]; refused: string[] } {
-  const pairs = targets.map((p) => [p, valueOf(p)] as const).filter(([p, v]) => v !== null && v !== p.oomScoreAdj) as Array<readonly [SnapshotProcess, number]>;
+export function plan(
+  s: DashState,
+  targets: SnapshotProcess[],
+  valueFor: (p: SnapshotProcess) => number | null,
+  more?: (p: SnapshotProcess) => Partial<PlanItem>,
+): { items: PlanItem[]; refused: string[] } {
+  const pairs = targets
+    .map((p) => [p, valueFor(p)] as const)
+    .filter(([p, v]) => v !== null && v !== p.oomScoreAdj) as Array<readonly [SnapshotProcess, number]>;
   const refused: string[] = [];
   const kept: Array<readonly [SnapshotProcess, number, AdjFloor, string | undefined]> = [];
   for (const [p, v] of pairs) {
@@ -55,8 +66,17 @@ export function plan(s: DashState, targets: SnapshotProcess[], valueOf: (p: Snap
     else kept.push([p, v, floor, verdict.kind === 'unknown' ? verdict.message : undefined]);
   }
   const ranks = ranksWith(s, new Map(kept.map(([p, v]) => [p.pid, v])));
-  const items = kept.map(([p, v, floor, warning]) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm, old: p.oomScoreAdj, new: v, newRank: ranks.get(p.pid) ?? null, floor,
-    ...(warning ? { warning } : {}), ...extra?.(p) }));
+  const items = kept.map(([p, v, floor, warning]) => ({
+    pid: p.pid,
+    startTime: p.startTime,
+    comm: p.comm,
+    old: p.oomScoreAdj,
+    new: v,
+    newRank: ranks.get(p.pid) ?? null,
+    floor,
+    ...(warning ? { warning } : {}),
+    ...more?.(p),
+  }));
   return { items, refused };
 }
 
@@ -67,9 +87,22 @@ export function protectValue(s: DashState, p: SnapshotProcess): number {
 
 export const clampAdj = (v: number) => Math.max(OOM_SCORE_ADJ_MIN, Math.min(OOM_SCORE_ADJ_MAX, v));
 
-export function confirmOrSay(s: DashState, title: string, source: string, planned: { items: PlanItem[]; refused: string[] }, nothing: string): DashState {
+export function confirmOrSay(
+  s: DashState,
+  title: string,
+  source: string,
+  planned: { items: PlanItem[]; refused: string[] },
+  nothing: string,
+): DashState {
   const { items, refused } = planned;
-  if (!items.length) return { ...s, message: { text: refused.length ? `nothing written: ${refused.join('; ')}` : nothing, kind: refused.length ? 'error' : 'info' } };
+  if (!items.length)
+    return {
+      ...s,
+      message: {
+        text: refused.length ? `nothing written: ${refused.join('; ')}` : nothing,
+        kind: refused.length ? 'error' : 'info',
+      },
+    };
   return { ...s, mode: { kind: 'confirm', title, source, plan: items, refused } };
 }
 
@@ -79,31 +112,77 @@ export function startAction(s: DashState, action: Action): { state: DashState; e
   switch (action) {
     case 'protect': {
       const items = plan(s, targets, (p) => protectValue(s, p));
-      const note = s.canLower === false ? ' (no CAP_SYS_RESOURCE: the lowest value you may set; -1000 needs systemd OOMScoreAdjust=)' : '';
-      return none(confirmOrSay(s, `protect${note}`, 'dashboard', items,
-        s.canLower === false ? 'already at the lowest value you may set: -1000 needs CAP_SYS_RESOURCE (systemd OOMScoreAdjust= can)' : 'already protected'));
+      const note =
+        s.canLower === false
+          ? ' (no CAP_SYS_RESOURCE: the lowest value you may set; -1000 needs systemd OOMScoreAdjust=)'
+          : '';
+      return none(
+        confirmOrSay(
+          s,
+          `protect${note}`,
+          'dashboard',
+          items,
+          s.canLower === false
+            ? 'already at the lowest value you may set: -1000 needs CAP_SYS_RESOURCE (systemd OOMScoreAdjust= can)'
+            : 'already protected',
+        ),
+      );
     }
     case 'raise':
     case 'lower': {
       const d = action === 'raise' ? ADJ_STEP : -ADJ_STEP;
-      return none(confirmOrSay(s, action === 'raise' ? 'raise adj (dies sooner)' : 'lower adj (dies later)', 'dashboard',
-        plan(s, targets, (p) => clampAdj((p.oomScoreAdj ?? 0) + d)), 'adj is already at its limit'));
+      return none(
+        confirmOrSay(
+          s,
+          action === 'raise' ? 'raise adj (dies sooner)' : 'lower adj (dies later)',
+          'dashboard',
+          plan(s, targets, (p) => clampAdj((p.oomScoreAdj ?? 0) + d)),
+          'adj is already at its limit',
+        ),
+      );
     }
     case 'reset': {
       const items = plan(s, targets, (p) => originalAdj(s.audit, p.pid, p.startTime));
-      return none(confirmOrSay(s, 'reset to the value before oomtop changed it', 'reset', items, 'nothing to reset: oomtop has not changed this process'));
+      return none(
+        confirmOrSay(
+          s,
+          'reset to the value before oomtop changed it',
+          'reset',
+          items,
+          'nothing to reset: oomtop has not changed this process',
+        ),
+      );
     }
     case 'undo': {
       const last = changesToUndo(s.audit, 1)[0];
       if (!last) return none({ ...s, message: { text: 'nothing to undo', kind: 'info' } });
       const live = s.snapshot?.processes.find((p) => sameProcess(p, last));
-      if (!live) return none({ ...s, message: { text: `cannot undo ${last.comm} (pid ${last.pid}) ${last.old} → ${last.new}: the process is gone`, kind: 'error' } });
-      return none(confirmOrSay(s, 'undo the last change', 'undo', plan(s, [live], () => last.old, () => ({ undoes: last.id })), 'nothing to undo: the value is already back'));
+      if (!live)
+        return none({
+          ...s,
+          message: {
+            text: `cannot undo ${last.comm} (pid ${last.pid}) ${last.old} → ${last.new}: the process is gone`,
+            kind: 'error',
+          },
+        });
+      return none(
+        confirmOrSay(
+          s,
+          'undo the last change',
+          'undo',
+          plan(
+            s,
+            [live],
+            () => last.old,
+            () => ({ undoes: last.id }),
+          ),
+          'nothing to undo: the value is already back',
+        ),
+      );
     }
     default:
       return none(s);
   }
 }
-
 
 const ADJ_STEP = 100;

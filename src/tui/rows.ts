@@ -21,13 +21,27 @@ export function columnContext(s: DashState): ColumnContext {
  * (two dashboards, two tests) never share a memo.
  */
 export class RowCache {
-  private memo: { snapshot: Snapshot | null; filter: string; sort: string; tree: boolean; cpu: ReadonlyMap<number, number>; rows: TableRow[] } | null = null;
+  private memo: {
+    snapshot: Snapshot | null;
+    filter: string;
+    sort: string;
+    tree: boolean;
+    cpu: ReadonlyMap<number, number>;
+    rows: TableRow[];
+  } | null = null;
 
   rows(s: DashState): TableRow[] {
     const sortKey = `${s.sort.column}:${s.sort.descending}`;
     const m = this.memo;
-    if (m && m.snapshot === s.snapshot && m.filter === s.filter && m.sort === sortKey && m.tree === s.tree
-      && (s.sort.column !== 'cpu' || m.cpu === s.cpu)) return m.rows;
+    if (
+      m &&
+      m.snapshot === s.snapshot &&
+      m.filter === s.filter &&
+      m.sort === sortKey &&
+      m.tree === s.tree &&
+      (s.sort.column !== 'cpu' || m.cpu === s.cpu)
+    )
+      return m.rows;
     const rows = buildRows(s);
     this.memo = { snapshot: s.snapshot, filter: s.filter, sort: sortKey, tree: s.tree, cpu: s.cpu, rows };
     return rows;
@@ -43,8 +57,13 @@ export interface TableRow {
 function filterMatch(p: SnapshotProcess, needle: string): boolean {
   if (!needle) return true;
   const n = needle.toLowerCase();
-  return p.comm.toLowerCase().includes(n) || (p.user ?? '').toLowerCase().includes(n)
-    || (p.cgroup ?? '').toLowerCase().includes(n) || (p.cmdline ?? '').toLowerCase().includes(n) || (p.unit ?? '').toLowerCase().includes(n);
+  return (
+    p.comm.toLowerCase().includes(n) ||
+    (p.user ?? '').toLowerCase().includes(n) ||
+    (p.cgroup ?? '').toLowerCase().includes(n) ||
+    (p.cmdline ?? '').toLowerCase().includes(n) ||
+    (p.unit ?? '').toLowerCase().includes(n)
+  );
 }
 
 function treeOrder(rows: SnapshotProcess[]): TableRow[] {
@@ -94,7 +113,7 @@ export function cursorIndex(s: DashState, rows = tableRows(s)): number {
   const sel = s.selected;
   if (!sel) return 0;
   const i = rows.findIndex((r) => sameProcess(r.proc, sel));
-  return i < 0 ? 0 : i;
+  return Math.max(i, 0);
 }
 
 export function selectedProc(s: DashState): SnapshotProcess | null {
@@ -123,4 +142,3 @@ export function keepSelection(s: DashState): DashState {
   const found = sel ? rows.findIndex((r) => sameProcess(r.proc, sel)) : -1;
   return selectIndex(s, found < 0 ? Math.min(cursorIndex(s, rows), rows.length - 1) : found);
 }
-

@@ -13,7 +13,16 @@ import type { OomEvent } from '../core/parse/kernel-log.js';
 import { bindingFor, modeActionFor, type Action, type ModeAction } from './keys.js';
 import { tableHeight } from './layout.js';
 import { actionTargets, confirmOrSay, plan, rankView, startAction, whatIfOf } from './plan.js';
-import { cursorIndex, keepSelection, keyOf, RowCache, selectedProc, selectIndex, tableRows, visibleRows } from './rows.js';
+import {
+  cursorIndex,
+  keepSelection,
+  keyOf,
+  RowCache,
+  selectedProc,
+  selectIndex,
+  tableRows,
+  visibleRows,
+} from './rows.js';
 
 /** What the app ranked for the chosen OOM domain (core/domains.ts). */
 export type DomainView = Pick<DomainContext, 'domain' | 'sample' | 'scanIndex' | 'headroomPages' | 'label'>;
@@ -128,12 +137,43 @@ export type Effect =
 export const SORTABLE: ColumnId[] = ['rank', 'badness', 'rss', 'swap', 'adj', 'score', 'pid', 'user', 'name', 'cpu'];
 export const HISTORY_MS = 10 * 60 * 1000;
 
-export function initialState(o: { cols: number; rows: number; intervalMs: number; readOnly: boolean; readOnlyWhy?: string; canLower: boolean | null; uid: number; users: ReadonlyMap<number, string> }): DashState {
+export function initialState(o: {
+  cols: number;
+  rows: number;
+  intervalMs: number;
+  readOnly: boolean;
+  readOnlyWhy?: string;
+  canLower: boolean | null;
+  uid: number;
+  users: ReadonlyMap<number, string>;
+}): DashState {
   return {
-    ...o, readOnlyWhy: o.readOnlyWhy ?? '--read-only', view: null, snapshot: null, domains: [], domainPath: null, history: [], oomKillsAtStart: null, oomEvents: [], audit: [],
-    cpu: new Map(), selected: null, scrollTop: 0, filter: '', sort: { column: 'rank', descending: false }, tree: false,
-    marked: new Set(), paused: false, showDetail: true, showGraph: false, whatIf: null, mode: { kind: 'normal' }, message: null, quitting: false,
-    rowCache: new RowCache(), scoresAsked: new Set(),
+    ...o,
+    readOnlyWhy: o.readOnlyWhy ?? '--read-only',
+    view: null,
+    snapshot: null,
+    domains: [],
+    domainPath: null,
+    history: [],
+    oomKillsAtStart: null,
+    oomEvents: [],
+    audit: [],
+    cpu: new Map(),
+    selected: null,
+    scrollTop: 0,
+    filter: '',
+    sort: { column: 'rank', descending: false },
+    tree: false,
+    marked: new Set(),
+    paused: false,
+    showDetail: true,
+    showGraph: false,
+    whatIf: null,
+    mode: { kind: 'normal' },
+    message: null,
+    quitting: false,
+    rowCache: new RowCache(),
+    scoresAsked: new Set(),
   };
 }
 
@@ -145,19 +185,35 @@ function onAction(s: DashState, action: Action): { state: DashState; effects: Ef
   const i = cursorIndex(s, rows);
   const page = tableHeight(s);
   switch (action) {
-    case 'up': return none(selectIndex(s, i - 1));
-    case 'down': return none(selectIndex(s, i + 1));
-    case 'pageUp': return none(selectIndex(s, i - page));
-    case 'pageDown': return none(selectIndex(s, i + page));
-    case 'home': return none(selectIndex(s, 0));
-    case 'end': return none(selectIndex(s, rows.length - 1));
-    case 'filter': return none({ ...s, mode: { kind: 'filter' } });
+    case 'up':
+      return none(selectIndex(s, i - 1));
+    case 'down':
+      return none(selectIndex(s, i + 1));
+    case 'pageUp':
+      return none(selectIndex(s, i - page));
+    case 'pageDown':
+      return none(selectIndex(s, i + page));
+    case 'home':
+      return none(selectIndex(s, 0));
+    case 'end':
+      return none(selectIndex(s, rows.length - 1));
+    case 'filter':
+      return none({ ...s, mode: { kind: 'filter' } });
     case 'sort': {
       const next = SORTABLE[(SORTABLE.indexOf(s.sort.column) + 1) % SORTABLE.length] as ColumnId;
-      return none(keepSelection({ ...s, tree: false, sort: { column: next, descending: columnById(next).descending }, message: { text: `sorted by ${columnById(next).title}`, kind: 'info' } }));
+      return none(
+        keepSelection({
+          ...s,
+          tree: false,
+          sort: { column: next, descending: columnById(next).descending },
+          message: { text: `sorted by ${columnById(next).title}`, kind: 'info' },
+        }),
+      );
     }
-    case 'sortReverse': return none(keepSelection({ ...s, sort: { ...s.sort, descending: !s.sort.descending } }));
-    case 'tree': return none(keepSelection({ ...s, tree: !s.tree }));
+    case 'sortReverse':
+      return none(keepSelection({ ...s, sort: { ...s.sort, descending: !s.sort.descending } }));
+    case 'tree':
+      return none(keepSelection({ ...s, tree: !s.tree }));
     case 'mark': {
       const p = rows[i]?.proc;
       if (!p) return none(s);
@@ -166,19 +222,36 @@ function onAction(s: DashState, action: Action): { state: DashState; effects: Ef
       else marked.add(keyOf(p));
       return none(selectIndex({ ...s, marked }, i + 1));
     }
-    case 'detail': return none({ ...s, showDetail: !s.showDetail, showGraph: false });
-    case 'graph': return none({ ...s, showGraph: !s.showGraph });
+    case 'detail':
+      return none({ ...s, showDetail: !s.showDetail, showGraph: false });
+    case 'graph':
+      return none({ ...s, showGraph: !s.showGraph });
     case 'domain':
       // The list (every cgroup ranked) is built only while the selector is open.
       return { state: { ...s, mode: { kind: 'domain', index: 0 } }, effects: [{ type: 'listDomains' }] };
-    case 'whatIf': return none(selectedProc(s) ? { ...s, mode: { kind: 'input', purpose: 'whatIf', text: '' } } : s);
-    case 'setAdj': return none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s);
-    case 'export': return none({ ...s, mode: { kind: 'export' } });
-    case 'events': return none({ ...s, mode: { kind: 'events' } });
-    case 'pause': return { state: { ...s, paused: !s.paused, message: { text: s.paused ? 'refreshing again' : 'paused: z resumes', kind: 'info' } }, effects: s.paused ? [{ type: 'refresh' }] : [] };
-    case 'help': return none({ ...s, mode: { kind: 'help', top: 0 } });
-    case 'quit': return { state: { ...s, quitting: true }, effects: [{ type: 'quit' }] };
-    default: return startAction(s, action);
+    case 'whatIf':
+      return none(selectedProc(s) ? { ...s, mode: { kind: 'input', purpose: 'whatIf', text: '' } } : s);
+    case 'setAdj':
+      return none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s);
+    case 'export':
+      return none({ ...s, mode: { kind: 'export' } });
+    case 'events':
+      return none({ ...s, mode: { kind: 'events' } });
+    case 'pause':
+      return {
+        state: {
+          ...s,
+          paused: !s.paused,
+          message: { text: s.paused ? 'refreshing again' : 'paused: z resumes', kind: 'info' },
+        },
+        effects: s.paused ? [{ type: 'refresh' }] : [],
+      };
+    case 'help':
+      return none({ ...s, mode: { kind: 'help', top: 0 } });
+    case 'quit':
+      return { state: { ...s, quitting: true }, effects: [{ type: 'quit' }] };
+    default:
+      return startAction(s, action);
   }
 }
 
@@ -190,7 +263,10 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
   if (m.kind === 'help') {
     // The scrolling keys scroll a help taller than the screen; any other key closes it.
     const step = { down: 1, j: 1, pagedown: 10, space: 10, up: -1, k: -1, pageup: -10 }[name];
-    return none({ ...s, mode: step === undefined ? { kind: 'normal' } : { kind: 'help', top: Math.max(0, Math.min(500, m.top + step)) } });
+    return none({
+      ...s,
+      mode: step === undefined ? { kind: 'normal' } : { kind: 'help', top: Math.max(0, Math.min(500, m.top + step)) },
+    });
   }
   if (m.kind === 'events') return none({ ...s, mode: { kind: 'normal' } });
   const action = modeActionFor(m.kind, name);
@@ -203,7 +279,8 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
       return none(s);
     case 'input': {
       if (action === 'cancel') return none({ ...s, mode: { kind: 'normal' }, whatIf: null });
-      if (action === 'erase') return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: adjValueOrNull(m.text.slice(0, -1)) });
+      if (action === 'erase')
+        return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: adjValueOrNull(m.text.slice(0, -1)) });
       if (action === 'submit') return none(submitAdj(s, m));
       if (typed && /[-0-9]/.test(typed)) {
         const text = m.text + typed;
@@ -213,15 +290,28 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
     }
     case 'confirm':
       if (action === 'yes') {
-        return { state: { ...s, mode: { kind: 'normal' }, marked: new Set(), message: { text: 'writing…', kind: 'info' } }, effects: [{ type: 'adjust', plan: m.plan, source: m.source }] };
+        return {
+          state: { ...s, mode: { kind: 'normal' }, marked: new Set(), message: { text: 'writing…', kind: 'info' } },
+          effects: [{ type: 'adjust', plan: m.plan, source: m.source }],
+        };
       }
-      if (action === 'no') return none({ ...s, mode: { kind: 'normal' }, message: { text: 'cancelled: nothing written', kind: 'info' } });
+      if (action === 'no')
+        return none({ ...s, mode: { kind: 'normal' }, message: { text: 'cancelled: nothing written', kind: 'info' } });
       return none(s);
     case 'export': {
-      const formats: Partial<Record<ModeAction, SnapshotFormat>> = { json: 'json', csv: 'csv', table: 'table', prometheus: 'prometheus' };
+      const formats: Partial<Record<ModeAction, SnapshotFormat>> = {
+        json: 'json',
+        csv: 'csv',
+        table: 'table',
+        prometheus: 'prometheus',
+      };
       const f = action && formats[action];
       if (f) return { state: { ...s, mode: { kind: 'normal' } }, effects: [{ type: 'export', format: f }] };
-      return none({ ...s, mode: { kind: 'normal' }, message: action === 'cancel' ? null : { text: 'export: press j, c, t or p', kind: 'info' } });
+      return none({
+        ...s,
+        mode: { kind: 'normal' },
+        message: action === 'cancel' ? null : { text: 'export: press j, c, t or p', kind: 'info' },
+      });
     }
     case 'domain': {
       const n = s.domains.length;
@@ -230,7 +320,17 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
       if (action === 'pick') {
         const d = s.domains[m.index];
         if (!d) return none({ ...s, mode: { kind: 'normal' } });
-        return { state: { ...s, domainPath: d.path, domains: [], mode: { kind: 'normal' }, marked: new Set(), message: { text: `domain: ${d.label}`, kind: 'info' } }, effects: [{ type: 'refresh' }] };
+        return {
+          state: {
+            ...s,
+            domainPath: d.path,
+            domains: [],
+            mode: { kind: 'normal' },
+            marked: new Set(),
+            message: { text: `domain: ${d.label}`, kind: 'info' },
+          },
+          effects: [{ type: 'refresh' }],
+        };
       }
       return none({ ...s, domains: [], mode: { kind: 'normal' } });
     }
@@ -240,15 +340,33 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): { state:
 /** Enter in the adj prompt: set asks to confirm; what if shows the rank and writes nothing. */
 function submitAdj(s: DashState, m: Extract<Mode, { kind: 'input' }>): DashState {
   const v = adjValueOrNull(m.text);
-  if (v === null) return { ...s, message: { text: `'${m.text}' is not an adj value: type an integer from -1000 to 1000`, kind: 'error' } };
+  if (v === null)
+    return {
+      ...s,
+      message: { text: `'${m.text}' is not an adj value: type an integer from -1000 to 1000`, kind: 'error' },
+    };
   if (m.purpose === 'whatIf') {
     const p = selectedProc(s);
     const w = p ? whatIfOf(s, p, v) : null;
-    const text = p && w ? `what if ${printable(p.comm)} ${p.pid} had adj ${v}: rank ${w.rank ?? '— (never killed)'} (now ${p.rank ?? '—'}); nothing written (a sets a value)` : 'no process selected';
+    const text =
+      p && w
+        ? `what if ${printable(p.comm)} ${p.pid} had adj ${v}: rank ${w.rank ?? '— (never killed)'} (now ${p.rank ?? '—'}); nothing written (a sets a value)`
+        : 'no process selected';
     return { ...s, mode: { kind: 'normal' }, whatIf: null, message: { text, kind: 'info' } };
   }
-  if (s.readOnly) return { ...s, mode: { kind: 'normal' }, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } };
-  return confirmOrSay({ ...s, mode: { kind: 'normal' }, whatIf: null }, `set adj to ${v}`, 'dashboard', plan(s, actionTargets(s), () => v), `adj is already ${v}`);
+  if (s.readOnly)
+    return {
+      ...s,
+      mode: { kind: 'normal' },
+      message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' },
+    };
+  return confirmOrSay(
+    { ...s, mode: { kind: 'normal' }, whatIf: null },
+    `set adj to ${v}`,
+    'dashboard',
+    plan(s, actionTargets(s), () => v),
+    `adj is already ${v}`,
+  );
 }
 
 export function reduce(s: DashState, e: DashEvent): { state: DashState; effects: Effect[] } {
@@ -265,9 +383,13 @@ function withScoreReads(r: { state: DashState; effects: Effect[] }): { state: Da
   const s = r.state;
   if (!s.snapshot || s.quitting) return r;
   const pids: number[] = [];
-  for (const row of visibleRows(s)) if (row.proc.oomScore === null && !s.scoresAsked.has(row.proc.pid)) pids.push(row.proc.pid);
+  for (const row of visibleRows(s))
+    if (row.proc.oomScore === null && !s.scoresAsked.has(row.proc.pid)) pids.push(row.proc.pid);
   if (!pids.length) return r;
-  return { state: { ...s, scoresAsked: new Set([...s.scoresAsked, ...pids]) }, effects: [...r.effects, { type: 'readScores', pids }] };
+  return {
+    state: { ...s, scoresAsked: new Set([...s.scoresAsked, ...pids]) },
+    effects: [...r.effects, { type: 'readScores', pids }],
+  };
 }
 
 function reduceEvent(s: DashState, e: DashEvent): { state: DashState; effects: Effect[] } {
@@ -275,31 +397,53 @@ function reduceEvent(s: DashState, e: DashEvent): { state: DashState; effects: E
   switch (e.type) {
     case 'sampled': {
       const snapshot = rankView(s.users, e.view);
-      const point: HistoryPoint = { timeMs: e.view.sample.timeMs, availPages: e.view.headroomPages, psiSome: e.view.sample.pressure?.some.avg10 ?? null };
+      const point: HistoryPoint = {
+        timeMs: e.view.sample.timeMs,
+        availPages: e.view.headroomPages,
+        psiSome: e.view.sample.pressure?.some.avg10 ?? null,
+      };
       const history = [...s.history, point].filter((h) => h.timeMs >= point.timeMs - HISTORY_MS);
       const oomKillsAtStart = s.oomKillsAtStart ?? e.view.sample.oomKillCount;
       // Marks of processes that are gone fall away (no key set to build when nothing is marked).
       const live = s.marked.size ? new Set(snapshot.processes.map(keyOf)) : null;
       const marked = live ? new Set([...s.marked].filter((k) => live.has(k))) : s.marked;
       const first = s.snapshot === null;
-      const next = keepSelection({ ...s, view: e.view, snapshot, history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history, oomKillsAtStart, marked,
-        scoresAsked: new Set() });
+      const next = keepSelection({
+        ...s,
+        view: e.view,
+        snapshot,
+        history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history,
+        oomKillsAtStart,
+        marked,
+        scoresAsked: new Set(),
+      });
       return none(first ? selectIndex(next, 0) : next);
     }
     case 'domains': {
       // Opening the selector puts the cursor on the domain shown now.
       const opening = s.mode.kind === 'domain' && !s.domains.length;
-      const idx = Math.max(0, e.domains.findIndex((d) => d.path === s.domainPath));
+      const idx = Math.max(
+        0,
+        e.domains.findIndex((d) => d.path === s.domainPath),
+      );
       return none({ ...s, domains: e.domains, mode: opening ? { kind: 'domain', index: idx } : s.mode });
     }
-    case 'audit': return none({ ...s, audit: e.records });
+    case 'audit':
+      return none({ ...s, audit: e.records });
     case 'oomEvents': {
       const last = e.events.at(-1);
       const v = last?.victims[0];
-      const alert = e.alert && last ? { text: `OOM KILL: ${v ? `${v.comm} ${v.pid}` : 'victim unknown'} in ${last.domain ?? 'an unknown domain'} at ${last.wall?.slice(11, 19) ?? '?'} (o lists recent kills)`, kind: 'error' as const } : s.message;
+      const alert =
+        e.alert && last
+          ? {
+              text: `OOM KILL: ${v ? `${v.comm} ${v.pid}` : 'victim unknown'} in ${last.domain ?? 'an unknown domain'} at ${last.wall?.slice(11, 19) ?? '?'} (o lists recent kills)`,
+              kind: 'error' as const,
+            }
+          : s.message;
       return none({ ...s, oomEvents: e.events, message: alert });
     }
-    case 'cpu': return none({ ...s, cpu: e.cpu });
+    case 'cpu':
+      return none({ ...s, cpu: e.cpu });
     case 'scores': {
       if (!s.snapshot || !e.scores.size) return none(s);
       const processes = s.snapshot.processes.map((p) => {
@@ -308,30 +452,43 @@ function reduceEvent(s: DashState, e: DashEvent): { state: DashState; effects: E
       });
       return none({ ...s, snapshot: { ...s.snapshot, processes } });
     }
-    case 'resize': return none(keepSelection({ ...s, cols: e.cols, rows: e.rows }));
-    case 'click': return none(s.mode.kind === 'normal' ? selectIndex(s, s.scrollTop + e.row) : s);
+    case 'resize':
+      return none(keepSelection({ ...s, cols: e.cols, rows: e.rows }));
+    case 'click':
+      return none(s.mode.kind === 'normal' ? selectIndex(s, s.scrollTop + e.row) : s);
     case 'wheel': {
       const rows = tableRows(s);
       const top = Math.max(0, Math.min(s.scrollTop + e.delta, Math.max(0, rows.length - tableHeight(s))));
       const i = cursorIndex(s, rows);
       const moved = { ...s, scrollTop: top };
-      return none(i < top || i >= top + tableHeight(s) ? selectIndex(moved, i < top ? top : top + tableHeight(s) - 1) : moved);
+      return none(
+        i < top || i >= top + tableHeight(s) ? selectIndex(moved, i < top ? top : top + tableHeight(s) - 1) : moved,
+      );
     }
     case 'adjusted': {
       const failed = e.results.filter((r) => !r.ok);
       const text = failed.length ? failed.map((r) => r.message).join('; ') : e.results.map((r) => r.message).join('; ');
-      return { state: { ...s, message: { text, kind: failed.length ? 'error' : 'ok' } }, effects: [{ type: 'refresh' }] };
+      return {
+        state: { ...s, message: { text, kind: failed.length ? 'error' : 'ok' } },
+        effects: [{ type: 'refresh' }],
+      };
     }
-    case 'message': return none({ ...s, message: e.message });
-    case 'domainLost': return none({ ...s, domainPath: null, message: { text: `${e.reason}: back to the global domain`, kind: 'error' } });
+    case 'message':
+      return none({ ...s, message: e.message });
+    case 'domainLost':
+      return none({
+        ...s,
+        domainPath: null,
+        message: { text: `${e.reason}: back to the global domain`, kind: 'error' },
+      });
     case 'key': {
       const moded = onModeKey(s, e.name, e.ch);
       if (moded) return moded;
       const b = bindingFor(e.name);
       if (!b) return none(s);
-      if (b.writes && s.readOnly) return none({ ...s, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } });
+      if (b.writes && s.readOnly)
+        return none({ ...s, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } });
       return onAction({ ...s, message: null }, b.action);
     }
   }
 }
-

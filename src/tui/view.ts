@@ -11,7 +11,21 @@ import { whatIfOf } from './plan.js';
 import { columnContext, cursorIndex, keyOf, selectedProc, tableRows } from './rows.js';
 import type { DashState, HistoryPoint } from './state.js';
 
-export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'adj', 'rss', 'swap', 'cpu', 'unit', 'container'];
+export const TABLE_COLUMNS: ColumnId[] = [
+  'rank',
+  'pid',
+  'user',
+  'name',
+  'badness',
+  'share',
+  'score',
+  'adj',
+  'rss',
+  'swap',
+  'cpu',
+  'unit',
+  'container',
+];
 
 /**
  * Untrusted text (process names, command lines, cgroup paths, messages that quote them)
@@ -45,7 +59,9 @@ export function bar(fraction: number, width: number): string {
 export function secondsLeft(history: readonly HistoryPoint[], windowMs = 120_000): number | null {
   const last = history.at(-1);
   if (!last || last.availPages === null) return null;
-  const pts = history.filter((h) => h.availPages !== null && h.timeMs >= last.timeMs - windowMs) as Array<HistoryPoint & { availPages: number }>;
+  const pts = history.filter((h) => h.availPages !== null && h.timeMs >= last.timeMs - windowMs) as Array<
+    HistoryPoint & { availPages: number }
+  >;
   if (pts.length < 3) return null;
   const t0 = pts[0]!.timeMs;
   const xs = pts.map((p) => (p.timeMs - t0) / 1000);
@@ -54,7 +70,10 @@ export function secondsLeft(history: readonly HistoryPoint[], windowMs = 120_000
   const my = ys.reduce((a, b) => a + b, 0) / ys.length;
   let num = 0;
   let den = 0;
-  for (let i = 0; i < xs.length; i++) { num += ((xs[i] as number) - mx) * ((ys[i] as number) - my); den += ((xs[i] as number) - mx) ** 2; }
+  for (let i = 0; i < xs.length; i++) {
+    num += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+    den += ((xs[i] as number) - mx) ** 2;
+  }
   const slope = den ? num / den : 0; // pages per second
   if (slope >= 0 || xs.at(-1)! < 10) return null;
   const left = last.availPages / -slope;
@@ -86,12 +105,22 @@ export function headerLines(s: DashState): string[] {
   const swapTotal = snap.swapTotalKb * 1024;
   const swapUsed = swapTotal - (snap.swapFreeKb ?? snap.swapTotalKb) * 1024;
   const sparkW = Math.max(0, Math.min(20, w - barW - 50));
-  const availSpark = sparkline(s.history.map((h) => h.availPages), sparkW);
-  const psiSpark = sparkline(s.history.map((h) => h.psiSome), sparkW);
+  const availSpark = sparkline(
+    s.history.map((h) => h.availPages),
+    sparkW,
+  );
+  const psiSpark = sparkline(
+    s.history.map((h) => h.psiSome),
+    sparkW,
+  );
   const psi = snap.pressureSomeAvg10;
   const lines: string[] = [];
-  lines.push(`Mem  ${bar(used / memTotal, barW)} ${fit(`${((100 * used) / memTotal).toFixed(0)}%`, 4, 'right')}  ${formatBytes(used)}/${formatBytes(memTotal)}  ${snap.memAvailableKb === null ? 'free' : 'avail'} ${formatBytes(avail)} ${availSpark}`);
-  lines.push(`Swap ${bar(swapTotal ? swapUsed / swapTotal : 0, barW)} ${fit(`${swapTotal ? ((100 * swapUsed) / swapTotal).toFixed(0) : 0}%`, 4, 'right')}  ${formatBytes(swapUsed)}/${formatBytes(swapTotal)}  ${psi === null ? 'PSI n/a' : `PSI some ${psi.toFixed(2)}%`} ${psiSpark}`);
+  lines.push(
+    `Mem  ${bar(used / memTotal, barW)} ${fit(`${((100 * used) / memTotal).toFixed(0)}%`, 4, 'right')}  ${formatBytes(used)}/${formatBytes(memTotal)}  ${snap.memAvailableKb === null ? 'free' : 'avail'} ${formatBytes(avail)} ${availSpark}`,
+  );
+  lines.push(
+    `Swap ${bar(swapTotal ? swapUsed / swapTotal : 0, barW)} ${fit(`${swapTotal ? ((100 * swapUsed) / swapTotal).toFixed(0) : 0}%`, 4, 'right')}  ${formatBytes(swapUsed)}/${formatBytes(swapTotal)}  ${psi === null ? 'PSI n/a' : `PSI some ${psi.toFixed(2)}%`} ${psiSpark}`,
+  );
   // OOM kills, flagged when they grow while oomtop runs.
   const kills = snap.oomKillCount;
   const grown = kills !== null && s.oomKillsAtStart !== null ? kills - s.oomKillsAtStart : 0;
@@ -99,16 +128,24 @@ export function headerLines(s: DashState): string[] {
   if (grown > 0) {
     const last = s.oomEvents.at(-1);
     const v = last?.victims[0];
-    const what = last ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(printable(v.comm))} ${v.pid}` : 'victim unknown'}` : '';
+    const what = last
+      ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(printable(v.comm))} ${v.pid}` : 'victim unknown'}`
+      : '';
     l3 += ` {red-fg}{bold}(+${grown} while watching${what}){/bold}{/red-fg}`;
   }
   const warn: string[] = [];
   if (snap.sysctls.panicOnOom === 1) warn.push('⚠ panic_on_oom=1: a global OOM panics');
   if (snap.sysctls.panicOnOom === 2) warn.push('⚠ panic_on_oom=2: any OOM panics');
   if (snap.sysctls.oomKillAllocatingTask) warn.push('⚠ oom_kill_allocating_task=1: the allocator dies');
-  const who = s.readOnly ? '{yellow-fg}read-only{/yellow-fg}' : s.canLower === true ? 'adj: may lower and raise'
-    : s.canLower === false ? (s.uid === 0 ? '{yellow-fg}adj: raise only (no CAP_SYS_RESOURCE){/yellow-fg}' : '{yellow-fg}adj: raise your own processes only{/yellow-fg}')
-      : 'adj rights unknown';
+  const who = s.readOnly
+    ? '{yellow-fg}read-only{/yellow-fg}'
+    : s.canLower === true
+      ? 'adj: may lower and raise'
+      : s.canLower === false
+        ? s.uid === 0
+          ? '{yellow-fg}adj: raise only (no CAP_SYS_RESOURCE){/yellow-fg}'
+          : '{yellow-fg}adj: raise your own processes only{/yellow-fg}'
+        : 'adj rights unknown';
   // The rights go where there is room: after the kill count, or after the domain when
   // sysctl warnings take line 3.
   l3 += warn.length ? `  {yellow-fg}${warn.join('  ')}{/yellow-fg}` : ` · ${who}`;
@@ -117,9 +154,11 @@ export function headerLines(s: DashState): string[] {
   const left = secondsLeft(s.history);
   const first = snap.processes.find((p) => p.rank === 1);
   const headroom = v.headroomPages === null ? '' : `headroom ${formatPages(v.headroomPages, page)}`;
-  lines.push(left === null
-    ? `${headroom}${first ? `   dies first: ${esc(printable(first.comm))} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`
-    : `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${first ? `${esc(printable(first.comm))} ${first.pid} dies` : 'nobody is killable'}   ${headroom}`);
+  lines.push(
+    left === null
+      ? `${headroom}${first ? `   dies first: ${esc(printable(first.comm))} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`
+      : `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${first ? `${esc(printable(first.comm))} ${first.pid} dies` : 'nobody is killable'}   ${headroom}`,
+  );
   return lines;
 }
 
@@ -137,7 +176,14 @@ export function tableLines(s: DashState): string[] {
   const ctx = columnContext(s);
   const cur = cursorIndex(s, rows);
   const out: string[] = [];
-  if (!rows.length) return [s.snapshot ? (s.filter ? `  no process matches '${esc(s.filter)}'` : '  no process in this domain') : '  sampling…'];
+  if (!rows.length)
+    return [
+      s.snapshot
+        ? s.filter
+          ? `  no process matches '${esc(s.filter)}'`
+          : '  no process in this domain'
+        : '  sampling…',
+    ];
   for (let i = s.scrollTop; i < Math.min(rows.length, s.scrollTop + h); i++) {
     const { proc: p, depth } = rows[i] as { proc: SnapshotProcess; depth: number };
     const cells = cols.map(({ col, width }) => {
@@ -151,7 +197,8 @@ export function tableLines(s: DashState): string[] {
     if (why && from >= 0) {
       const adjAt = cols.findIndex((c) => c.col.id === 'adj');
       const span = cols.slice(from).reduce((w, c) => w + c.width + 1, -1);
-      const adjNote = adjAt >= 0 && p.oomScoreAdj && p.unkillableReason !== 'oom_score_adj -1000' ? `  (adj ${p.oomScoreAdj})` : '';
+      const adjNote =
+        adjAt >= 0 && p.oomScoreAdj && p.unkillableReason !== 'oom_score_adj -1000' ? `  (adj ${p.oomScoreAdj})` : '';
       cells.splice(from, cells.length - from, fit(`${why}${adjNote}`, span));
     }
     const mark = s.marked.has(keyOf(p)) ? '*' : i === cur ? '▶' : ' ';
@@ -180,24 +227,40 @@ export function detailLines(s: DashState): string[] {
   const sample = s.view.sample.processes.find((x) => x.pid === p.pid);
   const per = Math.floor(snap.totalPages / 1000);
   if (p.badnessPages !== null && sample) {
-    lines.push(`badness ${formatInt(p.badnessPages)} pages = rss ${formatInt(p.rssPages)} + swap ${formatInt(p.swapPages)} + page tables ${formatInt(p.pageTablePages)} + adj ${p.oomScoreAdj} × ${formatInt(per)}`);
-    lines.push(`rank ${p.rank} of ${killable} · ${((100 * p.badnessPages) / snap.totalPages).toFixed(1)}% of the domain · kernel oom_score ${p.oomScore ?? '?'} (predicted ${p.predictedOomScore ?? '?'})`
-      + (p.oomScore !== null && p.predictedOomScore !== null && p.oomScore !== p.predictedOomScore ? ' {yellow-fg}changed during the read{/yellow-fg}' : ''));
+    lines.push(
+      `badness ${formatInt(p.badnessPages)} pages = rss ${formatInt(p.rssPages)} + swap ${formatInt(p.swapPages)} + page tables ${formatInt(p.pageTablePages)} + adj ${p.oomScoreAdj} × ${formatInt(per)}`,
+    );
+    lines.push(
+      `rank ${p.rank} of ${killable} · ${((100 * p.badnessPages) / snap.totalPages).toFixed(1)}% of the domain · kernel oom_score ${p.oomScore ?? '?'} (predicted ${p.predictedOomScore ?? '?'})` +
+        (p.oomScore !== null && p.predictedOomScore !== null && p.oomScore !== p.predictedOomScore
+          ? ' {yellow-fg}changed during the read{/yellow-fg}'
+          : ''),
+    );
   } else {
-    lines.push(p.unkillableReason
-      ? `{gray-fg}${esc(p.unkillableReason)}: the kernel never picks it${p.unkillableReason === 'oom_score_adj -1000' ? ' (protected)' : ''}{/gray-fg}`
-      : `{yellow-fg}badness unknown (${esc(p.unknownReason ?? '?')}): its place in the order cannot be told{/yellow-fg}`);
-    lines.push(`rss ${formatPages(p.rssPages, page)} · adj ${p.oomScoreAdj ?? '?'} · kernel oom_score ${p.oomScore ?? '?'}`);
+    lines.push(
+      p.unkillableReason
+        ? `{gray-fg}${esc(p.unkillableReason)}: the kernel never picks it${p.unkillableReason === 'oom_score_adj -1000' ? ' (protected)' : ''}{/gray-fg}`
+        : `{yellow-fg}badness unknown (${esc(p.unknownReason ?? '?')}): its place in the order cannot be told{/yellow-fg}`,
+    );
+    lines.push(
+      `rss ${formatPages(p.rssPages, page)} · adj ${p.oomScoreAdj ?? '?'} · kernel oom_score ${p.oomScore ?? '?'}`,
+    );
   }
-  const rss = sample ? `anon ${formatBytes((sample.rssAnonKb ?? 0) * 1024)} file ${formatBytes((sample.rssFileKb ?? 0) * 1024)} shmem ${formatBytes((sample.rssShmemKb ?? 0) * 1024)}` : '';
-  lines.push(`user ${esc(p.user ?? '?')} · parent ${p.ppid} · started ${p.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'} · ${rss}`);
+  const rss = sample
+    ? `anon ${formatBytes((sample.rssAnonKb ?? 0) * 1024)} file ${formatBytes((sample.rssFileKb ?? 0) * 1024)} shmem ${formatBytes((sample.rssShmemKb ?? 0) * 1024)}`
+    : '';
+  lines.push(
+    `user ${esc(p.user ?? '?')} · parent ${p.ppid} · started ${p.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'} · ${rss}`,
+  );
   lines.push(`${esc(fit(p.cmdline ?? '', Math.max(20, s.cols - 40)).trimEnd())}   cgroup ${esc(p.cgroup ?? '?')}`);
   const orig = originalAdj(s.audit, p.pid, p.startTime);
   if (s.mode.kind === 'input') {
     const v = s.whatIf;
     const w = v === null ? null : whatIfOf(s, p, v);
     const verb = s.mode.purpose === 'whatIf' ? 'what if adj =' : 'set adj to';
-    lines.push(`{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}` + (w ? ` → rank ${w.rank ?? '— (unkillable)'}${w.badness !== null ? ` (badness ${formatInt(w.badness)})` : ''}` : '   type -1000..1000'));
+    lines.push(
+      `{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}${w ? ` → rank ${w.rank ?? '— (unkillable)'}${w.badness !== null ? ` (badness ${formatInt(w.badness)})` : ''}` : '   type -1000..1000'}`,
+    );
   } else {
     lines.push(`w: what if adj = …    ${orig !== null ? `before oomtop: ${orig} (r resets)` : ''}`);
   }
@@ -213,7 +276,7 @@ export function inputPrompt(s: DashState): string {
   const verb = s.mode.purpose === 'whatIf' ? 'what if adj =' : 'set adj to';
   const then = s.mode.purpose === 'whatIf' ? 'Enter shows it, nothing is written' : 'Enter asks to confirm';
   const err = s.message?.kind === 'error' ? `  {red-fg}${esc(s.message.text)}{/red-fg}` : '';
-  return `{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}` + (w ? ` → rank ${w.rank ?? '— (never killed)'}` : '  type -1000..1000') + `   ${then}, Esc cancels${err}`;
+  return `{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}${w ? ` → rank ${w.rank ?? '— (never killed)'}` : '  type -1000..1000'}   ${then}, Esc cancels${err}`;
 }
 
 export function footerLine(s: DashState): string {
@@ -240,7 +303,11 @@ export function footerLine(s: DashState): string {
     const t = esc(`${b.label.split(' ')[0]} ${b.footer}`);
     return b.writes && s.readOnly ? `{gray-fg}${t}{/gray-fg}` : t;
   });
-  return (marked ? `{yellow-fg}${esc(marked)}{/yellow-fg}` : '') + (filt ? `{cyan-fg}${esc(filt)}{/cyan-fg}` : '') + parts.join('  ');
+  return (
+    (marked ? `{yellow-fg}${esc(marked)}{/yellow-fg}` : '') +
+    (filt ? `{cyan-fg}${esc(filt)}{/cyan-fg}` : '') +
+    parts.join('  ')
+  );
 }
 
 export function helpText(s: DashState): string {
@@ -249,9 +316,19 @@ export function helpText(s: DashState): string {
     const t = `${fit(b.label, 10)} ${b.help}${b.writes && s.readOnly ? ' (read-only: off)' : ''}`;
     lines.push(b.writes && s.readOnly ? `{gray-fg}${esc(t)}{/gray-fg}` : esc(t));
   }
-  lines.push('', 'mouse: click selects a row, the wheel scrolls', 'rows: rank 1 is killed first; — rows are never killed (reason at right)',
-    'BADNESS is the kernel\'s oom_badness() as memory; SCORE is /proc/PID/oom_score (lossy)');
-  const modeNames: Record<BoundMode, string> = { filter: 'in the filter (/)', input: 'in the adj prompt (a, w)', confirm: 'in a write dialog', export: 'choosing an export (e)', domain: 'choosing a domain (D)' };
+  lines.push(
+    '',
+    'mouse: click selects a row, the wheel scrolls',
+    'rows: rank 1 is killed first; — rows are never killed (reason at right)',
+    "BADNESS is the kernel's oom_badness() as memory; SCORE is /proc/PID/oom_score (lossy)",
+  );
+  const modeNames: Record<BoundMode, string> = {
+    filter: 'in the filter (/)',
+    input: 'in the adj prompt (a, w)',
+    confirm: 'in a write dialog',
+    export: 'choosing an export (e)',
+    domain: 'choosing a domain (D)',
+  };
   for (const [mode, list] of Object.entries(MODE_BINDINGS) as Array<[BoundMode, readonly ModeBinding[]]>) {
     lines.push('', `{bold}${esc(modeNames[mode])}{/bold}`);
     for (const b of list) lines.push(esc(`${fit(b.label, 10)} ${b.help}`));
@@ -266,7 +343,9 @@ function helpWindow(s: DashState, lines: string[]): string[] {
   const top = Math.min(s.mode.kind === 'help' ? s.mode.top : 0, lines.length - (room - 1));
   const shown = lines.slice(top, top + room - 1);
   const below = lines.length - top - shown.length;
-  shown.push(`{cyan-fg}${top ? `↑ ${top} line(s) above` : ''}${top && below ? ' · ' : ''}${below ? `↓ ${below} more: j/↓/PgDn scroll` : ''} · any other key closes{/cyan-fg}`);
+  shown.push(
+    `{cyan-fg}${top ? `↑ ${top} line(s) above` : ''}${top && below ? ' · ' : ''}${below ? `↓ ${below} more: j/↓/PgDn scroll` : ''} · any other key closes{/cyan-fg}`,
+  );
   return shown;
 }
 
@@ -274,7 +353,9 @@ export function confirmText(s: DashState): string {
   if (s.mode.kind !== 'confirm') return '';
   const lines = [`{bold}${esc(s.mode.title)}{/bold}`, ''];
   for (const it of s.mode.plan.slice(0, 12)) {
-    lines.push(`${fit(String(it.pid), 7, 'right')} ${esc(fit(printable(it.comm), 16))} adj ${it.old ?? '?'} → ${it.new}   new rank ${it.newRank ?? '— (never killed)'}`);
+    lines.push(
+      `${fit(String(it.pid), 7, 'right')} ${esc(fit(printable(it.comm), 16))} adj ${it.old ?? '?'} → ${it.new}   new rank ${it.newRank ?? '— (never killed)'}`,
+    );
   }
   if (s.mode.plan.length > 12) lines.push(`… and ${s.mode.plan.length - 12} more`);
   const warnings = [...new Set(s.mode.plan.map((it) => it.warning).filter((w): w is string => Boolean(w)))];
@@ -290,14 +371,21 @@ export function eventsText(s: DashState): string {
   for (const e of s.oomEvents.slice(-12).reverse()) {
     const v = e.victims.map((x) => `${printable(x.comm)} ${x.pid}`).join(', ') || 'victim unknown';
     const rule = e.matchesRule === true ? 'rule ✓' : e.matchesRule === false ? 'rule ✗' : '';
-    lines.push(esc(`${(e.wall ?? '?').replace('T', ' ').slice(0, 19)}  ${fit(e.domain ?? '?', 28)} ${fit(v, 30)} ${rule}${e.incomplete ? ' incomplete' : ''}`));
+    lines.push(
+      esc(
+        `${(e.wall ?? '?').replace('T', ' ').slice(0, 19)}  ${fit(e.domain ?? '?', 28)} ${fit(v, 30)} ${rule}${e.incomplete ? ' incomplete' : ''}`,
+      ),
+    );
   }
   return lines.join('\n');
 }
 
 export function domainText(s: DashState): string {
   if (s.mode.kind !== 'domain') return '';
-  const lines = ['{bold}OOM domain{/bold} (↑↓ choose, Enter select, Esc cancel): who dies when this domain runs out', ''];
+  const lines = [
+    '{bold}OOM domain{/bold} (↑↓ choose, Enter select, Esc cancel): who dies when this domain runs out',
+    '',
+  ];
   const page = s.snapshot?.pageSize ?? 4096;
   const nameW = Math.max(18, Math.min(48, Math.floor(s.cols * 0.9) - 66));
   s.domains.forEach((d, i) => {
@@ -305,8 +393,11 @@ export function domainText(s: DashState): string {
     const gauge = used === null ? ' '.repeat(14) : bar(used, 12);
     const t = `${fitPath(shortCgroup(d.label), nameW)} ${fit(d.headroomPages === null ? '' : `${formatPages(d.headroomPages, page)} free`, 14, 'right')} `;
     const tail = ` ${d.oomKills ? `${d.oomKills} kills ` : ''}${d.firstVictim ? `first: ${d.firstVictim}` : ''}`;
-    lines.push(i === (s.mode as { index: number }).index ? `{inverse}${esc(t)}{/inverse}${gauge}{inverse}${esc(tail)}{/inverse}` : `${esc(t)}${gauge}${esc(tail)}`);
+    lines.push(
+      i === (s.mode as { index: number }).index
+        ? `{inverse}${esc(t)}{/inverse}${gauge}{inverse}${esc(tail)}{/inverse}`
+        : `${esc(t)}${gauge}${esc(tail)}`,
+    );
   });
   return lines.join('\n');
 }
-

@@ -7,7 +7,10 @@ import { UserError } from '../../src/core/errors.js';
 import { fakeIo, writableBasic } from '../helpers/io.js';
 
 let dirs: string[] = [];
-afterEach(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); dirs = []; });
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
 
 function setup(answer = false) {
   const { dir, roots } = writableBasic();
@@ -21,7 +24,13 @@ describe('adj values', () => {
   it.each(['1e3', '0x10', '010', ' 5', '5 ', '+5', '-0', '1001', '-1001', '', '5\n', '１'])('rejects %j', (v) => {
     expect(() => parseAdjValue(v)).toThrow(UserError);
   });
-  it.each([['0', 0], ['-1000', -1000], ['1000', 1000], ['-500', -500], ['7', 7]])('accepts %s', (v, n) => {
+  it.each([
+    ['0', 0],
+    ['-1000', -1000],
+    ['1000', 1000],
+    ['-500', -500],
+    ['7', 7],
+  ])('accepts %s', (v, n) => {
     expect(parseAdjValue(v)).toBe(n);
   });
   it('parses PID=N', () => {
@@ -59,14 +68,18 @@ describe('oomtop set / protect / reset / undo / log on a fixture tree', () => {
 
   it('asks before changing several matches and changes nothing without a yes', async () => {
     const { roots, io, adj } = setup(false);
-    await expect(runSet(roots, io, [], { user: 'www-data', adj: '100' }, 'set')).rejects.toThrow(/2 processes match and nothing was confirmed: add --yes/);
+    await expect(runSet(roots, io, [], { user: 'www-data', adj: '100' }, 'set')).rejects.toThrow(
+      /2 processes match and nothing was confirmed: add --yes/,
+    );
     expect(io.text()).toContain('change all 2? [y/N]');
     expect([adj(306), adj(307)]).toEqual([0, 0]);
     const yes = setup(true);
     expect(await runSet(yes.roots, yes.io, [], { user: 'www-data', adj: '100' }, 'set')).toBe(0);
     expect([yes.adj(306), yes.adj(307)]).toEqual([100, 100]);
     const flag = setup(false);
-    expect(await runSet(flag.roots, flag.io, [], { cgroup: '/system.slice/apache2.service', adj: '50', yes: true }, 'set')).toBe(0);
+    expect(
+      await runSet(flag.roots, flag.io, [], { cgroup: '/system.slice/apache2.service', adj: '50', yes: true }, 'set'),
+    ).toBe(0);
     expect([flag.adj(306), flag.adj(307)]).toEqual([50, 50]);
   });
 
@@ -80,10 +93,14 @@ describe('oomtop set / protect / reset / undo / log on a fixture tree', () => {
 
   it('rejects bad input with one line', async () => {
     const { roots, io } = setup();
-    await expect(runSet(roots, io, ['300'], { adj: '1e3' }, 'set')).rejects.toThrow("--adj must be a plain decimal integer from -1000 to 1000, got '1e3'");
+    await expect(runSet(roots, io, ['300'], { adj: '1e3' }, 'set')).rejects.toThrow(
+      "--adj must be a plain decimal integer from -1000 to 1000, got '1e3'",
+    );
     await expect(runSet(roots, io, ['4242'], { adj: '1' }, 'set')).rejects.toThrow('no process with pid 4242');
     await expect(runSet(roots, io, ['abc'], { adj: '1' }, 'set')).rejects.toThrow("'abc' is not a process id");
-    await expect(runSet(roots, io, [], { name: '(', adj: '1' }, 'set')).rejects.toThrow("--name '(' is not a valid regular expression");
+    await expect(runSet(roots, io, [], { name: '(', adj: '1' }, 'set')).rejects.toThrow(
+      "--name '(' is not a valid regular expression",
+    );
     await expect(runSet(roots, io, [], { name: 'nomatch', adj: '1' }, 'set')).rejects.toThrow('no process matches');
     await expect(runSet(roots, io, [], { adj: '1' }, 'set')).rejects.toThrow('choose processes');
   });

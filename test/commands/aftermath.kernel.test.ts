@@ -30,7 +30,10 @@ describe('history and check after a real OOM kill', () => {
     const victim = await startCHolder(bin as string, { mib: 30, adj: 900, cgroup: cg });
     const grower = await startCHolder(bin as string, { mib: 1, cgroup: cg, growMib: 1, budgetMib: 185 });
     const pattern = `${(bin as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} 30 0 0$`;
-    const saved = spawnSync('node', [CLI, 'baseline', 'save', '--critical-cmdline', pattern], { encoding: 'utf8', env });
+    const saved = spawnSync('node', [CLI, 'baseline', 'save', '--critical-cmdline', pattern], {
+      encoding: 'utf8',
+      env,
+    });
     expect(saved.stderr).toBe('');
     expect(saved.stdout).toMatch(/baseline saved to .*: 1 critical rule\(s\), 1 process\(es\) running now/);
     expect(spawnSync('node', [CLI, 'check'], { encoding: 'utf8', env }).status).toBe(0);
@@ -45,17 +48,32 @@ describe('history and check after a real OOM kill', () => {
     expect(hist.status).toBe(0);
     const events = (JSON.parse(hist.stdout) as { events: OomEvent[] }).events;
     const ours = events.find((e) => e.victims.some((v) => v.pid === victim.pid));
-    expect(ours).toMatchObject({ constraint: 'CONSTRAINT_MEMCG', domain: `/${basename(cg)}`, incomplete: false, matchesRule: true, invoker: { comm: 'holder' } });
+    expect(ours).toMatchObject({
+      constraint: 'CONSTRAINT_MEMCG',
+      domain: `/${basename(cg)}`,
+      incomplete: false,
+      matchesRule: true,
+      invoker: { comm: 'holder' },
+    });
     expect(ours!.victims[0]).toMatchObject({ pid: victim.pid, comm: 'holder', adj: 900, uid: 0 });
     expect(ours!.wall).toMatch(/^\d{4}-\d{2}-\d{2}T/);
 
     const chk = spawnSync('node', [CLI, 'check', '--source', 'kmsg'], { encoding: 'utf8', env });
     expect(chk.status).toBe(2);
-    expect(chk.stdout).toMatch(/^OOMTOP CRITICAL - reboot recommended: cmdline .* is killed by the OOM killer and no systemd unit is known to restart it/);
+    expect(chk.stdout).toMatch(
+      /^OOMTOP CRITICAL - reboot recommended: cmdline .* is killed by the OOM killer and no systemd unit is known to restart it/,
+    );
     expect(chk.stdout).toMatch(/killed by the OOM killer +cmdline/);
-    const json = JSON.parse(spawnSync('node', [CLI, 'check', '--source', 'kmsg', '--format', 'json'], { encoding: 'utf8', env }).stdout) as { exitCode: number; critical: Array<{ state: string }> };
+    const json = JSON.parse(
+      spawnSync('node', [CLI, 'check', '--source', 'kmsg', '--format', 'json'], { encoding: 'utf8', env }).stdout,
+    ) as { exitCode: number; critical: Array<{ state: string }> };
     expect(json).toMatchObject({ exitCode: 2, critical: [{ state: 'killed by the OOM killer' }] });
     const prom = join(state, 'oomtop.prom');
-    expect(spawnSync('node', [CLI, 'check', '--source', 'kmsg', '--format', 'prometheus', '--output', prom], { encoding: 'utf8', env }).status).toBe(2);
+    expect(
+      spawnSync('node', [CLI, 'check', '--source', 'kmsg', '--format', 'prometheus', '--output', prom], {
+        encoding: 'utf8',
+        env,
+      }).status,
+    ).toBe(2);
   });
 });

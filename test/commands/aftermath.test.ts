@@ -5,7 +5,10 @@ import { loadBaseline, runBaselineSave, runCheck, runHistory } from '../../src/c
 import { fakeIo, writableBasic } from '../helpers/io.js';
 
 let dirs: string[] = [];
-afterEach(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); dirs = []; });
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
 
 function setup(answer = false) {
   const { dir, roots } = writableBasic();
@@ -13,11 +16,12 @@ function setup(answer = false) {
   return { dir, roots, io: fakeIo(join(dir, 'state'), answer) };
 }
 
-const killLog = (pid: number, comm: string) => [
-  `[ 9000.000000] ${comm} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0`,
-  '[ 9000.000100] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=x,pid=1,uid=0',
-  `[ 9000.000200] Out of memory: Killed process ${pid} (${comm}) total-vm:1000kB, anon-rss:900kB, file-rss:10kB, shmem-rss:0kB, UID:105 pgtables:4kB oom_score_adj:0`,
-].join('\n') + '\n';
+const killLog = (pid: number, comm: string) =>
+  `${[
+    `[ 9000.000000] ${comm} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0`,
+    '[ 9000.000100] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=x,pid=1,uid=0',
+    `[ 9000.000200] Out of memory: Killed process ${pid} (${comm}) total-vm:1000kB, anon-rss:900kB, file-rss:10kB, shmem-rss:0kB, UID:105 pgtables:4kB oom_score_adj:0`,
+  ].join('\n')}\n`;
 
 describe('oomtop baseline save', () => {
   it('proposes long-running daemons and saves them only when confirmed', async () => {
@@ -29,8 +33,19 @@ describe('oomtop baseline save', () => {
     const yes = setup(true);
     expect(await runBaselineSave(yes.roots, yes.io, {})).toBe(0);
     const b = loadBaseline(join(yes.dir, 'state'));
-    expect(b.critical.map((r) => r.unit ?? r.name)).toEqual(expect.arrayContaining(['ssh.service', 'postgresql.service', 'app.service', 'apache2.service', 'redis.service', 'batch']));
-    expect(readFileSync(join(yes.dir, 'state/baseline.yaml'), 'utf8')).toMatch(/^# oomtop baseline: the processes that must be running/);
+    expect(b.critical.map((r) => r.unit ?? r.name)).toEqual(
+      expect.arrayContaining([
+        'ssh.service',
+        'postgresql.service',
+        'app.service',
+        'apache2.service',
+        'redis.service',
+        'batch',
+      ]),
+    );
+    expect(readFileSync(join(yes.dir, 'state/baseline.yaml'), 'utf8')).toMatch(
+      /^# oomtop baseline: the processes that must be running/,
+    );
   });
 
   it('records named processes with what runs now, and warns about a name that matches nothing', async () => {
@@ -38,9 +53,15 @@ describe('oomtop baseline save', () => {
     expect(await runBaselineSave(roots, io, { critical: ['postgres', 'nginx'], criticalCmdline: ['-Xmx4g'] })).toBe(0);
     expect(io.text()).toContain('note: nothing matches name nginx now');
     const b = loadBaseline(join(dir, 'state'));
-    expect(b.critical[0]).toMatchObject({ name: 'postgres', restartUnit: 'postgresql.service', seen: [{ pid: 300, startTime: 500 }] });
+    expect(b.critical[0]).toMatchObject({
+      name: 'postgres',
+      restartUnit: 'postgresql.service',
+      seen: [{ pid: 300, startTime: 500 }],
+    });
     expect(b.critical[2]).toMatchObject({ cmdline: '-Xmx4g', restartUnit: 'app.service', seen: [{ pid: 301 }] });
-    await expect(runBaselineSave(roots, io, { criticalCmdline: ['('] })).rejects.toThrow("--critical-cmdline '(' is not a valid regular expression");
+    await expect(runBaselineSave(roots, io, { criticalCmdline: ['('] })).rejects.toThrow(
+      "--critical-cmdline '(' is not a valid regular expression",
+    );
   });
 });
 
@@ -62,12 +83,19 @@ describe('oomtop check on a fixture tree and a saved log', () => {
     rmSync(join(roots.procRoot, '300'), { recursive: true });
     const after = fakeIo(join(dir, 'state'));
     expect(runCheck(roots, after, { from: log })).toBe(2);
-    expect(after.text()).toContain('OOMTOP CRITICAL - restart: name postgres is killed by the OOM killer: restart postgresql.service');
+    expect(after.text()).toContain(
+      'OOMTOP CRITICAL - restart: name postgres is killed by the OOM killer: restart postgresql.service',
+    );
     expect(after.text()).toContain('restart: systemctl restart postgresql.service');
     expect(after.text()).toMatch(/what was using the memory at the last OOM/);
     const json = fakeIo(join(dir, 'state'));
     runCheck(roots, json, { from: log, format: 'json' });
-    expect(JSON.parse(json.text())).toMatchObject({ schema: 'oomtop.check/1', verdict: 'restart', exitCode: 2, restart: { units: ['postgresql.service'] } });
+    expect(JSON.parse(json.text())).toMatchObject({
+      schema: 'oomtop.check/1',
+      verdict: 'restart',
+      exitCode: 2,
+      restart: { units: ['postgresql.service'] },
+    });
     const promFile = join(dir, 'check.prom');
     expect(runCheck(roots, fakeIo(join(dir, 'state')), { from: log, format: 'prometheus', output: promFile })).toBe(2);
     const prom = readFileSync(promFile, 'utf8');
@@ -81,9 +109,15 @@ describe('oomtop check on a fixture tree and a saved log', () => {
     const { dir, roots } = setup();
     const log = join(dir, 'kern.log');
     writeFileSync(log, killLog(300, 'postgres'));
-    expect(runHistory(roots, { from: log }, new Date())).toMatch(/global +invoked by postgres[\s\S]*killed: postgres 300 uid 105/);
+    expect(runHistory(roots, { from: log }, new Date())).toMatch(
+      /global +invoked by postgres[\s\S]*killed: postgres 300 uid 105/,
+    );
     expect(JSON.parse(runHistory(roots, { from: log, format: 'json' }, new Date())).events).toHaveLength(1);
-    expect(() => runHistory(roots, { from: join(dir, 'nope.log') }, new Date())).toThrow(/cannot read .*nope\.log \(ENOENT\)/);
-    expect(() => runHistory(roots, { source: 'carrier-pigeon' }, new Date())).toThrow("unknown --source 'carrier-pigeon': use one of kmsg, dmesg, journal, file");
+    expect(() => runHistory(roots, { from: join(dir, 'nope.log') }, new Date())).toThrow(
+      /cannot read .*nope\.log \(ENOENT\)/,
+    );
+    expect(() => runHistory(roots, { source: 'carrier-pigeon' }, new Date())).toThrow(
+      "unknown --source 'carrier-pigeon': use one of kmsg, dmesg, journal, file",
+    );
   });
 });

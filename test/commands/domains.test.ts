@@ -12,22 +12,58 @@ import { Sampler } from '../../src/system/sampler.js';
 import { CID_A, POD_UID, V2_PATHS } from '../fixtures/scenarios.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/v2');
-const roots = { procRoot: join(FIX, 'proc'), sysRoot: join(FIX, 'sys'), passwdFile: join(import.meta.dirname, '../fixtures/basic/passwd') };
+const roots = {
+  procRoot: join(FIX, 'proc'),
+  sysRoot: join(FIX, 'sys'),
+  passwdFile: join(import.meta.dirname, '../fixtures/basic/passwd'),
+};
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
-const sim = (o: Parameters<typeof runSimulate>[1]) => JSON.parse(runSimulate(roots, { ...o, format: 'json' }, NOW)) as Simulation & { schema: string };
-const node = (o: Partial<CgroupNode>): CgroupNode => ({ path: '/x', version: 2, limitBytes: null, swapMaxBytes: null, memswLimitBytes: null, usageBytes: null, swappiness: null,
-  oomGroup: false, oomKillDisable: false, underOom: false, oomEvents: null, oomKills: null, oomGroupKills: null, procs: [], children: [], ...o });
+const sim = (o: Parameters<typeof runSimulate>[1]) =>
+  JSON.parse(runSimulate(roots, { ...o, format: 'json' }, NOW)) as Simulation & { schema: string };
+const node = (o: Partial<CgroupNode>): CgroupNode => ({
+  path: '/x',
+  version: 2,
+  limitBytes: null,
+  swapMaxBytes: null,
+  memswLimitBytes: null,
+  usageBytes: null,
+  swappiness: null,
+  oomGroup: false,
+  oomKillDisable: false,
+  underOom: false,
+  oomEvents: null,
+  oomKills: null,
+  oomGroupKills: null,
+  procs: [],
+  children: [],
+  ...o,
+});
 
 describe('mem_cgroup_get_max()', () => {
   const MiB = 1024 * 1024;
   it('adds the swap allowance: v2 swap.max, v1 memsw - limit, at most the swap there is', () => {
     expect(memcgTotalPages(node({ limitBytes: 100 * MiB, swapMaxBytes: 0 }), 250_000, 4096, 60)).toBe(25_600);
-    expect(memcgTotalPages(node({ limitBytes: 100 * MiB, swapMaxBytes: 8 * MiB }), 250_000, 4096, 60)).toBe(25_600 + 2048);
-    expect(memcgTotalPages(node({ limitBytes: 100 * MiB, swapMaxBytes: null }), 250_000, 4096, 60)).toBe(25_600 + 250_000);
+    expect(memcgTotalPages(node({ limitBytes: 100 * MiB, swapMaxBytes: 8 * MiB }), 250_000, 4096, 60)).toBe(
+      25_600 + 2048,
+    );
+    expect(memcgTotalPages(node({ limitBytes: 100 * MiB, swapMaxBytes: null }), 250_000, 4096, 60)).toBe(
+      25_600 + 250_000,
+    );
     expect(memcgTotalPages(node({ limitBytes: 100 * MiB, swapMaxBytes: null }), 250_000, 4096, 0)).toBe(25_600);
-    expect(memcgTotalPages(node({ version: 1, limitBytes: 100 * MiB, memswLimitBytes: 120 * MiB }), 250_000, 4096, 60)).toBe(25_600 + 5120);
-    expect(memcgTotalPages(node({ version: 1, limitBytes: 100 * MiB, memswLimitBytes: null, swappiness: 0 }), 250_000, 4096, 60)).toBe(25_600);
-    expect(memcgTotalPages(node({ version: 1, limitBytes: 200 * MiB, memswLimitBytes: null }), 0, 4096, 60)).toBe(51_200);
+    expect(
+      memcgTotalPages(node({ version: 1, limitBytes: 100 * MiB, memswLimitBytes: 120 * MiB }), 250_000, 4096, 60),
+    ).toBe(25_600 + 5120);
+    expect(
+      memcgTotalPages(
+        node({ version: 1, limitBytes: 100 * MiB, memswLimitBytes: null, swappiness: 0 }),
+        250_000,
+        4096,
+        60,
+      ),
+    ).toBe(25_600);
+    expect(memcgTotalPages(node({ version: 1, limitBytes: 200 * MiB, memswLimitBytes: null }), 0, 4096, 60)).toBe(
+      51_200,
+    );
     expect(memcgTotalPages(node({ limitBytes: null }), 0, 4096, 60)).toBeNull();
   });
 });
@@ -36,7 +72,16 @@ describe('the v2 fixture hierarchy', () => {
   it('finds the v2 memory controller and reads limits, oom.group and events', () => {
     const { hierarchy, root } = readCgroupTree(roots.sysRoot, V2_PATHS.ctrA);
     expect(hierarchy.version).toBe(2);
-    expect(root).toMatchObject({ path: V2_PATHS.ctrA, limitBytes: 300 * 1024 * 1024, swapMaxBytes: 64 * 1024 * 1024, oomGroup: true, oomEvents: 1, oomKills: 2, oomGroupKills: 1, procs: [421, 422, 423] });
+    expect(root).toMatchObject({
+      path: V2_PATHS.ctrA,
+      limitBytes: 300 * 1024 * 1024,
+      swapMaxBytes: 64 * 1024 * 1024,
+      oomGroup: true,
+      oomEvents: 1,
+      oomKills: 2,
+      oomGroupKills: 1,
+      procs: [421, 422, 423],
+    });
   });
 
   it('ranks inside a domain with its own totalpages and the cgroup.procs scan order', () => {
@@ -73,8 +118,10 @@ describe('the v2 fixture hierarchy', () => {
     expect(sim({ cgroup: V2_PATHS.app, free: '100M' }).sequence.map((x) => x.pid)).toEqual([401]);
     expect(sim({ cgroup: V2_PATHS.app, free: '100M', adj: ['401=-500'] }).sequence.map((x) => x.pid)).toEqual([400]);
     expect(() => runSimulate(roots, { adj: ['9999=5'] }, NOW)).toThrow('--adj names pid 9999, which is not running');
-    expect(() => runSimulate(roots, { adj: ['401=0x10'] }, NOW)).toThrow("--adj must be a plain decimal integer");
-    expect(() => runSimulate(roots, { cgroup: '/nope' }, NOW)).toThrow(/no cgroup \/nope in the memory hierarchy at .* \(cgroup v2\)/);
+    expect(() => runSimulate(roots, { adj: ['401=0x10'] }, NOW)).toThrow('--adj must be a plain decimal integer');
+    expect(() => runSimulate(roots, { cgroup: '/nope' }, NOW)).toThrow(
+      /no cgroup \/nope in the memory hierarchy at .* \(cgroup v2\)/,
+    );
     expect(() => runSimulate(roots, { free: 'lots' }, NOW)).toThrow('--free takes a size like 200M');
   });
 
@@ -87,27 +134,69 @@ describe('the v2 fixture hierarchy', () => {
   it('snapshot --cgroup ranks in that domain and says which', () => {
     const s = JSON.parse(runSnapshot(roots, { format: 'json', cgroup: V2_PATHS.app, isTTY: false }, NOW)) as Snapshot;
     expect(s.domain).toEqual({ kind: 'memcg', path: V2_PATHS.app, cgroupVersion: 2, totalPages: 262_144 });
-    expect(s.processes.map((p) => [p.pid, p.rank, p.badnessPages])).toEqual([[401, 1, 60_000 + 12 + 200 * 262], [400, 2, 100_012]]);
+    expect(s.processes.map((p) => [p.pid, p.rank, p.badnessPages])).toEqual([
+      [401, 1, 60_000 + 12 + 200 * 262],
+      [400, 2, 100_012],
+    ]);
   });
 
   it('lists every domain, tightest headroom first, with counters and the first victim', () => {
     const out = runDomains(roots, { format: 'json' }, NOW);
-    const d = JSON.parse(out) as { domains: Array<{ path: string; headroomBytes: number; firstVictim: { pid: number } | null; oomKills: number | null; candidates: number }> };
-    expect(d.domains.map((x) => x.path)).toEqual([V2_PATHS.batch, V2_PATHS.ctrA, V2_PATHS.pod, V2_PATHS.pg, V2_PATHS.app, 'global']);
+    const d = JSON.parse(out) as {
+      domains: Array<{
+        path: string;
+        headroomBytes: number;
+        firstVictim: { pid: number } | null;
+        oomKills: number | null;
+        candidates: number;
+      }>;
+    };
+    expect(d.domains.map((x) => x.path)).toEqual([
+      V2_PATHS.batch,
+      V2_PATHS.ctrA,
+      V2_PATHS.pod,
+      V2_PATHS.pg,
+      V2_PATHS.app,
+      'global',
+    ]);
     expect(d.domains[0]).toMatchObject({ headroomBytes: 5 * 1024 * 1024, firstVictim: { pid: 440 }, candidates: 2 });
     expect(d.domains.find((x) => x.path === V2_PATHS.app)).toMatchObject({ oomKills: 1, firstVictim: { pid: 401 } });
     const table = runDomains(roots, {}, NOW);
-    expect(table).toMatch(/…containerd-aaaaaaaa0123….scope v2 oom\.group +300 MiB +220 MiB +80 MiB +2 +1 +2 +nginx-worker 422/);
+    expect(table).toMatch(
+      /…containerd-aaaaaaaa0123….scope v2 oom\.group +300 MiB +220 MiB +80 MiB +2 +1 +2 +nginx-worker 422/,
+    );
   });
 });
 
 describe('Kubernetes and container paths', () => {
   it('reads pod UID, QoS class and container id', () => {
-    expect(containerInfo(V2_PATHS.ctrA)).toEqual({ podUid: POD_UID, qosClass: 'burstable', containerId: CID_A.slice(0, 12), runtime: 'containerd' });
-    expect(containerInfo(`/kubepods/besteffort/pod${POD_UID}/${CID_A}`)).toEqual({ podUid: POD_UID, qosClass: 'besteffort', containerId: CID_A.slice(0, 12), runtime: 'cri' });
-    expect(containerInfo(`/kubepods.slice/kubepods-pod${POD_UID.replace(/-/g, '_')}.slice/crio-${CID_A}.scope`)).toMatchObject({ qosClass: 'guaranteed', runtime: 'crio' });
-    expect(containerInfo(`/system.slice/docker-${CID_A}.scope`)).toEqual({ podUid: null, qosClass: null, containerId: CID_A.slice(0, 12), runtime: 'docker' });
-    expect(containerInfo('/system.slice/nginx.service')).toEqual({ podUid: null, qosClass: null, containerId: null, runtime: null });
+    expect(containerInfo(V2_PATHS.ctrA)).toEqual({
+      podUid: POD_UID,
+      qosClass: 'burstable',
+      containerId: CID_A.slice(0, 12),
+      runtime: 'containerd',
+    });
+    expect(containerInfo(`/kubepods/besteffort/pod${POD_UID}/${CID_A}`)).toEqual({
+      podUid: POD_UID,
+      qosClass: 'besteffort',
+      containerId: CID_A.slice(0, 12),
+      runtime: 'cri',
+    });
+    expect(
+      containerInfo(`/kubepods.slice/kubepods-pod${POD_UID.replace(/-/g, '_')}.slice/crio-${CID_A}.scope`),
+    ).toMatchObject({ qosClass: 'guaranteed', runtime: 'crio' });
+    expect(containerInfo(`/system.slice/docker-${CID_A}.scope`)).toEqual({
+      podUid: null,
+      qosClass: null,
+      containerId: CID_A.slice(0, 12),
+      runtime: 'docker',
+    });
+    expect(containerInfo('/system.slice/nginx.service')).toEqual({
+      podUid: null,
+      qosClass: null,
+      containerId: null,
+      runtime: null,
+    });
   });
 
   it('parses sizes', () => {

@@ -11,7 +11,10 @@ import { ProcFs } from '../../src/system/read/procfs.js';
 import { fakeIo, writableBasic } from '../helpers/io.js';
 
 let dirs: string[] = [];
-afterEach(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); dirs = []; });
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
 
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'oomtop-pol-'));
@@ -35,7 +38,14 @@ describe('policy parsing', () => {
   it('parses the README example', () => {
     const r = parsePolicy(readFileSync(join(import.meta.dirname, '../../examples/policy.yaml'), 'utf8'), 'policy.yaml');
     expect(r.errors).toEqual([]);
-    expect(r.policy?.rules.map((x) => [x.line, x.adj])).toEqual([[13, -1000], [16, -900], [18, -800], [20, 800], [23, 500], [25, 1000]]);
+    expect(r.policy?.rules.map((x) => [x.line, x.adj])).toEqual([
+      [13, -1000],
+      [16, -900],
+      [18, -800],
+      [20, 800],
+      [23, 500],
+      [25, 1000],
+    ]);
   });
 
   it('reports every error with file, line and what was expected', () => {
@@ -74,8 +84,12 @@ describe('policy parsing', () => {
   it('reports YAML syntax errors and a wrong shape with their lines', () => {
     expect(errorsOf('rules:\n  - name: [a\n')).toMatch(/^p\.yaml:\d+: YAML: /);
     expect(errorsOf('- name: a\n')).toBe('p.yaml:1: expected a mapping with a "rules:" list at the top');
-    expect(errorsOf('rules: 5\nextra: 1\n')).toBe("p.yaml:2: unknown top-level key 'extra' (expected rules, version)\np.yaml:1: expected \"rules:\" to be a list of rules");
-    expect(errorsOf('rules:\n  - name: a\n    name: b\n    adj: 1\n')).toMatch(/^p\.yaml:3: YAML: Map keys must be unique/);
+    expect(errorsOf('rules: 5\nextra: 1\n')).toBe(
+      'p.yaml:2: unknown top-level key \'extra\' (expected rules, version)\np.yaml:1: expected "rules:" to be a list of rules',
+    );
+    expect(errorsOf('rules:\n  - name: a\n    name: b\n    adj: 1\n')).toMatch(
+      /^p\.yaml:3: YAML: Map keys must be unique/,
+    );
   });
 
   it('as root, refuses a policy others can write, with the reason', () => {
@@ -90,7 +104,8 @@ describe('policy parsing', () => {
 });
 
 describe('oomtop apply / watch / export-systemd on a fixture tree', () => {
-  const POLICY = 'rules:\n  - name: worker\n    adj: 700\n  - unit: postgresql.service\n    adj: -300\n  - cmdline: java\n    protect: true\n';
+  const POLICY =
+    'rules:\n  - name: worker\n    adj: 700\n  - unit: postgresql.service\n    adj: -300\n  - cmdline: java\n    protect: true\n';
 
   it('applies once, prints the changes and the kill order; a second run changes nothing', async () => {
     const { dir, roots } = writableBasic();
@@ -115,7 +130,9 @@ describe('oomtop apply / watch / export-systemd on a fixture tree', () => {
     const io = fakeIo(join(dir, 'state'));
     expect(await runApply(roots, io, { policy: policyFile(POLICY), dryRun: true })).toBe(0);
     expect(io.text()).toContain('dry run: nothing written');
-    await expect(runApply(roots, io, { policy: policyFile(POLICY + '  - name: x\n    adj: 5000\n') })).rejects.toThrow(/policy\.yaml:9: adj must be an integer from -1000 to 1000, got 5000\n.*1 error\(s\): nothing was applied/);
+    await expect(runApply(roots, io, { policy: policyFile(`${POLICY}  - name: x\n    adj: 5000\n`) })).rejects.toThrow(
+      /policy\.yaml:9: adj must be an integer from -1000 to 1000, got 5000\n.*1 error\(s\): nothing was applied/,
+    );
     expect(readFileSync(join(roots.procRoot, '306/oom_score_adj'), 'utf8')).toBe('0\n');
   });
 
@@ -130,7 +147,9 @@ describe('oomtop apply / watch / export-systemd on a fixture tree', () => {
     expect(watchTick(policy, roots, io, state, adjuster, log, true)).toHaveLength(2);
     expect(watchTick(policy, roots, io, state, adjuster, log, true)).toEqual([]);
     writeFileSync(join(roots.procRoot, '306/oom_score_adj'), '50\n'); // by hand
-    expect(watchTick(policy, roots, io, state, adjuster, log, true)).toEqual(['left alone: worker (pid 306) was set by hand to 50 after oomtop wrote 700']);
+    expect(watchTick(policy, roots, io, state, adjuster, log, true)).toEqual([
+      'left alone: worker (pid 306) was set by hand to 50 after oomtop wrote 700',
+    ]);
     expect(watchTick(policy, roots, io, state, adjuster, log, true)).toEqual([]);
     expect(readFileSync(join(roots.procRoot, '306/oom_score_adj'), 'utf8')).toBe('50\n');
     expect(log.read().at(-1)).toMatchObject({ result: 'operator-override', pid: 306, old: 700, new: 50 });
@@ -141,17 +160,29 @@ describe('oomtop apply / watch / export-systemd on a fixture tree', () => {
     dirs.push(dir);
     const io = fakeIo(join(dir, 'state'));
     const warnings: string[] = [];
-    const onWarning = (w: Error) => { warnings.push(w.name); };
+    const onWarning = (w: Error) => {
+      warnings.push(w.name);
+    };
     process.on('warning', onWarning);
     const stop = new AbortController();
     let passes = 0;
     const now = io.now;
-    io.now = () => { passes++; return now(); }; // once per pass, when it samples (and per write)
+    io.now = () => {
+      passes++;
+      return now();
+    }; // once per pass, when it samples (and per write)
     try {
-      const done = runWatch(roots, io, { policy: policyFile('rules:\n  - name: worker\n    adj: 700\n'), interval: '0.1' }, stop.signal);
+      const done = runWatch(
+        roots,
+        io,
+        { policy: policyFile('rules:\n  - name: worker\n    adj: 700\n'), interval: '0.1' },
+        stop.signal,
+      );
       // More than 11 passes: Node warned at the 11th listener.
       let failed: unknown = null;
-      done.catch((e: unknown) => { failed = e; });
+      done.catch((e: unknown) => {
+        failed = e;
+      });
       while (passes < 20 && !failed) await new Promise((r) => setTimeout(r, 20));
       if (failed) throw failed;
       stop.abort();
@@ -166,7 +197,11 @@ describe('oomtop apply / watch / export-systemd on a fixture tree', () => {
   it('exports OOMScoreAdjust= drop-ins for unit rules', () => {
     const io = fakeIo(tmp());
     runExportSystemd(io, { policy: policyFile(POLICY) });
-    expect(io.text()).toBe('# /etc/systemd/system/postgresql.service.d/oomtop.conf  (policy ' + dirs.at(-1) + '/policy.yaml line 4)\n' +
-      '[Service]\nOOMScoreAdjust=-300\n\n# then: systemctl daemon-reload, and restart each unit for the value to take effect\n');
+    expect(io.text()).toBe(
+      '# /etc/systemd/system/postgresql.service.d/oomtop.conf  (policy ' +
+        dirs.at(-1) +
+        '/policy.yaml line 4)\n' +
+        '[Service]\nOOMScoreAdjust=-300\n\n# then: systemctl daemon-reload, and restart each unit for the value to take effect\n',
+    );
   });
 });

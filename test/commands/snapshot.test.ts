@@ -21,28 +21,58 @@ describe('oomtop snapshot on the basic fixture', () => {
   it('ranks in the kernel order: adj +1000 first, ties to the later start, unkillable last with a reason', () => {
     const s = json();
     expect(s.processes.map((p) => [p.rank, p.pid])).toEqual([
-      [1, 302], [2, 301], [3, 300], [4, 307], [5, 306], [6, 304], [7, 309],
-      [null, 305], [null, 1], [null, 2], [null, 3], [null, 150], [null, 303],
+      [1, 302],
+      [2, 301],
+      [3, 300],
+      [4, 307],
+      [5, 306],
+      [6, 304],
+      [7, 309],
+      [null, 305],
+      [null, 1],
+      [null, 2],
+      [null, 3],
+      [null, 150],
+      [null, 303],
     ]);
-    expect(s.processes.find((p) => p.pid === 150)).toMatchObject({ killable: false, unkillableReason: 'oom_score_adj -1000', oomScore: 0, predictedOomScore: 0 });
+    expect(s.processes.find((p) => p.pid === 150)).toMatchObject({
+      killable: false,
+      unkillableReason: 'oom_score_adj -1000',
+      oomScore: 0,
+      predictedOomScore: 0,
+    });
     expect(s.processes.find((p) => p.pid === 303)?.unkillableReason).toBe('no mm (zombie or exiting)');
-    expect(s.processes.find((p) => p.pid === 305)).toMatchObject({ killable: null, rank: null, unknownReason: 'unreadable: status VmSwap/VmPTE' });
-    expect(s.processes.find((p) => p.pid === 301)).toMatchObject({ badnessPages: 200_200, user: 'app', unit: 'app.service' });
+    expect(s.processes.find((p) => p.pid === 305)).toMatchObject({
+      killable: null,
+      rank: null,
+      unknownReason: 'unreadable: status VmSwap/VmPTE',
+    });
+    expect(s.processes.find((p) => p.pid === 301)).toMatchObject({
+      badnessPages: 200_200,
+      user: 'app',
+      unit: 'app.service',
+    });
   });
 
   it('predicts every readable oom_score of the fixture kernel', () => {
-    for (const p of json().processes) if (p.oomScore !== null && p.killable !== null) expect(p.predictedOomScore, `pid ${p.pid}`).toBe(p.oomScore);
+    for (const p of json().processes)
+      if (p.oomScore !== null && p.killable !== null) expect(p.predictedOomScore, `pid ${p.pid}`).toBe(p.oomScore);
   });
 
   it('pins the JSON schema and CSV in golden files', () => {
     expectGolden(join(FIX, 'snapshot.json'), runSnapshot(roots, { format: 'json', isTTY: false }, NOW));
     expectGolden(join(FIX, 'snapshot.csv'), runSnapshot(roots, { format: 'csv', isTTY: false }, NOW));
-    expectGolden(join(FIX, 'snapshot.prom'), runSnapshot(roots, { format: 'prometheus', limit: '3', isTTY: false }, NOW));
+    expectGolden(
+      join(FIX, 'snapshot.prom'),
+      runSnapshot(roots, { format: 'prometheus', limit: '3', isTTY: false }, NOW),
+    );
     expectGolden(join(FIX, 'snapshot.txt'), runSnapshot(roots, { format: 'table', isTTY: false, width: 150 }, NOW));
   });
 
   it('quotes CSV per RFC 4180 so a parser gets the command line back', () => {
-    const rows = parseCsv(runSnapshot(roots, { format: 'csv', isTTY: false }, NOW), { columns: true }) as Array<Record<string, string>>;
+    const rows = parseCsv(runSnapshot(roots, { format: 'csv', isTTY: false }, NOW), { columns: true }) as Array<
+      Record<string, string>
+    >;
     expect(rows.find((r) => r.pid === '301')?.cmdline).toBe('/usr/bin/java -Xmx4g -Dnames=a,b -jar /srv/"app".jar');
     expect(rows.find((r) => r.pid === '304')?.comm).toBe('tmux: (server) x)');
     expect(rows).toHaveLength(13);
@@ -50,8 +80,12 @@ describe('oomtop snapshot on the basic fixture', () => {
 
   it('exports the top N and every protected process to prometheus, with escaped labels', () => {
     const text = runSnapshot(roots, { format: 'prometheus', limit: '1', isTTY: false }, NOW);
-    expect(text).toContain('oomtop_process_badness_pages{pid="302",comm="batch",user="app",unit="session-3.scope",rank="1"} 1251012');
-    expect(text).toContain('oomtop_process_oom_score_adj{pid="150",comm="sshd",user="root",unit="ssh.service",rank="unkillable"} -1000');
+    expect(text).toContain(
+      'oomtop_process_badness_pages{pid="302",comm="batch",user="app",unit="session-3.scope",rank="1"} 1251012',
+    );
+    expect(text).toContain(
+      'oomtop_process_oom_score_adj{pid="150",comm="sshd",user="root",unit="ssh.service",rank="unkillable"} -1000',
+    );
     expect(text).toContain('pid="309"');
     expect(text).not.toContain('pid="301"');
   });
@@ -75,10 +109,16 @@ describe('oomtop snapshot: bad input (the built CLI)', () => {
 
   it.each([
     [['snapshot', '--format', 'xml'], /^oomtop: unknown --format 'xml': use one of json, csv, table, prometheus\n$/],
-    [['--proc-root', '/nonexistent', 'snapshot'], /^oomtop: \/nonexistent is not a proc filesystem \(no meminfo\): pass --proc-root/],
+    [
+      ['--proc-root', '/nonexistent', 'snapshot'],
+      /^oomtop: \/nonexistent is not a proc filesystem \(no meminfo\): pass --proc-root/,
+    ],
     [['--proc-root', join(FIX, 'proc/300'), 'snapshot'], /not a proc filesystem \(no meminfo\)/],
     [['snapshot', '--limit', '0'], /^oomtop: --limit must be a whole number above 0, got '0'\n$/],
-    [['snapshot', '--output', '/nonexistent/dir/x.json'], /^oomtop: cannot write \/nonexistent\/dir\/x.json: folder \/nonexistent\/dir does not exist/],
+    [
+      ['snapshot', '--output', '/nonexistent/dir/x.json'],
+      /^oomtop: cannot write \/nonexistent\/dir\/x.json: folder \/nonexistent\/dir does not exist/,
+    ],
     [['snapshot', '--bogus'], /unknown option '--bogus'/],
   ])('%j fails with one line and exit 2', (args, message) => {
     const r = run(...args);
@@ -98,7 +138,10 @@ describe('oomtop snapshot: bad input (the built CLI)', () => {
     const out = execFileSync('node', [CLI, 'snapshot', '--limit', '3'], { encoding: 'utf8' });
     expect((JSON.parse(out) as Snapshot).processes).toHaveLength(3);
     // NODE_DEBUG=module logs every CommonJS module loaded (blessed, blessed-contrib and pidusage are CommonJS)
-    const traced = spawnSync('node', [CLI, 'snapshot', '--limit', '1'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
+    const traced = spawnSync('node', [CLI, 'snapshot', '--limit', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_DEBUG: 'module' },
+    });
     expect(traced.status).toBe(0);
     expect(traced.stderr).toContain('commander');
     expect(traced.stderr).not.toMatch(/blessed|pidusage/);

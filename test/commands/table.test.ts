@@ -25,7 +25,11 @@ describe('the command table', () => {
     for (const c of COMMANDS) expect(top).toContain(c.path[0] as string);
     for (const c of COMMANDS) {
       const h = help(c.path);
-      for (const o of c.options) if (!o.hidden) expect(h, `${c.path.join(' ')} ${o.flags}`).toContain((o.flags.split(/[ ,]+/).find((f) => f.startsWith('--')) as string));
+      for (const o of c.options)
+        if (!o.hidden)
+          expect(h, `${c.path.join(' ')} ${o.flags}`).toContain(
+            o.flags.split(/[ ,]+/).find((f) => f.startsWith('--')) as string,
+          );
     }
   });
   it("the README's command list names every command", () => {

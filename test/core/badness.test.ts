@@ -1,12 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { badnessFromTerms, badnessTerms, cdiv, globalTotalPages, oomScoreFromBadness, unkillableReason } from '../../src/core/badness.js';
+import {
+  badnessFromTerms,
+  badnessTerms,
+  cdiv,
+  globalTotalPages,
+  oomScoreFromBadness,
+  unkillableReason,
+} from '../../src/core/badness.js';
 import { proc } from '../helpers/sample.js';
 
 describe('oom_badness()', () => {
   it('adds rss, swap and page tables in pages, then adj times totalpages/1000 (integer division first)', () => {
     const t = badnessTerms(proc({ pid: 9, rssPages: 1000, swapKb: 400, pteKb: 40 }), 7, 1_234_999, 4096);
     // 1,234,999 / 1000 = 1234 (not 1234.999): 7 * 1234 = 8638
-    expect(t).toEqual({ rssPages: 1000, swapPages: 100, pageTablePages: 10, adjPages: 8638, adj: 7, totalPages: 1_234_999 });
+    expect(t).toEqual({
+      rssPages: 1000,
+      swapPages: 100,
+      pageTablePages: 10,
+      adjPages: 8638,
+      adj: 7,
+      totalPages: 1_234_999,
+    });
     expect(badnessFromTerms(t!)).toBe(1000 + 100 + 10 + 8638);
   });
 

@@ -3,7 +3,20 @@ import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/core/audit.js';
 import { adjFloor, checkFloor, protectTarget, refusalMessage } from '../../src/core/floor.js';
 
-const rec = (o: Partial<AuditRecord>): AuditRecord => ({ id: 'r', time: 't', user: 'u', uid: 0, source: 'set', pid: 10, startTime: 5, comm: 'x', old: 0, new: 0, result: 'ok', ...o });
+const rec = (o: Partial<AuditRecord>): AuditRecord => ({
+  id: 'r',
+  time: 't',
+  user: 'u',
+  uid: 0,
+  source: 'set',
+  pid: 10,
+  startTime: 5,
+  comm: 'x',
+  old: 0,
+  new: 0,
+  result: 'ok',
+  ...o,
+});
 const p = { pid: 10, startTime: 5, oomScoreAdj: 300 };
 
 describe('adjFloor', () => {
@@ -35,10 +48,16 @@ describe('adjFloor', () => {
     expect(exact.exact).toBe(true);
   });
   it('records of another process (another start time: a reused pid) do not count', () => {
-    const f = adjFloor(p, [rec({ startTime: 6, old: 0, new: -900 }), rec({ startTime: 6, new: 250, result: 'below-floor' })], false);
+    const f = adjFloor(
+      p,
+      [rec({ startTime: 6, old: 0, new: -900 }), rec({ startTime: 6, new: 250, result: 'below-floor' })],
+      false,
+    );
     expect(f).toMatchObject({ allowed: 300, refused: null });
   });
   it('the refusal message names the lowest value known to be allowed', () => {
-    expect(refusalMessage(adjFloor(p, [], false), -1000, 'java (pid 10)')).toMatch(/^lowering below 300 needs CAP_SYS_RESOURCE .*the kernel refused -1000 for java \(pid 10\)/);
+    expect(refusalMessage(adjFloor(p, [], false), -1000, 'java (pid 10)')).toMatch(
+      /^lowering below 300 needs CAP_SYS_RESOURCE .*the kernel refused -1000 for java \(pid 10\)/,
+    );
   });
 });

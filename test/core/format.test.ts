@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { cells, decodeUtf8, fit, fitCell, fitPath, jsonSafe, printable, printableText } from '../../src/core/format.js';
 
 /** No control character at all (a field), or none but newline and tab (a text). */
-export const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
-export const CONTROL_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
 describe('printable', () => {
   it('escapes C0, DEL, ESC sequences, newlines and tabs as \\xNN', () => {

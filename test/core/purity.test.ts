@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 const CORE = join(import.meta.dirname, '../../src/core');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 describe('src/core boundaries', () => {
@@ -16,8 +18,17 @@ describe('src/core boundaries', () => {
     const text = readFileSync(file, 'utf8');
     const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1] as string);
     for (const spec of imports) {
-      expect(spec.startsWith('node:') || ['blessed', 'blessed-contrib', 'pidusage'].includes(spec) || spec.includes('/system/') || spec.includes('/tui/') || spec.includes('/commands/'), `${spec}`).toBe(false);
+      expect(
+        spec.startsWith('node:') ||
+          ['blessed', 'blessed-contrib', 'pidusage'].includes(spec) ||
+          spec.includes('/system/') ||
+          spec.includes('/tui/') ||
+          spec.includes('/commands/'),
+        `${spec}`,
+      ).toBe(false);
     }
-    expect(text).not.toMatch(/Date\.now\(|new Date\(\)|\bprocess\.(env|pid|argv|exit|getuid|hrtime|cwd|stdout)|performance\.now/);
+    expect(text).not.toMatch(
+      /Date\.now\(|new Date\(\)|\bprocess\.(env|pid|argv|exit|getuid|hrtime|cwd|stdout)|performance\.now/,
+    );
   });
 });

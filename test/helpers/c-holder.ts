@@ -30,27 +30,47 @@ export interface CHolder {
 
 const live = new Set<ChildProcess>();
 
-export async function startCHolder(bin: string, o: { mib: number; adj?: number; cgroup?: string; growMib?: number; budgetMib?: number; cpu?: number }): Promise<CHolder> {
+export async function startCHolder(
+  bin: string,
+  o: { mib: number; adj?: number; cgroup?: string; growMib?: number; budgetMib?: number; cpu?: number },
+): Promise<CHolder> {
   const args = [String(o.mib), String(o.growMib ?? 0), String(o.budgetMib ?? 0)];
   // For ties: pinned to one CPU, two holders fault the same pages in the same order, so the
   // per-CPU rss counters (which oom_badness() reads approximately) fold at the same points;
   // without address randomisation their stacks span the same number of pages.
-  const child = o.cpu === undefined ? spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] })
-    : spawn('setarch', [arch(), '-R', 'taskset', '-c', String(o.cpu), bin, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child =
+    o.cpu === undefined
+      ? spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn('setarch', [arch(), '-R', 'taskset', '-c', String(o.cpu), bin, ...args], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
   live.add(child);
   const pid = child.pid as number;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
-    child.once('exit', (code, signal) => { live.delete(child); resolve({ code, signal, at: Date.now() }); });
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal, at: Date.now() });
+    });
   });
   if (o.cgroup) writeFileSync(join(o.cgroup, 'cgroup.procs'), String(pid));
   if (o.adj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(o.adj));
   child.stdin!.write('a');
   await new Promise<void>((resolve, reject) => {
     let buf = '';
-    child.stdout!.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('ready')) resolve(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('ready')) resolve();
+    });
     void exit.then((e) => reject(new Error(`holder ${pid} exited before it was ready: ${JSON.stringify(e)}`)));
   });
-  return { child, pid, exit, grow: () => { child.stdin!.write('g'); } };
+  return {
+    child,
+    pid,
+    exit,
+    grow: () => {
+      child.stdin!.write('g');
+    },
+  };
 }
 
 export async function stopCHolders(): Promise<void> {

@@ -18,8 +18,13 @@ export function fakeIo(stateDir: string, answer = false): CommandIo & { text: ()
   const chunks: string[] = [];
   let t = Date.UTC(2026, 10, 26, 12, 0, 0);
   return {
-    out: (s) => { chunks.push(s); },
-    confirm: async (q) => { chunks.push(q); return answer; },
+    out: (s) => {
+      chunks.push(s);
+    },
+    confirm: async (q) => {
+      chunks.push(q);
+      return answer;
+    },
     now: () => new Date(t++),
     stateDir,
     actor: { user: 'tester', uid: 0 },

@@ -35,7 +35,12 @@ export async function removeCgroup(dir: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   for (let i = 0; i < 20; i++) {
-    try { rmdirSync(dir); return; } catch { await new Promise((r) => setTimeout(r, 100)); }
+    try {
+      rmdirSync(dir);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   rmdirSync(dir);
 }

@@ -3,9 +3,29 @@ import type { ProcSample } from '../../src/core/types.js';
 /** A ProcSample with ordinary defaults, for pure-core tests. */
 export function proc(over: Partial<ProcSample> & { pid: number }): ProcSample {
   return {
-    comm: `p${over.pid}`, state: 'S', ppid: 1, flags: 0x400100, startTime: over.pid, rssPages: 0, vsizeBytes: 4096,
-    uid: 0, swapKb: 0, pteKb: 0, rssAnonKb: 0, rssFileKb: 0, rssShmemKb: 0, threads: 1, hasMm: true,
-    oomScore: null, oomScoreAdj: 0, cmdline: '', cgroup: '/', cgroupV2: '/', cgroupV1Memory: null, cgroupSystemd: null,
-    unreadable: [], ...over,
+    comm: `p${over.pid}`,
+    state: 'S',
+    ppid: 1,
+    flags: 0x400100,
+    startTime: over.pid,
+    rssPages: 0,
+    vsizeBytes: 4096,
+    uid: 0,
+    swapKb: 0,
+    pteKb: 0,
+    rssAnonKb: 0,
+    rssFileKb: 0,
+    rssShmemKb: 0,
+    threads: 1,
+    hasMm: true,
+    oomScore: null,
+    oomScoreAdj: 0,
+    cmdline: '',
+    cgroup: '/',
+    cgroupV2: '/',
+    cgroupV1Memory: null,
+    cgroupSystemd: null,
+    unreadable: [],
+    ...over,
   };
 }

@@ -18,7 +18,18 @@ const state = mkdtempSync(join(tmpdir(), 'oomtop-kstate-'));
 const children = new Set<ChildProcess>();
 
 afterEach(async () => {
-  await Promise.all([...children].map((c) => new Promise((r) => { if (c.exitCode !== null || c.signalCode !== null) r(null); else { c.once('exit', r); c.kill('SIGKILL'); } })));
+  await Promise.all(
+    [...children].map(
+      (c) =>
+        new Promise((r) => {
+          if (c.exitCode !== null || c.signalCode !== null) r(null);
+          else {
+            c.once('exit', r);
+            c.kill('SIGKILL');
+          }
+        }),
+    ),
+  );
   children.clear();
 });
 afterAll(() => rmSync(state, { recursive: true, force: true }));
@@ -30,7 +41,11 @@ function sleeper(tag = '3600'): ChildProcess & { pid: number } {
 }
 
 const adjOf = (pid: number) => Number(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8'));
-const startOf = (pid: number) => { const s = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')); if (!s.ok) throw new Error(s.error); return s.value.startTime; };
+const startOf = (pid: number) => {
+  const s = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (!s.ok) throw new Error(s.error);
+  return s.value.startTime;
+};
 
 function cli(args: string[], opts: { asUser?: number; dropCap?: boolean; stateDir?: string } = {}) {
   const env = { ...process.env, OOMTOP_STATE_DIR: opts.stateDir ?? state };
@@ -61,15 +76,25 @@ describe('oomtop set/reset on the real kernel', () => {
     expect(r3.stdout).toContain(`sleep (pid ${p.pid}): oom_score_adj 700 → 0`);
     expect(adjOf(p.pid)).toBe(0);
     const mine = new AuditLog(state).read().filter((r) => r.pid === p.pid);
-    expect(mine.map((r) => [r.old, r.new, r.result, r.source])).toEqual([[0, 300, 'ok', 'set'], [300, 700, 'ok', 'set'], [700, 0, 'ok', 'reset']]);
+    expect(mine.map((r) => [r.old, r.new, r.result, r.source])).toEqual([
+      [0, 300, 'ok', 'set'],
+      [300, 700, 'ok', 'set'],
+      [700, 0, 'ok', 'reset'],
+    ]);
   });
 
   it('translates EACCES below the floor into the CAP_SYS_RESOURCE message', (ctx) => {
-    needKernel(ctx, linux && existsSync('/usr/bin/setpriv'), 'needs /proc and setpriv (util-linux) to run without CAP_SYS_RESOURCE');
+    needKernel(
+      ctx,
+      linux && existsSync('/usr/bin/setpriv'),
+      'needs /proc and setpriv (util-linux) to run without CAP_SYS_RESOURCE',
+    );
     const p = sleeper();
     const r = cli(['set', String(p.pid), '--adj', '-5'], { dropCap: true });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain("refused: lowering below 0 needs CAP_SYS_RESOURCE (this process lacks it; systemd's OOMScoreAdjust= or running with that capability can)");
+    expect(r.stdout).toContain(
+      "refused: lowering below 0 needs CAP_SYS_RESOURCE (this process lacks it; systemd's OOMScoreAdjust= or running with that capability can)",
+    );
     expect(adjOf(p.pid)).toBe(0);
     // Raised first, then lowered back to the floor (0) is allowed; below it is not.
     expect(cli(['set', String(p.pid), '--adj', '200'], { dropCap: true }).status).toBe(0);
@@ -86,7 +111,11 @@ describe('oomtop set/reset on the real kernel', () => {
   });
 
   it("says 'not your process' when another user's process is chosen", (ctx) => {
-    needKernel(ctx, linux && existsSync('/usr/bin/setpriv') && process.getuid?.() === 0, 'needs root and setpriv to act as another user');
+    needKernel(
+      ctx,
+      linux && existsSync('/usr/bin/setpriv') && process.getuid?.() === 0,
+      'needs root and setpriv to act as another user',
+    );
     const p = sleeper();
     // nobody's own state folder: oomtop refuses one that another user owns or can write
     const own = mkdtempSync(join(tmpdir(), 'oomtop-nobody-'));
@@ -94,7 +123,9 @@ describe('oomtop set/reset on the real kernel', () => {
     const r = cli(['set', String(p.pid), '--adj', '10'], { asUser: 65534, stateDir: own });
     rmSync(own, { recursive: true, force: true });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain(`sleep (pid ${p.pid}) is not your process: only its owner or root can change its oom_score_adj`);
+    expect(r.stdout).toContain(
+      `sleep (pid ${p.pid}) is not your process: only its owner or root can change its oom_score_adj`,
+    );
     expect(adjOf(p.pid)).toBe(0);
   });
 
@@ -102,9 +133,15 @@ describe('oomtop set/reset on the real kernel', () => {
     needKernel(ctx, linux, 'no /proc');
     const p = sleeper();
     const target = { pid: p.pid, startTime: startOf(p.pid), comm: 'sleep' };
-    await new Promise((r) => { p.once('exit', r); p.kill('SIGKILL'); });
+    await new Promise((r) => {
+      p.once('exit', r);
+      p.kill('SIGKILL');
+    });
     const adj = new Adjuster(new ProcFs('/proc'), null, { user: 't', uid: 0 });
-    expect(adj.write(target, 500, 'set')).toMatchObject({ result: 'gone', message: `sleep (pid ${p.pid}) is gone: nothing written` });
+    expect(adj.write(target, 500, 'set')).toMatchObject({
+      result: 'gone',
+      message: `sleep (pid ${p.pid}) is gone: nothing written`,
+    });
   });
 
   it('keeps a complete audit log when oomtop processes write at once', async (ctx) => {
@@ -112,10 +149,17 @@ describe('oomtop set/reset on the real kernel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oomtop-conc-'));
     try {
       const pids = Array.from({ length: 10 }, () => sleeper().pid);
-      const runs = Array.from({ length: 4 }, (_, i) => new Promise<number | null>((resolve) => {
-        const c = spawn('node', [CLI, 'set', ...pids.map(String), '--adj', String(100 + i)], { env: { ...process.env, OOMTOP_STATE_DIR: dir }, stdio: 'ignore' });
-        c.once('exit', (code) => resolve(code));
-      }));
+      const runs = Array.from(
+        { length: 4 },
+        (_, i) =>
+          new Promise<number | null>((resolve) => {
+            const c = spawn('node', [CLI, 'set', ...pids.map(String), '--adj', String(100 + i)], {
+              env: { ...process.env, OOMTOP_STATE_DIR: dir },
+              stdio: 'ignore',
+            });
+            c.once('exit', (code) => resolve(code));
+          }),
+      );
       expect(await Promise.all(runs)).toEqual([0, 0, 0, 0]);
       const { records, badLines } = parseAuditLog(readFileSync(join(dir, 'audit.jsonl'), 'utf8'));
       expect(badLines).toBe(0);
@@ -142,11 +186,18 @@ describe('oomtop watch on the real kernel', () => {
     writeFileSync(policy, `rules:\n  - cmdline: '^sleep ${tag.replace('.', '\\.')}$'\n    adj: 321\n`);
     chmodSync(policy, 0o644);
     const interval = 1;
-    const w = spawn('node', [CLI, 'watch', '--policy', policy, '--interval', String(interval)], { env: { ...process.env, OOMTOP_STATE_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const w = spawn('node', [CLI, 'watch', '--policy', policy, '--interval', String(interval)], {
+      env: { ...process.env, OOMTOP_STATE_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(w);
     let out = '';
-    w.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    w.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    w.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    w.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     try {
       await waitFor(() => out.includes('watching with policy'), 10_000);
       const p = sleeper(tag);

@@ -7,8 +7,15 @@ import { auditRecord, AuditLog, changesToUndoIn } from '../../src/system/audit-l
 import { forEachLine, forEachLineBackward, MAX_LINE } from '../../src/system/lines.js';
 
 let dirs: string[] = [];
-afterEach(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); dirs = []; });
-const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'oomtop-lines-')); dirs.push(d); return d; };
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'oomtop-lines-'));
+  dirs.push(d);
+  return d;
+};
 
 function lines(text: string | Buffer, backward: boolean): Array<string | number> {
   const f = join(tmp(), 'f');
@@ -16,7 +23,9 @@ function lines(text: string | Buffer, backward: boolean): Array<string | number>
   const fd = openSync(f, 'r');
   const out: Array<string | number> = [];
   try {
-    (backward ? forEachLineBackward : forEachLine)(fd, (line, length) => { out.push(line ? line.toString() : length); });
+    (backward ? forEachLineBackward : forEachLine)(fd, (line, length) => {
+      out.push(line ? line.toString() : length);
+    });
   } finally {
     closeSync(fd);
   }
@@ -28,7 +37,10 @@ describe('forEachLine and forEachLineBackward', () => {
   const cases: Array<[string, string]> = [
     ['short lines', 'a\nbb\nccc\n'],
     ['no final newline', 'a\nbb\nccc'],
-    ['lines across 64 KiB chunks', Array.from({ length: 3000 }, (_, i) => `line ${i} ${'y'.repeat(i % 97)}`).join('\n') + '\n'],
+    [
+      'lines across 64 KiB chunks',
+      `${Array.from({ length: 3000 }, (_, i) => `line ${i} ${'y'.repeat(i % 97)}`).join('\n')}\n`,
+    ],
     ['a line longer than MAX_LINE among others', `first\n${long}\nlast\n`],
     ['a long last line without newline', `first\n${long}`],
     ['empty lines', '\n\na\n\n'],
@@ -47,7 +59,15 @@ describe('the audit log rotates and is still read whole', () => {
     const dir = tmp();
     const log = new AuditLog(join(dir, 'state'), { rotateBytes: 2000 });
     for (let i = 0; i < 40; i++) {
-      log.append(auditRecord(new Date(Date.UTC(2026, 0, 1, 0, 0, i)), { user: 'u', uid: 0 }, 'set', { pid: 100 + i, startTime: 1, comm: 'c', old: 0, new: i + 1 }, 'ok'));
+      log.append(
+        auditRecord(
+          new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+          { user: 'u', uid: 0 },
+          'set',
+          { pid: 100 + i, startTime: 1, comm: 'c', old: 0, new: i + 1 },
+          'ok',
+        ),
+      );
     }
     expect(readdirSync(join(dir, 'state')).sort()).toEqual(['audit.jsonl', 'audit.jsonl.1']);
     const all = log.read();

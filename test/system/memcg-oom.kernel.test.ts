@@ -25,7 +25,10 @@ afterEach(async () => {
   for (const c of cgroups.splice(0)) await removeCgroup(c);
 });
 afterAll(() => {
-  if (tally.predicted) console.log(`real memcg OOM kills: ${tally.matched} of ${tally.predicted} predicted victims matched the kernel's choice`);
+  if (tally.predicted)
+    console.log(
+      `real memcg OOM kills: ${tally.matched} of ${tally.predicted} predicted victims matched the kernel's choice`,
+    );
 });
 
 function ready(ctx: { skip: (note?: string) => void }): string {
@@ -36,12 +39,16 @@ function ready(ctx: { skip: (note?: string) => void }): string {
 }
 
 function simulate(cgroup: string, extra: string[] = []): Simulation {
-  const r = spawnSync('node', [CLI, 'simulate', '--cgroup', `/${basename(cgroup)}`, '--format', 'json', ...extra], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync('node', [CLI, 'simulate', '--cgroup', `/${basename(cgroup)}`, '--format', 'json', ...extra], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
   if (r.status !== 0) throw new Error(`oomtop simulate failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Simulation;
 }
 
-const oomKills = (cgroup: string) => parseKeyValues(readFileSync(join(cgroup, 'memory.oom_control'), 'utf8')).get('oom_kill') ?? 0;
+const oomKills = (cgroup: string) =>
+  parseKeyValues(readFileSync(join(cgroup, 'memory.oom_control'), 'utf8')).get('oom_kill') ?? 0;
 
 /** The pids the kernel log says it killed in this (uniquely named) cgroup, in order. */
 function killedInLog(cgroup: string): number[] {
@@ -80,7 +87,10 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
     const predicted = sim.sequence.slice(0, 3).map((s) => s.pid);
     expect(predicted).toEqual([holders[1]!.pid, holders[3]!.pid, holders[0]!.pid]);
     const died: number[] = [];
-    for (const h of holders) void h.exit.then((e) => { if (e.signal === 'SIGKILL') died.push(h.pid); });
+    for (const h of holders)
+      void h.exit.then((e) => {
+        if (e.signal === 'SIGKILL') died.push(h.pid);
+      });
     grower.grow();
     await waitFor(() => died.length >= 3, 20_000, 'three OOM kills');
     grower.child.kill('SIGKILL');
@@ -110,7 +120,12 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
       expect(sim.sequence[0]!.badnessPages).toBe(sim.sequence[1]!.badnessPages);
       const predicted = sim.sequence[0]!.pid;
       expect(predicted).toBe(b.pid);
-        await Promise.race([a.exit, b.exit, (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
+      await Promise.race([
+        a.exit,
+        b.exit,
+        (grower.grow(),
+        new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000))),
+      ]);
       grower.child.kill('SIGKILL');
       await grower.exit;
       const first = killedInLog(cg)[0];
@@ -133,11 +148,18 @@ describe('memcg OOM kills on the real kernel (cgroup v1)', () => {
     const weighted = await startCHolder(bin, { mib: 30, adj: 5, cgroup: cg });
     const grower = await startCHolder(bin, { mib: 1, cgroup: cg, growMib: 1, budgetMib: 150 });
     const sim = simulate(cg);
-    const globalOrder = JSON.parse(spawnSync('node', [CLI, 'snapshot', '--format', 'json'], { encoding: 'utf8', maxBuffer: 256 << 20 }).stdout) as { processes: Array<{ pid: number; rank: number | null }> };
+    const globalOrder = JSON.parse(
+      spawnSync('node', [CLI, 'snapshot', '--format', 'json'], { encoding: 'utf8', maxBuffer: 256 << 20 }).stdout,
+    ) as { processes: Array<{ pid: number; rank: number | null }> };
     const rankOf = (pid: number) => globalOrder.processes.find((p) => p.pid === pid)?.rank ?? Infinity;
     expect(rankOf(weighted.pid)).toBeLessThan(rankOf(big.pid)); // global: the adj 5 one first
     expect(sim.sequence[0]!.pid).toBe(big.pid); // in the cgroup: the big one first
-    await Promise.race([big.exit, weighted.exit, (grower.grow(), new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000)))]);
+    await Promise.race([
+      big.exit,
+      weighted.exit,
+      (grower.grow(),
+      new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no OOM kill within 20 s')), 20_000))),
+    ]);
     grower.child.kill('SIGKILL');
     await grower.exit;
     const first = killedInLog(cg)[0];

@@ -48,21 +48,27 @@ describe('native batch reader', () => {
   it('splits the work over threads without changing a byte, and skips what is not wanted', (ctx) => {
     needKernel(ctx, built, why);
     const root = join(tmp, 'many');
-    const procs = Array.from({ length: 300 }, (_, i) => ({ pid: 1000 + i, comm: `p${i}`, rssPages: i, cmdline: [`p${i}`, 'a,b'] }));
+    const procs = Array.from({ length: 300 }, (_, i) => ({
+      pid: 1000 + i,
+      comm: `p${i}`,
+      rssPages: i,
+      cmdline: [`p${i}`, 'a,b'],
+    }));
     procs.push({ pid: 2000, comm: 'kworker/0:1', rssPages: 0, cmdline: [], kthread: true } as never);
     writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, procs);
     const pids = Int32Array.from(procs.map((p) => p.pid));
     const names = ['stat', 'status', 'cmdline'];
     const n = nativeReader()!;
     const keep = [null, ['Name:', 'VmSwap:'], null];
-    const files = (d: Buffer[], m: Int32Array, rows: Int32Array) => Array.from({ length: m.length / 2 }, (_, k) => {
-      const len = m[2 * k + 1]!;
-      if (len < 0) return len;
-      const row = Math.floor(k / names.length);
-      let t = 0;
-      while (t + 1 < d.length && row >= rows[t + 1]!) t++;
-      return d[t]!.toString('latin1', m[2 * k]!, m[2 * k]! + len);
-    });
+    const files = (d: Buffer[], m: Int32Array, rows: Int32Array) =>
+      Array.from({ length: m.length / 2 }, (_, k) => {
+        const len = m[2 * k + 1]!;
+        if (len < 0) return len;
+        const row = Math.floor(k / names.length);
+        let t = 0;
+        while (t + 1 < d.length && row >= rows[t + 1]!) t++;
+        return d[t]!.toString('latin1', m[2 * k]!, m[2 * k]! + len);
+      });
     const [d1, m1, r1] = n.readBatch(root, pids, names, 0b111, 0b110, 1, keep);
     const [d3, m3, r3] = n.readBatch(root, pids, names, 0b111, 0b110, 3, keep);
     expect([d1.length, d3.length, [...r3]]).toEqual([1, 3, [0, 100, 200, 301]]);
@@ -90,18 +96,30 @@ describe('readEach (the rolling refresh, by path into a kept buffer)', () => {
     const n = nativeReader()!;
     const slots = Uint32Array.from([64, 32]);
     const out = Buffer.alloc(3 * 96);
-    const lens = n.readEach(root, Int32Array.from([90, 91, 92]), ['cgroup', 'cmdline'], Uint8Array.from([3, 2, 3]), slots, out);
+    const lens = n.readEach(
+      root,
+      Int32Array.from([90, 91, 92]),
+      ['cgroup', 'cmdline'],
+      Uint8Array.from([3, 2, 3]),
+      slots,
+      out,
+    );
     expect(out.toString('latin1', 0, lens[0]!)).toBe('0::/\n');
     expect(out.toString('latin1', 64, 64 + lens[1]!)).toBe('a\0b\0');
     expect([lens[2], lens[3], lens[4], lens[5]]).toEqual([NOT_READ, 32, -2, -2]); // not wanted; full slot; ENOENT
-    expect(() => n.readEach(root, Int32Array.from([90, 91, 92, 93]), ['cgroup', 'cmdline'], new Uint8Array(4), slots, out)).toThrow(/smaller/);
+    expect(() =>
+      n.readEach(root, Int32Array.from([90, 91, 92, 93]), ['cgroup', 'cmdline'], new Uint8Array(4), slots, out),
+    ).toThrow(/smaller/);
   });
 });
 
 describe('held files (incremental sampler)', () => {
   it('reads through held descriptors, within the budget, and closes them for exited pids', () => {
     const root = join(tmp, 'held');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 80, comm: 'a', rssPages: 3 }, { pid: 81, comm: 'b', rssPages: 4 }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 80, comm: 'a', rssPages: 3 },
+      { pid: 81, comm: 'b', rssPages: 4 },
+    ]);
     const held = new HeldFiles(new ProcFs(root), ['stat', 'oom_score_adj'], 3);
     expect(held.read(80, 0).n).toBeGreaterThan(0);
     held.read(80, 1);
@@ -115,26 +133,31 @@ describe('held files (incremental sampler)', () => {
     expect(held.openCount).toBe(0);
   });
 
-  it.for([true, false])('gives the same sample as a one-shot sampler on the basic fixture, tick after tick (native reads: %s)', (native, ctx) => {
-    if (native) needKernel(ctx, built, why);
-    const s = new Sampler(BASIC, { incremental: true, native });
-    expect(s.readerName).toBe(native ? 'held files, native reads (incremental)' : 'held files (incremental)');
-    const oneShot = new Sampler(BASIC, { native: false }).sample(7);
-    expect(s.sample(7)).toEqual(oneShot);
-    const second = s.sample(7);
-    expect(second).toEqual(oneShot);
-    // Unchanged processes keep their record from one tick to the next.
-    expect(s.sample(7).processes.filter((p, i) => p === second.processes[i]).length).toBeGreaterThan(5);
-    expect(s.heldCount).toBeGreaterThan(0);
-    s.close();
-    expect(s.heldCount).toBe(0);
-  });
+  it.for([true, false])(
+    'gives the same sample as a one-shot sampler on the basic fixture, tick after tick (native reads: %s)',
+    (native, ctx) => {
+      if (native) needKernel(ctx, built, why);
+      const s = new Sampler(BASIC, { incremental: true, native });
+      expect(s.readerName).toBe(native ? 'held files, native reads (incremental)' : 'held files (incremental)');
+      const oneShot = new Sampler(BASIC, { native: false }).sample(7);
+      expect(s.sample(7)).toEqual(oneShot);
+      const second = s.sample(7);
+      expect(second).toEqual(oneShot);
+      // Unchanged processes keep their record from one tick to the next.
+      expect(s.sample(7).processes.filter((p, i) => p === second.processes[i]).length).toBeGreaterThan(5);
+      expect(s.heldCount).toBeGreaterThan(0);
+      s.close();
+      expect(s.heldCount).toBe(0);
+    },
+  );
 
   it('hands on the last record when the held files read the same bytes, and only then', (ctx) => {
     needKernel(ctx, built, why);
     const root = join(tmp, 'fast');
     writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
-      { pid: 33, comm: 'a', rssPages: 3 }, { pid: 34, comm: 'b', rssPages: 4 }, { pid: 35, comm: 'c', rssPages: 5 },
+      { pid: 33, comm: 'a', rssPages: 3 },
+      { pid: 34, comm: 'b', rssPages: 4 },
+      { pid: 35, comm: 'c', rssPages: 5 },
     ]);
     rmSync(join(root, '35/status'));
     mkdirSync(join(root, '35/status')); // unreadable: such a record is never handed on
@@ -161,17 +184,25 @@ describe('held files (incremental sampler)', () => {
     expect(byPid().get(33)).toMatchObject({ rssPages: 31, uid: null });
     expect(byPid().get(33)).toMatchObject({ rssPages: 31, uid: null });
     // a row wanted on screen reads the kernel's oom_score: not handed on blind
-    expect(s.sample(0, { ...offScreen, oomScoreFor: new Set([34]) }).processes.find((p) => p.pid === 34)?.oomScore).not.toBeNull();
+    expect(
+      s.sample(0, { ...offScreen, oomScoreFor: new Set([34]) }).processes.find((p) => p.pid === 34)?.oomScore,
+    ).not.toBeNull();
     s.close();
   });
 
   it('lists pids ascending from either reader', (ctx) => {
     needKernel(ctx, built, why);
     const root = join(tmp, 'order');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [100, 9, 20, 3].map((pid) => ({ pid, comm: 'x' })));
+    writeProcTree(
+      root,
+      { memTotalKb: 1000, swapTotalKb: 0 },
+      [100, 9, 20, 3].map((pid) => ({ pid, comm: 'x' })),
+    );
     mkdirSync(join(root, '12abc'));
     expect(new ProcFs(root, nativeReader()).listPids()).toEqual([3, 9, 20, 100]);
     expect(new ProcFs(root).listPids()).toEqual([3, 9, 20, 100]);
-    expect(() => new ProcFs(join(root, 'missing'), nativeReader()).listPids()).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(() => new ProcFs(join(root, 'missing'), nativeReader()).listPids()).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
   });
 });

@@ -12,14 +12,20 @@ import { needKernel } from '../helpers/kernel.js';
 afterAll(stopCHolders);
 
 function reread(pid: number): number | null {
-  try { return Number(readFileSync(`/proc/${pid}/oom_score`, 'utf8')); } catch { return null; }
+  try {
+    return Number(readFileSync(`/proc/${pid}/oom_score`, 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 function rereadRss(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[21]); // field 24
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 function forkCount(): number {
@@ -34,7 +40,9 @@ function heldFilesOf(pid: number): number {
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
       if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(`/proc/${pid}/`)) n++;
-    } catch { /* closed while listing */ }
+    } catch {
+      /* closed while listing */
+    }
   }
   return n;
 }
@@ -43,16 +51,30 @@ describe('predicted oom_score on the live kernel', () => {
   const readers = [
     { name: 'native batch reader', make: () => new Sampler('/proc') },
     { name: 'JavaScript reader', make: () => new Sampler('/proc', { native: false }) },
-    { name: 'held files (incremental: one sampler across rounds)', make: () => new Sampler('/proc', { incremental: true }) },
-    { name: 'held files, JavaScript reads (incremental)', make: () => new Sampler('/proc', { incremental: true, native: false }) },
+    {
+      name: 'held files (incremental: one sampler across rounds)',
+      make: () => new Sampler('/proc', { incremental: true }),
+    },
+    {
+      name: 'held files, JavaScript reads (incremental)',
+      make: () => new Sampler('/proc', { incremental: true, native: false }),
+    },
   ];
   it.for(readers)('matches the kernel for every stable process: $name', async ({ name, make }, ctx) => {
     needKernel(ctx, isLinux, 'no Linux /proc');
-    if (name.startsWith('native')) needKernel(ctx, nativeReader() !== null, 'the native reader is not built (npm install builds it with node-gyp)');
+    if (name.startsWith('native'))
+      needKernel(ctx, nativeReader() !== null, 'the native reader is not built (npm install builds it with node-gyp)');
     const bin = buildHolder();
     needKernel(ctx, bin !== null, 'no C compiler (cc) to build the memory holder');
     const holders: CHolder[] = [];
-    for (const [mib, adj] of [[8, 0], [64, 100], [200, 500], [32, 1000], [120, 1]] as const) holders.push(await startCHolder(bin as string, { mib, adj }));
+    for (const [mib, adj] of [
+      [8, 0],
+      [64, 100],
+      [200, 500],
+      [32, 1000],
+      [120, 1],
+    ] as const)
+      holders.push(await startCHolder(bin as string, { mib, adj }));
     const incremental = name.startsWith('held');
     const shared = make();
     let compared = 0;
@@ -92,7 +114,10 @@ describe('predicted oom_score on the live kernel', () => {
         // walking /proc: the exited process must still go, by its failing held read.
         let walks = 0;
         const list = shared.proc.listPids.bind(shared.proc);
-        shared.proc.listPids = () => { walks++; return list(); };
+        shared.proc.listPids = () => {
+          walks++;
+          return list();
+        };
         const forks0 = forkCount();
         gone.child.kill('SIGKILL');
         await gone.exit;
@@ -103,12 +128,16 @@ describe('predicted oom_score on the live kernel', () => {
         // (other processes forking meanwhile may add files of their own).
         expect(heldFilesOf(gone.pid)).toBe(0);
         if (!forked) expect(walks).toBe(0);
-        console.log(`real kernel, ${name}: an exited process left the sample (${forked ? 'a fork meanwhile: /proc walked' : 'no fork: the pid list reused'})`);
+        console.log(
+          `real kernel, ${name}: an exited process left the sample (${forked ? 'a fork meanwhile: /proc walked' : 'no fork: the pid list reused'})`,
+        );
       }
     } finally {
       shared.close();
     }
-    console.log(`real kernel, ${name}: predicted oom_score matched ${matched}/${compared} stable processes (${((100 * matched) / compared).toFixed(2)}%)`);
+    console.log(
+      `real kernel, ${name}: predicted oom_score matched ${matched}/${compared} stable processes (${((100 * matched) / compared).toFixed(2)}%)`,
+    );
     expect(mismatches).toEqual([]);
     expect(compared).toBeGreaterThan(20);
   });

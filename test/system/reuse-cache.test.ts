@@ -4,7 +4,13 @@ import type { ProcSample } from '../../src/core/types.js';
 import { REFRESH_SLICES, ReuseCache, WALK_EVERY } from '../../src/system/reuse-cache.js';
 
 const rec = (pid: number) => ({ pid }) as unknown as ProcSample;
-const entry = (pid: number) => ({ statText: `${pid} (x)`, memSig: '', status: {} as never, cgroup: null, sample: rec(pid) });
+const entry = (pid: number) => ({
+  statText: `${pid} (x)`,
+  memSig: '',
+  status: {} as never,
+  cgroup: null,
+  sample: rec(pid),
+});
 
 describe('ReuseCache', () => {
   it('reuses the pid list only while the fork count stands', () => {

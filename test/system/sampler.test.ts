@@ -17,8 +17,15 @@ describe('Sampler on the basic fixture', () => {
   const byPid = new Map(s.processes.map((p) => [p.pid, p]));
 
   it('reads the system facts', () => {
-    expect(s).toMatchObject({ kernelRelease: '6.18.44-fixture', hostname: 'web01', pageSize: 4096, oomKillCount: 3,
-      initIsGlobal: true, bootTime: 1_780_000_000, sysctls: { panicOnOom: 0, oomKillAllocatingTask: 0 } });
+    expect(s).toMatchObject({
+      kernelRelease: '6.18.44-fixture',
+      hostname: 'web01',
+      pageSize: 4096,
+      oomKillCount: 3,
+      initIsGlobal: true,
+      bootTime: 1_780_000_000,
+      sysctls: { panicOnOom: 0, oomKillAllocatingTask: 0 },
+    });
     expect(s.meminfo).toMatchObject({ memTotalKb: 4_000_000, swapTotalKb: 1_000_000 });
     expect(s.pressure?.some.avg10).toBe(1.5);
   });
@@ -29,8 +36,16 @@ describe('Sampler on the basic fixture', () => {
   });
 
   it('reads rss from stat field 24 and the rest from status', () => {
-    expect(byPid.get(300)).toMatchObject({ comm: 'postgres', uid: 105, rssPages: 50_000, swapKb: 4000, pteKb: 400, oomScoreAdj: 0,
-      cmdline: '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main', cgroup: '/system.slice/postgresql.service' });
+    expect(byPid.get(300)).toMatchObject({
+      comm: 'postgres',
+      uid: 105,
+      rssPages: 50_000,
+      swapKb: 4000,
+      pteKb: 400,
+      oomScoreAdj: 0,
+      cmdline: '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main',
+      cgroup: '/system.slice/postgresql.service',
+    });
   });
 
   it('keeps a comm with spaces and parentheses intact', () => {
@@ -61,7 +76,8 @@ describe('Sampler edge cases', () => {
         super(root, { native: false });
         const deny = (rel: string) => /^50\/(status|oom_score)$/.test(rel);
         const orig = this.proc.tryRead.bind(this.proc);
-        this.proc.tryRead = (rel: string, enc?: BufferEncoding) => (deny(rel) ? { ok: false, code: 'EACCES' } : orig(rel, enc));
+        this.proc.tryRead = (rel: string, enc?: BufferEncoding) =>
+          deny(rel) ? { ok: false, code: 'EACCES' } : orig(rel, enc);
         const origInt = this.proc.readInt.bind(this.proc);
         this.proc.readInt = (rel: string) => (deny(rel) ? { code: 'EACCES' } : origInt(rel));
       }
@@ -73,14 +89,20 @@ describe('Sampler edge cases', () => {
 
   it('treats pid 1 of a child pid namespace as killable (not global init)', () => {
     const root = join(tmp, 'container');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0, initNs: 'pid:[4026532200]' }, [{ pid: 1, comm: 'app', rssPages: 10 }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0, initNs: 'pid:[4026532200]' }, [
+      { pid: 1, comm: 'app', rssPages: 10 },
+    ]);
     expect(new Sampler(root).sample(0).initIsGlobal).toBe(false);
   });
 
   it('uses a live thread mm for a zombie leader whose threads run on (find_lock_task_mm)', () => {
     const root = join(tmp, 'zleader');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 60, comm: 'lead', state: 'Z', noMm: true, threads: 2 }]);
-    writeProcTree(join(root, '60/task'), { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 61, comm: 'lead', rssPages: 777, pteKb: 8 }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 60, comm: 'lead', state: 'Z', noMm: true, threads: 2 },
+    ]);
+    writeProcTree(join(root, '60/task'), { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 61, comm: 'lead', rssPages: 777, pteKb: 8 },
+    ]);
     const p = new Sampler(root).sample(0).processes.find((x) => x.pid === 60)!;
     expect(p).toMatchObject({ hasMm: true, rssPages: 777, pteKb: 8 });
   });
@@ -101,7 +123,9 @@ describe('Sampler edge cases', () => {
 describe('incremental Sampler (dashboard, watch)', () => {
   it('re-reads status only when stat shows the memory changed, and oom_score only where asked', () => {
     const root = join(tmp, 'incr');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 80, comm: 'a', rssPages: 10, pteKb: 8, oomScore: 5, cmdline: ['a', '1'] }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 80, comm: 'a', rssPages: 10, pteKb: 8, oomScore: 5, cmdline: ['a', '1'] },
+    ]);
     const s = new Sampler(root, { incremental: true });
     expect(s.sample(0).processes[0]).toMatchObject({ pteKb: 8, oomScore: 5, cmdline: 'a 1' });
     // status changes but stat does not: the cached status stands (nothing moved in memory)
@@ -111,7 +135,11 @@ describe('incremental Sampler (dashboard, watch)', () => {
     expect(second).toMatchObject({ pteKb: 8, oomScore: null, cmdline: 'a 1' });
     // rss moved: status is read again
     writeFileSync(join(root, '80/stat'), statLine({ pid: 80, comm: 'a', rssPages: 11 }));
-    expect(s.sample(0, { ...ALL_NEEDS, oomScoreFor: new Set([80]) }).processes[0]).toMatchObject({ pteKb: 12, rssPages: 11, oomScore: 5 });
+    expect(s.sample(0, { ...ALL_NEEDS, oomScoreFor: new Set([80]) }).processes[0]).toMatchObject({
+      pteKb: 12,
+      rssPages: 11,
+      oomScore: 5,
+    });
     // a new process with the same pid (other start time) is read whole
     writeFileSync(join(root, '80/stat'), statLine({ pid: 80, comm: 'b', rssPages: 11, startTime: 5 }));
     expect(s.sample(0).processes[0]).toMatchObject({ comm: 'b', cmdline: 'b' });
@@ -121,7 +149,9 @@ describe('incremental Sampler (dashboard, watch)', () => {
     // The snapshot record made from a process sample is reused while the sample object is:
     // a new object per tick would rebuild 5,000 records every 2 s for nothing.
     const root = join(tmp, 'same');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 81, comm: 'a', rssPages: 10, oomScore: 5, cmdline: ['a'] }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 81, comm: 'a', rssPages: 10, oomScore: 5, cmdline: ['a'] },
+    ]);
     const s = new Sampler(root, { incremental: true });
     const offScreen = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
     const read = s.sample(0).processes[0]!;
@@ -139,39 +169,49 @@ describe('incremental Sampler (dashboard, watch)', () => {
 });
 
 describe('the rolling refresh (what stat does not show)', () => {
-  it.for([true, false])('picks up a new command line, uid and cgroup within 32 ticks, and a new process at once (native reads: %s)', (native) => {
-    const root = join(tmp, `refresh-${native}`);
-    const procs = [{ pid: 64, comm: 'post', cmdline: ['postgres'], uid: 0, cgroup: '/a' }, { pid: 65, comm: 'k', kthread: true }];
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, procs);
-    const s = new Sampler(root, { incremental: true, native });
-    expect(s.sample(0).processes[0]).toMatchObject({ cmdline: 'postgres', uid: 0, cgroup: '/a' });
-    // setproctitle(), setuid() and a move to another cgroup leave stat as it was
-    writeFileSync(join(root, '64/cmdline'), 'postgres: checkpointer\0');
-    writeFileSync(join(root, '64/status'), statusText({ ...procs[0]!, uid: 70 }));
-    writeFileSync(join(root, '64/cgroup'), '0::/b\n');
-    // a new process appears with all its files read
-    writeProcTree(join(tmp, `refresh-${native}-new`), { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 66, comm: 'new', cmdline: ['new', '-x'], uid: 5, cgroup: '/c' }]);
-    cpSync(join(tmp, `refresh-${native}-new/66`), join(root, '66'), { recursive: true });
-    writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\nprocesses 101\n'); // its fork
-    const seen: string[] = [];
-    for (let i = 0; i < 32; i++) {
-      const ps = s.sample(0).processes;
-      if (i === 0) expect(ps.find((p) => p.pid === 66)).toMatchObject({ cmdline: 'new -x', uid: 5, cgroup: '/c' });
-      const p = ps[0]!;
-      seen.push(`${p.cmdline} ${p.uid} ${p.cgroup}`);
-      expect(ps.find((p) => p.pid === 65)).toMatchObject({ cmdline: '', uid: 0 });
-    }
-    // one tick in 32 re-reads pid 64 (64 % 32 == 0), and from then on it stays read
-    expect(new Set(seen)).toEqual(new Set(['postgres 0 /a', 'postgres: checkpointer 70 /b']));
-    expect(seen.at(-1)).toBe('postgres: checkpointer 70 /b');
-    s.close();
-  });
+  it.for([true, false])(
+    'picks up a new command line, uid and cgroup within 32 ticks, and a new process at once (native reads: %s)',
+    (native) => {
+      const root = join(tmp, `refresh-${native}`);
+      const procs = [
+        { pid: 64, comm: 'post', cmdline: ['postgres'], uid: 0, cgroup: '/a' },
+        { pid: 65, comm: 'k', kthread: true },
+      ];
+      writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, procs);
+      const s = new Sampler(root, { incremental: true, native });
+      expect(s.sample(0).processes[0]).toMatchObject({ cmdline: 'postgres', uid: 0, cgroup: '/a' });
+      // setproctitle(), setuid() and a move to another cgroup leave stat as it was
+      writeFileSync(join(root, '64/cmdline'), 'postgres: checkpointer\0');
+      writeFileSync(join(root, '64/status'), statusText({ ...procs[0]!, uid: 70 }));
+      writeFileSync(join(root, '64/cgroup'), '0::/b\n');
+      // a new process appears with all its files read
+      writeProcTree(join(tmp, `refresh-${native}-new`), { memTotalKb: 1000, swapTotalKb: 0 }, [
+        { pid: 66, comm: 'new', cmdline: ['new', '-x'], uid: 5, cgroup: '/c' },
+      ]);
+      cpSync(join(tmp, `refresh-${native}-new/66`), join(root, '66'), { recursive: true });
+      writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\nprocesses 101\n'); // its fork
+      const seen: string[] = [];
+      for (let i = 0; i < 32; i++) {
+        const ps = s.sample(0).processes;
+        if (i === 0) expect(ps.find((p) => p.pid === 66)).toMatchObject({ cmdline: 'new -x', uid: 5, cgroup: '/c' });
+        const p = ps[0]!;
+        seen.push(`${p.cmdline} ${p.uid} ${p.cgroup}`);
+        expect(ps.find((p) => p.pid === 65)).toMatchObject({ cmdline: '', uid: 0 });
+      }
+      // one tick in 32 re-reads pid 64 (64 % 32 == 0), and from then on it stays read
+      expect(new Set(seen)).toEqual(new Set(['postgres 0 /a', 'postgres: checkpointer 70 /b']));
+      expect(seen.at(-1)).toBe('postgres: checkpointer 70 /b');
+      s.close();
+    },
+  );
 });
 
 describe('exec() under an incremental sampler', () => {
   it('reads the command line again at once when stat shows a new comm (same pid, same start time)', () => {
     const root = join(tmp, 'exec');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 90, comm: 'sh', cmdline: ['sh', '-c', 'exec java -jar app.jar'] }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 90, comm: 'sh', cmdline: ['sh', '-c', 'exec java -jar app.jar'] },
+    ]);
     const s = new Sampler(root, { incremental: true });
     expect(s.sample(0).processes[0]).toMatchObject({ comm: 'sh', cmdline: 'sh -c exec java -jar app.jar' });
     writeFileSync(join(root, '90/stat'), statLine({ pid: 90, comm: 'java', rssPages: 0 }));
@@ -184,11 +224,17 @@ describe('exec() under an incremental sampler', () => {
 describe('the pid list of an incremental sampler', () => {
   it('walks /proc again only when the kernel counted a fork, and 1 tick in 32 regardless', () => {
     const root = join(tmp, 'forks');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 10, comm: 'a' }, { pid: 11, comm: 'b' }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 10, comm: 'a' },
+      { pid: 11, comm: 'b' },
+    ]);
     const s = new Sampler(root, { incremental: true });
     let walks = 0;
     const list = s.proc.listPids.bind(s.proc);
-    s.proc.listPids = () => { walks++; return list(); };
+    s.proc.listPids = () => {
+      walks++;
+      return list();
+    };
     const pidsOf = () => s.sample(0).processes.map((p) => p.pid);
     expect(pidsOf()).toEqual([10, 11]);
     expect(pidsOf()).toEqual([10, 11]);
@@ -214,7 +260,10 @@ describe('the pid list of an incremental sampler', () => {
     const s = new Sampler(root, { incremental: true });
     let walks = 0;
     const list = s.proc.listPids.bind(s.proc);
-    s.proc.listPids = () => { walks++; return list(); };
+    s.proc.listPids = () => {
+      walks++;
+      return list();
+    };
     for (let i = 0; i < 3; i++) s.sample(0);
     expect(walks).toBe(3);
     s.close();
@@ -224,7 +273,9 @@ describe('the pid list of an incremental sampler', () => {
 describe('ProcFs', () => {
   it('reads files larger than its buffer', () => {
     const root = join(tmp, 'big');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 70, comm: 'big', cmdline: ['x'.repeat(200_000)] }]);
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 70, comm: 'big', cmdline: ['x'.repeat(200_000)] },
+    ]);
     expect(new ProcFs(root).readText('70/cmdline')).toHaveLength(200_001);
   });
 });

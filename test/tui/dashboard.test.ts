@@ -34,16 +34,30 @@ function makeApp(o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: 
   dirs.push(dir);
   // oomtop's own status inside the fixture: root without CAP_SYS_RESOURCE (bit 24 clear).
   mkdirSync(join(roots.procRoot, 'self'));
-  writeFileSync(join(roots.procRoot, 'self/status'), `Name:\tnode\nCapEff:\t${o.noCap === false ? '000001ffffffffff' : '000001fffeffffff'}\n`);
+  writeFileSync(
+    join(roots.procRoot, 'self/status'),
+    `Name:\tnode\nCapEff:\t${o.noCap === false ? '000001ffffffffff' : '000001fffeffffff'}\n`,
+  );
   const term = fakeTerminal(o.cols ?? 120, o.rows ?? 36);
   const sampler = new Sampler(roots.procRoot);
   const audit = new AuditLog(join(dir, 'state'));
   let t = Date.UTC(2026, 10, 26, 12, 0, 0);
   const now = () => new Date((t += 2000));
   const app = new DashboardApp({
-    sampler, adjuster: o.readOnly ? null : new Adjuster(sampler.proc, audit, { user: 'tester', uid: 0 }, now), audit,
-    users: loadUsers(join(BASIC, 'passwd')), intervalMs: 2000, readOnly: Boolean(o.readOnly), cpu: false, exportDir: dir, uid: 0,
-    domainView: (s) => globalContext(s), now, input: term.input, output: term.output, timers: false,
+    sampler,
+    adjuster: o.readOnly ? null : new Adjuster(sampler.proc, audit, { user: 'tester', uid: 0 }, now),
+    audit,
+    users: loadUsers(join(BASIC, 'passwd')),
+    intervalMs: 2000,
+    readOnly: Boolean(o.readOnly),
+    cpu: false,
+    exportDir: dir,
+    uid: 0,
+    domainView: (s) => globalContext(s),
+    now,
+    input: term.input,
+    output: term.output,
+    timers: false,
   }).start();
   apps.push(app);
   const press = async (...keys: string[]) => {
@@ -65,7 +79,7 @@ describe('dashboard on the basic fixture', () => {
     const { screen } = makeApp();
     const s = screen();
     expect(s).toContain('oomtop ── web01 · Linux 6.18.44-fixture · 2 s');
-    expect(s).toMatch(/Mem  \[.*\] +40% +1\.5 GiB\/3\.8 GiB +avail 2\.3 GiB/);
+    expect(s).toMatch(/Mem {2}\[.*\] +40% +1\.5 GiB\/3\.8 GiB +avail 2\.3 GiB/);
     expect(s).toContain('OOM kills since boot: 3 · adj: raise only (no CAP_SYS_RESOURCE)');
     expect(s).toContain('PSI some 1.50%');
     expect(s).toContain('Domain: global (RAM+swap), 1,250,000 pages');
@@ -75,8 +89,16 @@ describe('dashboard on the basic fixture', () => {
   it('lists rows in predicted kill order, unkillable ones last with their reason', () => {
     const { screen } = makeApp();
     const rows = rowLines(screen());
-    expect(rows.map((l) => l.trim().split(/\s+/)[1] === '—' ? l.trim().split(/\s+/)[1] : l.replace(/^[▶* ]/, '').trim().split(/\s+/)[1])).toEqual(
-      ['302', '301', '300', '307', '306', '304', '309', '305', '1', '2', '3', '150', '303']);
+    expect(
+      rows.map((l) =>
+        l.trim().split(/\s+/)[1] === '—'
+          ? l.trim().split(/\s+/)[1]
+          : l
+              .replace(/^[▶* ]/, '')
+              .trim()
+              .split(/\s+/)[1],
+      ),
+    ).toEqual(['302', '301', '300', '307', '306', '304', '309', '305', '1', '2', '3', '150', '303']);
     expect(rows[0]).toMatch(/^▶ +1 +302 app +batch +4\.8 GiB +100\.1% +1333 +1000 /);
     expect(rows.find((l) => l.includes(' 150 '))).toMatch(/sshd +protected \(adj -1000\): never killed/);
     expect(rows.find((l) => l.includes(' 303 '))).toMatch(/defunct +no mm \(zombie or exiting\)/);
@@ -91,7 +113,9 @@ describe('dashboard on the basic fixture', () => {
     expect(s).toContain('─ postgres 300 ─');
     expect(s).toContain('badness 51,100 pages = rss 50,000 + swap 1,000 + page tables 100 + adj 0 × 1,250');
     expect(s).toContain('rank 3 of 7 · 4.1% of the domain · kernel oom_score 693 (predicted 693)');
-    expect(s).toContain('/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main   cgroup /system.slice/postgresql.service');
+    expect(s).toContain(
+      '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main   cgroup /system.slice/postgresql.service',
+    );
   });
 
   it('filters by name, user, cgroup or command line', async () => {
@@ -122,7 +146,10 @@ describe('dashboard on the basic fixture', () => {
   it('shows parents and their children in tree view, and back', async () => {
     const { press, screen, roots, app } = makeApp();
     // make 307 a child of 306
-    writeFileSync(join(roots.procRoot, '307/stat'), statLine({ pid: 307, comm: 'worker', ppid: 306, startTime: 6000, rssPages: 10_000 }));
+    writeFileSync(
+      join(roots.procRoot, '307/stat'),
+      statLine({ pid: 307, comm: 'worker', ppid: 306, startTime: 6000, rssPages: 10_000 }),
+    );
     app.tick();
     await press('t');
     const rows = rowLines(screen());
@@ -183,10 +210,15 @@ describe('dashboard on the basic fixture', () => {
   it('shows why a write was refused: the pid was reused by another process', async () => {
     const { press, screen, adj, roots } = makeApp();
     await press(DOWN, DOWN, '+');
-    writeFileSync(join(roots.procRoot, '300/stat'), statLine({ pid: 300, comm: 'newcomer', startTime: 123_456, rssPages: 5 }));
+    writeFileSync(
+      join(roots.procRoot, '300/stat'),
+      statLine({ pid: 300, comm: 'newcomer', startTime: 123_456, rssPages: 5 }),
+    );
     writeFileSync(join(roots.procRoot, '300/status'), statusText({ pid: 300, comm: 'newcomer', rssPages: 5 }));
     await press('y');
-    expect(screen()).toContain('pid 300 is no longer postgres (it exited and the pid was reused by newcomer): nothing written');
+    expect(screen()).toContain(
+      'pid 300 is no longer postgres (it exited and the pid was reused by newcomer): nothing written',
+    );
     expect(adj(300)).toBe('0');
   });
 
@@ -206,7 +238,10 @@ describe('dashboard on the basic fixture', () => {
     await press(DOWN, DOWN, DOWN); // 307 worker
     expect(screen()).toContain('─ worker 307 ─');
     // 307 grows past everything else but batch
-    writeFileSync(join(roots.procRoot, '307/stat'), statLine({ pid: 307, comm: 'worker', startTime: 6000, rssPages: 900_000 }));
+    writeFileSync(
+      join(roots.procRoot, '307/stat'),
+      statLine({ pid: 307, comm: 'worker', startTime: 6000, rssPages: 900_000 }),
+    );
     app.tick();
     expect(rowLines(screen())[1]).toMatch(/^▶ +2 +307 /);
     expect(screen()).toContain('─ worker 307 ─');
@@ -298,10 +333,20 @@ describe('dashboard OOM domains (v2 fixture)', () => {
     const state = mkdtempSync(join(tmpdir(), 'oomtop-dash-'));
     dirs.push(state);
     const term = fakeTerminal(120, 36);
-    const o = dashboardOptions({ procRoot: join(fx, 'proc'), sysRoot: join(fx, 'sys'), passwdFile: join(BASIC, 'passwd') }, { readOnly: true }, state, { user: 't', uid: 0 });
+    const o = dashboardOptions(
+      { procRoot: join(fx, 'proc'), sysRoot: join(fx, 'sys'), passwdFile: join(BASIC, 'passwd') },
+      { readOnly: true },
+      state,
+      { user: 't', uid: 0 },
+    );
     const app = new DashboardApp({ ...o, input: term.input, output: term.output, timers: false, cpu: false }).start();
     apps.push(app);
-    const press = async (...keys: string[]) => { for (const k of keys) { term.input.write(k); await new Promise((r) => setImmediate(r)); } };
+    const press = async (...keys: string[]) => {
+      for (const k of keys) {
+        term.input.write(k);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
     expect(app.text()).toContain('Domain: global (RAM+swap), 1,250,000 pages');
     await press('D');
     const overlay = app.text();
@@ -321,7 +366,12 @@ describe('dashboard OOM domains (v2 fixture)', () => {
     dirs.push(fx);
     cpSync(src, fx, { recursive: true, verbatimSymlinks: true });
     const term = fakeTerminal(120, 36);
-    const o = dashboardOptions({ procRoot: join(fx, 'proc'), sysRoot: join(fx, 'sys'), passwdFile: join(BASIC, 'passwd') }, { readOnly: true }, fx, { user: 't', uid: 0 });
+    const o = dashboardOptions(
+      { procRoot: join(fx, 'proc'), sysRoot: join(fx, 'sys'), passwdFile: join(BASIC, 'passwd') },
+      { readOnly: true },
+      fx,
+      { user: 't', uid: 0 },
+    );
     const app = new DashboardApp({ ...o, input: term.input, output: term.output, timers: false, cpu: false }).start();
     apps.push(app);
     term.input.write('D');
@@ -346,8 +396,19 @@ describe('dashboard OOM alerts', () => {
     const term = fakeTerminal(120, 36);
     let log = readFileSync(join(import.meta.dirname, '../fixtures/logs/ubuntu-5.4-global.log'), 'utf8').split('\n');
     const app = new DashboardApp({
-      sampler: new Sampler(roots.procRoot), adjuster: null, audit: null, users: loadUsers(join(BASIC, 'passwd')), intervalMs: 2000, readOnly: true,
-      cpu: false, exportDir: dir, uid: 0, domainView: (s) => globalContext(s), input: term.input, output: term.output, timers: false,
+      sampler: new Sampler(roots.procRoot),
+      adjuster: null,
+      audit: null,
+      users: loadUsers(join(BASIC, 'passwd')),
+      intervalMs: 2000,
+      readOnly: true,
+      cpu: false,
+      exportDir: dir,
+      uid: 0,
+      domainView: (s) => globalContext(s),
+      input: term.input,
+      output: term.output,
+      timers: false,
       oomEvents: () => parseOomEvents(log).map((e) => ({ ...e, wall: e.wall ?? '2026-11-26T13:58:00.000Z' })),
     }).start();
     apps.push(app);
@@ -371,10 +432,16 @@ describe('dashboard OOM alerts', () => {
 describe('dashboard header warnings and trends', () => {
   it('estimates the time left while available memory falls, and who dies then', () => {
     const { app, roots } = makeApp();
-    const meminfo = (availKb: number) => writeFileSync(join(roots.procRoot, 'meminfo'),
-      `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`);
+    const meminfo = (availKb: number) =>
+      writeFileSync(
+        join(roots.procRoot, 'meminfo'),
+        `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`,
+      );
     // 2 s a tick (the test clock); 40 MiB less every tick: 20 MiB/s
-    for (let i = 0; i < 8; i++) { meminfo(1_000_000 - i * 40_960); app.tick(); }
+    for (let i = 0; i < 8; i++) {
+      meminfo(1_000_000 - i * 40_960);
+      app.tick();
+    }
     expect(app.text()).toMatch(/available memory falling: exhausted in ~\d+ s, then batch 302 dies/);
     expect(app.text()).toMatch(/avail 697 MiB [▁▂▃▄▅▆▇█]+/);
   });
@@ -384,7 +451,9 @@ describe('dashboard header warnings and trends', () => {
     writeFileSync(join(roots.procRoot, 'sys/vm/panic_on_oom'), '1\n');
     writeFileSync(join(roots.procRoot, 'sys/vm/oom_kill_allocating_task'), '1\n');
     app.tick();
-    expect(app.text()).toContain('OOM kills since boot: 3  ⚠ panic_on_oom=1: a global OOM panics  ⚠ oom_kill_allocating_task=1: the allocator dies');
+    expect(app.text()).toContain(
+      'OOM kills since boot: 3  ⚠ panic_on_oom=1: a global OOM panics  ⚠ oom_kill_allocating_task=1: the allocator dies',
+    );
     expect(app.text()).toContain('Domain: global (RAM+swap), 1,250,000 pages · adj: raise only (no CAP_SYS_RESOURCE)');
   });
 
@@ -404,7 +473,12 @@ describe('the dashboard writes only after an explicit yes', () => {
   const auditLines = (dir: string) => {
     const f = join(dir, 'state', 'audit.jsonl');
     // the outcomes: each change's intent line (written before the kernel) is not counted
-    return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter((l) => l && !l.includes('"result":"pending"')) : [];
+    return existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => l && !l.includes('"result":"pending"'))
+      : [];
   };
 
   it('a carriage return is one Enter: a, 400, Enter opens the dialog and writes nothing', async () => {
@@ -463,8 +537,23 @@ describe('the dashboard writes only after an explicit yes', () => {
     // oomtop lacks CAP_SYS_RESOURCE in this fixture; the audit log holds a refusal of -100 for java 301
     mkdirSync(join(dir, 'state'), { recursive: true, mode: 0o700 });
     const java = app.state.snapshot?.processes.find((p) => p.pid === 301);
-    writeFileSync(join(dir, 'state', 'audit.jsonl'), JSON.stringify({ id: 'x1', time: '2026-11-26T11:00:00.000Z', user: 'tester', uid: 0, source: 'set',
-      pid: 301, startTime: java?.startTime, comm: 'java', old: 0, new: -100, result: 'below-floor' }) + '\n', { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'state', 'audit.jsonl'),
+      `${JSON.stringify({
+        id: 'x1',
+        time: '2026-11-26T11:00:00.000Z',
+        user: 'tester',
+        uid: 0,
+        source: 'set',
+        pid: 301,
+        startTime: java?.startTime,
+        comm: 'java',
+        old: 0,
+        new: -100,
+        result: 'below-floor',
+      })}\n`,
+      { mode: 0o600 },
+    );
     app.dispatch({ type: 'audit', records: (app as unknown as { o: { audit: AuditLog } }).o.audit.read() });
     await press(DOWN, '-');
     expect(app.state.mode.kind).toBe('normal');
@@ -491,7 +580,14 @@ describe('the dashboard when its state cannot be used', () => {
     expect(o.readOnly).toBe(true);
     expect(o.adjuster).toBeNull();
     const term = fakeTerminal(120, 36);
-    const app = new DashboardApp({ ...o, cpu: false, input: term.input, output: term.output, timers: false, oomEvents: () => [] }).start();
+    const app = new DashboardApp({
+      ...o,
+      cpu: false,
+      input: term.input,
+      output: term.output,
+      timers: false,
+      oomEvents: () => [],
+    }).start();
     apps.push(app);
     expect(app.text()).toContain('read-only: refusing the state folder');
     expect(app.text()).not.toContain('sampling…');

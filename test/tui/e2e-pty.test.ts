@@ -32,12 +32,17 @@ describe('oomtop under a pseudo-terminal', () => {
   it('renders rows, moves, opens help, quits with 0 and restores the terminal', async () => {
     const term = new xterm.Terminal({ cols: 100, rows: 30, allowProposedApi: true });
     const child = pty.spawn('node', [CLI, '--interval', '1'], {
-      name: 'xterm-256color', cols: 100, rows: 30, cwd: state,
+      name: 'xterm-256color',
+      cols: 100,
+      rows: 30,
+      cwd: state,
       env: { ...process.env, TERM: 'xterm-256color', OOMTOP_STATE_DIR: state } as Record<string, string>,
     });
     let exit: { exitCode: number; signal?: number } | null = null;
     child.onData((d) => term.write(d));
-    child.onExit((e) => { exit = e; });
+    child.onExit((e) => {
+      exit = e;
+    });
     try {
       await until(() => /#.\s+PID USER/.test(screenText(term)), 'the table header');
       expect(term.buffer.active.type).toBe('alternate');
@@ -70,19 +75,27 @@ describe('oomtop under a pseudo-terminal', () => {
     const adj = () => readFileSync(`/proc/${sleeper.pid}/oom_score_adj`, 'utf8').trim();
     const term = new xterm.Terminal({ cols: 120, rows: 32, allowProposedApi: true });
     const child = pty.spawn('node', [CLI, '--interval', '1'], {
-      name: 'xterm-256color', cols: 120, rows: 32, cwd: state,
+      name: 'xterm-256color',
+      cols: 120,
+      rows: 32,
+      cwd: state,
       env: { ...process.env, TERM: 'xterm-256color', OOMTOP_STATE_DIR: state } as Record<string, string>,
     });
     let exit: { exitCode: number } | null = null;
     child.onData((d) => term.write(d));
-    child.onExit((e) => { exit = e; });
+    child.onExit((e) => {
+      exit = e;
+    });
     const screen = () => screenText(term);
     try {
       await until(() => /#.\s+PID USER/.test(screen()), 'the table header');
       child.write('/');
       for (const c of tag) child.write(c);
       child.write('\r');
-      await until(() => new RegExp(`▶\\s+\\d+\\s+${sleeper.pid} `).test(screen()), 'the sleeper selected by the filter');
+      await until(
+        () => new RegExp(`▶\\s+\\d+\\s+${sleeper.pid} `).test(screen()),
+        'the sleeper selected by the filter',
+      );
       // a, 400, Enter: the dialog, nothing written
       child.write('a');
       child.write('400');
@@ -105,8 +118,13 @@ describe('oomtop under a pseudo-terminal', () => {
       await until(() => screen().includes('raise adj (dies sooner)'), 'the raise dialog');
       child.write('\r');
       await until(() => adj() === '100', 'the write');
-      const log = readFileSync(`${state}/audit.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; result: string; new: number });
-      expect(log.filter((r) => r.pid === sleeper.pid && r.result !== 'pending').map((r) => [r.result, r.new])).toEqual([['ok', 100]]);
+      const log = readFileSync(`${state}/audit.jsonl`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { pid: number; result: string; new: number });
+      expect(log.filter((r) => r.pid === sleeper.pid && r.result !== 'pending').map((r) => [r.result, r.new])).toEqual([
+        ['ok', 100],
+      ]);
       child.write('q');
       await until(() => exit !== null, 'oomtop to exit');
     } finally {
@@ -116,4 +134,3 @@ describe('oomtop under a pseudo-terminal', () => {
     }
   });
 });
-

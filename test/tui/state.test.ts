@@ -13,7 +13,15 @@ const view = globalContext(new Sampler(join(BASIC, 'proc')).sample(Date.UTC(2026
 const users = loadUsers(join(BASIC, 'passwd'));
 
 function start(o: { canLower?: boolean | null; readOnly?: boolean; rows?: number } = {}): DashState {
-  const s = initialState({ cols: 120, rows: o.rows ?? 36, intervalMs: 2000, readOnly: o.readOnly ?? false, canLower: o.canLower ?? false, uid: 0, users });
+  const s = initialState({
+    cols: 120,
+    rows: o.rows ?? 36,
+    intervalMs: 2000,
+    readOnly: o.readOnly ?? false,
+    canLower: o.canLower ?? false,
+    uid: 0,
+    users,
+  });
   return reduce(s, { type: 'sampled', view }).state;
 }
 
@@ -42,7 +50,9 @@ describe('reduce', () => {
     expect(state.mode).toMatchObject({ kind: 'confirm', title: 'set adj to 400' });
     expect(effects).toEqual([]);
     const yes = feed(state, 'y');
-    expect(yes.effects).toEqual([{ type: 'adjust', source: 'dashboard', plan: [expect.objectContaining({ pid: 301, old: 0, new: 400 })] }]);
+    expect(yes.effects).toEqual([
+      { type: 'adjust', source: 'dashboard', plan: [expect.objectContaining({ pid: 301, old: 0, new: 400 })] },
+    ]);
     const no = feed(state, 'n');
     expect(no.effects).toEqual([]);
     expect(no.state.message?.text).toBe('cancelled: nothing written');
@@ -57,7 +67,24 @@ describe('reduce', () => {
   it('a refusal in the audit log is said before the dialog', () => {
     const s = start();
     const java = tableRows(s).find((r) => r.proc.pid === 301)?.proc;
-    const audit = feed(s, { type: 'audit', records: [{ id: 'r', time: 't', user: 'u', uid: 0, source: 'set', pid: 301, startTime: java?.startTime as number, comm: 'java', old: 0, new: -100, result: 'below-floor' }] }).state;
+    const audit = feed(s, {
+      type: 'audit',
+      records: [
+        {
+          id: 'r',
+          time: 't',
+          user: 'u',
+          uid: 0,
+          source: 'set',
+          pid: 301,
+          startTime: java?.startTime as number,
+          comm: 'java',
+          old: 0,
+          new: -100,
+          result: 'below-floor',
+        },
+      ],
+    }).state;
     const { state, effects } = feed(audit, 'down', '-');
     expect(state.mode.kind).toBe('normal');
     expect(state.message?.text).toContain('the kernel refused -100 for this process before');
@@ -98,7 +125,13 @@ describe('reduce', () => {
   });
 
   it('asks once per sample for the kernel oom_score of rows in view that lack it (an effect)', () => {
-    const blind = globalContext(new Sampler(join(BASIC, 'proc')).sample(Date.UTC(2026, 10, 26), { cmdline: true, cgroup: true, oomScoreFor: new Set() }));
+    const blind = globalContext(
+      new Sampler(join(BASIC, 'proc')).sample(Date.UTC(2026, 10, 26), {
+        cmdline: true,
+        cgroup: true,
+        oomScoreFor: new Set(),
+      }),
+    );
     const s0 = initialState({ cols: 120, rows: 36, intervalMs: 2000, readOnly: false, canLower: false, uid: 0, users });
     const first = reduce(s0, { type: 'sampled', view: blind });
     const asked = first.effects.filter((e) => e.type === 'readScores');

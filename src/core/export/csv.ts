@@ -4,9 +4,31 @@ import { printable } from '../format.js';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 
 export const CSV_FIELDS: ReadonlyArray<keyof SnapshotProcess> = [
-  'rank', 'pid', 'ppid', 'uid', 'user', 'comm', 'state', 'killable', 'unkillableReason', 'unknownReason',
-  'badnessPages', 'oomScore', 'predictedOomScore', 'oomScoreAdj', 'rssPages', 'swapPages', 'pageTablePages',
-  'cgroup', 'unit', 'podUid', 'qosClass', 'containerId', 'startTime', 'startedAt', 'cmdline',
+  'rank',
+  'pid',
+  'ppid',
+  'uid',
+  'user',
+  'comm',
+  'state',
+  'killable',
+  'unkillableReason',
+  'unknownReason',
+  'badnessPages',
+  'oomScore',
+  'predictedOomScore',
+  'oomScoreAdj',
+  'rssPages',
+  'swapPages',
+  'pageTablePages',
+  'cgroup',
+  'unit',
+  'podUid',
+  'qosClass',
+  'containerId',
+  'startTime',
+  'startedAt',
+  'cmdline',
 ];
 
 /**
@@ -16,9 +38,11 @@ export const CSV_FIELDS: ReadonlyArray<keyof SnapshotProcess> = [
 export type CsvStringify = (records: string[][], options: { record_delimiter: 'unix' }) => string;
 
 export function snapshotToCsv(s: Snapshot, stringify: CsvStringify): string {
-  const rows = s.processes.map((p) => CSV_FIELDS.map((f) => {
-    const v = p[f];
-    return v === null ? '' : typeof v === 'boolean' ? (v ? 'true' : 'false') : printable(String(v));
-  }));
+  const rows = s.processes.map((p) =>
+    CSV_FIELDS.map((f) => {
+      const v = p[f];
+      return v === null ? '' : typeof v === 'boolean' ? (v ? 'true' : 'false') : printable(String(v));
+    }),
+  );
   return stringify([CSV_FIELDS as string[], ...rows], { record_delimiter: 'unix' });
 }

@@ -9,43 +9,79 @@ export function escapeLabel(v: string): string {
 }
 
 export function labels(l: Record<string, string | number | null>): string {
-  const parts = Object.entries(l).filter(([, v]) => v !== null).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
+  const parts = Object.entries(l)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
 export class MetricWriter {
   private out: string[] = [];
-  metric(name: string, help: string, type: 'gauge' | 'counter', samples: Array<[Record<string, string | number | null>, number]>): void {
+  metric(
+    name: string,
+    help: string,
+    type: 'gauge' | 'counter',
+    samples: Array<[Record<string, string | number | null>, number]>,
+  ): void {
     this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [l, v] of samples) this.out.push(`${name}${labels(l)} ${v}`);
   }
   toString(): string {
-    return this.out.join('\n') + '\n';
+    return `${this.out.join('\n')}\n`;
   }
 }
 
 export function snapshotToPrometheus(s: Snapshot, topN: number): string {
-  const chosen = s.processes.filter((p) => (p.rank !== null && p.rank <= topN) || (p.oomScoreAdj !== null && p.oomScoreAdj < 0));
-  const lbl = (p: SnapshotProcess) => ({ pid: p.pid, comm: p.comm, user: p.user, unit: p.unit, rank: p.rank ?? 'unkillable' });
+  const chosen = s.processes.filter(
+    (p) => (p.rank !== null && p.rank <= topN) || (p.oomScoreAdj !== null && p.oomScoreAdj < 0),
+  );
+  const lbl = (p: SnapshotProcess) => ({
+    pid: p.pid,
+    comm: p.comm,
+    user: p.user,
+    unit: p.unit,
+    rank: p.rank ?? 'unkillable',
+  });
   const domain = { domain: s.domain.path ?? 'global' };
   const w = new MetricWriter();
-  w.metric('oomtop_process_badness_pages', 'oom_badness() in pages (top N by kill order, and protected processes)', 'gauge',
-    chosen.filter((p) => p.badnessPages !== null).map((p) => [lbl(p), p.badnessPages as number]));
-  w.metric('oomtop_process_oom_score_adj', 'oom_score_adj of the process', 'gauge',
-    chosen.filter((p) => p.oomScoreAdj !== null).map((p) => [lbl(p), p.oomScoreAdj as number]));
-  w.metric('oomtop_process_oom_score', "the kernel's /proc/PID/oom_score", 'gauge',
-    chosen.filter((p) => p.oomScore !== null).map((p) => [lbl(p), p.oomScore as number]));
+  w.metric(
+    'oomtop_process_badness_pages',
+    'oom_badness() in pages (top N by kill order, and protected processes)',
+    'gauge',
+    chosen.filter((p) => p.badnessPages !== null).map((p) => [lbl(p), p.badnessPages as number]),
+  );
+  w.metric(
+    'oomtop_process_oom_score_adj',
+    'oom_score_adj of the process',
+    'gauge',
+    chosen.filter((p) => p.oomScoreAdj !== null).map((p) => [lbl(p), p.oomScoreAdj as number]),
+  );
+  w.metric(
+    'oomtop_process_oom_score',
+    "the kernel's /proc/PID/oom_score",
+    'gauge',
+    chosen.filter((p) => p.oomScore !== null).map((p) => [lbl(p), p.oomScore as number]),
+  );
   w.metric('oomtop_processes', 'processes by OOM killability', 'gauge', [
     [{ ...domain, state: 'killable' }, s.counts.killable],
     [{ ...domain, state: 'unkillable' }, s.counts.unkillable],
     [{ ...domain, state: 'unknown' }, s.counts.unknown],
   ]);
-  w.metric('oomtop_protected_processes', 'processes with a negative oom_score_adj', 'gauge',
-    [[domain, s.processes.filter((p) => p.oomScoreAdj !== null && p.oomScoreAdj < 0).length]]);
-  w.metric('oomtop_domain_total_pages', 'totalpages of the OOM domain (RAM + swap, or the memcg limit)', 'gauge', [[domain, s.totalPages]]);
+  w.metric('oomtop_protected_processes', 'processes with a negative oom_score_adj', 'gauge', [
+    [domain, s.processes.filter((p) => p.oomScoreAdj !== null && p.oomScoreAdj < 0).length],
+  ]);
+  w.metric('oomtop_domain_total_pages', 'totalpages of the OOM domain (RAM + swap, or the memcg limit)', 'gauge', [
+    [domain, s.totalPages],
+  ]);
   w.metric('oomtop_page_size_bytes', 'page size', 'gauge', [[{}, s.pageSize]]);
-  if (s.memAvailableKb !== null) w.metric('oomtop_mem_available_bytes', 'MemAvailable', 'gauge', [[{}, s.memAvailableKb * 1024]]);
-  if (s.oomKillCount !== null) w.metric('oomtop_oom_kills_total', 'OOM kills since boot (/proc/vmstat oom_kill)', 'counter', [[{}, s.oomKillCount]]);
-  w.metric('oomtop_snapshot_timestamp_seconds', 'when the snapshot was taken', 'gauge', [[{}, Date.parse(s.time) / 1000]]);
+  if (s.memAvailableKb !== null)
+    w.metric('oomtop_mem_available_bytes', 'MemAvailable', 'gauge', [[{}, s.memAvailableKb * 1024]]);
+  if (s.oomKillCount !== null)
+    w.metric('oomtop_oom_kills_total', 'OOM kills since boot (/proc/vmstat oom_kill)', 'counter', [
+      [{}, s.oomKillCount],
+    ]);
+  w.metric('oomtop_snapshot_timestamp_seconds', 'when the snapshot was taken', 'gauge', [
+    [{}, Date.parse(s.time) / 1000],
+  ]);
   return w.toString();
 }

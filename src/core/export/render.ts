@@ -11,13 +11,22 @@ export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 export type { CsvStringify };
 
 /** `topN`: the prometheus top N; `width`: the table's width; `csv`: csv-stringify's stringify (CSV only). */
-export function renderSnapshot(s: Snapshot, format: SnapshotFormat, topN: number, width?: number, csv?: CsvStringify): string {
+export function renderSnapshot(
+  s: Snapshot,
+  format: SnapshotFormat,
+  topN: number,
+  width?: number,
+  csv?: CsvStringify,
+): string {
   switch (format) {
-    case 'json': return snapshotToJson(s);
+    case 'json':
+      return snapshotToJson(s);
     case 'csv':
-      if (!csv) throw new Error('renderSnapshot: a CSV export needs csv-stringify\'s stringify');
+      if (!csv) throw new Error("renderSnapshot: a CSV export needs csv-stringify's stringify");
       return snapshotToCsv(s, csv);
-    case 'table': return snapshotToTable(s, width);
-    case 'prometheus': return snapshotToPrometheus(s, topN);
+    case 'table':
+      return snapshotToTable(s, width);
+    case 'prometheus':
+      return snapshotToPrometheus(s, topN);
   }
 }

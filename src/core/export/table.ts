@@ -3,13 +3,30 @@ import { layoutColumns, type ColumnContext, type ColumnId } from '../columns.js'
 import { fit, fitCell, formatBytes, formatInt, printable } from '../format.js';
 import type { Snapshot } from '../snapshot.js';
 
-export const TABLE_COLUMNS: ColumnId[] = ['rank', 'pid', 'user', 'name', 'badness', 'share', 'score', 'predicted', 'adj', 'rss', 'swap', 'unit', 'note'];
+export const TABLE_COLUMNS: ColumnId[] = [
+  'rank',
+  'pid',
+  'user',
+  'name',
+  'badness',
+  'share',
+  'score',
+  'predicted',
+  'adj',
+  'rss',
+  'swap',
+  'unit',
+  'note',
+];
 
 export function snapshotToTable(s: Snapshot, width = 160): string {
   const ctx: ColumnContext = { pageSize: s.pageSize, domainTotalPages: s.totalPages };
   const cols = layoutColumns(TABLE_COLUMNS, width);
   const line = (cells: string[]) => cells.join(' ').trimEnd();
-  const domain = s.domain.kind === 'global' ? 'global (RAM + swap)' : `memcg ${printable(s.domain.path ?? '?')} (v${s.domain.cgroupVersion})`;
+  const domain =
+    s.domain.kind === 'global'
+      ? 'global (RAM + swap)'
+      : `memcg ${printable(s.domain.path ?? '?')} (v${s.domain.cgroupVersion})`;
   const head = [
     `oomtop snapshot ${s.time}  ${printable(s.hostname ?? '')}  Linux ${printable(s.kernelRelease ?? '?')}`,
     `domain ${domain}: ${formatInt(s.totalPages)} pages (${formatBytes(s.totalPages * s.pageSize)}); ` +
@@ -21,5 +38,5 @@ export function snapshotToTable(s: Snapshot, width = 160): string {
     line(cols.map(({ col, width: w }) => fit(col.title, w, col.align))),
   ];
   const rows = s.processes.map((p) => line(cols.map(({ col, width: w }) => fitCell(col.format(p, ctx), w, col))));
-  return [...head, ...rows].join('\n') + '\n';
+  return `${[...head, ...rows].join('\n')}\n`;
 }

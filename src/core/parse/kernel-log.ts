@@ -73,7 +73,20 @@ export interface OomEvent {
   missing: string[];
 }
 
-const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+const MONTHS: Record<string, number> = {
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
+};
 
 /**
  * Strips dmesg, journal and syslog prefixes. `year` completes syslog dates without one.
@@ -91,7 +104,10 @@ export function parseLogLine(raw: string, year?: number): LogLine {
     // BSD syslog: Nov 26 08:33:04 host kernel: ...
     m = /^([A-Z][a-z]{2})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s+\S+\s+kernel:\s?(.*)$/.exec(text);
     if (m && MONTHS[m[1] as string] !== undefined) {
-      if (year !== undefined) wall = new Date(Date.UTC(year, MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]))).toISOString();
+      if (year !== undefined)
+        wall = new Date(
+          Date.UTC(year, MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])),
+        ).toISOString();
       text = m[6] as string;
     }
   }
@@ -104,14 +120,17 @@ export function parseLogLine(raw: string, year?: number): LogLine {
   // dmesg -T: [Thu Nov 26 08:33:04 2026] ...
   m = /^\[(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\]\s?(.*)$/.exec(text);
   if (m && MONTHS[m[1] as string] !== undefined) {
-    wall = new Date(Date.UTC(Number(m[6]), MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]))).toISOString();
+    wall = new Date(
+      Date.UTC(Number(m[6]), MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])),
+    ).toISOString();
     return { uptime: null, wall, text: m[7] as string };
   }
   return { uptime: null, wall, text };
 }
 
 const RE = {
-  invoked: /^(.*?) invoked oom-killer: gfp_mask=(0x[0-9a-f]+)(?:\(([^)]*)\))?,(?: nodemask=[^,]*,)? order=(-?\d+)(?:, (?:oom_score_adj|oom_adj|oomkilladj)=(-?\d+))?/,
+  invoked:
+    /^(.*?) invoked oom-killer: gfp_mask=(0x[0-9a-f]+)(?:\(([^)]*)\))?,(?: nodemask=[^,]*,)? order=(-?\d+)(?:, (?:oom_score_adj|oom_adj|oomkilladj)=(-?\d+))?/,
   memcgUsage: /^memory: usage (\d+)kB, limit (\d+)kB, failcnt (\d+)/,
   memswUsage: /^memory\+swap: usage (\d+)kB, limit (\d+)kB/,
   swapUsage: /^swap: usage (\d+)kB, limit (\d+)kB/,
@@ -121,8 +140,10 @@ const RE = {
   header: /^\[\s*pid\s*\]\s+(.*)$/,
   row: /^\[\s*(\d+)\]\s+(.*)$/,
   summary: /^oom-kill:(.*)$/,
-  chosen: /^(?:Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: [Kk]ill process (\d+) \((.*)\) score (\d+) or (?:sacrifice child|a child)/,
-  killed: /^(?:(Out of memory|Memory cgroup out of memory)(?: \(([^)]*)\))?: )?Killed process (\d+)(?:, UID (\d+),)? \((.*?)\)(.*)$/,
+  chosen:
+    /^(?:Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: [Kk]ill process (\d+) \((.*)\) score (\d+) or (?:sacrifice child|a child)/,
+  killed:
+    /^(?:(Out of memory|Memory cgroup out of memory)(?: \(([^)]*)\))?: )?Killed process (\d+)(?:, UID (\d+),)? \((.*?)\)(.*)$/,
   reaped: /^oom_reaper: reaped process (\d+) \((.*)\)/,
   group: /^Tasks in (\S+) are going to be killed due to memory\.oom\.group set/,
 };
@@ -137,8 +158,24 @@ function kbField(rest: string, key: string): number | null {
 }
 
 function emptyEvent(line: LogLine): OomEvent {
-  return { uptime: line.uptime, wall: line.wall, invoker: null, constraint: null, domain: null, memcg: null, ramPages: null, swapKb: null,
-    tasks: [], victims: [], chosen: null, oomGroupPath: null, ruleVictim: null, matchesRule: null, incomplete: false, missing: [] };
+  return {
+    uptime: line.uptime,
+    wall: line.wall,
+    invoker: null,
+    constraint: null,
+    domain: null,
+    memcg: null,
+    ramPages: null,
+    swapKb: null,
+    tasks: [],
+    victims: [],
+    chosen: null,
+    oomGroupPath: null,
+    ruleVictim: null,
+    matchesRule: null,
+    incomplete: false,
+    missing: [],
+  };
 }
 
 /** Column layout of a tasks table, from its header (2.6 to 6.x differ). */
@@ -163,15 +200,25 @@ function parseRow(values: string, header: string[]): TaskRow | null {
   const totalVm = get('total_vm');
   const adjScore = get('oom_score_adj');
   const adjLegacy = get('oom_adj');
-  if (uid === null || tgid === null || rss === null || totalVm === null || (adjScore === null && adjLegacy === null)) return null;
+  if (uid === null || tgid === null || rss === null || totalVm === null || (adjScore === null && adjLegacy === null))
+    return null;
   const pgBytes = get('pgtables_bytes');
   const ptes = get('nr_ptes');
   const pmds = get('nr_pmds');
   return {
-    pid: 0, uid, tgid, totalVm, rss, rssAnon: get('rss_anon'), rssFile: get('rss_file'), rssShmem: get('rss_shmem'),
+    pid: 0,
+    uid,
+    tgid,
+    totalVm,
+    rss,
+    rssAnon: get('rss_anon'),
+    rssFile: get('rss_file'),
+    rssShmem: get('rss_shmem'),
     pageTables: pgBytes !== null ? Math.floor(pgBytes / 4096) : ptes !== null ? ptes + (pmds ?? 0) : null,
     swapEnts: get('swapents'),
-    adj: adjScore ?? (adjLegacy as number), adjScale: adjScore !== null ? 'oom_score_adj' : 'oom_adj', name,
+    adj: adjScore ?? (adjLegacy as number),
+    adjScale: adjScore !== null ? 'oom_score_adj' : 'oom_adj',
+    name,
   };
 }
 
@@ -184,7 +231,8 @@ export function ruleVictim(e: OomEvent): { pid: number; comm: string; badnessPag
   let total: number | null = null;
   if (e.memcg) {
     total = Math.floor(e.memcg.limitKb / 4);
-    if (e.memcg.swapLimitKb !== null && e.swapKb !== null) total += Math.min(Math.max(0, Math.floor((e.memcg.swapLimitKb - e.memcg.limitKb) / 4)), Math.floor(e.swapKb / 4));
+    if (e.memcg.swapLimitKb !== null && e.swapKb !== null)
+      total += Math.min(Math.max(0, Math.floor((e.memcg.swapLimitKb - e.memcg.limitKb) / 4)), Math.floor(e.swapKb / 4));
   } else if (e.ramPages !== null) total = e.ramPages + Math.floor((e.swapKb ?? 0) / 4);
   if (total === null || !e.tasks.length) return null;
   let best: { pid: number; comm: string; badnessPages: number } | null = null;
@@ -238,7 +286,7 @@ export class OomEventParser {
     if (this.cur) {
       this.events.push(finish(this.cur));
       const old = this.events[this.events.length - 1 - OomEventParser.KEEP_TASKS];
-      if (old && old.tasks.length) {
+      if (old?.tasks.length) {
         old.tasksOmitted = old.tasks.length;
         old.tasks = [];
       }
@@ -267,27 +315,44 @@ export class OomEventParser {
     if ((m = RE.invoked.exec(t))) {
       this.close();
       const e = this.ensure(line);
-      e.invoker = { comm: m[1] as string, gfpMask: m[2] as string, gfpFlags: m[3] ?? null, order: Number(m[4]), adj: num(m[5]) };
+      e.invoker = {
+        comm: m[1] as string,
+        gfpMask: m[2] as string,
+        gfpFlags: m[3] ?? null,
+        order: Number(m[4]),
+        adj: num(m[5]),
+      };
       return;
     }
     if ((m = RE.reaped.exec(t))) {
       // reaping follows the kill, possibly after other messages: attach to the last victim
       const pid = Number(m[1]);
-      const target = [this.cur, ...[...this.events.slice(-8)].reverse()].find((e) => e?.victims.some((v) => v.pid === pid));
+      const target = [this.cur, ...[...this.events.slice(-8)].reverse()].find((e) =>
+        e?.victims.some((v) => v.pid === pid),
+      );
       const v = target?.victims.find((x) => x.pid === pid);
       if (v) v.reaped = true;
       return;
     }
     if ((m = RE.killed.exec(t))) {
-      if (this.killedSeen && this.cur && !(this.cur as OomEvent).oomGroupPath && !(this.cur as OomEvent).chosen) this.close(); // a second kill without a new this.header
+      if (this.killedSeen && this.cur && !(this.cur as OomEvent).oomGroupPath && !(this.cur as OomEvent).chosen)
+        this.close(); // a second kill without a new this.header
       const e = this.ensure(line);
       const rest = m[6] as string;
       const uid = num(m[4]) ?? num(/UID:(\d+)/.exec(rest)?.[1]);
       e.victims.push({
-        pid: Number(m[3]), comm: m[5] as string, uid, totalVmKb: kbField(rest, 'total-vm'), anonRssKb: kbField(rest, 'anon-rss'),
-        fileRssKb: kbField(rest, 'file-rss'), shmemRssKb: kbField(rest, 'shmem-rss'), pgtablesKb: kbField(rest, 'pgtables'),
-        adj: num(/oom_score_adj:(-?\d+)/.exec(rest)?.[1]), allocatingTask: (m[2] ?? '').includes('oom_kill_allocating_task'),
-        oomGroup: Boolean(e.oomGroupPath) && e.victims.length > 0, reaped: false,
+        pid: Number(m[3]),
+        comm: m[5] as string,
+        uid,
+        totalVmKb: kbField(rest, 'total-vm'),
+        anonRssKb: kbField(rest, 'anon-rss'),
+        fileRssKb: kbField(rest, 'file-rss'),
+        shmemRssKb: kbField(rest, 'shmem-rss'),
+        pgtablesKb: kbField(rest, 'pgtables'),
+        adj: num(/oom_score_adj:(-?\d+)/.exec(rest)?.[1]),
+        allocatingTask: (m[2] ?? '').includes('oom_kill_allocating_task'),
+        oomGroup: Boolean(e.oomGroupPath) && e.victims.length > 0,
+        reaped: false,
       });
       if (m[1] === 'Memory cgroup out of memory' && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
       this.killedSeen = true;
@@ -302,21 +367,45 @@ export class OomEventParser {
     }
     if ((m = RE.group.exec(t))) {
       // Printed after the victim's "Killed process" line: reopen that event for the group.
-      if (!this.cur && this.events.length) { this.cur = this.events.pop() as OomEvent; this.killedSeen = true; }
+      if (!this.cur && this.events.length) {
+        this.cur = this.events.pop() as OomEvent;
+        this.killedSeen = true;
+      }
       if (this.cur) (this.cur as OomEvent).oomGroupPath = m[1] as string;
       return;
     }
     if (!this.cur) return; // other messages between events
     const e: OomEvent = this.cur;
-    if ((m = RE.memcgUsage.exec(t))) { e.memcg = { usageKb: Number(m[1]), limitKb: Number(m[2]), failcnt: Number(m[3]), swapLimitKb: e.memcg?.swapLimitKb ?? null }; return; }
+    if ((m = RE.memcgUsage.exec(t))) {
+      e.memcg = {
+        usageKb: Number(m[1]),
+        limitKb: Number(m[2]),
+        failcnt: Number(m[3]),
+        swapLimitKb: e.memcg?.swapLimitKb ?? null,
+      };
+      return;
+    }
     if ((m = RE.memswUsage.exec(t)) || (m = RE.swapUsage.exec(t))) {
       if (e.memcg) e.memcg.swapLimitKb = t.startsWith('swap:') ? e.memcg.limitKb + Number(m[2]) : Number(m[2]);
       return;
     }
-    if ((m = RE.taskIn.exec(t))) { e.domain = m[2] as string; e.constraint = e.constraint ?? 'CONSTRAINT_MEMCG'; return; }
-    if ((m = RE.pagesRam.exec(t))) { e.ramPages = (e.ramPages ?? 0) + Number(m[1]); return; }
-    if ((m = RE.totalSwap.exec(t))) { e.swapKb = Number(m[1]); return; }
-    if ((m = RE.header.exec(t))) { this.header = parseHeader(m[1] as string); return; }
+    if ((m = RE.taskIn.exec(t))) {
+      e.domain = m[2] as string;
+      e.constraint = e.constraint ?? 'CONSTRAINT_MEMCG';
+      return;
+    }
+    if ((m = RE.pagesRam.exec(t))) {
+      e.ramPages = (e.ramPages ?? 0) + Number(m[1]);
+      return;
+    }
+    if ((m = RE.totalSwap.exec(t))) {
+      e.swapKb = Number(m[1]);
+      return;
+    }
+    if ((m = RE.header.exec(t))) {
+      this.header = parseHeader(m[1] as string);
+      return;
+    }
     if (this.header && (m = RE.row.exec(t))) {
       const row = parseRow(m[2] as string, this.header);
       if (row) e.tasks.push({ ...row, pid: Number(m[1]) });
@@ -330,7 +419,12 @@ export class OomEventParser {
       }
       e.constraint = kv.get('constraint') ?? e.constraint;
       const memcg = kv.get('oom_memcg');
-      e.domain = e.constraint === 'CONSTRAINT_MEMCG' && memcg ? memcg : e.constraint === 'CONSTRAINT_NONE' ? 'global' : e.domain ?? (memcg ?? null);
+      e.domain =
+        e.constraint === 'CONSTRAINT_MEMCG' && memcg
+          ? memcg
+          : e.constraint === 'CONSTRAINT_NONE'
+            ? 'global'
+            : (e.domain ?? memcg ?? null);
       return;
     }
   }

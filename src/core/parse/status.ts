@@ -4,7 +4,10 @@
 import type { ProcSample } from '../types.js';
 
 /** The process's fields status gives (as in ProcSample), its Name, and whether it has an mm. */
-export type StatusFields = Pick<ProcSample, 'uid' | 'swapKb' | 'pteKb' | 'rssAnonKb' | 'rssFileKb' | 'rssShmemKb' | 'threads'> & {
+export type StatusFields = Pick<
+  ProcSample,
+  'uid' | 'swapKb' | 'pteKb' | 'rssAnonKb' | 'rssFileKb' | 'rssShmemKb' | 'threads'
+> & {
   name: string | null;
   hasMm: boolean;
 };
@@ -34,7 +37,10 @@ function numberField(text: string, nlKey: string, kB: boolean, cursor: { at: num
   const n = text.length;
   while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
   let neg = false;
-  if (!kB && text.charCodeAt(i) === 45) { neg = true; i++; }
+  if (!kB && text.charCodeAt(i) === 45) {
+    neg = true;
+    i++;
+  }
   const start = i;
   let v = 0;
   for (; i < n; i++) {
@@ -62,7 +68,17 @@ function stringField(text: string, nlKey: string): string | null {
 }
 
 /** The status lines parseStatus reads: a reader may keep only these (the native one does). */
-export const STATUS_KEYS: readonly string[] = ['Name:', 'Uid:', 'VmSize:', 'RssAnon:', 'RssFile:', 'RssShmem:', 'VmPTE:', 'VmSwap:', 'Threads:'];
+export const STATUS_KEYS: readonly string[] = [
+  'Name:',
+  'Uid:',
+  'VmSize:',
+  'RssAnon:',
+  'RssFile:',
+  'RssShmem:',
+  'VmPTE:',
+  'VmSwap:',
+  'Threads:',
+];
 
 /**
  * Never throws: a malformed line leaves its field null (unknown). Looks the keys up
@@ -95,6 +111,5 @@ export function hasCapSysResource(capEff: bigint | null): boolean | null {
 /** CapEff of a status text (read once for oomtop itself, not per process). */
 export function parseCapEff(text: string): bigint | null {
   const cap = stringField(text, '\nCapEff:')?.trim() ?? null;
-  return cap !== null && /^[0-9a-fA-F]+$/.test(cap) ? BigInt('0x' + cap) : null;
+  return cap !== null && /^[0-9a-fA-F]+$/.test(cap) ? BigInt(`0x${cap}`) : null;
 }
-

@@ -8,7 +8,9 @@ import { decode, hasSorted, isGone, parseIntBytes, type ProcFs, type ReadResult 
 /** The soft limit on open files of this process (Node raises it to the hard limit at start). */
 function openFileLimit(): number {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = Number(line?.split(/\s{2,}/)[1]);
     return Number.isFinite(soft) && soft > 0 ? soft : 1024;
   } catch {
@@ -55,8 +57,13 @@ export class HeldFiles {
   private changes = 0;
   private changesAtLast = -1;
 
-  constructor(private readonly proc: ProcFs, private readonly names: readonly string[], budget?: number,
-    private readonly native: NativeReader | null = null, private readonly slots: readonly number[] = names.map(() => 1024)) {
+  constructor(
+    private readonly proc: ProcFs,
+    private readonly names: readonly string[],
+    budget?: number,
+    private readonly native: NativeReader | null = null,
+    private readonly slots: readonly number[] = names.map(() => 1024),
+  ) {
     // Leave room for everything else oomtop opens (pidusage, the terminal, the audit log).
     this.budget = budget ?? Math.max(0, openFileLimit() - 1024);
   }
@@ -92,8 +99,11 @@ export class HeldFiles {
       bufs.push(buf);
       const flags = new Uint8Array(aligned ? pids.length : 0);
       same.push(flags);
-      lens.push(aligned ? this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf, (last as Prefetch).lens[i], flags)
-        : this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf));
+      lens.push(
+        aligned
+          ? this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf, (last as Prefetch).lens[i], flags)
+          : this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf),
+      );
     }
     this.changesAtLast = this.changes;
     this.pre = { pids, bufs, lens, same: aligned ? same : null };
@@ -216,7 +226,11 @@ export class HeldFiles {
     if (!fds) return;
     for (const fd of fds) {
       if (fd < 0) continue;
-      try { closeSync(fd); } catch { /* already closed */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
       this.held--;
       this.changes++;
     }
@@ -227,4 +241,3 @@ export class HeldFiles {
     for (const pid of [...this.fds.keys()]) this.drop(pid);
   }
 }
-

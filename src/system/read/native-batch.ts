@@ -18,8 +18,13 @@ export class Prefetched {
    */
   private readonly all: string[];
 
-  constructor(private readonly datas: Buffer[], private readonly meta: Int32Array, rows: Int32Array,
-    private readonly names: readonly string[], private readonly pids: Int32Array) {
+  constructor(
+    private readonly datas: Buffer[],
+    private readonly meta: Int32Array,
+    rows: Int32Array,
+    private readonly names: readonly string[],
+    private readonly pids: Int32Array,
+  ) {
     this.part = new Uint8Array(pids.length);
     for (let t = 0; t < datas.length; t++) this.part.fill(t, rows[t] as number, rows[t + 1] as number);
     this.all = datas.map((d) => d.toString('latin1'));
@@ -72,7 +77,12 @@ export class PathBatch {
   private lens: Int32Array = new Int32Array(0);
 
   /** `slots`: most bytes kept per name; a longer file is left to the caller to read. */
-  constructor(private readonly root: string, private readonly native: NativeReader, private readonly names: readonly string[], slots: readonly number[]) {
+  constructor(
+    private readonly root: string,
+    private readonly native: NativeReader,
+    private readonly names: readonly string[],
+    slots: readonly number[],
+  ) {
     this.slots = Uint32Array.from(slots);
     this.starts = slots.map((_, i) => slots.slice(0, i).reduce((a, b) => a + b, 0));
     this.stride = slots.reduce((a, b) => a + b, 0);
@@ -103,4 +113,3 @@ export class PathBatch {
     return { ok: true, text: decode(this.out, off, off + n, encoding) };
   }
 }
-

@@ -17,7 +17,10 @@ export function isGone(code: string): boolean {
 export class ProcFs {
   private buf = Buffer.allocUnsafe(64 * 1024);
 
-  constructor(readonly root: string, private readonly native: NativeReader | null = null) {}
+  constructor(
+    readonly root: string,
+    private readonly native: NativeReader | null = null,
+  ) {}
 
   path(rel: string): string {
     return `${this.root}/${rel}`;
@@ -103,7 +106,9 @@ export class ProcFs {
         return Array.from(this.native.listPids(this.root).sort());
       } catch (e) {
         const errno = (e as { errno?: number }).errno;
-        throw Object.assign(new Error(`cannot list ${this.root}: ${(e as Error).message}`), { code: errno === undefined ? 'EIO' : errnoName(errno) });
+        throw Object.assign(new Error(`cannot list ${this.root}: ${(e as Error).message}`), {
+          code: errno === undefined ? 'EIO' : errnoName(errno),
+        });
       }
     }
     const out: number[] = [];
@@ -136,7 +141,10 @@ export function parseIntBytes(b: Buffer, start: number, n: number): number | nul
   const end = start + n;
   let i = start;
   let neg = false;
-  if (n > 0 && b[i] === 45) { neg = true; i++; }
+  if (n > 0 && b[i] === 45) {
+    neg = true;
+    i++;
+  }
   let v = 0;
   const first = i;
   for (; i < end; i++) {
@@ -148,7 +156,6 @@ export function parseIntBytes(b: Buffer, start: number, n: number): number | nul
   return neg ? -v : v;
 }
 
-
 export const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
@@ -158,7 +165,6 @@ export const NON_ASCII = /[^\x00-\x7f]/;
 export function decode(buf: Buffer, start: number, end: number, encoding: BufferEncoding = 'utf8'): string {
   return encoding === 'utf8' ? decodeUtf8(buf, start, end) : buf.toString(encoding, start, end);
 }
-
 
 /** pid's index in the ascending list, or -1. */
 export function indexSorted(pids: ArrayLike<number>, pid: number): number {
@@ -173,4 +179,3 @@ export function indexSorted(pids: ArrayLike<number>, pid: number): number {
   }
   return -1;
 }
-

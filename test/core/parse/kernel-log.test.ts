@@ -5,69 +5,154 @@ import { describe, expect, it } from 'vitest';
 import { parseLogLine, parseOomEvents, type OomEvent } from '../../../src/core/parse/kernel-log.js';
 
 const LOGS = join(import.meta.dirname, '../../fixtures/logs');
-const events = (file: string): OomEvent[] => parseOomEvents(readFileSync(join(LOGS, file), 'utf8').split('\n'), { year: 2026 });
+const events = (file: string): OomEvent[] =>
+  parseOomEvents(readFileSync(join(LOGS, file), 'utf8').split('\n'), { year: 2026 });
 // A copy of shared/data/dmesg-memcg-6.18.txt: a real memcg OOM log from this kind of machine.
 const REAL = readFileSync(join(LOGS, 'real-6.18-memcg.log'), 'utf8').split('\n');
-const summary = (e: OomEvent) => ({ victims: e.victims.map((v) => v.pid), rule: e.ruleVictim?.pid ?? null, matches: e.matchesRule, incomplete: e.incomplete, domain: e.domain });
+const summary = (e: OomEvent) => ({
+  victims: e.victims.map((v) => v.pid),
+  rule: e.ruleVictim?.pid ?? null,
+  matches: e.matchesRule,
+  incomplete: e.incomplete,
+  domain: e.domain,
+});
 
 describe('kernel log: the real 6.18 memcg OOM log from shared/', () => {
   it('parses both events with invoker, memcg usage, tasks table and victim, and checks the kernel rule', () => {
     const ev = parseOomEvents(REAL);
     expect(ev).toHaveLength(2);
     expect(ev[0]).toMatchObject({
-      uptime: 529.99226, constraint: 'CONSTRAINT_MEMCG', domain: '/oomr_helper', incomplete: false,
+      uptime: 529.99226,
+      constraint: 'CONSTRAINT_MEMCG',
+      domain: '/oomr_helper',
+      incomplete: false,
       invoker: { comm: 'python3', gfpMask: '0xcc0', gfpFlags: 'GFP_KERNEL', order: 0, adj: 0 },
       memcg: { usageKb: 204652, limitKb: 204800, failcnt: 42 },
-      victims: [{ pid: 15757, comm: 'python3', uid: 0, totalVmKb: 26824, anonRssKb: 17152, fileRssKb: 6588, shmemRssKb: 0, pgtablesKb: 96, adj: 800 }],
-      ruleVictim: { pid: 15757, badnessPages: 5935 + 24 + 800 * 51 }, matchesRule: true,
+      victims: [
+        {
+          pid: 15757,
+          comm: 'python3',
+          uid: 0,
+          totalVmKb: 26824,
+          anonRssKb: 17152,
+          fileRssKb: 6588,
+          shmemRssKb: 0,
+          pgtablesKb: 96,
+          adj: 800,
+        },
+      ],
+      ruleVictim: { pid: 15757, badnessPages: 5935 + 24 + 800 * 51 },
+      matchesRule: true,
     });
     expect(ev[0]!.tasks.map((t) => [t.pid, t.rss, t.rssAnon, t.pageTables, t.adj, t.name])).toEqual([
-      [15756, 34108, 32448, 78, 0, 'python3'], [15757, 5935, 4288, 24, 800, 'python3'], [15856, 15830, 14176, 43, 0, 'python3']]);
-    expect(summary(ev[1]!)).toEqual({ victims: [15756], rule: 15756, matches: true, incomplete: false, domain: '/oomr_helper' });
+      [15756, 34108, 32448, 78, 0, 'python3'],
+      [15757, 5935, 4288, 24, 800, 'python3'],
+      [15856, 15830, 14176, 43, 0, 'python3'],
+    ]);
+    expect(summary(ev[1]!)).toEqual({
+      victims: [15756],
+      rule: 15756,
+      matches: true,
+      incomplete: false,
+      domain: '/oomr_helper',
+    });
   });
 
   it('is not thrown off by random noise lines, anywhere', () => {
-    fc.assert(fc.property(fc.array(fc.string({ maxLength: 120 }), { maxLength: 40 }), fc.array(fc.nat({ max: REAL.length }), { maxLength: 40 }), (noise, at) => {
-      const lines = [...REAL];
-      noise.forEach((n, i) => lines.splice(Math.min(at[i] ?? 0, lines.length), 0, n.replace(/invoked oom-killer|Killed process|\[ *pid *\]/g, 'x')));
-      const ev = parseOomEvents(lines);
-      expect(ev.flatMap((e) => e.victims.map((v) => v.pid))).toEqual([15757, 15756]);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 120 }), { maxLength: 40 }),
+        fc.array(fc.nat({ max: REAL.length }), { maxLength: 40 }),
+        (noise, at) => {
+          const lines = [...REAL];
+          noise.forEach((n, i) => {
+            lines.splice(
+              Math.min(at[i] ?? 0, lines.length),
+              0,
+              n.replace(/invoked oom-killer|Killed process|\[ *pid *\]/g, 'x'),
+            );
+          });
+          const ev = parseOomEvents(lines);
+          expect(ev.flatMap((e) => e.victims.map((v) => v.pid))).toEqual([15757, 15756]);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('never throws on arbitrary text, including near-miss OOM lines', () => {
-    const near = fc.constantFrom('x invoked oom-killer: gfp_mask=0x0, order=', 'Killed process ', 'Killed process 12 (', '[  pid  ]   uid', '[ 12]', 'oom-kill:', 'memory: usage 1kB, limit', 'oom_reaper: reaped process 9 (x)');
-    fc.assert(fc.property(fc.array(fc.oneof(fc.string(), near, fc.string().map((s) => `[ 1.000000] ${s}`)), { maxLength: 60 }), (lines) => {
-      parseOomEvents(lines);
-    }), { numRuns: 300 });
+    const near = fc.constantFrom(
+      'x invoked oom-killer: gfp_mask=0x0, order=',
+      'Killed process ',
+      'Killed process 12 (',
+      '[  pid  ]   uid',
+      '[ 12]',
+      'oom-kill:',
+      'memory: usage 1kB, limit',
+      'oom_reaper: reaped process 9 (x)',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string(),
+            near,
+            fc.string().map((s) => `[ 1.000000] ${s}`),
+          ),
+          { maxLength: 60 },
+        ),
+        (lines) => {
+          parseOomEvents(lines);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('kernel log: older kernels and other sources', () => {
   it('2.6.18 (RHEL 5): oomkilladj, "kill process … or a child", a child killed; no tasks table', () => {
     const [e] = events('rhel5-2.6.18.log');
-    expect(e).toMatchObject({ invoker: { comm: 'java', gfpMask: '0x201d2', adj: 0 }, chosen: { pid: 4021, comm: 'java', score: 901223 },
-      victims: [{ pid: 4022, comm: 'java' }], ruleVictim: null, matchesRule: null, incomplete: false });
+    expect(e).toMatchObject({
+      invoker: { comm: 'java', gfpMask: '0x201d2', adj: 0 },
+      chosen: { pid: 4021, comm: 'java', score: 901223 },
+      victims: [{ pid: 4022, comm: 'java' }],
+      ruleVictim: null,
+      matchesRule: null,
+      incomplete: false,
+    });
   });
 
   it('2.6.32 (RHEL 6): "Killed process N, UID u, (comm)" and the cpu/oom_adj table', () => {
     const [e] = events('rhel6-2.6.32.log');
     expect(e!.victims[0]).toMatchObject({ pid: 4021, uid: 500, comm: 'java', totalVmKb: 3649380, anonRssKb: 3199000 });
-    expect(e!.tasks.map((t) => [t.tgid, t.adj, t.name])).toEqual([[812, -1000, 'sshd'], [3120, 0, 'httpd'], [4021, 0, 'java']]);
+    expect(e!.tasks.map((t) => [t.tgid, t.adj, t.name])).toEqual([
+      [812, -1000, 'sshd'],
+      [3120, 0, 'httpd'],
+      [4021, 0, 'java'],
+    ]);
     expect(summary(e!)).toEqual({ victims: [4021], rule: 4021, matches: true, incomplete: false, domain: 'global' });
   });
 
   it('3.13 in a syslog file: prefixes stripped, wall clock kept, a line interleaved in the table', () => {
     const [e] = events('ubuntu-3.13.log');
     expect(e).toMatchObject({ uptime: 51123.4001, wall: '2026-11-03T14:02:10.000Z' });
-    expect(e!.tasks.map((t) => [t.tgid, t.pageTables, t.swapEnts])).toEqual([[400, 13, 0], [2210, 720, 0], [2980, 300, 0]]);
+    expect(e!.tasks.map((t) => [t.tgid, t.pageTables, t.swapEnts])).toEqual([
+      [400, 13, 0],
+      [2210, 720, 0],
+      [2980, 300, 0],
+    ]);
     expect(summary(e!)).toEqual({ victims: [2980], rule: 2980, matches: true, incomplete: false, domain: 'global' });
   });
 
   it('3.10 memcg (CentOS 7): "Task in … killed as a result of limit of …"', () => {
     const [e] = events('centos7-3.10-memcg.log');
     expect(e!.domain).toBe('/kubepods/burstable/pod1b4e28ba-2fa1-11d2-883f-0016d3cca427/0123456789ab');
-    expect(e).toMatchObject({ constraint: 'CONSTRAINT_MEMCG', memcg: { limitKb: 524288 }, chosen: { pid: 7050, score: 1990 } });
+    expect(e).toMatchObject({
+      constraint: 'CONSTRAINT_MEMCG',
+      memcg: { limitKb: 524288 },
+      chosen: { pid: 7050, score: 1990 },
+    });
     expect(summary(e!)).toMatchObject({ victims: [7050], rule: 7050, matches: true });
   });
 
@@ -88,8 +173,15 @@ describe('kernel log: older kernels and other sources', () => {
 
   it('6.8 memory.oom.group in an RFC 3339 syslog: every group member is a victim, the -1000 sidecar is not', () => {
     const [e] = events('fedora-6.8-oomgroup.log');
-    expect(e).toMatchObject({ wall: '2026-03-02T10:00:00.100Z', domain: '/kubepods.slice/ctr-a.scope', oomGroupPath: '/kubepods.slice/ctr-a.scope' });
-    expect(e!.victims.map((v) => [v.pid, v.oomGroup, v.reaped])).toEqual([[422, false, true], [421, true, false]]);
+    expect(e).toMatchObject({
+      wall: '2026-03-02T10:00:00.100Z',
+      domain: '/kubepods.slice/ctr-a.scope',
+      oomGroupPath: '/kubepods.slice/ctr-a.scope',
+    });
+    expect(e!.victims.map((v) => [v.pid, v.oomGroup, v.reaped])).toEqual([
+      [422, false, true],
+      [421, true, false],
+    ]);
     expect(e!.tasks[0]).toMatchObject({ rssAnon: 19000, rssFile: 1000, rssShmem: 0, pageTables: 49 });
     expect(summary(e!)).toMatchObject({ rule: 422, matches: true });
   });
@@ -117,7 +209,10 @@ describe('log line prefixes', () => {
   it.each([
     ['[  529.992260] hello', { uptime: 529.99226, wall: null, text: 'hello' }],
     ['[  529.992260] vm kernel: hello', { uptime: 529.99226, wall: null, text: 'hello' }],
-    ['Nov 26 08:33:04 vm kernel: [  529.992260] hello', { uptime: 529.99226, wall: '2026-11-26T08:33:04.000Z', text: 'hello' }],
+    [
+      'Nov 26 08:33:04 vm kernel: [  529.992260] hello',
+      { uptime: 529.99226, wall: '2026-11-26T08:33:04.000Z', text: 'hello' },
+    ],
     ['Nov 26 08:33:04 vm kernel: hello', { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello' }],
     ['2026-11-26T08:33:04+00:00 vm kernel: hello', { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello' }],
     ['[Thu Nov 26 08:33:04 2026] hello', { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello' }],

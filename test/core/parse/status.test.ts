@@ -7,7 +7,17 @@ import { statusText } from '../../helpers/proc-tree.js';
 describe('parseStatus', () => {
   it('reads uid, swap, page tables and the rss split', () => {
     const s = parseStatus(statusText({ pid: 5, comm: 'x', uid: 33, rssPages: 100, swapKb: 64, pteKb: 12, threads: 4 }));
-    expect(s).toMatchObject({ name: 'x', uid: 33, swapKb: 64, pteKb: 12, rssAnonKb: 300, rssFileKb: 100, rssShmemKb: 0, threads: 4, hasMm: true });
+    expect(s).toMatchObject({
+      name: 'x',
+      uid: 33,
+      swapKb: 64,
+      pteKb: 12,
+      rssAnonKb: 300,
+      rssFileKb: 100,
+      rssShmemKb: 0,
+      threads: 4,
+      hasMm: true,
+    });
   });
 
   it('says "no mm" when the Vm lines are absent (kernel thread, zombie)', () => {
@@ -16,14 +26,36 @@ describe('parseStatus', () => {
   });
 
   it('finds the keys in any order (the kernel order is only the fast path)', () => {
-    const lines = statusText({ pid: 5, comm: 'x', uid: 33, rssPages: 100, swapKb: 64, pteKb: 12, threads: 4 }).trimEnd().split('\n').reverse();
-    expect(parseStatus(lines.join('\n') + '\n')).toMatchObject({ name: 'x', uid: 33, swapKb: 64, pteKb: 12, rssAnonKb: 300, threads: 4, hasMm: true });
+    const lines = statusText({ pid: 5, comm: 'x', uid: 33, rssPages: 100, swapKb: 64, pteKb: 12, threads: 4 })
+      .trimEnd()
+      .split('\n')
+      .reverse();
+    expect(parseStatus(`${lines.join('\n')}\n`)).toMatchObject({
+      name: 'x',
+      uid: 33,
+      swapKb: 64,
+      pteKb: 12,
+      rssAnonKb: 300,
+      threads: 4,
+      hasMm: true,
+    });
   });
 
   it('reads a real 6.18 status', () => {
-    const real = 'Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t1080\nUid:\t0\t0\t0\t0\nVmPeak:\t    5268 kB\nVmSize:\t    5240 kB\n'
-      + 'VmRSS:\t    4108 kB\nRssAnon:\t    1164 kB\nRssFile:\t    2944 kB\nRssShmem:\t       0 kB\nVmPTE:\t      56 kB\nVmSwap:\t       0 kB\nThreads:\t1\n';
-    expect(parseStatus(real)).toEqual({ name: 'bash', uid: 0, swapKb: 0, pteKb: 56, rssAnonKb: 1164, rssFileKb: 2944, rssShmemKb: 0, threads: 1, hasMm: true });
+    const real =
+      'Name:\tbash\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t1080\nUid:\t0\t0\t0\t0\nVmPeak:\t    5268 kB\nVmSize:\t    5240 kB\n' +
+      'VmRSS:\t    4108 kB\nRssAnon:\t    1164 kB\nRssFile:\t    2944 kB\nRssShmem:\t       0 kB\nVmPTE:\t      56 kB\nVmSwap:\t       0 kB\nThreads:\t1\n';
+    expect(parseStatus(real)).toEqual({
+      name: 'bash',
+      uid: 0,
+      swapKb: 0,
+      pteKb: 56,
+      rssAnonKb: 1164,
+      rssFileKb: 2944,
+      rssShmemKb: 0,
+      threads: 1,
+      hasMm: true,
+    });
   });
 
   it('leaves malformed values unknown rather than 0', () => {
@@ -43,9 +75,13 @@ describe('parseStatus', () => {
 
 describe('other /proc parsers', () => {
   it('parses /proc/PID/cgroup on v1 and v2 hosts', () => {
-    const v1 = parseProcCgroup('9:name=systemd:/system.slice/nginx.service\n4:memory:/system.slice/nginx.service\n0::/\n');
+    const v1 = parseProcCgroup(
+      '9:name=systemd:/system.slice/nginx.service\n4:memory:/system.slice/nginx.service\n0::/\n',
+    );
     expect(v1).toEqual({ v2: '/', v1Memory: '/system.slice/nginx.service', systemd: '/system.slice/nginx.service' });
-    expect(parseProcCgroup('0::/kubepods.slice/kubepods-burstable.slice/x.scope\n').v2).toBe('/kubepods.slice/kubepods-burstable.slice/x.scope');
+    expect(parseProcCgroup('0::/kubepods.slice/kubepods-burstable.slice/x.scope\n').v2).toBe(
+      '/kubepods.slice/kubepods-burstable.slice/x.scope',
+    );
     expect(systemdUnit('/system.slice/nginx.service')).toBe('nginx.service');
     expect(systemdUnit('/user.slice/user-1000.slice/session-3.scope')).toBe('session-3.scope');
     expect(systemdUnit('/user.slice')).toBe('user.slice');
@@ -53,14 +89,18 @@ describe('other /proc parsers', () => {
   });
 
   it('parses meminfo and requires MemTotal', () => {
-    expect(parseMeminfo('MemTotal: 100 kB\nSwapTotal: 8 kB\nMemAvailable: 50 kB\n')).toEqual({ ok: true,
-      value: { memTotalKb: 100, swapTotalKb: 8, memAvailableKb: 50, memFreeKb: null, swapFreeKb: null } });
+    expect(parseMeminfo('MemTotal: 100 kB\nSwapTotal: 8 kB\nMemAvailable: 50 kB\n')).toEqual({
+      ok: true,
+      value: { memTotalKb: 100, swapTotalKb: 8, memAvailableKb: 50, memFreeKb: null, swapFreeKb: null },
+    });
     expect(parseMeminfo('hello')).toMatchObject({ ok: false });
   });
 
   it('parses PSI with and without a full line, and vmstat counters', () => {
     expect(parsePressure('some avg10=1.50 avg60=0.80 avg300=0.20 total=123\n')).toEqual({
-      some: { avg10: 1.5, avg60: 0.8, avg300: 0.2, total: 123 }, full: null });
+      some: { avg10: 1.5, avg60: 0.8, avg300: 0.2, total: 123 },
+      full: null,
+    });
     expect(parsePressure('garbage')).toBeNull();
     expect(parseVmstatCounter('a 1\noom_kill 7\n', 'oom_kill')).toBe(7);
     expect(parseVmstatCounter('a 1\n', 'oom_kill')).toBeNull();
