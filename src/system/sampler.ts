@@ -12,14 +12,20 @@ import {
 } from '../core/parse/meminfo.js';
 import { parseProcCgroup, type ProcCgroups } from '../core/parse/proc-cgroup.js';
 import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
-import { parseStatus, STATUS_KEYS, type StatusFields } from '../core/parse/status.js';
+import { parseStatus, type StatusFields } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { memoize } from '../core/memo.js';
-import { nativeReader, readerThreads, type NativeReader } from './native.js';
-import { HeldFiles } from './read/held-files.js';
-import { PathBatch, Prefetched } from './read/native-batch.js';
+import { nativeReader } from './native.js';
 import { decode, isGone, ProcFs, type ReadResult } from './read/procfs.js';
+import {
+  HELD_ADJ,
+  HELD_STAT,
+  IncrementalSource,
+  OneShotSource,
+  type FileSource,
+  type ProcFile,
+} from './read/source.js';
 import { KTHREAD_STATUS, NO_CGROUP, procRecord, sameRecord, withOomScore } from './proc-record.js';
 import { ReuseCache, type CacheEntry } from './reuse-cache.js';
 
@@ -54,19 +60,8 @@ class Vanished extends Error {}
 /** What unchanged() found: the last record as it is, or the stat text to go on with. */
 type Reuse = { kind: 'same'; sample: ProcSample } | { kind: 'read'; stat: ReadResult };
 
-/** The per-process files, in the order one process's files are read (stat first). */
-const FILES = ['stat', 'status', 'oom_score', 'oom_score_adj', 'cmdline', 'cgroup'] as const;
-const bit = (f: (typeof FILES)[number]): number => 1 << FILES.indexOf(f);
-/** Files an incremental sampler keeps open between samples: read every tick. */
-const HELD = ['stat', 'oom_score_adj'] as const;
-const HELD_STAT = HELD.indexOf('stat');
-/** Files an incremental sampler re-reads on a process's refresh tick, and for a new process. */
-const REFRESHED = ['status', 'cmdline', 'cgroup'] as const;
-/** Bytes kept per refreshed file in the native batch (status is ~1.4 KiB); a longer one is read again. */
-const REFRESHED_SLOTS = [2048, 2048, 1024];
 /** Most processes read in one tick's refresh batch (new ones beyond it are read one by one). */
 const REFRESH_BATCH_MAX = 512;
-const HELD_ADJ = HELD.indexOf('oom_score_adj');
 
 export interface SamplerOptions {
   pageSize?: number;
@@ -91,15 +86,11 @@ export class Sampler {
 
   /** Incremental samplers: what is kept between samples, and the policies that reuse it. */
   private readonly reuse: ReuseCache | null;
-  private readonly native: NativeReader | null;
-  private readonly held: HeldFiles | null;
-  private readonly nativeHeld: boolean;
+  /** Where the per-process files come from (read/source.ts). */
+  private readonly source: FileSource;
+  /** The same source, when this sampler is incremental (held files, refresh slice). */
+  private readonly inc: IncrementalSource | null;
   private fixed: FixedFacts | null = null;
-  /** This sample's batch read (one-shot samplers with the native reader). */
-  private pre: Prefetched | null = null;
-  /** This tick's refresh slice and new processes, read in one native call (incremental samplers). */
-  private readonly refreshBatch: PathBatch | null;
-
   /**
    * `incremental` (the dashboard, watch): keep per-process facts between samples, hold stat
    * and oom_score_adj open (one pread each per tick), re-read status only when stat shows
@@ -111,29 +102,23 @@ export class Sampler {
     this.proc = new ProcFs(procRoot, native);
     this.pageSize = opts.pageSize ?? null;
     this.reuse = opts.incremental ? new ReuseCache() : null;
-    // stat fits 1 KiB (a longer one is read the usual way); oom_score_adj a few bytes.
-    this.held = opts.incremental ? new HeldFiles(this.proc, HELD, opts.holdBudget, native, [1024, 32]) : null;
-    this.native = opts.incremental ? null : native;
-    this.nativeHeld = !!opts.incremental && native !== null;
-    this.refreshBatch = this.nativeHeld
-      ? new PathBatch(this.proc.root, native as NativeReader, REFRESHED, REFRESHED_SLOTS)
-      : null;
+    this.inc = opts.incremental ? new IncrementalSource(this.proc, native, opts.holdBudget) : null;
+    this.source = this.inc ?? new OneShotSource(this.proc, native);
   }
 
   /** Which reader this sampler uses, for the bench and diagnostics. */
   get readerName(): string {
-    if (this.held) return this.nativeHeld ? 'held files, native reads (incremental)' : 'held files (incremental)';
-    return this.native ? 'native batch' : 'JavaScript';
+    return this.source.name;
   }
 
   /** How many files an incremental sampler holds open now. */
   get heldCount(): number {
-    return this.held?.openCount ?? 0;
+    return this.inc?.held.openCount ?? 0;
   }
 
   /** Closes the files an incremental sampler holds open. */
   close(): void {
-    this.held?.closeAll();
+    this.inc?.held.closeAll();
   }
 
   /** Fails with a UserError when the root is not a /proc (no readable meminfo). */
@@ -162,21 +147,18 @@ export class Sampler {
     // (reuse-cache.ts; read before listing: a fork after the read shows next tick).
     const procStat = this.reuse ? this.proc.readOrNull('stat') : null;
     const pids = this.reuse?.reusablePids(procStat === null ? null : parseForkCount(procStat)) ?? this.listPids();
-    if (this.native) this.pre = this.readBatch(this.native, pids, needs);
-    this.held?.prefetch(pids);
-    if (this.refreshBatch) this.readRefreshed(pids, needs, this.refreshBatch);
+    this.source.begin(pids, needs);
     let processes: ProcSample[];
     try {
+      if (this.inc?.native) this.readRefreshed(pids, needs, this.inc);
       processes = this.readAll(pids, needs);
     } finally {
-      this.pre = null;
-      this.held?.endSample();
-      this.refreshBatch?.clear();
+      this.source.end();
     }
     if (this.reuse) {
       const live = processes.map((p) => p.pid);
       this.reuse.retain(live);
-      this.held?.retain(live);
+      this.inc?.held.retain(live);
     }
     return this.systemSample(timeMs, meminfo, procStat, processes);
   }
@@ -189,28 +171,6 @@ export class Sampler {
     }
   }
 
-  /** One-shot samplers with the native reader: every process's files in one call. */
-  private readBatch(native: NativeReader, pids: readonly number[], needs: SampleNeeds): Prefetched {
-    const want =
-      bit('stat') |
-      bit('status') |
-      bit('oom_score_adj') |
-      (needs.oomScoreFor ? 0 : bit('oom_score')) |
-      (needs.cmdline ? bit('cmdline') : 0) |
-      (needs.cgroup ? bit('cgroup') : 0);
-    const ids = Int32Array.from(pids);
-    const [datas, meta, rows] = native.readBatch(
-      this.proc.root,
-      ids,
-      FILES,
-      want,
-      bit('status') | bit('cmdline'),
-      readerThreads(),
-      FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)),
-    );
-    return new Prefetched(datas, meta, rows, FILES, ids);
-  }
-
   /** Every process's record, in pid order; a process that exits during the read is left out. */
   private readAll(pids: readonly number[], needs: SampleNeeds): ProcSample[] {
     const processes: ProcSample[] = [];
@@ -218,7 +178,7 @@ export class Sampler {
     // rows are then the same, and this sample's records replace last one's in place.
     const needsKey = `${needs.cmdline} ${needs.cgroup}`;
     const lastRows = this.reuse
-      ? this.reuse.startRows(pids.length, this.held?.aligned === true, needsKey, this.nativeHeld)
+      ? this.reuse.startRows(pids.length, this.inc?.held.aligned === true, needsKey, this.inc?.native === true)
       : null;
     for (let row = 0; row < pids.length; row++) {
       const pid = pids[row] as number;
@@ -230,7 +190,7 @@ export class Sampler {
           continue; // its row holds it already
         }
         if (lastRows) lastRows[row] = undefined; // unless handed on below
-        const u = this.held ? this.unchanged(pid, row, needs) : null;
+        const u = this.inc ? this.unchanged(pid, row, needs) : null;
         processes.push(u !== null && u.kind === 'same' ? u.sample : this.readProcess(pid, row, needs, u?.stat ?? null));
       } catch (e) {
         if (!(e instanceof Vanished)) throw e;
@@ -294,7 +254,7 @@ export class Sampler {
     needs: SampleNeeds,
     lastRows: (ProcSample | undefined)[],
   ): ProcSample | undefined {
-    const held = this.held as HeldFiles;
+    const held = (this.inc as IncrementalSource).held;
     const p = lastRows[row];
     if (
       p === undefined ||
@@ -314,7 +274,7 @@ export class Sampler {
    * sleep): 'same'. Otherwise 'read', with the stat text just read, for readProcess to go on with.
    */
   private unchanged(pid: number, row: number, needs: SampleNeeds): Reuse {
-    const held = this.held as HeldFiles;
+    const held = (this.inc as IncrementalSource).held;
     // This tick's stat, from the batch of preads (no object made), else read now.
     let buf: Buffer;
     let off = 0;
@@ -343,7 +303,7 @@ export class Sampler {
     const statRead: Reuse = { kind: 'read', stat: { ok: true, text: c.statText } }; // the same bytes
     const p = c.sample;
     if (held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return statRead;
-    const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.readIntFile(pid, 'oom_score', row) : null;
+    const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.source.int(pid, row, 'oom_score') : null;
     if (score !== null && typeof score === 'object') return statRead; // unreadable now: read it whole
     // Only the kernel's number moved (or the row left the screen): keep the new record, so
     // next tick returns it as it is and what is made from it (the snapshot record) is reused.
@@ -353,7 +313,7 @@ export class Sampler {
 
   /** A cached record, handed on for row `row` (and remembered for that row next tick). */
   private handOn(row: number, p: ProcSample): ProcSample {
-    return this.reuse ? this.reuse.handOn(row, p, this.nativeHeld) : p;
+    return this.reuse ? this.reuse.handOn(row, p, this.inc?.native === true) : p;
   }
 
   /**
@@ -375,7 +335,7 @@ export class Sampler {
    * thread's status and command line say nothing). A process whose memory moved is
    * found only in the loop; its status is read there.
    */
-  private readRefreshed(pids: readonly number[], needs: SampleNeeds, batch: PathBatch): void {
+  private readRefreshed(pids: readonly number[], needs: SampleNeeds, src: IncrementalSource): void {
     const reuse = this.reuse as ReuseCache;
     const ids = new Int32Array(Math.min(pids.length, REFRESH_BATCH_MAX));
     const want = new Uint8Array(ids.length);
@@ -383,7 +343,7 @@ export class Sampler {
     const kernel = needs.cgroup ? 4 : 0;
     let n = 0;
     // Only a list walked anew can hold new processes: otherwise only the refresh slice is due.
-    const onlyDue = this.held?.aligned === true;
+    const onlyDue = src.held.aligned === true;
     for (let row = 0; row < pids.length && n < ids.length; row++) {
       const pid = pids[row] as number;
       const due = this.refreshDue(pid);
@@ -395,7 +355,7 @@ export class Sampler {
       ids[n] = pid;
       want[n++] = w;
     }
-    batch.read(ids.subarray(0, n), want);
+    src.refresh(ids.subarray(0, n), want);
   }
 
   /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */
@@ -409,20 +369,15 @@ export class Sampler {
    */
   private readProcess(pid: number, row: number, needs: SampleNeeds, statRead: ReadResult | null): ProcSample {
     const unreadable: string[] = [];
-    const read = (file: (typeof FILES)[number], encoding: BufferEncoding = 'utf8'): string | null => {
-      const ahead = file === 'stat' ? statRead : null;
-      const r =
-        ahead ??
-        this.pre?.text(pid, row, file, encoding) ??
-        this.refreshBatch?.text(pid, file, encoding) ??
-        this.readFile(pid, file, encoding, row);
+    const read = (file: ProcFile, encoding: BufferEncoding = 'utf8'): string | null => {
+      const r = (file === 'stat' ? statRead : null) ?? this.source.text(pid, row, file, encoding);
       if (r.ok) return r.text;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
       return null;
     };
-    const readInt = (file: (typeof FILES)[number]): number | null => {
-      const r = this.pre?.int(pid, row, file) ?? this.readIntFile(pid, file, row);
+    const readInt = (file: ProcFile): number | null => {
+      const r = this.source.int(pid, row, file);
       if (r === null || typeof r === 'number') return r;
       if (isGone(r.code)) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
@@ -493,17 +448,6 @@ export class Sampler {
 
   /** Most processes share a handful of cgroup files: parse each distinct text once. */
   private readonly parseCgroup: (raw: string) => ProcCgroups = memoize(parseProcCgroup);
-
-  /** One file of a process: from a held file when this sampler holds it, else opened. */
-  private readFile(pid: number, file: string, encoding: BufferEncoding, row: number): ReadResult {
-    const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
-    return i < 0 ? this.proc.tryRead(`${pid}/${file}`, encoding) : (this.held as HeldFiles).text(pid, i, encoding, row);
-  }
-
-  private readIntFile(pid: number, file: string, row: number): number | null | { code: string } {
-    const i = this.held ? (HELD as readonly string[]).indexOf(file) : -1;
-    return i < 0 ? this.proc.readInt(`${pid}/${file}`) : (this.held as HeldFiles).int(pid, i, row);
-  }
 
   /**
    * A zombie thread-group leader whose other threads still run has no mm of its own, but

@@ -1,0 +1,149 @@
+// Where a sample's per-process files come from, behind one small interface: the sampler
+// asks for a file of a process and gets its text (or its errno), whatever reader serves it.
+//
+// - OneShotSource (snapshot, set, simulate, ...): every process's files in one native call
+//   (Prefetched) when the native reader is built; otherwise, and for what the batch did not
+//   read, ProcFs file by file.
+// - IncrementalSource (the dashboard, watch): stat and oom_score_adj held open and read
+//   again with pread (HeldFiles); this tick's refresh slice in one native call (PathBatch);
+//   anything else through ProcFs.
+import { STATUS_KEYS } from '../../core/parse/status.js';
+import { readerThreads, type NativeReader } from '../native.js';
+import { HeldFiles } from './held-files.js';
+import { PathBatch, Prefetched } from './native-batch.js';
+import type { ProcFs, ReadResult } from './procfs.js';
+
+/** The per-process files, in the order one process's files are read (stat first). */
+export const FILES = ['stat', 'status', 'oom_score', 'oom_score_adj', 'cmdline', 'cgroup'] as const;
+export type ProcFile = (typeof FILES)[number];
+const bit = (f: ProcFile): number => 1 << FILES.indexOf(f);
+/** Files an incremental source keeps open between samples: read every tick. */
+export const HELD = ['stat', 'oom_score_adj'] as const;
+export const HELD_STAT = HELD.indexOf('stat');
+export const HELD_ADJ = HELD.indexOf('oom_score_adj');
+/** Files an incremental source re-reads on a process's refresh tick, and for a new process. */
+const REFRESHED = ['status', 'cmdline', 'cgroup'] as const;
+/** Bytes kept per refreshed file in the native batch (status is ~1.4 KiB); a longer one is read again. */
+const REFRESHED_SLOTS = [2048, 2048, 1024];
+
+export interface FileNeeds {
+  cmdline: boolean;
+  cgroup: boolean;
+  /** The kernel's oom_score is wanted for these pids only (absent: for all). */
+  oomScoreFor?: ReadonlySet<number>;
+}
+
+export type IntRead = number | null | { code: string };
+
+export interface FileSource {
+  readonly name: string;
+  /** A sample begins: its pid list, ascending, and what it needs. */
+  begin(pids: readonly number[], needs: FileNeeds): void;
+  /** A file of the process at `row` of the pid list, as text. */
+  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): ReadResult;
+  /** An integer file (oom_score, oom_score_adj); null when it is not an integer. */
+  int(pid: number, row: number, file: ProcFile): IntRead;
+  /** The sample is over (also when it failed): buffers of this sample are let go. */
+  end(): void;
+}
+
+export class OneShotSource implements FileSource {
+  private pre: Prefetched | null = null;
+
+  constructor(
+    private readonly proc: ProcFs,
+    private readonly native: NativeReader | null,
+  ) {}
+
+  get name(): string {
+    return this.native ? 'native batch' : 'JavaScript';
+  }
+
+  begin(pids: readonly number[], needs: FileNeeds): void {
+    if (!this.native) return;
+    const want =
+      bit('stat') |
+      bit('status') |
+      bit('oom_score_adj') |
+      (needs.oomScoreFor ? 0 : bit('oom_score')) |
+      (needs.cmdline ? bit('cmdline') : 0) |
+      (needs.cgroup ? bit('cgroup') : 0);
+    const ids = Int32Array.from(pids);
+    const [datas, meta, rows] = this.native.readBatch(
+      this.proc.root,
+      ids,
+      FILES,
+      want,
+      bit('status') | bit('cmdline'),
+      readerThreads(),
+      FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)),
+    );
+    this.pre = new Prefetched(datas, meta, rows, FILES, ids);
+  }
+
+  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): ReadResult {
+    return this.pre?.text(pid, row, file, encoding) ?? this.proc.tryRead(`${pid}/${file}`, encoding);
+  }
+
+  int(pid: number, row: number, file: ProcFile): IntRead {
+    return this.pre?.int(pid, row, file) ?? this.proc.readInt(`${pid}/${file}`);
+  }
+
+  end(): void {
+    this.pre = null;
+  }
+}
+
+export class IncrementalSource implements FileSource {
+  readonly held: HeldFiles;
+  /** This tick's refresh slice and new processes, read in one native call (with the native reader). */
+  private readonly batch: PathBatch | null;
+
+  constructor(
+    private readonly proc: ProcFs,
+    native: NativeReader | null,
+    holdBudget?: number,
+  ) {
+    // stat fits 1 KiB (a longer one is read the usual way); oom_score_adj a few bytes.
+    this.held = new HeldFiles(proc, HELD, holdBudget, native, [1024, 32]);
+    this.batch = native ? new PathBatch(proc.root, native, REFRESHED, REFRESHED_SLOTS) : null;
+  }
+
+  get name(): string {
+    return this.batch ? 'held files, native reads (incremental)' : 'held files (incremental)';
+  }
+
+  /** Rows are handed on by their held files' bytes only when the native reader compares them. */
+  get native(): boolean {
+    return this.batch !== null;
+  }
+
+  begin(pids: readonly number[]): void {
+    this.held.prefetch(pids);
+  }
+
+  /**
+   * Reads these processes' refreshed files now, in one native call (`want` per pid: 1
+   * status, 2 cmdline, 4 cgroup). Without the native reader they are read one by one later.
+   */
+  refresh(ids: Int32Array, want: Uint8Array): void {
+    this.batch?.read(ids, want);
+  }
+
+  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): ReadResult {
+    const ahead = this.batch?.text(pid, file, encoding);
+    if (ahead) return ahead;
+    const i = (HELD as readonly string[]).indexOf(file);
+    return i < 0 ? this.proc.tryRead(`${pid}/${file}`, encoding) : this.held.text(pid, i, encoding, row);
+  }
+
+  int(pid: number, row: number, file: ProcFile): IntRead {
+    const i = (HELD as readonly string[]).indexOf(file);
+    return i < 0 ? this.proc.readInt(`${pid}/${file}`) : this.held.int(pid, i, row);
+  }
+
+  end(): void {
+    this.held.endSample();
+    this.batch?.clear();
+  }
+}
