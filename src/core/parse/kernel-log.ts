@@ -94,21 +94,41 @@ const MONTHS: Record<string, number> = {
 export function parseLogLine(raw: string, year?: number): LogLine {
   let text = raw.replace(/\r$/, '');
   let wall: string | null = null;
-  // RFC 3339 syslog: 2026-11-26T08:33:04.123+00:00 host kernel: ...
-  let m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+\S+\s+kernel:\s?(.*)$/.exec(text);
-  if (m) {
-    const d = new Date(m[1] as string);
+  // RFC 5424 syslog: <6>1 2026-11-26T08:33:04.123Z host kernel - - - ...
+  // RFC 3339 syslog (rsyslog's default): 2026-11-26T08:33:04.123+00:00 host kernel: ...
+  // BSD syslog (RFC 3164): Nov 26 08:33:04 host kernel: ...
+  let m: RegExpExecArray | null;
+  const iso =
+    /^<\d{1,3}>1 (\S+) \S+ kernel \S+ \S+ (?:-|\[.*?\]) ?(.*)$/.exec(text) ??
+    /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+\S+\s+kernel:\s?(.*)$/.exec(text);
+  const bsd = iso ? null : /^([A-Z][a-z]{2})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s+\S+\s+kernel:\s?(.*)$/.exec(text);
+  if (iso) {
+    const d = new Date(iso[1] as string);
     wall = Number.isNaN(d.getTime()) ? null : d.toISOString();
-    text = m[2] as string;
-  } else {
-    // BSD syslog: Nov 26 08:33:04 host kernel: ...
-    m = /^([A-Z][a-z]{2})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s+\S+\s+kernel:\s?(.*)$/.exec(text);
-    if (m && MONTHS[m[1] as string] !== undefined) {
-      if (year !== undefined)
-        wall = new Date(
-          Date.UTC(year, MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])),
-        ).toISOString();
-      text = m[6] as string;
+    text = iso[2] as string;
+  } else if (bsd && MONTHS[bsd[1] as string] !== undefined) {
+    if (year !== undefined)
+      wall = new Date(
+        Date.UTC(
+          year,
+          MONTHS[bsd[1] as string] as number,
+          Number(bsd[2]),
+          Number(bsd[3]),
+          Number(bsd[4]),
+          Number(bsd[5]),
+        ),
+      ).toISOString();
+    text = bsd[6] as string;
+  }
+  // Any other prefix (a damaged or glued timestamp, "Jul 611:39:55 host kernel: ...", an
+  // unknown forwarder's header): the kernel's message is found by what it is, the syslog
+  // "kernel:" tag or the kernel's own "[seconds.micros]" stamp, not by the prefix's shape.
+  if (!/^\[\s*\d+\.\d+\]/.test(text)) {
+    const tag = /(?:^|\s)kernel:\s?(.*)$/.exec(text);
+    const stamp = tag ? null : /(?:^|\s)(\[\s*\d+\.\d{6}\]\s?.*)$/.exec(text);
+    if (tag || stamp) {
+      if (wall === null && year !== undefined) wall = gluedSyslogTime(text, year);
+      text = (tag ? tag[1] : (stamp as RegExpExecArray)[1]) as string;
     }
   }
   // journalctl -o short-monotonic: [  529.992260] host kernel: ...
@@ -126,6 +146,16 @@ export function parseLogLine(raw: string, year?: number): LogLine {
     return { uptime: null, wall, text: m[7] as string };
   }
   return { uptime: null, wall, text };
+}
+
+/** A BSD syslog time at the start of a line, also with its fields run together ("Jul 611:39:55"). */
+function gluedSyslogTime(text: string, year: number): string | null {
+  const m = /^([A-Z][a-z]{2})\s*(\d{1,2})\s*(\d{2}):(\d{2}):(\d{2})/.exec(text);
+  const month = m ? MONTHS[m[1] as string] : undefined;
+  if (!m || month === undefined) return null;
+  const [d, h, mi, se] = [m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number];
+  if (d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) return null;
+  return new Date(Date.UTC(year, month, d, h, mi, se)).toISOString();
 }
 
 const RE = {

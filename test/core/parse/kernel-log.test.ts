@@ -221,3 +221,66 @@ describe('log line prefixes', () => {
     expect(parseLogLine(raw, 2026)).toEqual(want);
   });
 });
+
+describe('kernel log: the message found by what it is, whatever the prefix', () => {
+  // The "reboot when you see the OOM killer" advice's own log, with day and hour run together.
+  const ADVICE = [
+    'Jul 611:39:55 slize kernel: [1262223.326537] apache2 invoked oom-killer: gfp_mask=0x200da, order=0, oom_adj=0',
+    'Jul 611:39:55 slize kernel: [1262223.326601] Out of memory: Kill process 3120 (apache2) score 311 or sacrifice child',
+    'Jul 611:39:55 slize kernel: [1262223.326614] Killed process 3120 (apache2) total-vm:412000kB, anon-rss:250100kB, file-rss:1200kB',
+  ];
+  it("parses the advice's own lines: invoker apache2, victim 3120, the glued time read as Jul 6 11:39:55", () => {
+    const ev = parseOomEvents(ADVICE, { year: 2013 });
+    expect(ev).toHaveLength(1);
+    expect(ev[0]).toMatchObject({
+      uptime: 1262223.326537,
+      wall: '2013-07-06T11:39:55.000Z',
+      invoker: { comm: 'apache2', gfpMask: '0x200da', order: 0, adj: 0 },
+      chosen: { pid: 3120, comm: 'apache2', score: 311 },
+      victims: [{ pid: 3120, comm: 'apache2', anonRssKb: 250100, fileRssKb: 1200 }],
+      incomplete: false,
+    });
+  });
+  it.each([
+    [
+      'RFC 5424',
+      '<6>1 2026-11-26T08:33:04.123Z web01 kernel - - - [ 529.992260] python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+      '2026-11-26T08:33:04.123Z',
+    ],
+    [
+      'RFC 3339 (rsyslog)',
+      '2026-11-26T08:33:04.123456+00:00 web01 kernel: [  529.992260] python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+      '2026-11-26T08:33:04.123Z',
+    ],
+    [
+      'RFC 3164',
+      'Nov 26 08:33:04 web01 kernel: [  529.992260] python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+      '2026-11-26T08:33:04.000Z',
+    ],
+    [
+      'glued RFC 3164',
+      'Nov 2608:33:04 web01 kernel: [  529.992260] python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+      '2026-11-26T08:33:04.000Z',
+    ],
+    [
+      'damaged prefix',
+      'N#v 2?:0x web01 kernel: [  529.992260] python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+      null,
+    ],
+    [
+      'an unknown forwarder header, no kernel: tag',
+      '<<relay-7>> host=web01 [  529.992260] python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+      null,
+    ],
+  ])('%s', (_name, line, wall) => {
+    const l = parseLogLine(line, 2026);
+    expect(l.text).toBe(
+      l.text.startsWith('[')
+        ? l.text
+        : 'python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
+    );
+    expect(l.uptime).toBe(529.99226);
+    expect(l.wall).toBe(wall);
+    expect(parseOomEvents([line], { year: 2026 })[0]?.invoker?.comm).toBe('python3');
+  });
+});
