@@ -94,6 +94,8 @@ const MONTHS: Record<string, number> = {
 export function parseLogLine(raw: string, year?: number): LogLine {
   let text = raw.replace(/\r$/, '');
   let wall: string | null = null;
+  const record = journalOrKmsgRecord(text);
+  if (record) return record;
   // RFC 5424 syslog: <6>1 2026-11-26T08:33:04.123Z host kernel - - - ...
   // RFC 3339 syslog (rsyslog's default): 2026-11-26T08:33:04.123+00:00 host kernel: ...
   // BSD syslog (RFC 3164): Nov 26 08:33:04 host kernel: ...
@@ -146,6 +148,35 @@ export function parseLogLine(raw: string, year?: number): LogLine {
     return { uptime: null, wall, text: m[7] as string };
   }
   return { uptime: null, wall, text };
+}
+
+/**
+ * A record of a saved /dev/kmsg ("6,1234,529992260,-;text", uptime in µs), of
+ * `journalctl -o json` (one object a line) or of `journalctl -o export` (its MESSAGE= line):
+ * the message with its times, or null for anything else.
+ */
+function journalOrKmsgRecord(text: string): LogLine | null {
+  let m = /^\d{1,3},\d+,(\d+),[^;]*;(.*)$/.exec(text);
+  if (m) return { uptime: Number(m[1]) / 1e6, wall: null, text: m[2] as string };
+  if (text.startsWith('MESSAGE=')) return { uptime: null, wall: null, text: text.slice(8) };
+  if (text.startsWith('{') && text.includes('"MESSAGE"')) {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+    if (typeof o.MESSAGE !== 'string') return null;
+    const mono = Number(o._SOURCE_MONOTONIC_TIMESTAMP ?? o.__MONOTONIC_TIMESTAMP);
+    const real = Number(o.__REALTIME_TIMESTAMP);
+    m = /^\[\s*(\d+\.\d+)\]\s?(.*)$/.exec(o.MESSAGE);
+    return {
+      uptime: m ? Number(m[1]) : Number.isFinite(mono) && mono > 0 ? mono / 1e6 : null,
+      wall: Number.isFinite(real) && real > 0 ? new Date(Math.floor(real / 1000)).toISOString() : null,
+      text: m ? (m[2] as string) : o.MESSAGE,
+    };
+  }
+  return null;
 }
 
 /** A BSD syslog time at the start of a line, also with its fields run together ("Jul 611:39:55"). */

@@ -284,3 +284,42 @@ describe('kernel log: the message found by what it is, whatever the prefix', () 
     expect(parseOomEvents([line], { year: 2026 })[0]?.invoker?.comm).toBe('python3');
   });
 });
+
+describe('kernel log: saved kmsg and journal records', () => {
+  const INVOKED = 'python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0';
+  const KILLED =
+    'Memory cgroup out of memory: Killed process 15757 (python3) total-vm:26824kB, anon-rss:17152kB, file-rss:6588kB, shmem-rss:0kB, UID:0 pgtables:96kB oom_score_adj:0';
+  it('a saved /dev/kmsg dump', () => {
+    const ev = parseOomEvents([`4,1201,529992260,-;${INVOKED}`, `3,1230,529992990,-;${KILLED}`]);
+    expect(ev[0]).toMatchObject({ uptime: 529.99226, invoker: { comm: 'python3' }, victims: [{ pid: 15757 }] });
+  });
+  it('journalctl -o json', () => {
+    const j = (msg: string, us: number) =>
+      JSON.stringify({
+        __REALTIME_TIMESTAMP: '1795000000000000',
+        _SOURCE_MONOTONIC_TIMESTAMP: String(us),
+        _TRANSPORT: 'kernel',
+        MESSAGE: msg,
+      });
+    const ev = parseOomEvents([j(INVOKED, 529992260), j(KILLED, 529992990)]);
+    expect(ev[0]).toMatchObject({
+      uptime: 529.99226,
+      wall: new Date(1795000000000).toISOString(),
+      victims: [{ pid: 15757, comm: 'python3' }],
+    });
+  });
+  it('journalctl -o export', () => {
+    const rec = (msg: string) => ['__REALTIME_TIMESTAMP=1795000000000000', '_TRANSPORT=kernel', `MESSAGE=${msg}`, ''];
+    const ev = parseOomEvents([...rec(INVOKED), ...rec(KILLED)]);
+    expect(ev[0]).toMatchObject({ invoker: { comm: 'python3' }, victims: [{ pid: 15757 }] });
+  });
+  it('random cuts of the real log never crash the parser and never invent a victim', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 400 }), { minLength: REAL.length, maxLength: REAL.length }), (cuts) => {
+        const lines = REAL.map((l, i) => l.slice(0, Math.max(0, l.length - (cuts[i] ?? 0))));
+        for (const e of parseOomEvents(lines)) for (const v of e.victims) expect([15757, 15756]).toContain(v.pid);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
