@@ -364,6 +364,74 @@ export class OomEventParser {
     return this.cur;
   }
 
+  /**
+   * The lines of an event, in the order they are tried: the first whose pattern matches
+   * decides (a handler that returns false lets the next try). The first five can start or
+   * follow an event; the rest belong to the event under way. To read a new kind of line:
+   * one pattern in RE and one entry here.
+   */
+  private readonly rules: ReadonlyArray<{
+    re: RegExp;
+    inEvent: boolean;
+    on: (m: RegExpExecArray, line: LogLine, t: string) => boolean | undefined;
+  }> = [
+    { re: RE.invoked, inEvent: false, on: (m, line) => this.onInvoked(m, line) },
+    { re: RE.reaped, inEvent: false, on: (m) => this.onReaped(m) },
+    { re: RE.killed, inEvent: false, on: (m, line) => this.onKilled(m, line) },
+    { re: RE.chosen, inEvent: false, on: (m, line, t) => this.onChosen(m, line, t) },
+    { re: RE.group, inEvent: false, on: (m) => this.onGroup(m) },
+    {
+      re: RE.memcgUsage,
+      inEvent: true,
+      on: (m) =>
+        this.at((e) => {
+          e.memcg = {
+            usageKb: Number(m[1]),
+            limitKb: Number(m[2]),
+            failcnt: Number(m[3]),
+            swapLimitKb: e.memcg?.swapLimitKb ?? null,
+          };
+        }),
+    },
+    { re: RE.memswUsage, inEvent: true, on: (m, _l, t) => this.onSwapLimit(m, t) },
+    { re: RE.swapUsage, inEvent: true, on: (m, _l, t) => this.onSwapLimit(m, t) },
+    {
+      re: RE.taskIn,
+      inEvent: true,
+      on: (m) =>
+        this.at((e) => {
+          e.domain = m[2] as string;
+          e.constraint = e.constraint ?? 'CONSTRAINT_MEMCG';
+        }),
+    },
+    {
+      re: RE.pagesRam,
+      inEvent: true,
+      on: (m) =>
+        this.at((e) => {
+          e.ramPages = (e.ramPages ?? 0) + Number(m[1]);
+        }),
+    },
+    {
+      re: RE.totalSwap,
+      inEvent: true,
+      on: (m) =>
+        this.at((e) => {
+          e.swapKb = Number(m[1]);
+        }),
+    },
+    {
+      re: RE.header,
+      inEvent: true,
+      on: (m) => {
+        this.header = parseHeader(m[1] as string);
+        return undefined;
+      },
+    },
+    { re: RE.row, inEvent: true, on: (m) => this.onRow(m) },
+    { re: RE.summary, inEvent: true, on: (m) => this.at((e) => this.onSummary(e, m)) },
+  ];
+
   push(raw: string): void {
     // Between events only an event's first lines matter, and each names the OOM killer or a
     // kill: the other messages of a long log are passed over before any parsing.
@@ -372,122 +440,114 @@ export class OomEventParser {
     this.prev = raw;
     const line = parseLogLine(raw, this.opts.year);
     const t = line.text.trim();
-    let m: RegExpExecArray | null;
-    if ((m = RE.invoked.exec(t))) {
-      this.close();
-      const e = this.ensure(line);
-      e.invoker = {
-        comm: m[1] as string,
-        gfpMask: m[2] as string,
-        gfpFlags: m[3] ?? null,
-        order: Number(m[4]),
-        adj: num(m[5]),
-      };
-      return;
+    for (const r of this.rules) {
+      if (r.inEvent && !this.cur) return; // other messages between events
+      const m = r.re.exec(t);
+      if (m && r.on(m, line, t) !== false) return;
     }
-    if ((m = RE.reaped.exec(t))) {
-      // reaping follows the kill, possibly after other messages: attach to the last victim
-      const pid = Number(m[1]);
-      const target = [this.cur, ...[...this.events.slice(-8)].reverse()].find((e) =>
-        e?.victims.some((v) => v.pid === pid),
-      );
-      const v = target?.victims.find((x) => x.pid === pid);
-      if (v) v.reaped = true;
-      return;
-    }
-    if ((m = RE.killed.exec(t))) {
-      if (this.killedSeen && this.cur && !(this.cur as OomEvent).oomGroupPath && !(this.cur as OomEvent).chosen)
-        this.close(); // a second kill without a new this.header
-      const e = this.ensure(line);
-      const rest = m[6] as string;
-      const uid = num(m[4]) ?? num(/UID:(\d+)/.exec(rest)?.[1]);
-      e.victims.push({
-        pid: Number(m[3]),
-        comm: m[5] as string,
-        uid,
-        totalVmKb: kbField(rest, 'total-vm'),
-        anonRssKb: kbField(rest, 'anon-rss'),
-        fileRssKb: kbField(rest, 'file-rss'),
-        shmemRssKb: kbField(rest, 'shmem-rss'),
-        pgtablesKb: kbField(rest, 'pgtables'),
-        adj: num(/oom_score_adj:(-?\d+)/.exec(rest)?.[1]),
-        allocatingTask: (m[2] ?? '').includes('oom_kill_allocating_task'),
-        oomGroup: Boolean(e.oomGroupPath) && e.victims.length > 0,
-        reaped: false,
-      });
-      if (m[1] === 'Memory cgroup out of memory' && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
+  }
+
+  /** Applies `f` to the event under way. */
+  private at(f: (e: OomEvent) => void): undefined {
+    if (this.cur) f(this.cur);
+    return undefined;
+  }
+
+  private onInvoked(m: RegExpExecArray, line: LogLine): undefined {
+    this.close();
+    const e = this.ensure(line);
+    e.invoker = {
+      comm: m[1] as string,
+      gfpMask: m[2] as string,
+      gfpFlags: m[3] ?? null,
+      order: Number(m[4]),
+      adj: num(m[5]),
+    };
+    return undefined;
+  }
+
+  /** Reaping follows the kill, possibly after other messages: it marks the last victim with that pid. */
+  private onReaped(m: RegExpExecArray): undefined {
+    const pid = Number(m[1]);
+    const target = [this.cur, ...[...this.events.slice(-8)].reverse()].find((e) =>
+      e?.victims.some((v) => v.pid === pid),
+    );
+    const v = target?.victims.find((x) => x.pid === pid);
+    if (v) v.reaped = true;
+    return undefined;
+  }
+
+  private onKilled(m: RegExpExecArray, line: LogLine): undefined {
+    // a second kill without a new header is a new event
+    if (this.killedSeen && this.cur && !this.cur.oomGroupPath && !this.cur.chosen) this.close();
+    const e = this.ensure(line);
+    const rest = m[6] as string;
+    const uid = num(m[4]) ?? num(/UID:(\d+)/.exec(rest)?.[1]);
+    e.victims.push({
+      pid: Number(m[3]),
+      comm: m[5] as string,
+      uid,
+      totalVmKb: kbField(rest, 'total-vm'),
+      anonRssKb: kbField(rest, 'anon-rss'),
+      fileRssKb: kbField(rest, 'file-rss'),
+      shmemRssKb: kbField(rest, 'shmem-rss'),
+      pgtablesKb: kbField(rest, 'pgtables'),
+      adj: num(/oom_score_adj:(-?\d+)/.exec(rest)?.[1]),
+      allocatingTask: (m[2] ?? '').includes('oom_kill_allocating_task'),
+      oomGroup: Boolean(e.oomGroupPath) && e.victims.length > 0,
+      reaped: false,
+    });
+    if (m[1] === 'Memory cgroup out of memory' && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
+    this.killedSeen = true;
+    if (!e.oomGroupPath && !e.chosen) this.close();
+    return undefined;
+  }
+
+  private onChosen(m: RegExpExecArray, line: LogLine, t: string): undefined {
+    const e = this.ensure(line);
+    e.chosen = { pid: Number(m[1]), comm: m[2] as string, score: num(m[3]) };
+    if (t.startsWith('Memory cgroup') && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
+    return undefined;
+  }
+
+  /** Printed after the victim's "Killed process" line: reopens that event for the group. */
+  private onGroup(m: RegExpExecArray): undefined {
+    if (!this.cur && this.events.length) {
+      this.cur = this.events.pop() as OomEvent;
       this.killedSeen = true;
-      if (!e.oomGroupPath && !e.chosen) this.close();
-      return;
     }
-    if ((m = RE.chosen.exec(t))) {
-      const e = this.ensure(line);
-      e.chosen = { pid: Number(m[1]), comm: m[2] as string, score: num(m[3]) };
-      if (t.startsWith('Memory cgroup') && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
-      return;
+    if (this.cur) this.cur.oomGroupPath = m[1] as string;
+    return undefined;
+  }
+
+  private onSwapLimit(m: RegExpExecArray, t: string): undefined {
+    const e = this.cur;
+    if (e?.memcg) e.memcg.swapLimitKb = t.startsWith('swap:') ? e.memcg.limitKb + Number(m[2]) : Number(m[2]);
+    return undefined;
+  }
+
+  /** A tasks table row: only under a header (otherwise the next rule tries the line). */
+  private onRow(m: RegExpExecArray): boolean | undefined {
+    if (!this.header || !this.cur) return false;
+    const row = parseRow(m[2] as string, this.header);
+    if (row) this.cur.tasks.push({ ...row, pid: Number(m[1]) });
+    return undefined;
+  }
+
+  private onSummary(e: OomEvent, m: RegExpExecArray): void {
+    const kv = new Map<string, string>();
+    for (const part of (m[1] as string).split(',')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) kv.set(part.slice(0, eq), part.slice(eq + 1));
     }
-    if ((m = RE.group.exec(t))) {
-      // Printed after the victim's "Killed process" line: reopen that event for the group.
-      if (!this.cur && this.events.length) {
-        this.cur = this.events.pop() as OomEvent;
-        this.killedSeen = true;
-      }
-      if (this.cur) (this.cur as OomEvent).oomGroupPath = m[1] as string;
-      return;
-    }
-    if (!this.cur) return; // other messages between events
-    const e: OomEvent = this.cur;
-    if ((m = RE.memcgUsage.exec(t))) {
-      e.memcg = {
-        usageKb: Number(m[1]),
-        limitKb: Number(m[2]),
-        failcnt: Number(m[3]),
-        swapLimitKb: e.memcg?.swapLimitKb ?? null,
-      };
-      return;
-    }
-    if ((m = RE.memswUsage.exec(t)) || (m = RE.swapUsage.exec(t))) {
-      if (e.memcg) e.memcg.swapLimitKb = t.startsWith('swap:') ? e.memcg.limitKb + Number(m[2]) : Number(m[2]);
-      return;
-    }
-    if ((m = RE.taskIn.exec(t))) {
-      e.domain = m[2] as string;
-      e.constraint = e.constraint ?? 'CONSTRAINT_MEMCG';
-      return;
-    }
-    if ((m = RE.pagesRam.exec(t))) {
-      e.ramPages = (e.ramPages ?? 0) + Number(m[1]);
-      return;
-    }
-    if ((m = RE.totalSwap.exec(t))) {
-      e.swapKb = Number(m[1]);
-      return;
-    }
-    if ((m = RE.header.exec(t))) {
-      this.header = parseHeader(m[1] as string);
-      return;
-    }
-    if (this.header && (m = RE.row.exec(t))) {
-      const row = parseRow(m[2] as string, this.header);
-      if (row) e.tasks.push({ ...row, pid: Number(m[1]) });
-      return;
-    }
-    if ((m = RE.summary.exec(t))) {
-      const kv = new Map<string, string>();
-      for (const part of (m[1] as string).split(',')) {
-        const eq = part.indexOf('=');
-        if (eq > 0) kv.set(part.slice(0, eq), part.slice(eq + 1));
-      }
-      e.constraint = kv.get('constraint') ?? e.constraint;
-      const memcg = kv.get('oom_memcg');
-      e.domain =
-        e.constraint === 'CONSTRAINT_MEMCG' && memcg
-          ? memcg
-          : e.constraint === 'CONSTRAINT_NONE'
-            ? 'global'
-            : (e.domain ?? memcg ?? null);
-      return;
-    }
+    e.constraint = kv.get('constraint') ?? e.constraint;
+    const memcg = kv.get('oom_memcg');
+    e.domain =
+      e.constraint === 'CONSTRAINT_MEMCG' && memcg
+        ? memcg
+        : e.constraint === 'CONSTRAINT_NONE'
+          ? 'global'
+          : (e.domain ?? memcg ?? null);
   }
 
   private trim(): void {
