@@ -1,6 +1,6 @@
 // `oomtop history`, `oomtop baseline save` and `oomtop check`: what the OOM killer did,
 // what must be running, and whether to restart something or reboot.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
@@ -17,6 +17,7 @@ import {
   type Baseline,
   type CheckResult,
   type CriticalRule,
+  checkWithoutBaseline,
 } from '../core/verdict.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
@@ -338,7 +339,7 @@ export function buildCheckReport(
   io: CommandIo,
   o: HistoryOptions,
 ): { report: CheckReport; events: OomEvent[] } {
-  const baseline = loadBaseline(io.stateDir);
+  const baseline = existsSync(join(io.stateDir, BASELINE_FILE)) ? loadBaseline(io.stateDir) : null;
   let events: OomEvent[];
   try {
     events = loadHistory(roots, o, io.now()).events;
@@ -346,7 +347,9 @@ export function buildCheckReport(
     throw new UserError(`cannot tell what the OOM killer did: ${(e as Error).message}`, 3);
   }
   const { snapshot } = sampleRanked(roots, io.now());
-  const result = check(baseline, snapshot.processes, events, bootId(roots));
+  const result = baseline
+    ? check(baseline, snapshot.processes, events, bootId(roots))
+    : checkWithoutBaseline(events, parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill'));
   const last = events.at(-1);
   const report: CheckReport = {
     ...result,
@@ -374,7 +377,7 @@ export function renderCheck(r: CheckReport): string {
   const lines = [`OOMTOP ${head} - ${r.verdict}: ${r.reasons[0] ?? ''}`];
   for (const reason of r.reasons.slice(1)) lines.push(`  ${reason}`);
   if (r.restart.units.length) lines.push(`  restart: systemctl restart ${r.restart.units.join(' ')}`);
-  lines.push('', 'critical processes:');
+  if (r.critical.length) lines.push('', 'critical processes:');
   for (const c of r.critical)
     lines.push(
       `  ${fit(c.state, 40)} ${c.rule}${c.pids.length ? ` (pid ${c.pids.join(', ')})` : ''}${c.unit ? ` unit ${c.unit}` : ''}`,

@@ -195,3 +195,34 @@ export function check(
     oomEventsSince: since.length,
   };
 }
+
+/**
+ * `check` without a baseline: what the kernel and its log say about OOM kills since boot
+ * (WARNING when there were any), and how to save a baseline so that `check` can also tell
+ * what is missing. `killsCounted`: /proc/vmstat oom_kill (null when it cannot be read).
+ */
+export function checkWithoutBaseline(events: readonly OomEvent[], killsCounted: number | null): CheckResult {
+  const logged = events.reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0);
+  const kills = Math.max(logged, killsCounted ?? 0);
+  const hint =
+    "no baseline yet: 'oomtop baseline save' records what must be running, so that check can say what is missing";
+  const none = { critical: [], restart: { units: [], processes: [] } };
+  if (!kills) {
+    return {
+      verdict: 'ok',
+      exitCode: 0,
+      reasons: [`no OOM kill since boot (the kernel counted ${killsCounted ?? '?'})`, hint],
+      ...none,
+      oomEventsSince: 0,
+    };
+  }
+  const last = events.at(-1);
+  const v = last?.victims[0];
+  const reasons = [
+    `${kills} OOM kill(s) since boot${v && last ? `, the last ${v.comm} ${v.pid} at ${last.wall ?? '?'} in ${last.domain ?? 'an unknown domain'}` : ''}`,
+  ];
+  if (killsCounted !== null && killsCounted > logged)
+    reasons.push(`${killsCounted - logged} kill(s) the kernel counted are not in the log`);
+  reasons.push(hint);
+  return { verdict: 'warning', exitCode: 1, reasons, ...none, oomEventsSince: events.length };
+}
