@@ -329,6 +329,8 @@ export function loadBaseline(stateDir: string): Baseline {
 }
 
 export interface CheckReport extends CheckResult {
+  /** OOM kills since boot as the kernel counts them (/proc/vmstat oom_kill), when it can be read. */
+  oomKills: number | null;
   pageSize: number;
   lastEvent: { wall: string | null; top: Array<{ pid: number; name: string; rssPages: number }> } | null;
   topNow: Array<{ pid: number; name: string; rssPages: number }>;
@@ -353,6 +355,7 @@ export function buildCheckReport(
   const last = events.at(-1);
   const report: CheckReport = {
     ...result,
+    oomKills: parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill'),
     pageSize: snapshot.pageSize,
     lastEvent: last
       ? {
@@ -374,7 +377,10 @@ export function buildCheckReport(
 
 export function renderCheck(r: CheckReport): string {
   const head = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }[r.exitCode];
-  const lines = [`OOMTOP ${head} - ${r.verdict}: ${r.reasons[0] ?? ''}`];
+  // Nagios plugin perfdata after '|' on the first line: the kills the verdict is based on and the critical processes missing.
+  const missing = r.critical.filter((c) => c.state === 'missing' || c.state === 'killed by the OOM killer').length;
+  const perf = `'oom_kills'=${r.oomKills ?? r.oomEventsSince};;;0 'missing_critical'=${missing};;;0 'critical'=${r.critical.length};;;0`;
+  const lines = [`OOMTOP ${head} - ${r.verdict}: ${r.reasons[0] ?? ''} | ${perf}`];
   for (const reason of r.reasons.slice(1)) lines.push(`  ${reason}`);
   if (r.restart.units.length) lines.push(`  restart: systemctl restart ${r.restart.units.join(' ')}`);
   if (r.critical.length) lines.push('', 'critical processes:');

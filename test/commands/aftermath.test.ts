@@ -70,7 +70,9 @@ describe('oomtop check on a fixture tree and a saved log', () => {
     const { roots, io } = setup();
     // the fixture kernel counted 3 kills (/proc/vmstat oom_kill); the log given holds none
     expect(runCheck(roots, io, { from: '/dev/null' })).toBe(1);
-    expect(io.text()).toMatch(/^OOMTOP WARNING - warning: 3 OOM kill\(s\) since boot\n/);
+    expect(io.text()).toMatch(
+      /^OOMTOP WARNING - warning: 3 OOM kill\(s\) since boot \| 'oom_kills'=3;;;0 'missing_critical'=0;;;0 'critical'=0;;;0\n/,
+    );
     expect(io.text()).toContain('3 kill(s) the kernel counted are not in the log');
     expect(io.text()).toContain("no baseline yet: 'oomtop baseline save' records what must be running");
   });
