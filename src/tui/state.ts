@@ -392,33 +392,14 @@ function withScoreReads(r: { state: DashState; effects: Effect[] }): { state: Da
   };
 }
 
-function reduceEvent(s: DashState, e: DashEvent): { state: DashState; effects: Effect[] } {
-  const none = (state: DashState) => ({ state, effects: [] as Effect[] });
+type Result = { state: DashState; effects: Effect[] };
+type EventOf<T extends DashEvent['type']> = Extract<DashEvent, { type: T }>;
+const none = (state: DashState): Result => ({ state, effects: [] });
+
+function reduceEvent(s: DashState, e: DashEvent): Result {
   switch (e.type) {
-    case 'sampled': {
-      const snapshot = rankView(s.users, e.view);
-      const point: HistoryPoint = {
-        timeMs: e.view.sample.timeMs,
-        availPages: e.view.headroomPages,
-        psiSome: e.view.sample.pressure?.some.avg10 ?? null,
-      };
-      const history = [...s.history, point].filter((h) => h.timeMs >= point.timeMs - HISTORY_MS);
-      const oomKillsAtStart = s.oomKillsAtStart ?? e.view.sample.oomKillCount;
-      // Marks of processes that are gone fall away (no key set to build when nothing is marked).
-      const live = s.marked.size ? new Set(snapshot.processes.map(keyOf)) : null;
-      const marked = live ? new Set([...s.marked].filter((k) => live.has(k))) : s.marked;
-      const first = s.snapshot === null;
-      const next = keepSelection({
-        ...s,
-        view: e.view,
-        snapshot,
-        history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history,
-        oomKillsAtStart,
-        marked,
-        scoresAsked: new Set(),
-      });
-      return none(first ? selectIndex(next, 0) : next);
-    }
+    case 'sampled':
+      return none(onSampled(s, e));
     case 'domains': {
       // Opening the selector puts the cursor on the domain shown now.
       const opening = s.mode.kind === 'domain' && !s.domains.length;
@@ -430,44 +411,21 @@ function reduceEvent(s: DashState, e: DashEvent): { state: DashState; effects: E
     }
     case 'audit':
       return none({ ...s, audit: e.records });
-    case 'oomEvents': {
-      const last = e.events.at(-1);
-      const v = last?.victims[0];
-      const alert =
-        e.alert && last
-          ? {
-              text: `OOM KILL: ${v ? `${v.comm} ${v.pid}` : 'victim unknown'} in ${last.domain ?? 'an unknown domain'} at ${last.wall?.slice(11, 19) ?? '?'} (o lists recent kills)`,
-              kind: 'error' as const,
-            }
-          : s.message;
-      return none({ ...s, oomEvents: e.events, message: alert });
-    }
+    case 'oomEvents':
+      return none(onOomEvents(s, e));
     case 'cpu':
       return none({ ...s, cpu: e.cpu });
-    case 'scores': {
-      if (!s.snapshot || !e.scores.size) return none(s);
-      const processes = s.snapshot.processes.map((p) => {
-        const score = p.oomScore === null ? e.scores.get(p.pid) : undefined;
-        return score === undefined ? p : { ...p, oomScore: score };
-      });
-      return none({ ...s, snapshot: { ...s.snapshot, processes } });
-    }
+    case 'scores':
+      return none(onScores(s, e));
     case 'resize':
       return none(keepSelection({ ...s, cols: e.cols, rows: e.rows }));
     case 'click':
       return none(s.mode.kind === 'normal' ? selectIndex(s, s.scrollTop + e.row) : s);
-    case 'wheel': {
-      const rows = tableRows(s);
-      const top = Math.max(0, Math.min(s.scrollTop + e.delta, Math.max(0, rows.length - tableHeight(s))));
-      const i = cursorIndex(s, rows);
-      const moved = { ...s, scrollTop: top };
-      return none(
-        i < top || i >= top + tableHeight(s) ? selectIndex(moved, i < top ? top : top + tableHeight(s) - 1) : moved,
-      );
-    }
+    case 'wheel':
+      return none(onWheel(s, e));
     case 'adjusted': {
       const failed = e.results.filter((r) => !r.ok);
-      const text = failed.length ? failed.map((r) => r.message).join('; ') : e.results.map((r) => r.message).join('; ');
+      const text = (failed.length ? failed : e.results).map((r) => r.message).join('; ');
       return {
         state: { ...s, message: { text, kind: failed.length ? 'error' : 'ok' } },
         effects: [{ type: 'refresh' }],
@@ -481,14 +439,78 @@ function reduceEvent(s: DashState, e: DashEvent): { state: DashState; effects: E
         domainPath: null,
         message: { text: `${e.reason}: back to the global domain`, kind: 'error' },
       });
-    case 'key': {
-      const moded = onModeKey(s, e.name, e.ch);
-      if (moded) return moded;
-      const b = bindingFor(e.name);
-      if (!b) return none(s);
-      if (b.writes && s.readOnly)
-        return none({ ...s, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } });
-      return onAction({ ...s, message: null }, b.action);
-    }
+    case 'key':
+      return onKey(s, e);
   }
+}
+
+/** A new sample ranked in the domain shown; the selection stays on its process. */
+function onSampled(s: DashState, e: EventOf<'sampled'>): DashState {
+  const snapshot = rankView(s.users, e.view);
+  const point: HistoryPoint = {
+    timeMs: e.view.sample.timeMs,
+    availPages: e.view.headroomPages,
+    psiSome: e.view.sample.pressure?.some.avg10 ?? null,
+  };
+  const history = [...s.history, point].filter((h) => h.timeMs >= point.timeMs - HISTORY_MS);
+  const oomKillsAtStart = s.oomKillsAtStart ?? e.view.sample.oomKillCount;
+  // Marks of processes that are gone fall away (no key set to build when nothing is marked).
+  const live = s.marked.size ? new Set(snapshot.processes.map(keyOf)) : null;
+  const marked = live ? new Set([...s.marked].filter((k) => live.has(k))) : s.marked;
+  const next = keepSelection({
+    ...s,
+    view: e.view,
+    snapshot,
+    history: s.view && s.view.domain.path !== e.view.domain.path ? [point] : history,
+    oomKillsAtStart,
+    marked,
+    scoresAsked: new Set(),
+  });
+  return s.snapshot === null ? selectIndex(next, 0) : next;
+}
+
+/** The kernel log's OOM events; a new one (alert) becomes the message. */
+function onOomEvents(s: DashState, e: EventOf<'oomEvents'>): DashState {
+  const last = e.events.at(-1);
+  const v = last?.victims[0];
+  const where = `${last?.domain ?? 'an unknown domain'} at ${last?.wall?.slice(11, 19) ?? '?'}`;
+  const alert =
+    e.alert && last
+      ? {
+          text: `OOM KILL: ${v ? `${v.comm} ${v.pid}` : 'victim unknown'} in ${where} (o lists recent kills)`,
+          kind: 'error' as const,
+        }
+      : s.message;
+  return { ...s, oomEvents: e.events, message: alert };
+}
+
+/** The kernel's oom_score of rows scrolled into view, read since the sample. */
+function onScores(s: DashState, e: EventOf<'scores'>): DashState {
+  if (!s.snapshot || !e.scores.size) return s;
+  const processes = s.snapshot.processes.map((p) => {
+    const score = p.oomScore === null ? e.scores.get(p.pid) : undefined;
+    return score === undefined ? p : { ...p, oomScore: score };
+  });
+  return { ...s, snapshot: { ...s.snapshot, processes } };
+}
+
+/** The wheel scrolls the table; the selection moves only when it would leave the screen. */
+function onWheel(s: DashState, e: EventOf<'wheel'>): DashState {
+  const rows = tableRows(s);
+  const h = tableHeight(s);
+  const top = Math.max(0, Math.min(s.scrollTop + e.delta, Math.max(0, rows.length - h)));
+  const i = cursorIndex(s, rows);
+  const moved = { ...s, scrollTop: top };
+  return i < top || i >= top + h ? selectIndex(moved, i < top ? top : top + h - 1) : moved;
+}
+
+/** A key: the open prompt or dialog's first, else the key table's. */
+function onKey(s: DashState, e: EventOf<'key'>): Result {
+  const moded = onModeKey(s, e.name, e.ch);
+  if (moded) return moded;
+  const b = bindingFor(e.name);
+  if (!b) return none(s);
+  if (b.writes && s.readOnly)
+    return none({ ...s, message: { text: `read-only mode (${s.readOnlyWhy}): nothing is written`, kind: 'info' } });
+  return onAction({ ...s, message: null }, b.action);
 }
