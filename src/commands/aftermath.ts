@@ -18,8 +18,12 @@ import {
   type CheckResult,
   type CriticalRule,
   checkWithoutBaseline,
+  missingMemcgKills,
+  type MissingKills,
 } from '../core/verdict.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
+import { readCgroupTree } from '../system/cgroupfs.js';
+import type { CgroupNode } from '../core/memcg.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/read/procfs.js';
 import { streamKernelLog, unreadableLog, type LogReadStats, type LogSource } from '../system/kernel-log.js';
@@ -184,6 +188,26 @@ export function renderHistory(events: readonly OomEvent[], source: string): stri
   return `${out.join('\n')}\n`;
 }
 
+/** Memory cgroups whose kill counters exceed the kills the log shows in them (none when the hierarchy cannot be read). */
+function memcgMissing(roots: Roots, events: readonly OomEvent[]): MissingKills[] {
+  let tree: CgroupNode;
+  try {
+    tree = readCgroupTree(roots.sysRoot, '/').root;
+  } catch {
+    return [];
+  }
+  const all: CgroupNode[] = [];
+  const walk = (n: CgroupNode) => {
+    all.push(n);
+    for (const c of n.children) walk(c);
+  };
+  walk(tree);
+  return missingMemcgKills(
+    all.filter((n) => n.path !== '/'),
+    events,
+  );
+}
+
 export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
   const { source, events, dropped, skippedLong } = loadHistory(roots, o, now);
@@ -196,6 +220,11 @@ export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }
   const notes: string[] = [];
   if (dropped) notes.push(`note: ${dropped} older event(s) not shown (at most ${OomEventParser.MAX_EVENTS} are kept)`);
   if (skippedLong) notes.push(`note: ${skippedLong} line(s) longer than 64 KiB skipped (not kernel messages)`);
+  for (const m of memcgMissing(roots, events)) {
+    notes.push(
+      `note: memory cgroup ${printable(m.path)} counted ${m.counted} OOM kill(s) (its memory.events / memory.oom_control), the log shows ${m.logged} in it: ${m.counted - m.logged} missing`,
+    );
+  }
   if (counted !== null && counted > logged)
     notes.push(
       `note: the kernel counted ${counted} OOM kill(s) since boot (/proc/vmstat oom_kill), the log (${source}) shows ${logged}: ${counted - logged} are not in it (the ring buffer wrapped, or the lines were lost)`,

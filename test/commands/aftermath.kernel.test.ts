@@ -2,7 +2,7 @@
 // /dev/kmsg has the event with the right victim, and `oomtop check` with that process in
 // the baseline reports it killed and exits 2 (CRITICAL).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,13 @@ describe('history and check after a real OOM kill', () => {
     });
     expect(ours!.victims[0]).toMatchObject({ pid: victim.pid, comm: 'holder', adj: 900, uid: 0 });
     expect(ours!.wall).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    // The cgroup's own counter and the log agree: no kill of it is reported missing.
+    const counted = Number(/^oom_kill (\d+)$/m.exec(readFileSync(join(cg, 'memory.oom_control'), 'utf8'))?.[1]);
+    const logged = events.filter((e) => e.domain === `/${basename(cg)}`).reduce((n, e) => n + e.victims.length, 0);
+    expect(counted).toBeGreaterThanOrEqual(1);
+    expect(logged).toBe(counted);
+    const table = spawnSync('node', [CLI, 'history', '--source', 'kmsg'], { encoding: 'utf8', env });
+    expect(table.stdout).not.toContain(`memory cgroup /${basename(cg)} counted`);
 
     const chk = spawnSync('node', [CLI, 'check', '--source', 'kmsg'], { encoding: 'utf8', env });
     expect(chk.status).toBe(2);

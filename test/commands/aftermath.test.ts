@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBaseline, runBaselineSave, runCheck, runHistory } from '../../src/commands/aftermath.js';
@@ -124,5 +125,40 @@ describe('oomtop check on a fixture tree and a saved log', () => {
     expect(() => runHistory(roots, { source: 'carrier-pigeon' }, new Date())).toThrow(
       "unknown --source 'carrier-pigeon': use one of kmsg, dmesg, journal, file",
     );
+  });
+});
+
+describe('history: kills the counters hold that the log lost', () => {
+  const V2 = join(import.meta.dirname, '../fixtures/v2');
+  const roots = {
+    procRoot: join(V2, 'proc'),
+    sysRoot: join(V2, 'sys'),
+    passwdFile: join(import.meta.dirname, '../fixtures/basic/passwd'),
+  };
+  const killIn = (cg: string, pid: number) =>
+    [
+      `[ 100.000000] app invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0`,
+      `[ 100.000100] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=${cg},task_memcg=${cg},task=app,pid=${pid},uid=0`,
+      `[ 100.000200] Memory cgroup out of memory: Killed process ${pid} (app) total-vm:8000kB, anon-rss:4000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:64kB oom_score_adj:0`,
+    ].join('\n');
+  it('names each memory cgroup whose counter is above the kills the log shows in it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oomtop-lost-'));
+    try {
+      const log = join(dir, 'kern.log');
+      writeFileSync(log, '');
+      const none = runHistory(roots, { from: log }, new Date(Date.UTC(2026, 10, 26)));
+      expect(none).toContain(
+        'note: memory cgroup /system.slice/app.service counted 1 OOM kill(s) (its memory.events / memory.oom_control), the log shows 0 in it: 1 missing',
+      );
+      expect(none).toMatch(
+        /memory cgroup \/kubepods\.slice\/.*cri-containerd-aaaaaaaa.*\.scope counted 2 OOM kill\(s\).*: 2 missing/,
+      );
+      writeFileSync(log, killIn('/system.slice/app.service', 4242));
+      const one = runHistory(roots, { from: log }, new Date(Date.UTC(2026, 10, 26)));
+      expect(one).not.toContain('/system.slice/app.service counted');
+      expect(one).toContain('cri-containerd-aaaaaaaa');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
