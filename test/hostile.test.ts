@@ -6,13 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { globalContext } from '../src/core/domains.js';
 import { Sampler } from '../src/system/sampler.js';
 import { DashboardApp } from '../src/tui/app.js';
 import { loadUsers } from '../src/system/env.js';
 import { writeCgroupV2Tree, writeProcTree, type FixtureProc } from './helpers/proc-tree.js';
+import { fakeTerminal } from './helpers/terminal.js';
 
 const CLI = join(import.meta.dirname, '../dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'oomtop-hostile-'));
@@ -233,17 +233,7 @@ describe('hostile names through every command and format', () => {
   });
 
   it('the dashboard shows no control character, and none of the hostile bytes reach the terminal', async () => {
-    const chunks: Buffer[] = [];
-    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-    const output = Object.assign(
-      new Writable({
-        write: (c, _e, cb) => {
-          chunks.push(Buffer.from(c));
-          cb();
-        },
-      }),
-      { isTTY: true, columns: 140, rows: 40 },
-    );
+    const { input, output, written: chunks } = fakeTerminal(140, 40);
     const sampler = new Sampler(proc);
     const app = new DashboardApp({
       sampler,

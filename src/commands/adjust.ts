@@ -147,22 +147,21 @@ export async function executePlan(
   ctx: { now: Ranked; explicitOnly: boolean },
   extra: (p: Planned) => { undoes?: string; floor?: AdjFloor; rule?: string } = () => ({}),
 ): Promise<number> {
-  let plan = planned;
   // The OOM killer never chooses a kernel thread, a zombie or init: a value changes nothing.
-  const pointless = (p: Planned) => POINTLESS.has(p.proc.unkillableReason ?? '');
-  for (const p of plan) {
-    if (!pointless(p)) continue;
-    const why =
+  const skipped = planned.filter((p) => POINTLESS.has(p.proc.unkillableReason ?? ''));
+  for (const p of skipped) {
+    const what =
       p.proc.unkillableReason === 'global init'
-        ? 'is init: the OOM killer never chooses it'
-        : `is ${p.proc.unkillableReason === 'kernel thread' ? 'a kernel thread' : 'a zombie or exiting (it has no memory of its own)'}: the OOM killer never chooses it`;
+        ? 'init'
+        : p.proc.unkillableReason === 'kernel thread'
+          ? 'a kernel thread'
+          : 'a zombie or exiting (it has no memory of its own)';
     io.out(
-      `skipped: ${printable(p.proc.comm)} (pid ${p.proc.pid}) ${why}, so oom_score_adj ${p.value} changes nothing the OOM killer does; nothing written\n`,
+      `skipped: ${printable(p.proc.comm)} (pid ${p.proc.pid}) is ${what}: the OOM killer never chooses it, so oom_score_adj ${p.value} changes nothing the OOM killer does; nothing written\n`,
     );
   }
-  const skipped = plan.filter(pointless).length;
-  plan = plan.filter((p) => !pointless(p));
-  if (skipped && !plan.length) return 1;
+  const plan = planned.filter((p) => !skipped.includes(p));
+  if (skipped.length && !plan.length) return 1;
   const changes = plan.filter((p) => p.proc.oomScoreAdj !== p.value);
   for (const p of plan)
     if (p.proc.oomScoreAdj === p.value)

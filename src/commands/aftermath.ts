@@ -6,7 +6,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
 import { MetricWriter } from '../core/export/prometheus.js';
 import { fit, formatBytes, printable, toJson } from '../core/format.js';
-import { OomEventParser, type OomEvent } from '../core/parse/kernel-log.js';
+import { loggedKills, OomEventParser, type OomEvent } from '../core/parse/kernel-log.js';
 import { parseBootTime, parseVmstatCounter } from '../core/parse/meminfo.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { compileRegex, hasOwnMemory } from '../core/select.js';
@@ -23,7 +23,7 @@ import {
 } from '../core/verdict.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { readCgroupTree } from '../system/cgroupfs.js';
-import type { CgroupNode } from '../core/memcg.js';
+import { walk, type CgroupNode } from '../core/memcg.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/read/procfs.js';
 import { streamKernelLog, unreadableLog, type LogReadStats, type LogSource } from '../system/kernel-log.js';
@@ -181,7 +181,7 @@ export function renderHistory(events: readonly OomEvent[], source: string): stri
       out.push(`  memcg usage ${formatBytes(e.memcg.usageKb * 1024)} of limit ${formatBytes(e.memcg.limitKb * 1024)}`);
     if (e.ruleVictim)
       out.push(
-        `  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${e.ruleVictim.comm} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`,
+        `  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${printable(e.ruleVictim.comm)} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`,
       );
     if (e.incomplete) out.push(`  incomplete: missing ${e.missing.join(', ')}`);
   }
@@ -197,15 +197,10 @@ function memcgMissing(roots: Roots, events: readonly OomEvent[]): MissingKills[]
     return [];
   }
   const all: CgroupNode[] = [];
-  const walk = (n: CgroupNode) => {
-    all.push(n);
-    for (const c of n.children) walk(c);
-  };
-  walk(tree);
-  return missingMemcgKills(
-    all.filter((n) => n.path !== '/'),
-    events,
-  );
+  walk(tree, (n) => {
+    if (n.path !== '/') all.push(n);
+  });
+  return missingMemcgKills(all, events);
 }
 
 export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
@@ -214,7 +209,7 @@ export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }
   // The kernel counts its kills: a log that holds fewer than the counter since boot says so.
   const counted =
     source === 'file' || o.since !== undefined ? null : parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill');
-  const logged = events.reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0) + dropped;
+  const logged = loggedKills(events) + dropped;
   if (format === 'json')
     return `${toJson({ schema: 'oomtop.history/1', time: now.toISOString(), source, eventsDropped: dropped, linesSkipped: skippedLong, killsCountedSinceBoot: counted, events }, 2)}\n`;
   const notes: string[] = [];
@@ -380,11 +375,11 @@ export function buildCheckReport(
   const { snapshot } = sampleRanked(roots, io.now());
   const result = baseline
     ? check(baseline, snapshot.processes, events, bootId(roots))
-    : checkWithoutBaseline(events, parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill'));
+    : checkWithoutBaseline(events, snapshot.oomKillCount);
   const last = events.at(-1);
   const report: CheckReport = {
     ...result,
-    oomKills: parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill'),
+    oomKills: snapshot.oomKillCount,
     pageSize: snapshot.pageSize,
     lastEvent: last
       ? {
@@ -424,7 +419,7 @@ export function renderCheck(r: CheckReport): string {
       const b = r.topNow[i];
       // the tasks table counts pages of the kernel that logged it: this machine's
       lines.push(
-        `  ${fit(a ? `${a.name} ${a.pid} ${formatBytes(a.rssPages * r.pageSize)}` : '', 36)}  ${b ? `${b.name} ${b.pid} ${formatBytes(b.rssPages * r.pageSize)}` : ''}`,
+        `  ${fit(a ? `${a.name} ${a.pid} ${formatBytes(a.rssPages * r.pageSize)}` : '', 36)}  ${b ? `${printable(b.name)} ${b.pid} ${formatBytes(b.rssPages * r.pageSize)}` : ''}`,
       );
     }
   }

@@ -25,8 +25,9 @@ export function dashboardOptions(
   const intervalMs = parseSeconds(o.interval ?? '2', '--interval', 0.2, 3600) * 1000;
   const sampler = new Sampler(roots.procRoot, { incremental: true });
   sampler.readMeminfo(); // fails early, with the one-line error, on a wrong --proc-root
-  let audit: AuditLog | null = new AuditLog(stateDir);
-  // Writes need the audit log: when it cannot be used, the dashboard starts read-only and says why.
+  const audit = new AuditLog(stateDir);
+  // Writes need the audit log: when it cannot be used, the dashboard starts read-only and
+  // says why (reading it, the app's loadAudit says so too, without a scan here first).
   let readOnly = Boolean(o.readOnly);
   let notice: string | undefined;
   if (!readOnly) {
@@ -35,11 +36,6 @@ export function dashboardOptions(
     } catch (e) {
       readOnly = true;
       notice = `read-only: ${(e as Error).message}`;
-      try {
-        audit.read(() => false);
-      } catch {
-        audit = null;
-      }
     }
   }
   const users = loadUsers(roots.passwdFile);

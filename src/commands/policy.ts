@@ -73,6 +73,11 @@ export function runExportSystemd(io: CommandIo, o: { policy: string }): number {
 export interface WatchState {
   /** pid@start -> the value oomtop last wrote. */
   written: Map<string, number>;
+  /**
+   * The first pass still has to learn, from the audit log, what oomtop wrote to the processes
+   * the policy matches (before this watch started): done then, from that pass's sample.
+   */
+  seed?: boolean;
   /** Processes whose value the operator changed after oomtop: left alone. */
   overridden: Set<string>;
   /** Writes the kernel refused: not retried every interval. */
@@ -96,6 +101,10 @@ export function watchTick(
   const decisions = decide(policy, snapshot.processes);
   const getRecords = () =>
     (records ??= log.readFor(new Set(decisions.map((d) => processKey(d.proc.pid, d.proc.startTime)))));
+  if (state.seed) {
+    for (const [k, v] of lastWritten(getRecords())) if (!state.written.has(k)) state.written.set(k, v);
+    state.seed = false;
+  }
   const lines: string[] = [];
   for (const d of decisions) {
     const p: SnapshotProcess = d.proc;
@@ -147,13 +156,8 @@ export async function runWatch(
   const sampler = new Sampler(roots.procRoot, { incremental: true });
   const adjuster = new Adjuster(sampler.proc, log, io.actor, io.now);
   const cap = adjuster.canLowerBelowFloor();
-  // What oomtop last wrote to the processes running now (the log may be long; only their records are kept).
-  const { snapshot: first } = sampleRanked(roots, io.now(), sampler);
-  const state: WatchState = {
-    written: lastWritten(log.readFor(new Set(first.processes.map((p) => processKey(p.pid, p.startTime))))),
-    overridden: new Set(),
-    refused: new Set(),
-  };
+  // What oomtop last wrote before this watch is read in the first pass, for the processes it matches.
+  const state: WatchState = { written: new Map(), overridden: new Set(), refused: new Set(), seed: true };
   io.out(
     `watching with policy ${policy.file} (${policy.rules.length} rules) every ${seconds} s; SIGTERM or Ctrl-C stops\n`,
   );

@@ -28,6 +28,8 @@ export interface CommandSpec {
   options: readonly OptionSpec[];
   /** Runs until stopped: SIGTERM and SIGINT abort ctx.signal instead of ending the process. */
   stoppable?: boolean;
+  /** Reads the audit log or the kernel log, of any size: run with a small V8 heap. */
+  streamsLogs?: boolean;
   run: (ctx: CommandContext, args: string[], opts: Options) => Promise<number>;
 }
 
@@ -159,6 +161,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['history'],
+    streamsLogs: true,
     summary: 'OOM kills in the kernel log: invoker, domain, victim, and whether the kernel rule agrees',
     options: [...LOG_OPTIONS, { flags: '-f, --format <format>', help: 'table or json' }],
     run: async (ctx, _a, o) => {
@@ -194,6 +197,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['check'],
+    streamsLogs: true,
     summary:
       'after an OOM: what was killed, what is missing, restart or reboot (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)',
     options: [
@@ -214,6 +218,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['set'],
+    streamsLogs: true,
     args: '[pids...]',
     summary: `set oom_score_adj of processes (${SELECT_HELP})`,
     options: [...SELECTORS, { flags: '--adj <n>', help: 'the new oom_score_adj, -1000..1000', required: true }],
@@ -224,6 +229,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['protect'],
+    streamsLogs: true,
     args: '[pids...]',
     summary: 'protect processes: oom_score_adj -1000 (never killed) unless --adj',
     options: [...SELECTORS, { flags: '--adj <n>', help: 'a value other than -1000' }],
@@ -234,6 +240,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['reset'],
+    streamsLogs: true,
     args: '[pids...]',
     summary: 'put back the value a process had before oomtop first changed it',
     options: SELECTORS,
@@ -244,6 +251,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['undo'],
+    streamsLogs: true,
     summary: 'revert the last change oomtop made (or the last N)',
     options: [
       { flags: '--last <n>', help: 'how many changes to revert', default: '1' },
@@ -256,6 +264,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['log'],
+    streamsLogs: true,
     summary: 'show the audit log of oom_score_adj writes',
     options: [
       { flags: '-f, --format <format>', help: 'table or json' },
@@ -268,6 +277,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['apply'],
+    streamsLogs: true,
     summary: 'apply a protection policy once to running processes',
     options: [
       { flags: '--policy <file>', help: 'the policy (YAML)', required: true },
@@ -280,6 +290,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['watch'],
+    streamsLogs: true,
     summary: 'keep a protection policy applied, catching new processes',
     stoppable: true,
     options: [

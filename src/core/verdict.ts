@@ -1,6 +1,7 @@
 // After an OOM: compare what runs now with the baseline of critical processes and with the
 // OOM events since, and say what to do: ok, restart (exactly what), or reboot recommended.
-import type { OomEvent } from './parse/kernel-log.js';
+import { printable } from './format.js';
+import { loggedKills, type OomEvent } from './parse/kernel-log.js';
 import { compilePattern } from './pattern.js';
 import { exactly, isEmptySelector, matches, type Selector } from './select.js';
 import type { SnapshotProcess } from './snapshot.js';
@@ -64,7 +65,11 @@ export const INIT_CRITICAL = new Set([
 ]);
 
 export function describeCritical(r: CriticalRule): string {
-  return [r.name && `name ${r.name}`, r.unit && `unit ${r.unit}`, r.cmdline && `cmdline /${r.cmdline}/`]
+  return [
+    r.name && `name ${printable(r.name)}`,
+    r.unit && `unit ${printable(r.unit)}`,
+    r.cmdline && `cmdline /${printable(r.cmdline)}/`,
+  ]
     .filter(Boolean)
     .join(', ');
 }
@@ -146,7 +151,7 @@ export function check(
     } else state = 'running';
     if (goneChildren.length)
       reasons.push(
-        `children of a killed ${describeCritical(r)} are gone: ${goneChildren.map((c) => `${c.comm} ${c.pid}`).join(', ')}`,
+        `children of a killed ${describeCritical(r)} are gone: ${goneChildren.map((c) => `${printable(c.comm)} ${c.pid}`).join(', ')}`,
       );
     statuses.push({ rule: describeCritical(r), state, pids: running.map((p) => p.pid), unit, goneChildren });
   }
@@ -160,7 +165,7 @@ export function check(
     for (const v of e.victims) {
       if (INIT_CRITICAL.has(v.comm) || v.pid === 1) {
         needReboot = true;
-        reasons.push(`the OOM killer hit ${v.comm} (pid ${v.pid}), a process the system itself depends on`);
+        reasons.push(`the OOM killer hit ${printable(v.comm)} (pid ${v.pid}), a process the system itself depends on`);
       }
     }
   }
@@ -202,7 +207,7 @@ export function check(
  * what is missing. `killsCounted`: /proc/vmstat oom_kill (null when it cannot be read).
  */
 export function checkWithoutBaseline(events: readonly OomEvent[], killsCounted: number | null): CheckResult {
-  const logged = events.reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0);
+  const logged = loggedKills(events);
   const kills = Math.max(logged, killsCounted ?? 0);
   const hint =
     "no baseline yet: 'oomtop baseline save' records what must be running, so that check can say what is missing";
@@ -219,7 +224,7 @@ export function checkWithoutBaseline(events: readonly OomEvent[], killsCounted: 
   const last = events.at(-1);
   const v = last?.victims[0];
   const reasons = [
-    `${kills} OOM kill(s) since boot${v && last ? `, the last ${v.comm} ${v.pid} at ${last.wall ?? '?'} in ${last.domain ?? 'an unknown domain'}` : ''}`,
+    `${kills} OOM kill(s) since boot${v && last ? `, the last ${printable(v.comm)} ${v.pid} at ${last.wall ?? '?'} in ${printable(last.domain ?? 'an unknown domain')}` : ''}`,
   ];
   if (killsCounted !== null && killsCounted > logged)
     reasons.push(`${killsCounted - logged} kill(s) the kernel counted are not in the log`);
@@ -248,9 +253,7 @@ export function missingMemcgKills(
     if (!c.oomKills) continue;
     const under = (d: string | null) =>
       d !== null && (d === c.path || d.startsWith(`${c.path === '/' ? '' : c.path}/`));
-    const logged = events
-      .filter((e) => under(e.domain))
-      .reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0);
+    const logged = loggedKills(events.filter((e) => under(e.domain)));
     if (c.oomKills > logged) out.push({ path: c.path, counted: c.oomKills, logged });
   }
   return out;

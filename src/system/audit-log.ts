@@ -7,7 +7,7 @@
 // Every record read back is validated (core/audit.ts parseAuditRecord). Size: it is read as
 // a stream, never whole, and rotated to audit.jsonl.1 past ROTATE_BYTES (16 MiB, or
 // $OOMTOP_AUDIT_ROTATE_BYTES); log, undo and reset read the rotated file too.
-import { closeSync, constants, fstatSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseAuditRecord, type AdjChange, type AdjustOutcome, type AuditRecord } from '../core/audit.js';
@@ -96,8 +96,8 @@ export class AuditLog {
   }
 
   /**
-   * audit.jsonl -> audit.jsonl.1, under a lock file so two oomtop processes never rotate at
-   * once (the loser leaves it to the winner). A writer still holding the old descriptor
+   * audit.jsonl -> audit.jsonl.1 (the older generation dropped), under a lock file so two
+   * oomtop processes never rotate at once (the loser leaves it to the winner). A writer still holding the old descriptor
    * appends to the rotated file, which readers read too.
    */
   private rotate(): void {
@@ -109,22 +109,8 @@ export class AuditLog {
       return;
     }
     try {
-      try {
-        unlinkSync(`${this.rotated}.old`);
-      } catch {
-        /* none */
-      }
-      try {
-        linkSync(this.rotated, `${this.rotated}.old`);
-      } catch {
-        /* no rotated file yet */
-      }
-      renameSync(this.path, this.rotated);
-      try {
-        unlinkSync(`${this.rotated}.old`);
-      } catch {
-        /* none */
-      }
+      // Under the lock, again: another process may have rotated since this one looked.
+      if (statSync(this.path).size >= this.rotateBytes) renameSync(this.path, this.rotated);
     } finally {
       closeSync(fd);
       unlinkSync(lock);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { decodeUtf8 } from '../core/format.js';
 import { errnoCode } from './errno.js';
-import { forEachLine, MAX_LINE } from './lines.js';
+import { forEachLine } from './lines.js';
 
 export type LogSource = 'kmsg' | 'dmesg' | 'journal' | 'file';
 
@@ -83,16 +83,12 @@ export function readKmsg(path: string, onLine: (text: string) => void, stats: Lo
  */
 export function unescapeKmsg(text: string): string {
   if (!text.includes('\\x')) return text;
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\\' && text[i + 1] === 'x' && /^[0-9a-f]{2}$/i.test(text.slice(i + 2, i + 4))) {
-      bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
-      i += 3;
-    } else {
-      for (const b of Buffer.from(text[i] as string, 'utf8')) bytes.push(b);
-    }
-  }
-  return decodeUtf8(Uint8Array.from(bytes));
+  // The record is ASCII once escaped: one character a byte, then the bytes decoded.
+  const bytes = Buffer.from(
+    text.replace(/\\x([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
+  return decodeUtf8(bytes);
 }
 
 /** Lines of an open file or pipe, with the bounds above. */
@@ -238,5 +234,3 @@ export function unreadableLog(failures: ReadonlyArray<{ source: LogSource; error
       : '. Give a saved log with --from FILE')
   );
 }
-
-export { MAX_LINE };

@@ -25,6 +25,7 @@ import {
   OneShotSource,
   type FileSource,
   type ProcFile,
+  type SampleNeeds,
 } from './read/source.js';
 import { KTHREAD_STATUS, NO_CGROUP, procRecord, sameRecord, withOomScore } from './proc-record.js';
 import { ReuseCache, type CacheEntry } from './reuse-cache.js';
@@ -32,17 +33,7 @@ import { ReuseCache, type CacheEntry } from './reuse-cache.js';
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
 const INIT_PID_NS = 'pid:[4026531836]';
 
-export interface SampleNeeds {
-  /** /proc/PID/cmdline (display, matching). */
-  cmdline: boolean;
-  /** /proc/PID/cgroup (display, OOM domains). */
-  cgroup: boolean;
-  /**
-   * Read the kernel's oom_score only for these pids (the rows on screen); the model does
-   * not need it. Absent: read it for every process.
-   */
-  oomScoreFor?: ReadonlySet<number>;
-}
+export type { SampleNeeds } from './read/source.js';
 
 /** Whether buf[0, n) holds exactly the characters of text (one byte each), without a string. */
 function sameBytes(buf: Buffer, off: number, n: number, text: string): boolean {

@@ -179,8 +179,10 @@ export function initialState(o: {
 
 // ---- the reducer ----
 
-function onAction(s: DashState, action: Action): { state: DashState; effects: Effect[] } {
-  const none = (state: DashState) => ({ state, effects: [] as Effect[] });
+type Result = { state: DashState; effects: Effect[] };
+const none = (state: DashState): Result => ({ state, effects: [] });
+
+function onAction(s: DashState, action: Action): Result {
   const rows = tableRows(s);
   const i = cursorIndex(s, rows);
   const page = tableHeight(s);
@@ -255,8 +257,7 @@ function onAction(s: DashState, action: Action): { state: DashState; effects: Ef
   }
 }
 
-function onModeKey(s: DashState, name: string, ch: string | undefined): { state: DashState; effects: Effect[] } | null {
-  const none = (state: DashState) => ({ state, effects: [] as Effect[] });
+function onModeKey(s: DashState, name: string, ch: string | undefined): Result | null {
   const m = s.mode;
   const typed = ch && ch.length === 1 && ch >= ' ' && ch !== '\x7f' ? ch : undefined;
   if (m.kind === 'normal') return null;
@@ -392,9 +393,7 @@ function withScoreReads(r: { state: DashState; effects: Effect[] }): { state: Da
   };
 }
 
-type Result = { state: DashState; effects: Effect[] };
 type EventOf<T extends DashEvent['type']> = Extract<DashEvent, { type: T }>;
-const none = (state: DashState): Result => ({ state, effects: [] });
 
 function reduceEvent(s: DashState, e: DashEvent): Result {
   switch (e.type) {

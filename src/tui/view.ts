@@ -129,7 +129,7 @@ export function headerLines(s: DashState): string[] {
     const last = s.oomEvents.at(-1);
     const v = last?.victims[0];
     const what = last
-      ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(printable(v.comm))} ${v.pid}` : 'victim unknown'}`
+      ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(v.comm)} ${v.pid}` : 'victim unknown'}`
       : '';
     l3 += ` {red-fg}{bold}(+${grown} while watching${what}){/bold}{/red-fg}`;
   }
@@ -156,8 +156,8 @@ export function headerLines(s: DashState): string[] {
   const headroom = v.headroomPages === null ? '' : `headroom ${formatPages(v.headroomPages, page)}`;
   lines.push(
     left === null
-      ? `${headroom}${first ? `   dies first: ${esc(printable(first.comm))} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`
-      : `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${first ? `${esc(printable(first.comm))} ${first.pid} dies` : 'nobody is killable'}   ${headroom}`,
+      ? `${headroom}${first ? `   dies first: ${esc(first.comm)} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`
+      : `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${first ? `${esc(first.comm)} ${first.pid} dies` : 'nobody is killable'}   ${headroom}`,
   );
   return lines;
 }
@@ -214,7 +214,7 @@ export function tableLines(s: DashState): string[] {
 
 export function detailTitle(s: DashState): string {
   const p = selectedProc(s);
-  return p ? ` ${esc(printable(p.comm))} ${p.pid} ` : ' detail ';
+  return p ? ` ${esc(p.comm)} ${p.pid} ` : ' detail ';
 }
 
 export function detailLines(s: DashState): string[] {

@@ -3,7 +3,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dashboardOptions } from '../../src/commands/dashboard.js';
 import { globalContext } from '../../src/core/domains.js';
@@ -15,6 +14,7 @@ import { DashboardApp } from '../../src/tui/app.js';
 import { parseOomEvents } from '../../src/core/parse/kernel-log.js';
 import { statLine, statusText } from '../helpers/proc-tree.js';
 import { BASIC, writableBasic } from '../helpers/io.js';
+import { fakeTerminal } from '../helpers/terminal.js';
 
 const apps: DashboardApp[] = [];
 const dirs: string[] = [];
@@ -22,12 +22,6 @@ afterEach(() => {
   for (const a of apps.splice(0)) if (!a.state.quitting) a.quit(0);
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function fakeTerminal(cols: number, rows: number) {
-  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-  const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true, columns: cols, rows });
-  return { input, output };
-}
 
 function makeApp(o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: boolean } = {}) {
   const { dir, roots } = writableBasic();

@@ -5,20 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pty from '@lydell/node-pty';
-import xterm from '@xterm/headless';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startInPty } from '../helpers/terminal.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const state = mkdtempSync(join(tmpdir(), 'oomtop-e2e-'));
 afterAll(() => rmSync(state, { recursive: true, force: true }));
-
-function screenText(term: InstanceType<typeof xterm.Terminal>): string {
-  const b = term.buffer.active;
-  const out: string[] = [];
-  for (let i = 0; i < term.rows; i++) out.push(b.getLine(b.viewportY + i)?.translateToString(true) ?? '');
-  return out.join('\n');
-}
 
 async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -30,41 +22,31 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 
 describe('oomtop under a pseudo-terminal', () => {
   it('renders rows, moves, opens help, quits with 0 and restores the terminal', async () => {
-    const term = new xterm.Terminal({ cols: 100, rows: 30, allowProposedApi: true });
-    const child = pty.spawn('node', [CLI, '--interval', '1'], {
-      name: 'xterm-256color',
-      cols: 100,
-      rows: 30,
-      cwd: state,
-      env: { ...process.env, TERM: 'xterm-256color', OOMTOP_STATE_DIR: state } as Record<string, string>,
-    });
-    let exit: { exitCode: number; signal?: number } | null = null;
-    child.onData((d) => term.write(d));
-    child.onExit((e) => {
-      exit = e;
-    });
+    const run = startInPty(CLI, ['--interval', '1'], { cols: 100, rows: 30, cwd: state, stateDir: state });
+    const { term, child } = run;
+    const screenText = () => run.screen();
     try {
-      await until(() => /#.\s+PID USER/.test(screenText(term)), 'the table header');
+      await until(() => /#.\s+PID USER/.test(screenText()), 'the table header');
       expect(term.buffer.active.type).toBe('alternate');
-      await until(() => /▶\s+1\s+\d+/.test(screenText(term)), 'the first row selected');
-      const first = screenText(term);
+      await until(() => /▶\s+1\s+\d+/.test(screenText()), 'the first row selected');
+      const first = screenText();
       expect(first).toContain('oomtop');
       expect(first).toMatch(/OOM kills since boot: \d+/);
       expect(first).toMatch(/dies first: .+ \d+ \(/);
       child.write('j');
-      await until(() => /▶\s+2\s+\d+/.test(screenText(term)), 'the cursor on row 2');
+      await until(() => /▶\s+2\s+\d+/.test(screenText()), 'the cursor on row 2');
       child.write('?');
-      await until(() => screenText(term).includes('oomtop keys'), 'the help');
+      await until(() => screenText().includes('oomtop keys'), 'the help');
       child.write('x');
-      await until(() => !screenText(term).includes('oomtop keys'), 'the help to close');
+      await until(() => !screenText().includes('oomtop keys'), 'the help to close');
       child.write('q');
-      await until(() => exit !== null, 'oomtop to exit');
-      expect(exit).toMatchObject({ exitCode: 0 });
+      await until(() => run.exit !== null, 'oomtop to exit');
+      expect(run.exit).toMatchObject({ exitCode: 0 });
       await new Promise((r) => setTimeout(r, 50));
       // Restored: back on the normal screen, cursor shown again.
       expect(term.buffer.active.type).toBe('normal');
     } finally {
-      if (exit === null) child.kill();
+      if (run.exit === null) child.kill();
       term.dispose();
     }
   });
@@ -73,20 +55,9 @@ describe('oomtop under a pseudo-terminal', () => {
     const tag = `${7000 + (process.pid % 1000)}.375`;
     const sleeper = spawn('sleep', [tag], { stdio: 'ignore' });
     const adj = () => readFileSync(`/proc/${sleeper.pid}/oom_score_adj`, 'utf8').trim();
-    const term = new xterm.Terminal({ cols: 120, rows: 32, allowProposedApi: true });
-    const child = pty.spawn('node', [CLI, '--interval', '1'], {
-      name: 'xterm-256color',
-      cols: 120,
-      rows: 32,
-      cwd: state,
-      env: { ...process.env, TERM: 'xterm-256color', OOMTOP_STATE_DIR: state } as Record<string, string>,
-    });
-    let exit: { exitCode: number } | null = null;
-    child.onData((d) => term.write(d));
-    child.onExit((e) => {
-      exit = e;
-    });
-    const screen = () => screenText(term);
+    const run = startInPty(CLI, ['--interval', '1'], { cols: 120, rows: 32, cwd: state, stateDir: state });
+    const { term, child } = run;
+    const screen = () => run.screen();
     try {
       await until(() => /#.\s+PID USER/.test(screen()), 'the table header');
       child.write('/');
@@ -126,9 +97,9 @@ describe('oomtop under a pseudo-terminal', () => {
         ['ok', 100],
       ]);
       child.write('q');
-      await until(() => exit !== null, 'oomtop to exit');
+      await until(() => run.exit !== null, 'oomtop to exit');
     } finally {
-      if (exit === null) child.kill();
+      if (run.exit === null) child.kill();
       sleeper.kill('SIGKILL');
       term.dispose();
     }

@@ -564,6 +564,11 @@ export class OomEventParser {
   }
 }
 
+/** The kills the events record, one per chosen victim (the other members of an oom.group are not counted: the kernel counts one). */
+export function loggedKills(events: readonly OomEvent[]): number {
+  return events.reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0);
+}
+
 export function parseOomEvents(lines: Iterable<string>, opts: { year?: number } = {}): OomEvent[] {
   const p = new OomEventParser(opts);
   for (const raw of lines) p.push(raw);

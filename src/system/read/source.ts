@@ -26,10 +26,16 @@ const REFRESHED = ['status', 'cmdline', 'cgroup'] as const;
 /** Bytes kept per refreshed file in the native batch (status is ~1.4 KiB); a longer one is read again. */
 const REFRESHED_SLOTS = [2048, 2048, 1024];
 
-export interface FileNeeds {
+/** What a sample reads besides what the model needs (stat, status, oom_score_adj). */
+export interface SampleNeeds {
+  /** /proc/PID/cmdline (display, matching). */
   cmdline: boolean;
+  /** /proc/PID/cgroup (display, OOM domains). */
   cgroup: boolean;
-  /** The kernel's oom_score is wanted for these pids only (absent: for all). */
+  /**
+   * Read the kernel's oom_score only for these pids (the rows on screen); the model does
+   * not need it. Absent: read it for every process.
+   */
   oomScoreFor?: ReadonlySet<number>;
 }
 
@@ -38,7 +44,7 @@ export type IntRead = number | null | { code: string };
 export interface FileSource {
   readonly name: string;
   /** A sample begins: its pid list, ascending, and what it needs. */
-  begin(pids: readonly number[], needs: FileNeeds): void;
+  begin(pids: readonly number[], needs: SampleNeeds): void;
   /** A file of the process at `row` of the pid list, as text. */
   text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): ReadResult;
   /** An integer file (oom_score, oom_score_adj); null when it is not an integer. */
@@ -59,7 +65,7 @@ export class OneShotSource implements FileSource {
     return this.native ? 'native batch' : 'JavaScript';
   }
 
-  begin(pids: readonly number[], needs: FileNeeds): void {
+  begin(pids: readonly number[], needs: SampleNeeds): void {
     if (!this.native) return;
     const want =
       bit('stat') |
