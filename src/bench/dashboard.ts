@@ -82,78 +82,95 @@ function heldFloor(): { tick: () => Promise<number>; stop: () => void } | null {
   };
 }
 
+/** The dashboard on a fake 160×50 terminal, driven by hand, reading the real /proc. */
+function fakeDashboard(): { app: DashboardApp; sampler: Sampler } {
+  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+  const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), {
+    isTTY: true,
+    columns: 160,
+    rows: 50,
+  });
+  const sampler = new Sampler('/proc', { incremental: true });
+  const app = new DashboardApp({
+    sampler,
+    adjuster: null,
+    audit: null,
+    users: loadUsers('/etc/passwd'),
+    intervalMs: 2000,
+    readOnly: true,
+    cpu: false,
+    exportDir: '/tmp',
+    uid: 0,
+    domainView: (s) => globalContext(s),
+    input,
+    output,
+    timers: false,
+  }).start();
+  return { app, sampler };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** CPU of the dashboard and of htop, each live for a while in a pseudo-terminal. */
+async function liveInPty(): Promise<void> {
+  const secs = Number(process.env.OOMTOP_BENCH_LIVE_SECONDS ?? 30);
+  const warmup = Number(process.env.OOMTOP_BENCH_LIVE_WARMUP ?? 10);
+  const cli = join(here, '..', 'cli.js');
+  const ours = await cpuPercentInPty('node', [cli, '--read-only', '--interval', '2'], warmup, secs);
+  const htop = existsSync('/usr/bin/htop') ? await cpuPercentInPty('htop', ['-d', '20'], warmup, secs) : null;
+  console.log(
+    `  live, ${secs} s in a pseudo-terminal at a 2 s interval, after ${warmup} s of start-up: oomtop ${ours === null ? 'n/a' : `${ours.toFixed(1)}%`} of one core   goal < 5%; htop ${htop === null ? 'n/a (apt-get install htop)' : `${htop.toFixed(1)}%`}`,
+  );
+}
+
 export async function benchDashboard(rounds: number): Promise<void> {
   // Top the table up to 5,000 processes for this part.
   const have = readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[1];
   const extra = Math.max(0, 5000 - Number(have ?? 0));
   const stop = await startSleepers(extra);
   try {
-    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-    const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), {
-      isTTY: true,
-      columns: 160,
-      rows: 50,
-    });
-    const sampler = new Sampler('/proc', { incremental: true });
-    const app = new DashboardApp({
-      sampler,
-      adjuster: null,
-      audit: null,
-      users: loadUsers('/etc/passwd'),
-      intervalMs: 2000,
-      readOnly: true,
-      cpu: false,
-      exportDir: '/tmp',
-      uid: 0,
-      domainView: (s) => globalContext(s),
-      input,
-      output,
-      timers: false,
-    }).start();
-    const n = app.state.snapshot?.processes.length ?? 0;
-    // Taken in turns with the kernel floor of the same reads (one refresh each per round).
-    const floor = heldFloor();
-    await floor?.tick(); // its first refresh opens every file
-    const ticks: number[] = [];
-    const floors: number[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const c = cpuMs();
-      app.tick();
-      ticks.push(cpuMs() - c);
-      if (floor) floors.push(await floor.tick());
-    }
-    floor?.stop();
-    const keys: number[] = [];
-    for (let i = 0; i < rounds * 10; i++) {
-      const c = cpuMs();
-      app.dispatch({ type: 'key', name: i % 20 < 10 ? 'j' : 'k' });
-      keys.push(cpuMs() - c);
-    }
-    const held = sampler.heldCount;
-    app.quit(0);
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-    const tick = med(ticks);
-    console.log(
-      `  ${n} processes on screen's table (160×50, fake terminal); ${sampler.readerName}, ${held} files held open`,
-    );
-    console.log(`  CPU per refresh tick (sample + rank + render): ${tick.toFixed(1)} ms   goal < 100 ms`);
-    if (floors.length) {
-      const f = med(floors);
-      console.log(
-        `    its floor: the same held files read from C (held-floor.c), 2 preads a process (and the list when a fork happened): ${f.toFixed(1)} ms (${(tick / f).toFixed(2)}×)`,
-      );
-    }
-    console.log(`  CPU per key press (move):                      ${med(keys).toFixed(2)} ms   goal < 16 ms`);
-    console.log(`  => at the default 2 s interval: ${((tick / 2000) * 100).toFixed(1)}% of one core   goal < 5%`);
-    const secs = Number(process.env.OOMTOP_BENCH_LIVE_SECONDS ?? 30);
-    const warmup = Number(process.env.OOMTOP_BENCH_LIVE_WARMUP ?? 10);
-    const cli = join(here, '..', 'cli.js');
-    const ours = await cpuPercentInPty('node', [cli, '--read-only', '--interval', '2'], warmup, secs);
-    const htop = existsSync('/usr/bin/htop') ? await cpuPercentInPty('htop', ['-d', '20'], warmup, secs) : null;
-    console.log(
-      `  live, ${secs} s in a pseudo-terminal at a 2 s interval, after ${warmup} s of start-up: oomtop ${ours === null ? 'n/a' : `${ours.toFixed(1)}%`} of one core   goal < 5%; htop ${htop === null ? 'n/a (apt-get install htop)' : `${htop.toFixed(1)}%`}`,
-    );
+    await tickAndKeys(rounds);
+    await liveInPty();
   } finally {
     stop();
   }
+}
+
+/** CPU per refresh tick, beside the C floor of the same reads, and per key press. */
+async function tickAndKeys(rounds: number): Promise<void> {
+  const { app, sampler } = fakeDashboard();
+  const n = app.state.snapshot?.processes.length ?? 0;
+  // Taken in turns with the kernel floor of the same reads (one refresh each per round).
+  const floor = heldFloor();
+  await floor?.tick(); // its first refresh opens every file
+  const ticks: number[] = [];
+  const floors: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const c = cpuMs();
+    app.tick();
+    ticks.push(cpuMs() - c);
+    if (floor) floors.push(await floor.tick());
+  }
+  floor?.stop();
+  const keys: number[] = [];
+  for (let i = 0; i < rounds * 10; i++) {
+    const c = cpuMs();
+    app.dispatch({ type: 'key', name: i % 20 < 10 ? 'j' : 'k' });
+    keys.push(cpuMs() - c);
+  }
+  const held = sampler.heldCount;
+  app.quit(0);
+  const tick = median(ticks);
+  console.log(
+    `  ${n} processes on screen's table (160×50, fake terminal); ${sampler.readerName}, ${held} files held open`,
+  );
+  console.log(`  CPU per refresh tick (sample + rank + render): ${tick.toFixed(1)} ms   goal < 100 ms`);
+  if (floors.length) {
+    const f = median(floors);
+    console.log(
+      `    its floor: the same held files read from C (held-floor.c), 2 preads a process (and the list when a fork happened): ${f.toFixed(1)} ms (${(tick / f).toFixed(2)}×)`,
+    );
+  }
+  console.log(`  CPU per key press (move):                      ${median(keys).toFixed(2)} ms   goal < 16 ms`);
+  console.log(`  => at the default 2 s interval: ${((tick / 2000) * 100).toFixed(1)}% of one core   goal < 5%`);
 }

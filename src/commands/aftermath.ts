@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { UserError } from '../core/errors.js';
+import { UserError, messageOf } from '../core/errors.js';
 import { MetricWriter } from '../core/export/prometheus.js';
 import { fit, formatBytes, printable, toJson } from '../core/format.js';
 import { loggedKills, OomEventParser, type OomEvent } from '../core/parse/kernel-log.js';
@@ -348,7 +348,7 @@ export function loadBaseline(stateDir: string): Baseline {
     for (const r of b.critical) r.seen = Array.isArray(r.seen) ? r.seen : [];
     return b;
   } catch (e) {
-    throw new UserError(`${path} is not a valid baseline (${(e as Error).message}): fix it or save a new one`, 3);
+    throw new UserError(`${path} is not a valid baseline (${messageOf(e)}): fix it or save a new one`, 3);
   }
 }
 
@@ -370,7 +370,7 @@ export function buildCheckReport(
   try {
     events = loadHistory(roots, o, io.now()).events;
   } catch (e) {
-    throw new UserError(`cannot tell what the OOM killer did: ${(e as Error).message}`, 3);
+    throw new UserError(`cannot tell what the OOM killer did: ${messageOf(e)}`, 3);
   }
   const { snapshot } = sampleRanked(roots, io.now());
   const result = baseline

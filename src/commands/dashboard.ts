@@ -1,5 +1,5 @@
 // `oomtop` with no command: the live dashboard.
-import { UserError } from '../core/errors.js';
+import { UserError, messageOf } from '../core/errors.js';
 import type { SystemSample } from '../core/types.js';
 import { Adjuster } from '../system/adjuster.js';
 import { AuditLog } from '../system/audit-log.js';
@@ -35,7 +35,7 @@ export function dashboardOptions(
       audit.ensureWritable();
     } catch (e) {
       readOnly = true;
-      notice = `read-only: ${(e as Error).message}`;
+      notice = `read-only: ${messageOf(e)}`;
     }
   }
   const users = loadUsers(roots.passwdFile);

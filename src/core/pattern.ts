@@ -2,6 +2,7 @@
 // run by RE2JS: linear-time matching, so a pattern like (a+)+$ against a long command line
 // cannot hang `watch` (JavaScript's backtracking engine took 30 s on 31 characters). The
 // syntax is RE2's: no lookaround and no backreferences; the error says so.
+import { messageOf } from './errors.js';
 import { RE2JS } from 're2js';
 
 export interface Pattern {
@@ -15,7 +16,7 @@ export function compilePattern(source: string): Pattern {
   try {
     re = RE2JS.compile(source);
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = messageOf(e);
     throw new Error(
       /unsupported Perl syntax|invalid escape|backreference/.test(msg)
         ? `${msg} (oomtop uses RE2 syntax, which runs in linear time: no lookahead, lookbehind or backreferences)`

@@ -1,6 +1,7 @@
 // Protection policies: an ordered list of rules in YAML; the first rule that matches a
 // process decides its oom_score_adj. Parsing reports every error with its line, and a
 // policy with any error applies nothing.
+import { messageOf } from './errors.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from './badness.js';
 import { compilePattern, type Pattern } from './pattern.js';
@@ -43,133 +44,169 @@ export function formatPolicyErrors(errors: readonly PolicyError[]): string {
   return errors.map((e) => `${e.file}:${e.line}: ${e.message}`).join('\n');
 }
 
-export function parsePolicy(
-  text: string,
-  file: string,
-): { policy: Policy; errors: [] } | { policy: null; errors: PolicyError[] } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-  const errors: PolicyError[] = [];
-  const lineOf = (node: Node | Pair | null | undefined): number => {
+/** A rule being read: what its keys gave so far. */
+type Draft = Partial<Omit<PolicyRule, 'selector'>> & { line: number };
+type Key = (typeof KEYS)[number];
+type Scalar = unknown;
+
+const asText = (k: Key, v: Scalar): string | { error: string } =>
+  typeof v === 'string' || typeof v === 'number' ? String(v) : { error: `${k} must be a string` };
+
+/** How each key is read into a rule: an error message, or null when the value is good. */
+const FIELDS: Record<Key, (d: Draft, v: Scalar) => string | null> = {
+  adj(d, v) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX)
+      return `adj must be an integer from -1000 to 1000, got ${JSON.stringify(v ?? null)}`;
+    d.adj = v;
+    return null;
+  },
+  protect(d, v) {
+    if (typeof v !== 'boolean') return `protect must be true or false, got ${JSON.stringify(v ?? null)}`;
+    d.protect = v;
+    return null;
+  },
+  cmdline(d, v) {
+    const s = asText('cmdline', v);
+    if (typeof s !== 'string') return s.error;
+    try {
+      d.cmdline = compilePattern(s);
+      return null;
+    } catch (e) {
+      return `cmdline '${s}' is not a valid regular expression: ${messageOf(e)}`;
+    }
+  },
+  name(d, v) {
+    const s = asText('name', v);
+    if (typeof s !== 'string') return s.error;
+    d.name = s;
+    return s.length > 15
+      ? `name '${s}' is longer than a comm can be (15 characters): use cmdline to match longer names`
+      : null;
+  },
+  cgroup(d, v) {
+    const s = asText('cgroup', v);
+    if (typeof s !== 'string') return s.error;
+    d.cgroup = s;
+    return s.startsWith('/') ? null : `cgroup '${s}' must be a path starting with /`;
+  },
+  user: (d, v) => text(d, 'user', v),
+  unit: (d, v) => text(d, 'unit', v),
+  comment: (d, v) => text(d, 'comment', v),
+};
+
+function text(d: Draft, k: 'user' | 'unit' | 'comment', v: Scalar): string | null {
+  const s = asText(k, v);
+  if (typeof s !== 'string') return s.error;
+  d[k] = s;
+  return null;
+}
+
+/** What is wrong with a rule as a whole (every key read well), or null. */
+function ruleProblem(d: Draft): string | null {
+  if (!MATCHERS.some((m) => d[m] !== undefined))
+    return `rule matches nothing: give at least one of ${MATCHERS.join(', ')}`;
+  if (d.adj === undefined && d.protect === undefined)
+    return 'rule sets nothing: give adj (-1000..1000) or protect: true';
+  if (d.adj !== undefined && d.protect) return 'give either adj or protect: true, not both';
+  if (d.adj === undefined && !d.protect) return 'protect: false sets nothing: give adj, or remove the rule';
+  return null;
+}
+
+function toRule(d: Draft): PolicyRule {
+  const selector: Selector = {
+    name: d.name === undefined ? undefined : exactly(d.name),
+    cmdline: d.cmdline,
+    user: d.user,
+    cgroup: d.cgroup,
+    unit: d.unit,
+  };
+  const { adj, protect, ...matchers } = d;
+  return { ...matchers, adj: protect ? OOM_SCORE_ADJ_MIN : (adj ?? 0), protect: protect ?? false, selector };
+}
+
+/** Where the YAML nodes are, for the errors. */
+class Lines {
+  private readonly lc = new LineCounter();
+  readonly counter = this.lc;
+  of(node: Node | Pair | null | undefined): number {
     const n = (node && 'range' in node ? node : (node as Pair | undefined)?.key) as Node | undefined;
     const offset = n?.range?.[0];
-    return offset === undefined ? 1 : lc.linePos(offset).line;
-  };
-  const err = (line: number, message: string) => errors.push({ file, line, message });
-  for (const e of doc.errors)
-    err(e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line, `YAML: ${e.message.split('\n')[0]}`);
-  if (errors.length) return { policy: null, errors };
+    return offset === undefined ? 1 : this.lc.linePos(offset).line;
+  }
+  at(offset: number): number {
+    return this.lc.linePos(offset).line;
+  }
+}
 
-  const root = doc.contents;
+/** The "rules:" list of the document, or null with its error recorded. */
+function rulesList(root: unknown, lines: Lines, err: (line: number, message: string) => void): Node | null {
   if (!isMap(root)) {
-    err(lineOf(root as Node), 'expected a mapping with a "rules:" list at the top');
-    return { policy: null, errors };
+    err(lines.of(root as Node), 'expected a mapping with a "rules:" list at the top');
+    return null;
   }
   let rulesNode: Node | null = null;
   for (const pair of root.items) {
     const k = isScalar(pair.key) ? String(pair.key.value) : '?';
     if (k === 'rules') rulesNode = pair.value as Node;
-    else if (k !== 'version') err(lineOf(pair.key as Node), `unknown top-level key '${k}' (expected rules, version)`);
+    else if (k !== 'version') err(lines.of(pair.key as Node), `unknown top-level key '${k}' (expected rules, version)`);
   }
-  if (!isSeq(rulesNode)) {
-    err(rulesNode ? lineOf(rulesNode) : 1, 'expected "rules:" to be a list of rules');
-    return { policy: null, errors };
+  if (isSeq(rulesNode)) return rulesNode;
+  err(rulesNode ? lines.of(rulesNode) : 1, 'expected "rules:" to be a list of rules');
+  return null;
+}
+
+/** One rule's mapping read into a draft; null when any key was wrong (each error recorded). */
+function readRule(item: unknown, lines: Lines, err: (line: number, message: string) => void): Draft | null {
+  const line = lines.of(item as Node);
+  if (!isMap(item)) {
+    err(line, 'expected a rule (a mapping with a matcher and adj or protect)');
+    return null;
   }
+  const d: Draft = { line };
+  let ok = true;
+  for (const pair of item.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : '?';
+    const kl = lines.of(pair.key as Node);
+    if (!(KEYS as readonly string[]).includes(k)) {
+      err(kl, `unknown key '${k}' (expected ${KEYS.join(', ')})`);
+      ok = false;
+      continue;
+    }
+    const problem = FIELDS[k as Key](d, isScalar(pair.value) ? pair.value.value : undefined);
+    if (problem) {
+      err(kl, problem);
+      ok = false;
+    }
+  }
+  const problem = ok ? ruleProblem(d) : null;
+  if (problem) err(line, problem);
+  return ok && !problem ? d : null;
+}
+
+export function parsePolicy(
+  text: string,
+  file: string,
+): { policy: Policy; errors: [] } | { policy: null; errors: PolicyError[] } {
+  const lines = new Lines();
+  const doc = parseDocument(text, { lineCounter: lines.counter, uniqueKeys: true, prettyErrors: false });
+  const errors: PolicyError[] = [];
+  const err = (line: number, message: string) => errors.push({ file, line, message });
+  for (const e of doc.errors) err(e.linePos?.[0].line ?? lines.at(e.pos[0]), `YAML: ${e.message.split('\n')[0]}`);
+  if (errors.length) return { policy: null, errors };
+  const list = rulesList(doc.contents, lines, err);
+  if (!list || !isSeq(list)) return { policy: null, errors };
   const rules: PolicyRule[] = [];
   const seen = new Map<string, number>();
-  for (const item of rulesNode.items) {
-    const line = lineOf(item as Node);
-    if (!isMap(item)) {
-      err(line, 'expected a rule (a mapping with a matcher and adj or protect)');
-      continue;
-    }
-    const rule: Partial<PolicyRule> & { line: number } = { line };
-    let adj: number | undefined;
-    let protect: boolean | undefined;
-    let setsSomething = false;
-    let ok = true;
-    for (const pair of item.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : '?';
-      const kl = lineOf(pair.key as Node);
-      const v = isScalar(pair.value) ? pair.value.value : undefined;
-      if (!(KEYS as readonly string[]).includes(k)) {
-        err(kl, `unknown key '${k}' (expected ${KEYS.join(', ')})`);
-        ok = false;
-        continue;
-      }
-      if (k === 'adj' || k === 'protect') setsSomething = true;
-      if (k === 'adj') {
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX) {
-          err(kl, `adj must be an integer from -1000 to 1000, got ${JSON.stringify(v ?? null)}`);
-          ok = false;
-        } else adj = v;
-      } else if (k === 'protect') {
-        if (typeof v !== 'boolean') {
-          err(kl, `protect must be true or false, got ${JSON.stringify(v ?? null)}`);
-          ok = false;
-        } else protect = v;
-      } else if (typeof v !== 'string' && typeof v !== 'number') {
-        err(kl, `${k} must be a string`);
-        ok = false;
-      } else {
-        const s = String(v);
-        if (k === 'cmdline') {
-          try {
-            rule.cmdline = compilePattern(s);
-          } catch (e) {
-            err(kl, `cmdline '${s}' is not a valid regular expression: ${(e as Error).message}`);
-            ok = false;
-          }
-        } else if (k === 'name') {
-          if (s.length > 15) {
-            err(kl, `name '${s}' is longer than a comm can be (15 characters): use cmdline to match longer names`);
-            ok = false;
-          }
-          rule.name = s;
-        } else if (k === 'cgroup') {
-          if (!s.startsWith('/')) {
-            err(kl, `cgroup '${s}' must be a path starting with /`);
-            ok = false;
-          }
-          rule.cgroup = s;
-        } else if (k === 'user') rule.user = s;
-        else if (k === 'unit') rule.unit = s;
-        else if (k === 'comment') rule.comment = s;
-      }
-    }
-    if (!MATCHERS.some((m) => rule[m] !== undefined) && ok) {
-      err(line, `rule matches nothing: give at least one of ${MATCHERS.join(', ')}`);
-      ok = false;
-    }
-    if (!setsSomething && ok) {
-      err(line, 'rule sets nothing: give adj (-1000..1000) or protect: true');
-      ok = false;
-    }
-    if (adj !== undefined && protect) {
-      err(line, 'give either adj or protect: true, not both');
-      ok = false;
-    }
-    if (!ok) continue;
-    const sig = JSON.stringify(MATCHERS.map((m) => (m === 'cmdline' ? rule.cmdline?.source : rule[m]) ?? null));
+  for (const item of list.items) {
+    const d = readRule(item, lines, err);
+    if (!d) continue;
+    const sig = JSON.stringify(MATCHERS.map((m) => (m === 'cmdline' ? d.cmdline?.source : d[m]) ?? null));
     const dup = seen.get(sig);
-    if (dup !== undefined) {
-      err(line, `duplicate rule: it matches exactly what the rule at line ${dup} matches`);
-      continue;
+    if (dup !== undefined) err(d.line, `duplicate rule: it matches exactly what the rule at line ${dup} matches`);
+    else {
+      seen.set(sig, d.line);
+      rules.push(toRule(d));
     }
-    seen.set(sig, line);
-    const selector: Selector = {
-      name: rule.name === undefined ? undefined : exactly(rule.name),
-      cmdline: rule.cmdline,
-      user: rule.user,
-      cgroup: rule.cgroup,
-      unit: rule.unit,
-    };
-    rules.push({
-      ...rule,
-      adj: protect ? OOM_SCORE_ADJ_MIN : (adj as number),
-      protect: protect ?? false,
-      selector,
-    } as PolicyRule);
   }
   if (errors.length) return { policy: null, errors };
   return { policy: { file, rules }, errors: [] };

@@ -1,6 +1,6 @@
 // Choosing processes by name, command line, user, cgroup or systemd unit: the one matcher
 // behind the CLI selectors, policy rules and the baseline's critical rules.
-import { UserError } from './errors.js';
+import { UserError, messageOf } from './errors.js';
 import { compilePattern, type Pattern } from './pattern.js';
 import type { SnapshotProcess } from './snapshot.js';
 
@@ -25,7 +25,7 @@ export function compileRegex(source: string, what: string): Pattern {
   try {
     return compilePattern(source);
   } catch (e) {
-    throw new UserError(`${what} '${source}' is not a valid regular expression: ${(e as Error).message}`);
+    throw new UserError(`${what} '${source}' is not a valid regular expression: ${messageOf(e)}`);
   }
 }
 

@@ -106,6 +106,87 @@ export function eventsSince(events: readonly OomEvent[], b: Baseline, currentBoo
   );
 }
 
+/** One piece of evidence and what it demands: a reboot, a restart of a unit, or a warning. */
+interface Finding {
+  level: 'reboot' | 'restart' | 'warn' | 'note';
+  reason: string;
+  /** With restart: the unit and the rule it restarts. */
+  unit?: string;
+  process?: string;
+}
+
+/** What the OOM events since the baseline show, besides the critical processes. */
+interface Evidence {
+  since: readonly OomEvent[];
+  rebooted: boolean;
+  killedPids: ReadonlySet<number>;
+  killedComms: ReadonlySet<string>;
+  livePids: ReadonlySet<number>;
+}
+
+/** One critical rule: its state now and what that demands. */
+function criticalFindings(r: CriticalRule, now: readonly SnapshotProcess[], ev: Evidence): [CriticalStatus, Finding[]] {
+  const running = criticalMatches(r, now);
+  const seenAlive = r.seen.filter((s) => running.some((p) => p.pid === s.pid && p.startTime === s.startTime));
+  const oomKilled =
+    (!ev.rebooted && r.seen.some((s) => ev.killedPids.has(s.pid))) ||
+    (r.seen.length === 0 && r.name !== undefined && ev.killedComms.has(r.name));
+  const goneChildren = r.seen
+    .filter((s) => ev.killedPids.has(s.pid))
+    .flatMap((s) => s.children.filter((c) => !ev.livePids.has(c.pid)));
+  const unit = r.restartUnit ?? r.unit ?? null;
+  const what = describeCritical(r);
+  const out: Finding[] = [];
+  let state: CriticalStatus['state'] = 'running';
+  if (running.length === 0) {
+    state = oomKilled ? 'killed by the OOM killer' : 'missing';
+    out.push(
+      unit
+        ? { level: 'restart', reason: `${what} is ${state}: restart ${unit}`, unit, process: what }
+        : { level: 'reboot', reason: `${what} is ${state} and no systemd unit is known to restart it` },
+    );
+  } else if (r.seen.length && seenAlive.length === 0 && !ev.rebooted) {
+    state = oomKilled ? 'killed by the OOM killer, running again' : 'restarted';
+    out.push({ level: 'warn', reason: `${what} ${state} (new start time)` });
+  }
+  if (goneChildren.length) {
+    const names = goneChildren.map((c) => `${printable(c.comm)} ${c.pid}`).join(', ');
+    out.push({ level: 'note', reason: `children of a killed ${what} are gone: ${names}` });
+  }
+  return [{ rule: what, state, pids: running.map((p) => p.pid), unit, goneChildren }, out];
+}
+
+/** The events themselves: a kill with no victim logged, a hit on what the system depends on, a burst. */
+function eventFindings(since: readonly OomEvent[]): Finding[] {
+  const out: Finding[] = [];
+  for (const e of since) {
+    if (e.incomplete && e.missing.some((m) => m.includes('victim unknown'))) {
+      const at = e.wall ?? `${e.uptime ?? '?'} s after boot`;
+      out.push({
+        level: 'reboot',
+        reason: `an OOM event at ${at} has no victim in the log (incomplete): what died is unknown`,
+      });
+    }
+    for (const v of e.victims)
+      if (INIT_CRITICAL.has(v.comm) || v.pid === 1)
+        out.push({
+          level: 'reboot',
+          reason: `the OOM killer hit ${printable(v.comm)} (pid ${v.pid}), a process the system itself depends on`,
+        });
+  }
+  const recent = since.flatMap((e) => (e.uptime === null ? [] : [e.uptime])).sort((a, b) => a - b);
+  for (let i = 2; i < recent.length; i++) {
+    if ((recent[i] as number) - (recent[i - 2] as number) <= 600) {
+      out.push({
+        level: 'reboot',
+        reason: `${recent.length} OOM kills, three of them within 10 minutes: memory keeps running out`,
+      });
+      break;
+    }
+  }
+  return out;
+}
+
 export function check(
   b: Baseline,
   now: readonly SnapshotProcess[],
@@ -113,90 +194,46 @@ export function check(
   currentBootId: string | null,
 ): CheckResult {
   const since = eventsSince(events, b, currentBootId);
-  const rebooted = Boolean(b.bootId && currentBootId && b.bootId !== currentBootId);
-  const killedPids = new Set(since.flatMap((e) => e.victims.map((v) => v.pid)));
-  const killedComms = new Set(since.flatMap((e) => e.victims.map((v) => v.comm)));
-  const livePids = new Set(now.map((p) => p.pid));
-  const reasons: string[] = [];
+  const ev: Evidence = {
+    since,
+    rebooted: Boolean(b.bootId && currentBootId && b.bootId !== currentBootId),
+    killedPids: new Set(since.flatMap((e) => e.victims.map((v) => v.pid))),
+    killedComms: new Set(since.flatMap((e) => e.victims.map((v) => v.comm))),
+    livePids: new Set(now.map((p) => p.pid)),
+  };
   const statuses: CriticalStatus[] = [];
-  const units = new Set<string>();
-  const processes: string[] = [];
-  let needReboot = false;
-  let warn = false;
+  const findings: Finding[] = [];
   for (const r of b.critical) {
-    const running = criticalMatches(r, now);
-    const seenAlive = r.seen.filter((s) => running.some((p) => p.pid === s.pid && p.startTime === s.startTime));
-    const oomKilled =
-      (!rebooted && r.seen.some((s) => killedPids.has(s.pid))) ||
-      (r.seen.length === 0 && r.name !== undefined && killedComms.has(r.name));
-    const goneChildren = r.seen
-      .filter((s) => killedPids.has(s.pid))
-      .flatMap((s) => s.children.filter((c) => !livePids.has(c.pid)));
-    const unit = r.restartUnit ?? r.unit ?? null;
-    let state: CriticalStatus['state'];
-    if (running.length === 0) {
-      state = oomKilled ? 'killed by the OOM killer' : 'missing';
-      if (unit) {
-        units.add(unit);
-        processes.push(describeCritical(r));
-        reasons.push(`${describeCritical(r)} is ${state}: restart ${unit}`);
-      } else {
-        needReboot = true;
-        reasons.push(`${describeCritical(r)} is ${state} and no systemd unit is known to restart it`);
-      }
-    } else if (r.seen.length && seenAlive.length === 0 && !rebooted) {
-      state = oomKilled ? 'killed by the OOM killer, running again' : 'restarted';
-      warn = true;
-      reasons.push(`${describeCritical(r)} ${state} (new start time)`);
-    } else state = 'running';
-    if (goneChildren.length)
-      reasons.push(
-        `children of a killed ${describeCritical(r)} are gone: ${goneChildren.map((c) => `${printable(c.comm)} ${c.pid}`).join(', ')}`,
-      );
-    statuses.push({ rule: describeCritical(r), state, pids: running.map((p) => p.pid), unit, goneChildren });
+    const [status, found] = criticalFindings(r, now, ev);
+    statuses.push(status);
+    findings.push(...found);
   }
-  for (const e of since) {
-    if (e.incomplete && e.missing.some((m) => m.includes('victim unknown'))) {
-      needReboot = true;
-      reasons.push(
-        `an OOM event at ${e.wall ?? `${e.uptime ?? '?'} s after boot`} has no victim in the log (incomplete): what died is unknown`,
-      );
-    }
-    for (const v of e.victims) {
-      if (INIT_CRITICAL.has(v.comm) || v.pid === 1) {
-        needReboot = true;
-        reasons.push(`the OOM killer hit ${printable(v.comm)} (pid ${v.pid}), a process the system itself depends on`);
-      }
-    }
-  }
+  findings.push(...eventFindings(since));
   const kills = since.reduce((n, e) => n + e.victims.length, 0);
-  const recent = since
-    .filter((e) => e.uptime !== null)
-    .map((e) => e.uptime as number)
-    .sort((a, b) => a - b);
-  for (let i = 2; i < recent.length; i++) {
-    if ((recent[i] as number) - (recent[i - 2] as number) <= 600) {
-      needReboot = true;
-      reasons.push(`${recent.length} OOM kills, three of them within 10 minutes: memory keeps running out`);
-      break;
-    }
-  }
-  if (kills && !statuses.some((s) => s.state !== 'running')) {
-    warn = true;
-    reasons.push(`${kills} OOM kill(s) since the baseline, none of a critical process`);
-  }
-  if (rebooted) reasons.push('the machine rebooted since the baseline was saved');
-  const restart = { units: [...units].sort(), processes };
-  const verdict: Verdict = needReboot ? 'reboot recommended' : units.size ? 'restart' : warn ? 'warning' : 'ok';
-  const exitCode = verdict === 'ok' ? 0 : verdict === 'warning' ? 1 : 2;
+  if (kills && !statuses.some((s) => s.state !== 'running'))
+    findings.push({ level: 'warn', reason: `${kills} OOM kill(s) since the baseline, none of a critical process` });
+  if (ev.rebooted) findings.push({ level: 'note', reason: 'the machine rebooted since the baseline was saved' });
+  const has = (level: Finding['level']) => findings.some((f) => f.level === level);
+  const restarts = findings.filter((f) => f.level === 'restart');
+  const verdict: Verdict = has('reboot')
+    ? 'reboot recommended'
+    : restarts.length
+      ? 'restart'
+      : has('warn')
+        ? 'warning'
+        : 'ok';
+  const reasons = findings.map((f) => f.reason);
   if (verdict === 'ok')
     reasons.push(`all ${b.critical.length} critical processes are running; no OOM kill since the baseline`);
   return {
     verdict,
-    exitCode,
+    exitCode: verdict === 'ok' ? 0 : verdict === 'warning' ? 1 : 2,
     reasons: [...new Set(reasons)],
     critical: statuses,
-    restart,
+    restart: {
+      units: [...new Set(restarts.map((f) => f.unit as string))].sort(),
+      processes: restarts.map((f) => f.process as string),
+    },
     oomEventsSince: since.length,
   };
 }

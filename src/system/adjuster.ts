@@ -3,6 +3,7 @@
 // chose (open first, check the start time, write through the open descriptor, since a
 // descriptor of a dead task fails with ESRCH), the kernel's refusal translated, and one
 // audit record per attempt.
+import { messageOf } from '../core/errors.js';
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { AdjustOutcome, AuditRecord } from '../core/audit.js';
 import { adjFloor, refusalMessage, type AdjFloor } from '../core/floor.js';
@@ -110,7 +111,7 @@ export class Adjuster {
             ...base,
             old,
             result: 'error',
-            message: `${(e as Error).message}; a change that cannot be recorded is not made: nothing written to ${who}`,
+            message: `${messageOf(e)}; a change that cannot be recorded is not made: nothing written to ${who}`,
           };
         }
         intent = rec.id;
@@ -167,7 +168,7 @@ export class Adjuster {
       this.audit.append(this.record(res, source, extra));
       return res;
     } catch (e) {
-      const why = (e as Error).message;
+      const why = messageOf(e);
       if (res.result !== 'ok' || fd === undefined || res.old === null)
         return { ...res, message: `${res.message}; and ${why}` };
       try {

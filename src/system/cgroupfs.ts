@@ -33,6 +33,53 @@ export function findMemoryHierarchy(sysRoot: string): MemoryHierarchy | null {
   return null;
 }
 
+type FileOf = (name: string) => string | null;
+
+/** cgroup v2: memory.max, memory.events (oom, oom_kill, oom_group_kill), memory.oom.group. */
+function v2Node(rel: string, f: FileOf, procs: number[]): CgroupNode {
+  const events = parseKeyValues(f('memory.events'));
+  return {
+    path: rel,
+    version: 2,
+    limitBytes: rel === '/' ? null : parseLimit(f('memory.max')),
+    swapMaxBytes: parseLimit(f('memory.swap.max')),
+    memswLimitBytes: null,
+    usageBytes: parseLimit(f('memory.current')),
+    swappiness: null,
+    oomGroup: (f('memory.oom.group') ?? '0').trim() === '1',
+    oomKillDisable: false,
+    underOom: false,
+    oomEvents: events.get('oom') ?? null,
+    oomKills: events.get('oom_kill') ?? null,
+    oomGroupKills: events.get('oom_group_kill') ?? null,
+    procs,
+    children: [],
+  };
+}
+
+/** cgroup v1: memory.limit_in_bytes, memory.memsw.*, memory.oom_control (oom_kill_disable, under_oom, oom_kill). */
+function v1Node(rel: string, f: FileOf, procs: number[]): CgroupNode {
+  const ctl = parseKeyValues(f('memory.oom_control'));
+  const swappiness = f('memory.swappiness');
+  return {
+    path: rel,
+    version: 1,
+    limitBytes: parseLimit(f('memory.limit_in_bytes')),
+    swapMaxBytes: null,
+    memswLimitBytes: parseLimit(f('memory.memsw.limit_in_bytes')),
+    usageBytes: parseLimit(f('memory.usage_in_bytes')),
+    swappiness: swappiness === null ? null : Number(swappiness.trim()),
+    oomGroup: false,
+    oomKillDisable: ctl.get('oom_kill_disable') === 1,
+    underOom: ctl.get('under_oom') === 1,
+    oomEvents: null,
+    oomKills: ctl.get('oom_kill') ?? null,
+    oomGroupKills: null,
+    procs,
+    children: [],
+  };
+}
+
 function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNode {
   const dir = join(h.mount, rel);
   const f = (name: string) => read(join(dir, name));
@@ -40,48 +87,7 @@ function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNod
     .split('\n')
     .filter((l) => /^\d+$/.test(l))
     .map(Number);
-  let node: CgroupNode;
-  if (h.version === 2) {
-    const events = parseKeyValues(f('memory.events'));
-    const isRoot = rel === '/';
-    node = {
-      path: rel,
-      version: 2,
-      limitBytes: isRoot ? null : parseLimit(f('memory.max')),
-      swapMaxBytes: parseLimit(f('memory.swap.max')),
-      memswLimitBytes: null,
-      usageBytes: parseLimit(f('memory.current')),
-      swappiness: null,
-      oomGroup: (f('memory.oom.group') ?? '0').trim() === '1',
-      oomKillDisable: false,
-      underOom: false,
-      oomEvents: events.get('oom') ?? null,
-      oomKills: events.get('oom_kill') ?? null,
-      oomGroupKills: events.get('oom_group_kill') ?? null,
-      procs,
-      children: [],
-    };
-  } else {
-    const ctl = parseKeyValues(f('memory.oom_control'));
-    const swappiness = f('memory.swappiness');
-    node = {
-      path: rel,
-      version: 1,
-      limitBytes: parseLimit(f('memory.limit_in_bytes')),
-      swapMaxBytes: null,
-      memswLimitBytes: parseLimit(f('memory.memsw.limit_in_bytes')),
-      usageBytes: parseLimit(f('memory.usage_in_bytes')),
-      swappiness: swappiness === null ? null : Number(swappiness.trim()),
-      oomGroup: false,
-      oomKillDisable: ctl.get('oom_kill_disable') === 1,
-      underOom: ctl.get('under_oom') === 1,
-      oomEvents: null,
-      oomKills: ctl.get('oom_kill') ?? null,
-      oomGroupKills: null,
-      procs,
-      children: [],
-    };
-  }
+  const node = h.version === 2 ? v2Node(rel, f, procs) : v1Node(rel, f, procs);
   if (depthLeft > 0) {
     let entries: Array<{ name: string; ino: number }> = [];
     try {

@@ -1,6 +1,7 @@
 // The optional native /proc reader (native/proc_batch.c, built by `npm install` through
 // node-gyp). Without it, or with OOMTOP_NATIVE=0, ProcFs reads file by file from JavaScript:
 // the same bytes, slower. Loaded lazily and at most once.
+import { messageOf } from '../core/errors.js';
 import { createRequire } from 'node:module';
 import { availableParallelism, constants } from 'node:os';
 
@@ -62,7 +63,7 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       loaded = m as NativeReader;
     } catch (e) {
       loaded = null;
-      loadError = (e as Error).message.split('\n')[0] ?? 'not loadable';
+      loadError = messageOf(e).split('\n')[0] ?? 'not loadable';
     }
   }
   return loaded;

@@ -1,6 +1,7 @@
 // The dashboard's shell: one event inbox (timer ticks, keys, mouse, resizes, write results)
 // feeding the reducer, one render per event, and the effects carried out here: writes
 // through the one adjuster, atomic exports, refreshes, quitting with the terminal restored.
+import { messageOf } from '../core/errors.js';
 import { join } from 'node:path';
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
@@ -68,13 +69,62 @@ export interface AppOptions {
   timers?: boolean;
 }
 
+type BoxName = 'header' | 'titles' | 'table' | 'detail' | 'footer' | 'overlay';
+
+function openScreen(o: AppOptions): blessed.Widgets.Screen {
+  const quiet = console.error;
+  console.error = () => {}; // blessed prints terminfo noise (Setulc) while parsing
+  try {
+    return blessed.screen({
+      smartCSR: true,
+      fullUnicode: true,
+      terminal: 'xterm-256color',
+      autoPadding: false,
+      warnings: false,
+      title: 'oomtop',
+      ...(o.input ? { input: o.input as never } : {}),
+      ...(o.output ? { output: o.output as never } : {}),
+    });
+  } finally {
+    console.error = quiet;
+  }
+}
+
+/** Whether this user may lower adj below the floor; null when that cannot be told. */
+function canLowerOf(adjuster: AppOptions['adjuster']): boolean | null {
+  try {
+    return adjuster?.canLowerBelowFloor() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The boxes, placed by the numbers layout.ts shares with the state. */
+function makeBoxes(): Record<BoxName, blessed.Widgets.BoxElement> {
+  const box = (opts: blessed.Widgets.BoxOptions) => blessed.box({ tags: true, wrap: false, ...opts });
+  return {
+    header: box({ top: 0, left: 0, width: '100%', height: HEADER_HEIGHT, border: { type: 'line' } }),
+    titles: box({ top: TITLES_TOP, left: 0, width: '100%', height: 1, style: { bold: true } }),
+    table: box({ top: TABLE_TOP, left: 0, width: '100%', height: 1, clickable: true }),
+    detail: box({ left: 0, width: '100%', height: DETAIL_HEIGHT, border: { type: 'line' } }),
+    footer: box({ bottom: 0, left: 0, width: '100%', height: 1 }),
+    overlay: box({
+      top: 'center',
+      left: 'center',
+      width: '90%',
+      height: '70%',
+      border: { type: 'line' },
+      hidden: true,
+      style: { border: { fg: 'cyan' } },
+      scrollable: true,
+    }),
+  };
+}
+
 export class DashboardApp {
   state: DashState;
   readonly screen: blessed.Widgets.Screen;
-  private readonly boxes: Record<
-    'header' | 'titles' | 'table' | 'detail' | 'footer' | 'overlay',
-    blessed.Widgets.BoxElement
-  >;
+  private readonly boxes: Record<BoxName, blessed.Widgets.BoxElement>;
   private graph: ReturnType<typeof contrib.line> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private resolveDone!: (code: number) => void;
@@ -87,59 +137,24 @@ export class DashboardApp {
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
-    const quiet = console.error;
-    console.error = () => {}; // blessed prints terminfo noise (Setulc) while parsing
-    try {
-      this.screen = blessed.screen({
-        smartCSR: true,
-        fullUnicode: true,
-        terminal: 'xterm-256color',
-        autoPadding: false,
-        warnings: false,
-        title: 'oomtop',
-        ...(o.input ? { input: o.input as never } : {}),
-        ...(o.output ? { output: o.output as never } : {}),
-      });
-    } finally {
-      console.error = quiet;
-    }
-    const cols = Math.max(1, this.screen.width as number);
-    const rows = Math.max(1, this.screen.height as number);
-    let canLower: boolean | null = null;
-    try {
-      canLower = o.adjuster?.canLowerBelowFloor() ?? null;
-    } catch {
-      canLower = null;
-    }
+    this.screen = openScreen(o);
     this.state = initialState({
-      cols,
-      rows,
+      cols: Math.max(1, this.screen.width as number),
+      rows: Math.max(1, this.screen.height as number),
       intervalMs: o.intervalMs,
       readOnly: o.readOnly,
       readOnlyWhy: o.readOnlyWhy,
-      canLower,
+      canLower: canLowerOf(o.adjuster),
       uid: o.uid,
       users: o.users,
     });
-    const box = (opts: blessed.Widgets.BoxOptions) => blessed.box({ tags: true, wrap: false, ...opts });
-    this.boxes = {
-      header: box({ top: 0, left: 0, width: '100%', height: HEADER_HEIGHT, border: { type: 'line' } }),
-      titles: box({ top: TITLES_TOP, left: 0, width: '100%', height: 1, style: { bold: true } }),
-      table: box({ top: TABLE_TOP, left: 0, width: '100%', height: 1, clickable: true }),
-      detail: box({ left: 0, width: '100%', height: DETAIL_HEIGHT, border: { type: 'line' } }),
-      footer: box({ bottom: 0, left: 0, width: '100%', height: 1 }),
-      overlay: box({
-        top: 'center',
-        left: 'center',
-        width: '90%',
-        height: '70%',
-        border: { type: 'line' },
-        hidden: true,
-        style: { border: { fg: 'cyan' } },
-        scrollable: true,
-      }),
-    };
+    this.boxes = makeBoxes();
     for (const b of Object.values(this.boxes)) this.screen.append(b);
+    this.listen();
+  }
+
+  /** Keys, resizes, clicks and the wheel become events for the reducer. */
+  private listen(): void {
     this.screen.enableMouse();
     this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
       const name = keyName(ch, key);
@@ -174,7 +189,7 @@ export class DashboardApp {
       const shown = this.state.snapshot ? new Set(visibleRows(this.state).map((r) => r.proc.pid)) : undefined;
       sample = this.o.sampler.sample(this.now().getTime(), { ...ALL_NEEDS, oomScoreFor: shown });
     } catch (e) {
-      this.dispatch({ type: 'message', message: { text: `sampling failed: ${(e as Error).message}`, kind: 'error' } });
+      this.dispatch({ type: 'message', message: { text: `sampling failed: ${messageOf(e)}`, kind: 'error' } });
       return;
     }
     this.lastSample = sample;
@@ -184,7 +199,7 @@ export class DashboardApp {
       view = this.o.domainView(sample, this.state.domainPath);
     } catch (e) {
       // The chosen cgroup went away: fall back to the global domain and say so.
-      this.dispatch({ type: 'domainLost', reason: (e as Error).message });
+      this.dispatch({ type: 'domainLost', reason: messageOf(e) });
       view = this.o.domainView(sample, null);
     }
     this.dispatch({ type: 'sampled', view });
@@ -213,7 +228,7 @@ export class DashboardApp {
       if (last && !keys.has(processKey(last.pid, last.startTime))) records.push(last);
       this.dispatch({ type: 'audit', records });
     } catch (e) {
-      this.dispatch({ type: 'message', message: { text: `audit log: ${(e as Error).message}`, kind: 'error' } });
+      this.dispatch({ type: 'message', message: { text: `audit log: ${messageOf(e)}`, kind: 'error' } });
     }
   }
 
@@ -225,7 +240,7 @@ export class DashboardApp {
     } catch (e) {
       this.dispatch({
         type: 'message',
-        message: { text: `cannot list the OOM domains: ${(e as Error).message}`, kind: 'error' },
+        message: { text: `cannot list the OOM domains: ${messageOf(e)}`, kind: 'error' },
       });
     }
   }
@@ -295,7 +310,7 @@ export class DashboardApp {
         } catch (e) {
           this.dispatch({
             type: 'message',
-            message: { text: `export failed: ${(e as Error).message}`, kind: 'error' },
+            message: { text: `export failed: ${messageOf(e)}`, kind: 'error' },
           });
         }
         break;

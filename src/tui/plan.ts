@@ -106,83 +106,64 @@ export function confirmOrSay(
   return { ...s, mode: { kind: 'confirm', title, source, plan: items, refused } };
 }
 
-export function startAction(s: DashState, action: Action): { state: DashState; effects: Effect[] } {
-  const none = (state: DashState) => ({ state, effects: [] as Effect[] });
-  const targets = actionTargets(s);
-  switch (action) {
-    case 'protect': {
-      const items = plan(s, targets, (p) => protectValue(s, p));
-      const note =
-        s.canLower === false
-          ? ' (no CAP_SYS_RESOURCE: the lowest value you may set; -1000 needs systemd OOMScoreAdjust=)'
-          : '';
-      return none(
-        confirmOrSay(
-          s,
-          `protect${note}`,
-          'dashboard',
-          items,
-          s.canLower === false
-            ? 'already at the lowest value you may set: -1000 needs CAP_SYS_RESOURCE (systemd OOMScoreAdjust= can)'
-            : 'already protected',
-        ),
-      );
-    }
-    case 'raise':
-    case 'lower': {
-      const d = action === 'raise' ? ADJ_STEP : -ADJ_STEP;
-      return none(
-        confirmOrSay(
-          s,
-          action === 'raise' ? 'raise adj (dies sooner)' : 'lower adj (dies later)',
-          'dashboard',
-          plan(s, targets, (p) => clampAdj((p.oomScoreAdj ?? 0) + d)),
-          'adj is already at its limit',
-        ),
-      );
-    }
-    case 'reset': {
-      const items = plan(s, targets, (p) => originalAdj(s.audit, p.pid, p.startTime));
-      return none(
-        confirmOrSay(
-          s,
-          'reset to the value before oomtop changed it',
-          'reset',
-          items,
-          'nothing to reset: oomtop has not changed this process',
-        ),
-      );
-    }
-    case 'undo': {
-      const last = changesToUndo(s.audit, 1)[0];
-      if (!last) return none({ ...s, message: { text: 'nothing to undo', kind: 'info' } });
-      const live = s.snapshot?.processes.find((p) => sameProcess(p, last));
-      if (!live)
-        return none({
-          ...s,
-          message: {
-            text: `cannot undo ${last.comm} (pid ${last.pid}) ${last.old} → ${last.new}: the process is gone`,
-            kind: 'error',
-          },
-        });
-      return none(
-        confirmOrSay(
-          s,
-          'undo the last change',
-          'undo',
-          plan(
-            s,
-            [live],
-            () => last.old,
-            () => ({ undoes: last.id }),
-          ),
-          'nothing to undo: the value is already back',
-        ),
-      );
-    }
-    default:
-      return none(s);
+type Planned = { state: DashState; effects: Effect[] };
+const say = (state: DashState): Planned => ({ state, effects: [] });
+
+function planProtect(s: DashState): DashState {
+  const items = plan(s, actionTargets(s), (p) => protectValue(s, p));
+  if (s.canLower === false)
+    return confirmOrSay(
+      s,
+      'protect (no CAP_SYS_RESOURCE: the lowest value you may set; -1000 needs systemd OOMScoreAdjust=)',
+      'dashboard',
+      items,
+      'already at the lowest value you may set: -1000 needs CAP_SYS_RESOURCE (systemd OOMScoreAdjust= can)',
+    );
+  return confirmOrSay(s, 'protect', 'dashboard', items, 'already protected');
+}
+
+function planStep(s: DashState, up: boolean): DashState {
+  const d = up ? ADJ_STEP : -ADJ_STEP;
+  const items = plan(s, actionTargets(s), (p) => clampAdj((p.oomScoreAdj ?? 0) + d));
+  const title = up ? 'raise adj (dies sooner)' : 'lower adj (dies later)';
+  return confirmOrSay(s, title, 'dashboard', items, 'adj is already at its limit');
+}
+
+function planReset(s: DashState): DashState {
+  const items = plan(s, actionTargets(s), (p) => originalAdj(s.audit, p.pid, p.startTime));
+  const nothing = 'nothing to reset: oomtop has not changed this process';
+  return confirmOrSay(s, 'reset to the value before oomtop changed it', 'reset', items, nothing);
+}
+
+function planUndo(s: DashState): DashState {
+  const last = changesToUndo(s.audit, 1)[0];
+  if (!last) return { ...s, message: { text: 'nothing to undo', kind: 'info' } };
+  const live = s.snapshot?.processes.find((p) => sameProcess(p, last));
+  if (!live) {
+    const text = `cannot undo ${printable(last.comm)} (pid ${last.pid}) ${last.old} → ${last.new}: the process is gone`;
+    return { ...s, message: { text, kind: 'error' } };
   }
+  const items = plan(
+    s,
+    [live],
+    () => last.old,
+    () => ({ undoes: last.id }),
+  );
+  return confirmOrSay(s, 'undo the last change', 'undo', items, 'nothing to undo: the value is already back');
+}
+
+/** The writing actions of the key table: each plans its write and asks before it (plan, then confirm). */
+const WRITES: Partial<Record<Action, (s: DashState) => DashState>> = {
+  protect: planProtect,
+  raise: (s) => planStep(s, true),
+  lower: (s) => planStep(s, false),
+  reset: planReset,
+  undo: planUndo,
+};
+
+export function startAction(s: DashState, action: Action): Planned {
+  const write = WRITES[action];
+  return say(write ? write(s) : s);
 }
 
 const ADJ_STEP = 100;

@@ -20,6 +20,7 @@ import {
   RowCache,
   selectedProc,
   selectIndex,
+  type TableRow,
   tableRows,
   visibleRows,
 } from './rows.js';
@@ -182,159 +183,161 @@ export function initialState(o: {
 type Result = { state: DashState; effects: Effect[] };
 const none = (state: DashState): Result => ({ state, effects: [] });
 
+/** Where the cursor is, for the moving actions. */
+type Cursor = { rows: TableRow[]; i: number; page: number };
+
+function sortNext(s: DashState): DashState {
+  const next = SORTABLE[(SORTABLE.indexOf(s.sort.column) + 1) % SORTABLE.length] as ColumnId;
+  return keepSelection({
+    ...s,
+    tree: false,
+    sort: { column: next, descending: columnById(next).descending },
+    message: { text: `sorted by ${columnById(next).title}`, kind: 'info' },
+  });
+}
+
+function toggleMark(s: DashState, c: Cursor): DashState {
+  const p = c.rows[c.i]?.proc;
+  if (!p) return s;
+  const marked = new Set(s.marked);
+  if (marked.has(keyOf(p))) marked.delete(keyOf(p));
+  else marked.add(keyOf(p));
+  return selectIndex({ ...s, marked }, c.i + 1);
+}
+
+function togglePause(s: DashState): Result {
+  const message = { text: s.paused ? 'refreshing again' : 'paused: z resumes', kind: 'info' } as const;
+  return { state: { ...s, paused: !s.paused, message }, effects: s.paused ? [{ type: 'refresh' }] : [] };
+}
+
+/**
+ * What each key-table action does to the state: one entry an action. An action with no
+ * entry here (protect, reset, undo, policy) plans a write: see plan.ts startAction.
+ */
+const ACTIONS: Partial<Record<Action, (s: DashState, c: Cursor) => Result>> = {
+  up: (s, c) => none(selectIndex(s, c.i - 1)),
+  down: (s, c) => none(selectIndex(s, c.i + 1)),
+  pageUp: (s, c) => none(selectIndex(s, c.i - c.page)),
+  pageDown: (s, c) => none(selectIndex(s, c.i + c.page)),
+  home: (s) => none(selectIndex(s, 0)),
+  end: (s, c) => none(selectIndex(s, c.rows.length - 1)),
+  filter: (s) => none({ ...s, mode: { kind: 'filter' } }),
+  sort: (s) => none(sortNext(s)),
+  sortReverse: (s) => none(keepSelection({ ...s, sort: { ...s.sort, descending: !s.sort.descending } })),
+  tree: (s) => none(keepSelection({ ...s, tree: !s.tree })),
+  mark: (s, c) => none(toggleMark(s, c)),
+  detail: (s) => none({ ...s, showDetail: !s.showDetail, showGraph: false }),
+  graph: (s) => none({ ...s, showGraph: !s.showGraph }),
+  // The list (every cgroup ranked) is built only while the selector is open.
+  domain: (s) => ({ state: { ...s, mode: { kind: 'domain', index: 0 } }, effects: [{ type: 'listDomains' }] }),
+  whatIf: (s) => none(selectedProc(s) ? { ...s, mode: { kind: 'input', purpose: 'whatIf', text: '' } } : s),
+  setAdj: (s) => none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s),
+  export: (s) => none({ ...s, mode: { kind: 'export' } }),
+  events: (s) => none({ ...s, mode: { kind: 'events' } }),
+  pause: (s) => togglePause(s),
+  help: (s) => none({ ...s, mode: { kind: 'help', top: 0 } }),
+  quit: (s) => ({ state: { ...s, quitting: true }, effects: [{ type: 'quit' }] }),
+};
+
 function onAction(s: DashState, action: Action): Result {
+  const handler = ACTIONS[action];
+  if (!handler) return startAction(s, action);
   const rows = tableRows(s);
-  const i = cursorIndex(s, rows);
-  const page = tableHeight(s);
-  switch (action) {
-    case 'up':
-      return none(selectIndex(s, i - 1));
-    case 'down':
-      return none(selectIndex(s, i + 1));
-    case 'pageUp':
-      return none(selectIndex(s, i - page));
-    case 'pageDown':
-      return none(selectIndex(s, i + page));
-    case 'home':
-      return none(selectIndex(s, 0));
-    case 'end':
-      return none(selectIndex(s, rows.length - 1));
-    case 'filter':
-      return none({ ...s, mode: { kind: 'filter' } });
-    case 'sort': {
-      const next = SORTABLE[(SORTABLE.indexOf(s.sort.column) + 1) % SORTABLE.length] as ColumnId;
-      return none(
-        keepSelection({
-          ...s,
-          tree: false,
-          sort: { column: next, descending: columnById(next).descending },
-          message: { text: `sorted by ${columnById(next).title}`, kind: 'info' },
-        }),
-      );
-    }
-    case 'sortReverse':
-      return none(keepSelection({ ...s, sort: { ...s.sort, descending: !s.sort.descending } }));
-    case 'tree':
-      return none(keepSelection({ ...s, tree: !s.tree }));
-    case 'mark': {
-      const p = rows[i]?.proc;
-      if (!p) return none(s);
-      const marked = new Set(s.marked);
-      if (marked.has(keyOf(p))) marked.delete(keyOf(p));
-      else marked.add(keyOf(p));
-      return none(selectIndex({ ...s, marked }, i + 1));
-    }
-    case 'detail':
-      return none({ ...s, showDetail: !s.showDetail, showGraph: false });
-    case 'graph':
-      return none({ ...s, showGraph: !s.showGraph });
-    case 'domain':
-      // The list (every cgroup ranked) is built only while the selector is open.
-      return { state: { ...s, mode: { kind: 'domain', index: 0 } }, effects: [{ type: 'listDomains' }] };
-    case 'whatIf':
-      return none(selectedProc(s) ? { ...s, mode: { kind: 'input', purpose: 'whatIf', text: '' } } : s);
-    case 'setAdj':
-      return none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s);
-    case 'export':
-      return none({ ...s, mode: { kind: 'export' } });
-    case 'events':
-      return none({ ...s, mode: { kind: 'events' } });
-    case 'pause':
-      return {
-        state: {
-          ...s,
-          paused: !s.paused,
-          message: { text: s.paused ? 'refreshing again' : 'paused: z resumes', kind: 'info' },
-        },
-        effects: s.paused ? [{ type: 'refresh' }] : [],
-      };
-    case 'help':
-      return none({ ...s, mode: { kind: 'help', top: 0 } });
-    case 'quit':
-      return { state: { ...s, quitting: true }, effects: [{ type: 'quit' }] };
-    default:
-      return startAction(s, action);
+  return handler(s, { rows, i: cursorIndex(s, rows), page: tableHeight(s) });
+}
+
+type Typed = string | undefined;
+type ModeOf<K extends Mode['kind']> = Extract<Mode, { kind: K }>;
+const normal = (s: DashState, more: Partial<DashState> = {}): DashState => ({
+  ...s,
+  mode: { kind: 'normal' },
+  ...more,
+});
+
+function helpKey(s: DashState, m: ModeOf<'help'>, name: string): Result {
+  // The scrolling keys scroll a help taller than the screen; any other key closes it.
+  const step = { down: 1, j: 1, pagedown: 10, space: 10, up: -1, k: -1, pageup: -10 }[name];
+  if (step === undefined) return none(normal(s));
+  return none({ ...s, mode: { kind: 'help', top: Math.max(0, Math.min(500, m.top + step)) } });
+}
+
+function filterKey(s: DashState, action: ModeAction | undefined, typed: Typed): Result {
+  if (action === 'keep') return none(normal(s));
+  if (action === 'clear') return none(keepSelection(normal(s, { filter: '' })));
+  if (action === 'erase') return none(keepSelection({ ...s, filter: s.filter.slice(0, -1) }));
+  if (typed) return none(keepSelection({ ...s, filter: s.filter + typed }));
+  return none(s);
+}
+
+function inputKey(s: DashState, m: ModeOf<'input'>, action: ModeAction | undefined, typed: Typed): Result {
+  if (action === 'cancel') return none(normal(s, { whatIf: null }));
+  if (action === 'submit') return none(submitAdj(s, m));
+  if (action === 'erase') {
+    const text = m.text.slice(0, -1);
+    return none({ ...s, mode: { ...m, text }, whatIf: adjValueOrNull(text) });
   }
+  if (!typed || !/[-0-9]/.test(typed)) return none(s);
+  const text = m.text + typed;
+  return none({ ...s, mode: { ...m, text }, whatIf: adjValueOrNull(text), message: null });
+}
+
+function confirmKey(s: DashState, m: ModeOf<'confirm'>, action: ModeAction | undefined): Result {
+  if (action === 'yes') {
+    const state = normal(s, { marked: new Set(), message: { text: 'writing…', kind: 'info' } });
+    return { state, effects: [{ type: 'adjust', plan: m.plan, source: m.source }] };
+  }
+  if (action === 'no') return none(normal(s, { message: { text: 'cancelled: nothing written', kind: 'info' } }));
+  return none(s);
+}
+
+const EXPORT_FORMATS: Partial<Record<ModeAction, SnapshotFormat>> = {
+  json: 'json',
+  csv: 'csv',
+  table: 'table',
+  prometheus: 'prometheus',
+};
+
+function exportKey(s: DashState, action: ModeAction | undefined): Result {
+  const f = action && EXPORT_FORMATS[action];
+  if (f) return { state: normal(s), effects: [{ type: 'export', format: f }] };
+  return none(
+    normal(s, { message: action === 'cancel' ? null : { text: 'export: press j, c, t or p', kind: 'info' } }),
+  );
+}
+
+function domainKey(s: DashState, m: ModeOf<'domain'>, action: ModeAction | undefined): Result {
+  const n = Math.max(1, s.domains.length);
+  if (action === 'prev') return none({ ...s, mode: { ...m, index: (m.index - 1 + n) % n } });
+  if (action === 'next') return none({ ...s, mode: { ...m, index: (m.index + 1) % n } });
+  const d = action === 'pick' ? s.domains[m.index] : undefined;
+  if (!d) return none(normal(s, { domains: [] }));
+  const message = { text: `domain: ${d.label}`, kind: 'info' } as const;
+  return {
+    state: normal(s, { domainPath: d.path, domains: [], marked: new Set(), message }),
+    effects: [{ type: 'refresh' }],
+  };
 }
 
 function onModeKey(s: DashState, name: string, ch: string | undefined): Result | null {
   const m = s.mode;
   const typed = ch && ch.length === 1 && ch >= ' ' && ch !== '\x7f' ? ch : undefined;
-  if (m.kind === 'normal') return null;
-  if (m.kind === 'help') {
-    // The scrolling keys scroll a help taller than the screen; any other key closes it.
-    const step = { down: 1, j: 1, pagedown: 10, space: 10, up: -1, k: -1, pageup: -10 }[name];
-    return none({
-      ...s,
-      mode: step === undefined ? { kind: 'normal' } : { kind: 'help', top: Math.max(0, Math.min(500, m.top + step)) },
-    });
-  }
-  if (m.kind === 'events') return none({ ...s, mode: { kind: 'normal' } });
-  const action = modeActionFor(m.kind, name);
   switch (m.kind) {
+    case 'normal':
+      return null;
+    case 'help':
+      return helpKey(s, m, name);
+    case 'events':
+      return none(normal(s));
     case 'filter':
-      if (action === 'keep') return none({ ...s, mode: { kind: 'normal' } });
-      if (action === 'clear') return none(keepSelection({ ...s, filter: '', mode: { kind: 'normal' } }));
-      if (action === 'erase') return none(keepSelection({ ...s, filter: s.filter.slice(0, -1) }));
-      if (typed) return none(keepSelection({ ...s, filter: s.filter + typed }));
-      return none(s);
-    case 'input': {
-      if (action === 'cancel') return none({ ...s, mode: { kind: 'normal' }, whatIf: null });
-      if (action === 'erase')
-        return none({ ...s, mode: { ...m, text: m.text.slice(0, -1) }, whatIf: adjValueOrNull(m.text.slice(0, -1)) });
-      if (action === 'submit') return none(submitAdj(s, m));
-      if (typed && /[-0-9]/.test(typed)) {
-        const text = m.text + typed;
-        return none({ ...s, mode: { ...m, text }, whatIf: adjValueOrNull(text), message: null });
-      }
-      return none(s);
-    }
+      return filterKey(s, modeActionFor(m.kind, name), typed);
+    case 'input':
+      return inputKey(s, m, modeActionFor(m.kind, name), typed);
     case 'confirm':
-      if (action === 'yes') {
-        return {
-          state: { ...s, mode: { kind: 'normal' }, marked: new Set(), message: { text: 'writing…', kind: 'info' } },
-          effects: [{ type: 'adjust', plan: m.plan, source: m.source }],
-        };
-      }
-      if (action === 'no')
-        return none({ ...s, mode: { kind: 'normal' }, message: { text: 'cancelled: nothing written', kind: 'info' } });
-      return none(s);
-    case 'export': {
-      const formats: Partial<Record<ModeAction, SnapshotFormat>> = {
-        json: 'json',
-        csv: 'csv',
-        table: 'table',
-        prometheus: 'prometheus',
-      };
-      const f = action && formats[action];
-      if (f) return { state: { ...s, mode: { kind: 'normal' } }, effects: [{ type: 'export', format: f }] };
-      return none({
-        ...s,
-        mode: { kind: 'normal' },
-        message: action === 'cancel' ? null : { text: 'export: press j, c, t or p', kind: 'info' },
-      });
-    }
-    case 'domain': {
-      const n = s.domains.length;
-      if (action === 'prev') return none({ ...s, mode: { ...m, index: (m.index - 1 + n) % Math.max(1, n) } });
-      if (action === 'next') return none({ ...s, mode: { ...m, index: (m.index + 1) % Math.max(1, n) } });
-      if (action === 'pick') {
-        const d = s.domains[m.index];
-        if (!d) return none({ ...s, mode: { kind: 'normal' } });
-        return {
-          state: {
-            ...s,
-            domainPath: d.path,
-            domains: [],
-            mode: { kind: 'normal' },
-            marked: new Set(),
-            message: { text: `domain: ${d.label}`, kind: 'info' },
-          },
-          effects: [{ type: 'refresh' }],
-        };
-      }
-      return none({ ...s, domains: [], mode: { kind: 'normal' } });
-    }
+      return confirmKey(s, m, modeActionFor(m.kind, name));
+    case 'export':
+      return exportKey(s, modeActionFor(m.kind, name));
+    case 'domain':
+      return domainKey(s, m, modeActionFor(m.kind, name));
   }
 }
 

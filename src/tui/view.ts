@@ -92,12 +92,10 @@ export function headerTitle(s: DashState, clock: string): string {
   return ` oomtop ── ${esc(snap?.hostname ?? '?')} · Linux ${esc(snap?.kernelRelease ?? '?')} · ${s.intervalMs / 1000} s${s.paused ? ' · {yellow-fg}paused{/yellow-fg}' : ''} ── ${clock} `;
 }
 
-export function headerLines(s: DashState): string[] {
-  const snap = s.snapshot;
-  const v = s.view;
-  if (!snap || !v) return ['sampling…'];
-  const page = snap.pageSize;
-  const w = s.cols - 2;
+type Snap = NonNullable<DashState['snapshot']>;
+
+/** Lines 1-2: memory and swap bars, with their sparklines. */
+function memoryLines(s: DashState, snap: Snap, w: number): string[] {
   const barW = Math.max(10, Math.min(30, w - 52));
   const memTotal = snap.memTotalKb * 1024;
   const avail = availableKb(snap) * 1024;
@@ -114,52 +112,75 @@ export function headerLines(s: DashState): string[] {
     sparkW,
   );
   const psi = snap.pressureSomeAvg10;
-  const lines: string[] = [];
-  lines.push(
-    `Mem  ${bar(used / memTotal, barW)} ${fit(`${((100 * used) / memTotal).toFixed(0)}%`, 4, 'right')}  ${formatBytes(used)}/${formatBytes(memTotal)}  ${snap.memAvailableKb === null ? 'free' : 'avail'} ${formatBytes(avail)} ${availSpark}`,
-  );
-  lines.push(
-    `Swap ${bar(swapTotal ? swapUsed / swapTotal : 0, barW)} ${fit(`${swapTotal ? ((100 * swapUsed) / swapTotal).toFixed(0) : 0}%`, 4, 'right')}  ${formatBytes(swapUsed)}/${formatBytes(swapTotal)}  ${psi === null ? 'PSI n/a' : `PSI some ${psi.toFixed(2)}%`} ${psiSpark}`,
-  );
-  // OOM kills, flagged when they grow while oomtop runs.
+  const memPct = fit(`${((100 * used) / memTotal).toFixed(0)}%`, 4, 'right');
+  const swapPct = fit(`${swapTotal ? ((100 * swapUsed) / swapTotal).toFixed(0) : 0}%`, 4, 'right');
+  const availWord = snap.memAvailableKb === null ? 'free' : 'avail';
+  const psiText = psi === null ? 'PSI n/a' : `PSI some ${psi.toFixed(2)}%`;
+  return [
+    `Mem  ${bar(used / memTotal, barW)} ${memPct}  ${formatBytes(used)}/${formatBytes(memTotal)}  ${availWord} ${formatBytes(avail)} ${availSpark}`,
+    `Swap ${bar(swapTotal ? swapUsed / swapTotal : 0, barW)} ${swapPct}  ${formatBytes(swapUsed)}/${formatBytes(swapTotal)}  ${psiText} ${psiSpark}`,
+  ];
+}
+
+/** OOM kills since boot, flagged when they grow while oomtop runs. */
+function killText(s: DashState, snap: Snap): string {
   const kills = snap.oomKillCount;
   const grown = kills !== null && s.oomKillsAtStart !== null ? kills - s.oomKillsAtStart : 0;
-  let l3 = `OOM kills since boot: ${kills ?? '?'}`;
-  if (grown > 0) {
-    const last = s.oomEvents.at(-1);
-    const v = last?.victims[0];
-    const what = last
-      ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(v.comm)} ${v.pid}` : 'victim unknown'}`
-      : '';
-    l3 += ` {red-fg}{bold}(+${grown} while watching${what}){/bold}{/red-fg}`;
-  }
+  const text = `OOM kills since boot: ${kills ?? '?'}`;
+  if (grown <= 0) return text;
+  const last = s.oomEvents.at(-1);
+  const v = last?.victims[0];
+  const what = last
+    ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(v.comm)} ${v.pid}` : 'victim unknown'}`
+    : '';
+  return `${text} {red-fg}{bold}(+${grown} while watching${what}){/bold}{/red-fg}`;
+}
+
+function sysctlWarnings(snap: Snap): string[] {
   const warn: string[] = [];
   if (snap.sysctls.panicOnOom === 1) warn.push('⚠ panic_on_oom=1: a global OOM panics');
   if (snap.sysctls.panicOnOom === 2) warn.push('⚠ panic_on_oom=2: any OOM panics');
   if (snap.sysctls.oomKillAllocatingTask) warn.push('⚠ oom_kill_allocating_task=1: the allocator dies');
-  const who = s.readOnly
-    ? '{yellow-fg}read-only{/yellow-fg}'
-    : s.canLower === true
-      ? 'adj: may lower and raise'
-      : s.canLower === false
-        ? s.uid === 0
-          ? '{yellow-fg}adj: raise only (no CAP_SYS_RESOURCE){/yellow-fg}'
-          : '{yellow-fg}adj: raise your own processes only{/yellow-fg}'
-        : 'adj rights unknown';
-  // The rights go where there is room: after the kill count, or after the domain when
-  // sysctl warnings take line 3.
-  l3 += warn.length ? `  {yellow-fg}${warn.join('  ')}{/yellow-fg}` : ` · ${who}`;
-  lines.push(l3);
-  lines.push(`Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages${warn.length ? ` · ${who}` : ''}`);
+  return warn;
+}
+
+/** What this user may write. */
+function rightsText(s: DashState): string {
+  if (s.readOnly) return '{yellow-fg}read-only{/yellow-fg}';
+  if (s.canLower === true) return 'adj: may lower and raise';
+  if (s.canLower === null) return 'adj rights unknown';
+  return s.uid === 0
+    ? '{yellow-fg}adj: raise only (no CAP_SYS_RESOURCE){/yellow-fg}'
+    : '{yellow-fg}adj: raise your own processes only{/yellow-fg}';
+}
+
+/** The last line: headroom and who dies first, or how soon memory runs out when it falls. */
+function firstToDieLine(s: DashState, snap: Snap, v: NonNullable<DashState['view']>): string {
+  const page = snap.pageSize;
   const left = secondsLeft(s.history);
   const first = snap.processes.find((p) => p.rank === 1);
   const headroom = v.headroomPages === null ? '' : `headroom ${formatPages(v.headroomPages, page)}`;
-  lines.push(
-    left === null
-      ? `${headroom}${first ? `   dies first: ${esc(first.comm)} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`
-      : `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${first ? `${esc(first.comm)} ${first.pid} dies` : 'nobody is killable'}   ${headroom}`,
-  );
-  return lines;
+  if (left === null)
+    return `${headroom}${first ? `   dies first: ${esc(first.comm)} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`;
+  const then = first ? `${esc(first.comm)} ${first.pid} dies` : 'nobody is killable';
+  return `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${then}   ${headroom}`;
+}
+
+export function headerLines(s: DashState): string[] {
+  const snap = s.snapshot;
+  const v = s.view;
+  if (!snap || !v) return ['sampling…'];
+  const warn = sysctlWarnings(snap);
+  const who = rightsText(s);
+  // The rights go where there is room: after the kill count, or after the domain when
+  // sysctl warnings take line 3.
+  const l3 = killText(s, snap) + (warn.length ? `  {yellow-fg}${warn.join('  ')}{/yellow-fg}` : ` · ${who}`);
+  return [
+    ...memoryLines(s, snap, s.cols - 2),
+    l3,
+    `Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages${warn.length ? ` · ${who}` : ''}`,
+    firstToDieLine(s, snap, v),
+  ];
 }
 
 export function tableHeaderLine(s: DashState): string {

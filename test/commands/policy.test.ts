@@ -81,6 +81,13 @@ describe('policy parsing', () => {
     ]);
   });
 
+  it('refuses a rule whose only setting is protect: false (it would set no value)', () => {
+    expect(errorsOf('rules:\n  - name: a\n    protect: false\n')).toBe(
+      'p.yaml:2: protect: false sets nothing: give adj, or remove the rule',
+    );
+    expect(errorsOf('rules:\n  - name: a\n    protect: false\n    adj: 5\n')).toBe('');
+  });
+
   it('reports YAML syntax errors and a wrong shape with their lines', () => {
     expect(errorsOf('rules:\n  - name: [a\n')).toMatch(/^p\.yaml:\d+: YAML: /);
     expect(errorsOf('- name: a\n')).toBe('p.yaml:1: expected a mapping with a "rules:" list at the top');

@@ -31,7 +31,8 @@ export class MetricWriter {
   }
 }
 
-export function snapshotToPrometheus(s: Snapshot, topN: number): string {
+/** Per process: the top N by kill order, and every protected process. */
+function processMetrics(w: MetricWriter, s: Snapshot, topN: number): void {
   const chosen = s.processes.filter(
     (p) => (p.rank !== null && p.rank <= topN) || (p.oomScoreAdj !== null && p.oomScoreAdj < 0),
   );
@@ -42,8 +43,6 @@ export function snapshotToPrometheus(s: Snapshot, topN: number): string {
     unit: p.unit,
     rank: p.rank ?? 'unkillable',
   });
-  const domain = { domain: s.domain.path ?? 'global' };
-  const w = new MetricWriter();
   w.metric(
     'oomtop_process_badness_pages',
     'oom_badness() in pages (top N by kill order, and protected processes)',
@@ -62,6 +61,11 @@ export function snapshotToPrometheus(s: Snapshot, topN: number): string {
     'gauge',
     chosen.filter((p) => p.oomScore !== null).map((p) => [lbl(p), p.oomScore as number]),
   );
+}
+
+/** The domain and the machine. */
+function systemMetrics(w: MetricWriter, s: Snapshot): void {
+  const domain = { domain: s.domain.path ?? 'global' };
   w.metric('oomtop_processes', 'processes by OOM killability', 'gauge', [
     [{ ...domain, state: 'killable' }, s.counts.killable],
     [{ ...domain, state: 'unkillable' }, s.counts.unkillable],
@@ -83,5 +87,11 @@ export function snapshotToPrometheus(s: Snapshot, topN: number): string {
   w.metric('oomtop_snapshot_timestamp_seconds', 'when the snapshot was taken', 'gauge', [
     [{}, Date.parse(s.time) / 1000],
   ]);
+}
+
+export function snapshotToPrometheus(s: Snapshot, topN: number): string {
+  const w = new MetricWriter();
+  processMetrics(w, s, topN);
+  systemMetrics(w, s);
   return w.toString();
 }

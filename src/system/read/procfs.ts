@@ -2,6 +2,7 @@
 // one reused buffer: fs.promises costs 10-40x more per small file here. The sampler's
 // other readers sit beside it: native-batch.ts (many processes' files in one native call)
 // and held-files.ts (files kept open between samples, read again with pread).
+import { messageOf } from '../../core/errors.js';
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { decodeUtf8 } from '../../core/format.js';
 import { errnoCode } from '../errno.js';
@@ -106,7 +107,7 @@ export class ProcFs {
         return Array.from(this.native.listPids(this.root).sort());
       } catch (e) {
         const errno = (e as { errno?: number }).errno;
-        throw Object.assign(new Error(`cannot list ${this.root}: ${(e as Error).message}`), {
+        throw Object.assign(new Error(`cannot list ${this.root}: ${messageOf(e)}`), {
           code: errno === undefined ? 'EIO' : errnoName(errno),
         });
       }
