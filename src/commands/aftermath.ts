@@ -22,7 +22,7 @@ import {
   type MissingKills,
 } from '../core/verdict.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
-import { readCgroupTree } from '../system/cgroupfs.js';
+import { findMemoryHierarchy, readCgroupTree } from '../system/cgroupfs.js';
 import { walk, type CgroupNode } from '../core/memcg.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/read/procfs.js';
@@ -188,19 +188,33 @@ export function renderHistory(events: readonly OomEvent[], source: string): stri
   return `${out.join('\n')}\n`;
 }
 
-/** Memory cgroups whose kill counters exceed the kills the log shows in them (none when the hierarchy cannot be read). */
-function memcgMissing(roots: Roots, events: readonly OomEvent[]): MissingKills[] {
+/**
+ * Memory cgroups whose kill counters exceed the kills the log shows in them, and what could
+ * not be compared: the hierarchy unreadable, or cgroups whose counter file was unreadable.
+ * No memory hierarchy at all (no memory controller) is no counters, not a failure.
+ */
+function memcgMissing(roots: Roots, events: readonly OomEvent[]): { missing: MissingKills[]; notes: string[] } {
+  if (!findMemoryHierarchy(roots.sysRoot)) return { missing: [], notes: [] };
   let tree: CgroupNode;
   try {
     tree = readCgroupTree(roots.sysRoot, '/').root;
-  } catch {
-    return [];
+  } catch (e) {
+    return {
+      missing: [],
+      notes: [`note: the memory cgroups' kill counters were not compared with the log: ${messageOf(e)}`],
+    };
   }
   const all: CgroupNode[] = [];
+  const notes: string[] = [];
   walk(tree, (n) => {
     if (n.path !== '/') all.push(n);
+    const counter = n.unreadable?.find((u) => /^memory\.(events|oom_control):/.test(u));
+    if (counter)
+      notes.push(
+        `note: memory cgroup ${printable(n.path)}: ${printable(counter)}: its kills were not compared with the log`,
+      );
   });
-  return missingMemcgKills(all, events);
+  return { missing: missingMemcgKills(all, events), notes };
 }
 
 export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
@@ -215,7 +229,9 @@ export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }
   const notes: string[] = [];
   if (dropped) notes.push(`note: ${dropped} older event(s) not shown (at most ${OomEventParser.MAX_EVENTS} are kept)`);
   if (skippedLong) notes.push(`note: ${skippedLong} line(s) longer than 64 KiB skipped (not kernel messages)`);
-  for (const m of memcgMissing(roots, events)) {
+  const memcg = memcgMissing(roots, events);
+  notes.push(...memcg.notes);
+  for (const m of memcg.missing) {
     notes.push(
       `note: memory cgroup ${printable(m.path)} counted ${m.counted} OOM kill(s) (its memory.events / memory.oom_control), the log shows ${m.logged} in it: ${m.counted - m.logged} missing`,
     );

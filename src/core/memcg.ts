@@ -30,6 +30,8 @@ export interface CgroupNode {
   procs: number[];
   /** In creation order (the kernel's sibling order). */
   children: CgroupNode[];
+  /** Files that exist but could not be read ("memory.events: EACCES"): their fields above are unknown, not 0. */
+  unreadable?: string[];
 }
 
 /** Limits at or above this are "unlimited" (PAGE_COUNTER_MAX * PAGE_SIZE is ~2^63). */

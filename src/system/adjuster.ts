@@ -88,8 +88,16 @@ export class Adjuster {
     try {
       // Identity: the pid must still be the process the user chose.
       const stat = this.proc.tryRead(`${target.pid}/stat`);
-      if (!stat.ok) return recorded({ ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` });
-      const parsed = parseStat(stat.text);
+      if (!stat.ok && stat.gone)
+        return recorded({ ...base, old: null, result: 'gone', message: `${who} is gone: nothing written` });
+      if (!stat.ok)
+        return recorded({
+          ...base,
+          old: null,
+          result: 'error',
+          message: `cannot read the stat of ${who} to check it is the same process (${stat.code}): nothing written`,
+        });
+      const parsed = parseStat(stat.value);
       if (!parsed.ok || parsed.value.startTime !== target.startTime) {
         return recorded({
           ...base,

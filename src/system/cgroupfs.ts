@@ -4,6 +4,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
+import { type Read, readValue, unreadable } from '../core/read.js';
+import { errnoCode } from './errno.js';
 import { normalizeCgroupPath, parseKeyValues, parseLimit, type CgroupNode } from '../core/memcg.js';
 
 export interface MemoryHierarchy {
@@ -12,12 +14,18 @@ export interface MemoryHierarchy {
   mount: string;
 }
 
-function read(path: string): string | null {
+function readFile(path: string): Read<string> {
   try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
+    return readValue(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return unreadable(errnoCode(e));
   }
+}
+
+/** A file's text; null when absent (a controller file this kernel or setup lacks) or unreadable. */
+function read(path: string): string | null {
+  const r = readFile(path);
+  return r.ok ? r.value : null;
 }
 
 /** v2 at the root or at root/unified when its controllers include memory; else v1 root/memory. */
@@ -82,12 +90,20 @@ function v1Node(rel: string, f: FileOf, procs: number[]): CgroupNode {
 
 function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNode {
   const dir = join(h.mount, rel);
-  const f = (name: string) => read(join(dir, name));
+  const failed: string[] = [];
+  // Absent files are normal (no swap accounting, an older kernel); any other failure is said.
+  const f = (name: string) => {
+    const r = readFile(join(dir, name));
+    if (r.ok) return r.value;
+    if (!r.gone) failed.push(`${name}: ${r.code}`);
+    return null;
+  };
   const procs = (f('cgroup.procs') ?? '')
     .split('\n')
     .filter((l) => /^\d+$/.test(l))
     .map(Number);
   const node = h.version === 2 ? v2Node(rel, f, procs) : v1Node(rel, f, procs);
+  if (failed.length) node.unreadable = failed;
   if (depthLeft > 0) {
     let entries: Array<{ name: string; ino: number }> = [];
     try {

@@ -1,6 +1,7 @@
 // Reads what the model needs for every process, plus the system-wide facts, once per
 // sample. A process that exits mid-read is dropped from the sample; a file it may not read
 // (hidepid, another user's process) leaves its fields unknown (null), never 0.
+import { type Read, unreadable, readValue } from '../core/read.js';
 import { errnoCode } from './errno.js';
 import {
   parseBootTime,
@@ -17,7 +18,7 @@ import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { memoize } from '../core/memo.js';
 import { nativeReader } from './native.js';
-import { decode, isGone, ProcFs, type ReadResult } from './read/procfs.js';
+import { decode, ProcFs } from './read/procfs.js';
 import {
   HELD_ADJ,
   HELD_STAT,
@@ -49,7 +50,7 @@ export const MODEL_NEEDS: SampleNeeds = { cmdline: false, cgroup: false };
 class Vanished extends Error {}
 
 /** What unchanged() found: the last record as it is, or the stat text to go on with. */
-type Reuse = { kind: 'same'; sample: ProcSample } | { kind: 'read'; stat: ReadResult };
+type Reuse = { kind: 'same'; sample: ProcSample } | { kind: 'read'; stat: Read<string> };
 
 /** Most processes read in one tick's refresh batch (new ones beyond it are read one by one). */
 const REFRESH_BATCH_MAX = 512;
@@ -122,7 +123,7 @@ export class Sampler {
           : `cannot read ${this.proc.root}/meminfo (${r.code}): check --proc-root and permissions`,
       );
     }
-    const m = parseMeminfo(r.text);
+    const m = parseMeminfo(r.value);
     if (!m.ok)
       throw new UserError(`${this.proc.root}/meminfo is not valid (${m.error}): pass --proc-root pointing at /proc`);
     return m.value;
@@ -277,7 +278,7 @@ export class Sampler {
       try {
         ({ buf, off, n } = held.read(pid, HELD_STAT));
       } catch (e) {
-        return { kind: 'read', stat: { ok: false, code: errnoCode(e) } };
+        return { kind: 'read', stat: unreadable(errnoCode(e)) };
       }
     }
     const c = this.reuse?.get(pid);
@@ -289,9 +290,9 @@ export class Sampler {
       (c.cgroup !== null) !== needs.cgroup ||
       !sameBytes(buf, off, n, c.statText)
     ) {
-      return { kind: 'read', stat: { ok: true, text: decode(buf, off, off + n) } };
+      return { kind: 'read', stat: readValue(decode(buf, off, off + n)) };
     }
-    const statRead: Reuse = { kind: 'read', stat: { ok: true, text: c.statText } }; // the same bytes
+    const statRead: Reuse = { kind: 'read', stat: readValue(c.statText) }; // the same bytes
     const p = c.sample;
     if (held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return statRead;
     const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.source.int(pid, row, 'oom_score') : null;
@@ -358,19 +359,19 @@ export class Sampler {
    * Reads one process; throws Vanished when it exits during the read. `row`: pid's place in
    * this sample's pid list; `statRead`: its stat, when unchanged() read it already.
    */
-  private readProcess(pid: number, row: number, needs: SampleNeeds, statRead: ReadResult | null): ProcSample {
+  private readProcess(pid: number, row: number, needs: SampleNeeds, statRead: Read<string> | null): ProcSample {
     const unreadable: string[] = [];
     const read = (file: ProcFile, encoding: BufferEncoding = 'utf8'): string | null => {
       const r = (file === 'stat' ? statRead : null) ?? this.source.text(pid, row, file, encoding);
-      if (r.ok) return r.text;
-      if (isGone(r.code)) throw new Vanished();
+      if (r.ok) return r.value;
+      if (r.gone) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
       return null;
     };
     const readInt = (file: ProcFile): number | null => {
       const r = this.source.int(pid, row, file);
       if (r === null || typeof r === 'number') return r;
-      if (isGone(r.code)) throw new Vanished();
+      if (r.gone) throw new Vanished();
       unreadable.push(`${file}: ${r.code}`);
       return null;
     };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -157,6 +157,30 @@ describe('history: kills the counters hold that the log lost', () => {
       const one = runHistory(roots, { from: log }, new Date(Date.UTC(2026, 10, 26)));
       expect(one).not.toContain('/system.slice/app.service counted');
       expect(one).toContain('cri-containerd-aaaaaaaa');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('says which cgroup counters it could not read instead of counting them as no kills', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oomtop-unread-'));
+    try {
+      const sys = join(dir, 'sys');
+      mkdirSync(join(sys, 'app.slice'), { recursive: true });
+      writeFileSync(join(sys, 'cgroup.controllers'), 'memory pids\n');
+      writeFileSync(join(sys, 'cgroup.procs'), '');
+      writeFileSync(join(sys, 'app.slice', 'memory.max'), 'max\n');
+      // A counter that exists but cannot be read (a directory: EISDIR, as EACCES would be for a user).
+      mkdirSync(join(sys, 'app.slice', 'memory.events'));
+      const log = join(dir, 'kern.log');
+      writeFileSync(log, '');
+      const out = runHistory({ ...roots, sysRoot: sys }, { from: log }, new Date(Date.UTC(2026, 10, 26)));
+      expect(out).toContain(
+        'note: memory cgroup /app.slice: memory.events: EISDIR: its kills were not compared with the log',
+      );
+      // No memory hierarchy at all is no counters, not a failure.
+      const bare = join(dir, 'bare');
+      mkdirSync(bare);
+      expect(runHistory({ ...roots, sysRoot: bare }, { from: log }, new Date())).not.toContain('note:');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { unreadable } from '../../src/core/read.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,10 +77,9 @@ describe('Sampler edge cases', () => {
         super(root, { native: false });
         const deny = (rel: string) => /^50\/(status|oom_score)$/.test(rel);
         const orig = this.proc.tryRead.bind(this.proc);
-        this.proc.tryRead = (rel: string, enc?: BufferEncoding) =>
-          deny(rel) ? { ok: false, code: 'EACCES' } : orig(rel, enc);
+        this.proc.tryRead = (rel: string, enc?: BufferEncoding) => (deny(rel) ? unreadable('EACCES') : orig(rel, enc));
         const origInt = this.proc.readInt.bind(this.proc);
-        this.proc.readInt = (rel: string) => (deny(rel) ? { code: 'EACCES' } : origInt(rel));
+        this.proc.readInt = (rel: string) => (deny(rel) ? unreadable('EACCES') : origInt(rel));
       }
     }
     const p = new Denying().sample(0).processes[0]!;

@@ -1,9 +1,10 @@
 // Files kept open between samples (stat and oom_score_adj of every process) and read
 // again at offset 0: the dashboard's and watch's reader.
+import { type Read, type IntRead, unreadable, readValue } from '../../core/read.js';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { errnoCode } from '../errno.js';
 import type { NativeReader } from '../native.js';
-import { decode, hasSorted, isGone, parseIntBytes, type ProcFs, type ReadResult } from './procfs.js';
+import { decode, hasSorted, isGone, parseIntBytes, type ProcFs } from './procfs.js';
 
 /** The soft limit on open files of this process (Node raises it to the hard limit at start). */
 function openFileLimit(): number {
@@ -195,24 +196,24 @@ export class HeldFiles {
   }
 
   /** read() as text, with the errno code instead of a throw (like ProcFs.tryRead). */
-  text(pid: number, index: number, encoding: BufferEncoding, row = -1): ReadResult {
+  text(pid: number, index: number, encoding: BufferEncoding, row = -1): Read<string> {
     try {
       const { buf, off, n } = this.read(pid, index, 4096, row);
-      return { ok: true, text: decode(buf, off, off + n, encoding) };
+      return readValue(decode(buf, off, off + n, encoding));
     } catch (e) {
-      return { ok: false, code: errnoCode(e) };
+      return unreadable(errnoCode(e));
     }
   }
 
   /** read() of an integer file (like ProcFs.readInt). */
-  int(pid: number, index: number, row = -1): number | null | { code: string } {
+  int(pid: number, index: number, row = -1): IntRead {
     const pn = this.prefetchedLength(pid, index, row);
     if (pn >= 0) return parseIntBytes(this.prefetchedBuffer(index), row * (this.slots[index] as number), pn);
     try {
       const { buf, off, n } = this.read(pid, index, 64);
       return parseIntBytes(buf, off, n);
     } catch (e) {
-      return { code: errnoCode(e) };
+      return unreadable(errnoCode(e));
     }
   }
 

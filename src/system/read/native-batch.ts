@@ -1,8 +1,9 @@
 // Many processes' files read in one call to the native reader (native/proc_batch.c):
 // Prefetched, one batch of a one-shot sample over several threads; PathBatch, the rolling
 // refresh of a dashboard tick, into a buffer kept between ticks.
+import { type Read, type IntRead, unreadable, readValue } from '../../core/read.js';
 import { errnoName, NOT_READ, type NativeReader } from '../native.js';
-import { decode, indexSorted, NON_ASCII, parseIntBytes, type ReadResult } from './procfs.js';
+import { decode, indexSorted, NON_ASCII, parseIntBytes } from './procfs.js';
 
 /**
  * The files of many processes, read in one call by the native reader. Lookups return
@@ -42,21 +43,21 @@ export class Prefetched {
     return len === NOT_READ ? null : { t: this.part[row] as number, off: this.meta[k] as number, len };
   }
 
-  text(pid: number, row: number, file: string, encoding: BufferEncoding = 'utf8'): ReadResult | undefined {
+  text(pid: number, row: number, file: string, encoding: BufferEncoding = 'utf8'): Read<string> | undefined {
     const at = this.locate(pid, file, row);
     if (!at) return undefined;
     const { t, off, len } = at;
-    if (len < 0) return { ok: false, code: errnoName(-len) };
+    if (len < 0) return unreadable(errnoName(-len));
     const text = (this.all[t] as string).substring(off, off + len);
     // latin1 and utf8 agree on ASCII; anything else is decoded as asked.
-    if (encoding === 'latin1' || !NON_ASCII.test(text)) return { ok: true, text };
-    return { ok: true, text: decode(this.datas[t] as Buffer, off, off + len, encoding) };
+    if (encoding === 'latin1' || !NON_ASCII.test(text)) return readValue(text);
+    return readValue(decode(this.datas[t] as Buffer, off, off + len, encoding));
   }
 
-  int(pid: number, row: number, file: string): number | null | { code: string } | undefined {
+  int(pid: number, row: number, file: string): IntRead | undefined {
     const at = this.locate(pid, file, row);
     if (!at) return undefined;
-    return at.len < 0 ? { code: errnoName(-at.len) } : parseIntBytes(this.datas[at.t] as Buffer, at.off, at.len);
+    return at.len < 0 ? unreadable(errnoName(-at.len)) : parseIntBytes(this.datas[at.t] as Buffer, at.off, at.len);
   }
 }
 
@@ -102,14 +103,14 @@ export class PathBatch {
   }
 
   /** pid's file from the last read; undefined when it was not read or did not fit its slot. */
-  text(pid: number, file: string, encoding: BufferEncoding): ReadResult | undefined {
+  text(pid: number, file: string, encoding: BufferEncoding): Read<string> | undefined {
     const f = this.names.indexOf(file);
     const i = f < 0 ? -1 : indexSorted(this.pids, pid);
     if (i < 0) return undefined;
     const n = this.lens[i * this.names.length + f] as number;
     if (n === NOT_READ || n >= (this.slots[f] as number)) return undefined;
-    if (n < 0) return { ok: false, code: errnoName(-n) };
+    if (n < 0) return unreadable(errnoName(-n));
     const off = i * this.stride + (this.starts[f] as number);
-    return { ok: true, text: decode(this.out, off, off + n, encoding) };
+    return readValue(decode(this.out, off, off + n, encoding));
   }
 }

@@ -2,18 +2,14 @@
 // one reused buffer: fs.promises costs 10-40x more per small file here. The sampler's
 // other readers sit beside it: native-batch.ts (many processes' files in one native call)
 // and held-files.ts (files kept open between samples, read again with pread).
+import { type Read, type IntRead, unreadable, readValue } from '../../core/read.js';
 import { messageOf } from '../../core/errors.js';
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { decodeUtf8 } from '../../core/format.js';
 import { errnoCode } from '../errno.js';
 import { errnoName, type NativeReader } from '../native.js';
 
-export type ReadResult = { ok: true; text: string } | { ok: false; code: string };
-
-/** errno codes that mean the process (or file) is gone, not that we may not read it. */
-export function isGone(code: string): boolean {
-  return code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR';
-}
+export { isGone } from '../../core/read.js';
 
 export class ProcFs {
   private buf = Buffer.allocUnsafe(64 * 1024);
@@ -50,11 +46,11 @@ export class ProcFs {
     }
   }
 
-  tryRead(rel: string, encoding: BufferEncoding = 'utf8'): ReadResult {
+  tryRead(rel: string, encoding: BufferEncoding = 'utf8'): Read<string> {
     try {
-      return { ok: true, text: this.readText(rel, encoding) };
+      return readValue(this.readText(rel, encoding));
     } catch (e) {
-      return { ok: false, code: errnoCode(e) };
+      return unreadable(errnoCode(e));
     }
   }
 
@@ -63,18 +59,18 @@ export class ProcFs {
    * the bytes, without making a string: this runs twice per process per sample.
    * Returns the number, null when the content is not an integer, or the errno code.
    */
-  readInt(rel: string): number | null | { code: string } {
+  readInt(rel: string): IntRead {
     let fd: number;
     try {
       fd = openSync(this.path(rel), 'r');
     } catch (e) {
-      return { code: errnoCode(e) };
+      return unreadable(errnoCode(e));
     }
     let n: number;
     try {
       n = readSync(fd, this.buf, 0, 64, null);
     } catch (e) {
-      return { code: errnoCode(e) };
+      return unreadable(errnoCode(e));
     } finally {
       closeSync(fd);
     }
@@ -89,7 +85,7 @@ export class ProcFs {
 
   readOrNull(rel: string): string | null {
     const r = this.tryRead(rel);
-    return r.ok ? r.text : null;
+    return r.ok ? r.value : null;
   }
 
   readlinkOrNull(rel: string): string | null {

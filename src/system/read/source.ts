@@ -7,11 +7,14 @@
 // - IncrementalSource (the dashboard, watch): stat and oom_score_adj held open and read
 //   again with pread (HeldFiles); this tick's refresh slice in one native call (PathBatch);
 //   anything else through ProcFs.
+import type { IntRead, Read } from '../../core/read.js';
+
+export type { IntRead };
 import { STATUS_KEYS } from '../../core/parse/status.js';
 import { readerThreads, type NativeReader } from '../native.js';
 import { HeldFiles } from './held-files.js';
 import { PathBatch, Prefetched } from './native-batch.js';
-import type { ProcFs, ReadResult } from './procfs.js';
+import type { ProcFs } from './procfs.js';
 
 /** The per-process files, in the order one process's files are read (stat first). */
 export const FILES = ['stat', 'status', 'oom_score', 'oom_score_adj', 'cmdline', 'cgroup'] as const;
@@ -39,14 +42,12 @@ export interface SampleNeeds {
   oomScoreFor?: ReadonlySet<number>;
 }
 
-export type IntRead = number | null | { code: string };
-
 export interface FileSource {
   readonly name: string;
   /** A sample begins: its pid list, ascending, and what it needs. */
   begin(pids: readonly number[], needs: SampleNeeds): void;
   /** A file of the process at `row` of the pid list, as text. */
-  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): ReadResult;
+  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): Read<string>;
   /** An integer file (oom_score, oom_score_adj); null when it is not an integer. */
   int(pid: number, row: number, file: ProcFile): IntRead;
   /** The sample is over (also when it failed): buffers of this sample are let go. */
@@ -87,7 +88,7 @@ export class OneShotSource implements FileSource {
     this.pre = new Prefetched(datas, meta, rows, FILES, ids);
   }
 
-  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): ReadResult {
+  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): Read<string> {
     return this.pre?.text(pid, row, file, encoding) ?? this.proc.tryRead(`${pid}/${file}`, encoding);
   }
 
@@ -136,7 +137,7 @@ export class IncrementalSource implements FileSource {
     this.batch?.read(ids, want);
   }
 
-  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): ReadResult {
+  text(pid: number, row: number, file: ProcFile, encoding: BufferEncoding): Read<string> {
     const ahead = this.batch?.text(pid, file, encoding);
     if (ahead) return ahead;
     const i = (HELD as readonly string[]).indexOf(file);
