@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeCgroupV2Tree, writeProcTree } from './helpers/proc-tree.js';
 import { BASIC_PROCS, BASIC_SYSTEM, PASSWD, V2_CGROUPS, V2_PROCS, V2_SYSTEM } from './fixtures/scenarios.js';
+import { GENERATION_FIXTURES } from './fixtures/generations.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -61,4 +62,21 @@ describe('committed fixture trees', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  for (const g of GENERATION_FIXTURES) {
+    it(`generations/${g.name}/proc matches its scenario (${g.follows})`, () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'oomtop-fx-'));
+      try {
+        writeProcTree(tmp, g.system, g.procs);
+        const target = join(FIXTURES, 'generations', g.name, 'proc');
+        if (process.env.OOMTOP_UPDATE_FIXTURES) {
+          rmSync(target, { recursive: true, force: true });
+          writeProcTree(target, g.system, g.procs);
+        }
+        expect(listTree(target)).toEqual(listTree(tmp));
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -8,7 +8,7 @@ import { MetricWriter } from '../core/export/prometheus.js';
 import { fit, formatBytes, printable, toJson } from '../core/format.js';
 import { loggedKills, OomEventParser, type OomEvent } from '../core/parse/kernel-log.js';
 import { parseBootTime, parseVmstatCounter } from '../core/parse/meminfo.js';
-import type { SnapshotProcess } from '../core/snapshot.js';
+import type { SnapshotModel, SnapshotProcess } from '../core/snapshot.js';
 import { compileRegex, hasOwnMemory } from '../core/select.js';
 import {
   check,
@@ -374,6 +374,8 @@ export interface CheckReport extends CheckResult {
   pageSize: number;
   lastEvent: { wall: string | null; top: Array<{ pid: number; name: string; rssPages: number }> } | null;
   topNow: Array<{ pid: number; name: string; rssPages: number }>;
+  /** The kernel rules oomtop's order follows here, and their agreement with the kernel's oom_score. */
+  model: SnapshotModel;
 }
 
 export function buildCheckReport(
@@ -393,8 +395,13 @@ export function buildCheckReport(
     ? check(baseline, snapshot.processes, events, bootId(roots))
     : checkWithoutBaseline(events, snapshot.oomKillCount);
   const last = events.at(-1);
+  if (snapshot.model.compared > 0 && !snapshot.model.exact)
+    result.reasons.push(
+      `note: the kernel's oom_score values follow no known rules (${printable(snapshot.model.why)}): oomtop's kill order here is not exact`,
+    );
   const report: CheckReport = {
     ...result,
+    model: snapshot.model,
     oomKills: snapshot.oomKillCount,
     pageSize: snapshot.pageSize,
     lastEvent: last

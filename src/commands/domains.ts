@@ -127,7 +127,10 @@ export function renderSimulation(sim: Simulation, pageSize: number): string {
     lines.push(
       `${fit(String(s.step), 4, 'right')} ${fit(String(s.pid), 7, 'right')} ${fit(s.comm, 16)} ${fit(String(s.oomScoreAdj ?? '?'), 5, 'right')} ` +
         `${fit(formatInt(s.badnessPages), 12, 'right')} ${fit(formatPages(s.freedPages, pageSize), 9, 'right')} ${fit(formatPages(s.cumulativeFreedPages, pageSize), 9, 'right')}  ` +
-        `${s.alsoKilled.length ? `${s.alsoKilled.join(' ')} (oom.group ${s.oomGroup})` : ''}`,
+        `${s.alsoKilled.length ? `${s.alsoKilled.join(' ')} (oom.group ${s.oomGroup})` : ''}` +
+        (s.sacrificedFor
+          ? `${s.alsoKilled.length ? '; ' : ''}the kernel chose its parent ${printable(s.sacrificedFor.comm)} ${s.sacrificedFor.pid}, the child dies instead (before 5.1)`
+          : ''),
     );
   }
   lines.push('', `end: ${sim.end}`);

@@ -1,5 +1,7 @@
-// The kernel's oom_badness() and proc_oom_score(), in integer arithmetic as the kernel
-// does it (mm/oom_kill.c and fs/proc/base.c, Linux 5.9+; checked on 6.18).
+// The kernel's oom_badness() and proc_oom_score() for a process sample, in integer
+// arithmetic as the kernel does it (mm/oom_kill.c and fs/proc/base.c). The rules of each
+// kernel generation are in kernel-model.ts; the newest (5.9+, checked on 6.18) by default.
+import { badnessParts, type KernelRules, LATEST, oomScoreOf } from './kernel-model.js';
 import { PF_KTHREAD } from './parse/stat.js';
 import type { BadnessTerms, ProcSample, UnkillableReason } from './types.js';
 
@@ -31,34 +33,52 @@ export function unkillableReason(p: ProcSample, initIsGlobal: boolean, adj: numb
 }
 
 /**
- * The terms of oom_badness() for a process with an mm:
- *   points = get_mm_rss(mm) + get_mm_counter(mm, MM_SWAPENTS) + mm_pgtables_bytes(mm) / PAGE_SIZE;
- *   adj *= totalpages / 1000;  points += adj;
- * rss is stat field 24 (the same approximate per-CPU counter read); swap and page tables
- * come from status in kB. Returns null when a term is unknown.
+ * The terms of oom_badness() for a process with an mm, by the rules of `rules` (default:
+ * the newest generation; kernel-model.ts has every generation's). rss is stat field 24 (the
+ * same approximate per-CPU counter oom_badness() reads); swap and page tables come from
+ * status in kB. Returns null when a term is unknown.
  */
 export function badnessTerms(
   p: ProcSample,
   adj: number | null,
   totalPages: number,
   pageSize: number,
+  rules: KernelRules = LATEST,
 ): BadnessTerms | null {
   if (adj === null || p.rssPages === null || p.swapKb === null || p.pteKb === null) return null;
-  const swapPages = Math.floor((p.swapKb * 1024) / pageSize);
-  const pageTablePages = Math.floor((p.pteKb * 1024) / pageSize);
-  const adjPages = adj * Math.floor(totalPages / 1000);
-  return { rssPages: p.rssPages, swapPages, pageTablePages, adjPages, adj, totalPages };
+  const parts = badnessParts(
+    rules,
+    {
+      rssPages: p.rssPages,
+      swapKb: p.swapKb,
+      pteKb: p.pteKb,
+      pmdKb: p.pmdKb,
+      capSysAdmin: p.capSysAdmin,
+      adj,
+    },
+    totalPages,
+    pageSize,
+  );
+  return {
+    rssPages: parts.rssPages,
+    swapPages: parts.swapPages,
+    pageTablePages: parts.pageTablePages,
+    bonusPages: parts.bonusPages,
+    adjPages: parts.adjPages,
+    adj,
+    totalPages,
+    badness: parts.badness,
+  };
 }
 
 export function badnessFromTerms(t: BadnessTerms): number {
-  return t.rssPages + t.swapPages + t.pageTablePages + t.adjPages;
+  return t.badness;
 }
 
 /**
- * proc_oom_score(): (1000 + badness * 1000 / totalpages) * 2 / 3 with long arithmetic,
- * 0 for an unkillable task. totalpages here is always the global one (RAM + swap).
+ * proc_oom_score() of the generation (kernel-model.ts oomScoreOf()), 0 for an unkillable
+ * task. totalpages here is always the global one (RAM + swap).
  */
-export function oomScoreFromBadness(badness: number | null, globalTotal: number): number {
-  if (badness === null) return 0;
-  return cdiv((1000 + cdiv(badness * 1000, globalTotal)) * 2, 3);
+export function oomScoreFromBadness(badness: number | null, globalTotal: number, rules: KernelRules = LATEST): number {
+  return oomScoreOf(rules, badness, globalTotal);
 }

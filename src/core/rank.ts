@@ -1,8 +1,9 @@
 // Kill order in one OOM domain: select_bad_process() / oom_evaluate_task() in
-// mm/oom_kill.c pick the maximum oom_badness(); a task scanned later replaces an equal
-// one ("points < chosen_points" skips, so ">=" wins). Repeating the choice with the victim
-// removed gives the order.
+// mm/oom_kill.c pick the maximum oom_badness(); of equal ones, the task scanned later wins
+// on 5.3+ ("points < chosen_points" skips, so ">=" replaces), the first one before
+// (kernel-model.ts `ties`). Repeating the choice with the victim removed gives the order.
 import { badnessFromTerms, badnessTerms, oomScoreFromBadness, unkillableReason } from './badness.js';
+import { type KernelRules, LATEST } from './kernel-model.js';
 import type { ProcSample, RankedProcess } from './types.js';
 
 export interface RankOptions {
@@ -19,6 +20,8 @@ export interface RankOptions {
    * (for_each_process()), which is start time order; pids break ties inside one tick.
    */
   scanIndex?: ReadonlyMap<number, number>;
+  /** The kernel generation's rules (kernel-model.ts); default the newest. */
+  rules?: KernelRules;
 }
 
 export function forkOrderCompare(a: ProcSample, b: ProcSample): number {
@@ -49,7 +52,8 @@ export function evaluateProcess(p: ProcSample, opts: RankOptions): RankedProcess
       terms: null,
     };
   }
-  const terms = p.hasMm === null || adj === null ? null : badnessTerms(p, adj, opts.totalPages, opts.pageSize);
+  const rules = opts.rules ?? LATEST;
+  const terms = p.hasMm === null || adj === null ? null : badnessTerms(p, adj, opts.totalPages, opts.pageSize, rules);
   if (!terms) {
     const missing = [p.hasMm === null ? 'status' : null, adj === null ? 'oom_score_adj' : null].filter(
       (m) => m !== null,
@@ -67,7 +71,9 @@ export function evaluateProcess(p: ProcSample, opts: RankOptions): RankedProcess
   }
   const badness = badnessFromTerms(terms);
   const globalTerms =
-    opts.globalTotalPages === opts.totalPages ? terms : badnessTerms(p, adj, opts.globalTotalPages, opts.pageSize);
+    opts.globalTotalPages === opts.totalPages
+      ? terms
+      : badnessTerms(p, adj, opts.globalTotalPages, opts.pageSize, rules);
   const globalBadness = globalTerms ? badnessFromTerms(globalTerms) : null;
   return {
     proc: p,
@@ -76,13 +82,14 @@ export function evaluateProcess(p: ProcSample, opts: RankOptions): RankedProcess
     unkillableReason: null,
     unknownReason: null,
     badnessPages: badness,
-    predictedOomScore: oomScoreFromBadness(globalBadness, opts.globalTotalPages),
+    predictedOomScore: oomScoreFromBadness(globalBadness, opts.globalTotalPages, rules),
     terms,
   };
 }
 
 /**
- * Ranks every process: killable ones by badness (highest first, ties to the later scanned),
+ * Ranks every process: killable ones by badness (highest first, ties to the later scanned
+ * on 5.3+, to the earlier before),
  * then those whose badness is unknown, then the unkillable ones with their reason.
  */
 export function rankKillOrder(procs: readonly ProcSample[], opts: RankOptions): RankedProcess[] {
@@ -97,7 +104,12 @@ export function rankKillOrder(procs: readonly ProcSample[], opts: RankOptions): 
     const r = evaluateProcess(p, opts);
     (r.killable === true ? killable : r.killable === null ? unknown : unkillable).push(r);
   }
-  killable.sort((a, b) => (b.badnessPages as number) - (a.badnessPages as number) || scanCompare(b.proc, a.proc));
+  const laterWins = (opts.rules ?? LATEST).ties === 'last';
+  killable.sort(
+    (a, b) =>
+      (b.badnessPages as number) - (a.badnessPages as number) ||
+      (laterWins ? scanCompare(b.proc, a.proc) : scanCompare(a.proc, b.proc)),
+  );
   killable.forEach((r, i) => {
     r.rank = i + 1;
   });

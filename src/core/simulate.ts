@@ -5,6 +5,7 @@
 import { cgroupOfPids, oomGroupOf, walk } from './memcg.js';
 import type { DomainContext } from './domains.js';
 import { OOM_SCORE_ADJ_MIN } from './badness.js';
+import { LATEST, modelLine } from './kernel-model.js';
 import { effectiveAdj } from './rank.js';
 import { buildSnapshot, type SnapshotDomain, type SnapshotProcess } from './snapshot.js';
 
@@ -19,6 +20,11 @@ export interface KillStep {
   freedPages: number;
   /** Killed with the victim (memory.oom.group). */
   alsoKilled: number[];
+  /**
+   * Kernels before 5.1 kill the chosen task's child instead ("or sacrifice child"): the
+   * task the kernel chose when its child died in its place, else null.
+   */
+  sacrificedFor: { pid: number; comm: string } | null;
   oomGroup: string | null;
   cumulativeFreedPages: number;
 }
@@ -51,9 +57,25 @@ export function oomNotes(ctx: DomainContext): string[] {
     notes.push(
       'vm.oom_kill_allocating_task=1: on a global OOM the task that is allocating dies instead of step 1, whoever it is',
     );
+  const m = ctx.sample.model;
+  if (m && (m.rules.id !== LATEST.id || (m.compared > 0 && !m.exact))) notes.push(modelLine(m));
   if (ctx.node?.oomKillDisable)
     notes.push('memory.oom_control oom_kill_disable=1: tasks of this cgroup wait for memory instead of being killed');
   return notes;
+}
+
+/**
+ * oom_kill_process() before 5.1: of the chosen task's children with their own mm, the one
+ * with the highest oom_badness() dies instead ("child_points > victim_points" from 0: the
+ * first in fork order of equals; an unkillable child scores 0 and is never taken).
+ */
+export function sacrificedChild(procs: readonly SnapshotProcess[], chosen: SnapshotProcess): SnapshotProcess | null {
+  let best: SnapshotProcess | null = null;
+  const children = procs
+    .filter((p) => p.ppid === chosen.pid && p.pid !== chosen.pid && p.rank !== null && p.badnessPages !== null)
+    .sort((a, b) => a.startTime - b.startTime || a.pid - b.pid);
+  for (const c of children) if (!best || (c.badnessPages as number) > (best.badnessPages as number)) best = c;
+  return best;
 }
 
 export function simulateKills(
@@ -66,6 +88,7 @@ export function simulateKills(
   },
 ): Simulation {
   const groupOf = ctx.node ? cgroupOfPids(ctx.node) : new Map();
+  const rules = ctx.sample.model?.rules ?? LATEST;
   let remaining = ctx.sample.processes;
   const sequence: KillStep[] = [];
   let freed = 0;
@@ -80,8 +103,10 @@ export function simulateKills(
       { ...ctx.sample, processes: remaining },
       { users: opts.users, domain: ctx.domain, scanIndex: ctx.scanIndex, adjOverrides: opts.adjOverrides },
     );
-    const victim = snapshot.processes.find((p) => p.rank === 1);
-    if (!victim) break;
+    const chosen = snapshot.processes.find((p) => p.rank === 1);
+    if (!chosen) break;
+    const child = rules.childSacrifice ? sacrificedChild(snapshot.processes, chosen) : null;
+    const victim = child ?? chosen;
     const killed = new Set([victim.pid]);
     let group: string | null = null;
     const cg = groupOf.get(victim.pid);
@@ -106,6 +131,7 @@ export function simulateKills(
       oomScoreAdj: effectiveAdj(victim, opts.adjOverrides),
       freedPages: pages,
       alsoKilled: [...killed].filter((pid) => pid !== victim.pid).sort((a, b) => a - b),
+      sacrificedFor: child ? { pid: chosen.pid, comm: chosen.comm } : null,
       oomGroup: group,
       cumulativeFreedPages: freed,
     });

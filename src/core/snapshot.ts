@@ -1,6 +1,7 @@
 // The snapshot: one sample ranked in one OOM domain, as the documented, versioned record
 // every exporter and view reads (schema "oomtop.snapshot/1", docs/snapshot-schema.md).
 import { globalTotalPages } from './badness.js';
+import { type KernelModel, LATEST } from './kernel-model.js';
 import { containerInfo } from './memcg.js';
 import { memoize } from './memo.js';
 import { systemdUnit } from './parse/proc-cgroup.js';
@@ -61,8 +62,47 @@ export interface Snapshot extends MemInfo {
   sysctls: { panicOnOom: number | null; oomKillAllocatingTask: number | null };
   oomKillCount: number | null;
   pressureSomeAvg10: number | null;
+  /** The kernel rules this ranking follows and how they were chosen (kernel-model.ts). */
+  model: SnapshotModel;
   counts: { processes: number; killable: number; unkillable: number; unknown: number };
   processes: SnapshotProcess[];
+}
+
+export interface SnapshotModel {
+  /** The generation's id ("5.9", "4.17", "rhel7", …) and range ("5.9+", "4.17–5.0"). */
+  generation: string;
+  label: string;
+  /** "release" (the release string's guess, confirmed or unconfirmed) or "calibration" (the kernel's oom_score values overruled it). */
+  chosenBy: 'release' | 'calibration';
+  why: string;
+  /** Killable processes whose /proc/PID/oom_score was compared, and how many the rules reproduce. */
+  matched: number;
+  compared: number;
+  /** Every compared oom_score reproduced: the order is the kernel's. */
+  exact: boolean;
+}
+
+/** The snapshot's model record; a sample without one is scored by the newest rules, unconfirmed. */
+export function snapshotModel(m: KernelModel | undefined): SnapshotModel {
+  if (!m)
+    return {
+      generation: LATEST.id,
+      label: LATEST.label,
+      chosenBy: 'release',
+      why: 'not calibrated: the newest rules assumed',
+      matched: 0,
+      compared: 0,
+      exact: false,
+    };
+  return {
+    generation: m.rules.id,
+    label: m.rules.label,
+    chosenBy: m.chosenBy,
+    why: m.why,
+    matched: m.matched,
+    compared: m.compared,
+    exact: m.exact,
+  };
 }
 
 export interface SnapshotOptions {
@@ -87,6 +127,7 @@ function rankOptionsFor(
     initIsGlobal: sample.initIsGlobal,
     adjOverrides: opts.adjOverrides,
     scanIndex: opts.scanIndex,
+    rules: sample.model?.rules ?? LATEST,
   };
 }
 
@@ -129,7 +170,8 @@ export function toSnapshotProcess(
       o.predictedOomScore === r.predictedOomScore
     )
       return o;
-    const record = makeRecord(r, p, o.user, o.swapPages, o.pageTablePages, o.unit, o, o.startedAt);
+    const pt = r.terms?.pageTablePages ?? o.pageTablePages;
+    const record = makeRecord(r, p, o.user, o.swapPages, pt, o.unit, o, o.startedAt);
     m.record = record;
     return record;
   }
@@ -143,7 +185,8 @@ export function toSnapshotProcess(
     p,
     p.uid === null ? null : (users.get(p.uid) ?? String(p.uid)),
     p.swapKb === null ? null : Math.floor(p.swapKb / kbPerPage),
-    p.pteKb === null ? null : Math.floor(p.pteKb / kbPerPage),
+    // As the generation counts them (VmPTE + VmPMD on 4.0–4.14).
+    r.terms?.pageTablePages ?? (p.pteKb === null ? null : Math.floor(p.pteKb / kbPerPage)),
     unitOf(p.cgroupSystemd ?? p.cgroupV2 ?? p.cgroup),
     containerFields(p.cgroup),
     started,
@@ -253,6 +296,7 @@ export function buildSnapshot(
     sysctls: { ...sample.sysctls },
     oomKillCount: sample.oomKillCount,
     pressureSomeAvg10: sample.pressure?.some.avg10 ?? null,
+    model: snapshotModel(sample.model),
     counts,
     processes: shown.map((r) => toSnapshotProcess(r, sample, opts.users)),
   };

@@ -1,6 +1,7 @@
 // Shared data shapes of the pure core. Values the sampler could not read are `null`
 // ("unknown"), never a silent 0: an unreadable file under hidepid must not look like an
 // empty process.
+import type { KernelModel } from './kernel-model.js';
 
 /** What one sample read of one process. Sizes are in the units /proc gives them. */
 export interface ProcSample {
@@ -26,6 +27,10 @@ export interface ProcSample {
   swapKb: number | null;
   /** VmPTE in kB; null when unknown. */
   pteKb: number | null;
+  /** VmPMD in kB (printed by 4.0–4.14 only); null where absent. */
+  pmdKb: number | null;
+  /** CapEff bit 21 (CAP_SYS_ADMIN): the root bonus of kernels before 4.17; null when unknown. */
+  capSysAdmin: boolean | null;
   rssAnonKb: number | null;
   rssFileKb: number | null;
   rssShmemKb: number | null;
@@ -87,6 +92,8 @@ export interface SystemSample {
   /** Clock ticks per second for stat start times (USER_HZ). */
   clockTicks: number;
   processes: ProcSample[];
+  /** Which kernel rules score this sample, and how that was proven (kernel-model.ts); absent: the newest. */
+  model?: KernelModel;
 }
 
 export type UnkillableReason = 'kernel thread' | 'global init' | 'no mm (zombie or exiting)' | 'oom_score_adj -1000';
@@ -113,8 +120,12 @@ export interface BadnessTerms {
   rssPages: number;
   swapPages: number;
   pageTablePages: number;
+  /** The CAP_SYS_ADMIN discount in pages (kernels before 4.17), else 0. */
+  bonusPages: number;
   /** adj * (totalpages / 1000), the adj contribution in pages. */
   adjPages: number;
   adj: number;
   totalPages: number;
+  /** oom_badness(): the sum of the terms (clamped to 1 before 5.9). */
+  badness: number;
 }

@@ -19,6 +19,7 @@ import { UserError } from '../core/errors.js';
 import { memoize } from '../core/memo.js';
 import { nativeReader } from './native.js';
 import { decode, ProcFs } from './read/procfs.js';
+import { modelOf } from '../core/kernel-model.js';
 import {
   HELD_ADJ,
   HELD_STAT,
@@ -205,11 +206,14 @@ export class Sampler {
     // running sampler: read once (with the /proc/stat an incremental sampler read above).
     this.fixed ??= this.readFixed(procStat);
     const { kernelRelease, initNs, bootTime } = this.fixed;
+    const pageSize = this.detectPageSize(processes);
+    // Unreadable link: assume the common case, a host /proc.
+    const initIsGlobal = initNs === null || initNs === INIT_PID_NS;
     return {
       timeMs,
       kernelRelease,
       hostname: this.proc.readOrNull('sys/kernel/hostname')?.trim() ?? null,
-      pageSize: this.detectPageSize(processes),
+      pageSize,
       meminfo,
       sysctls: parseSysctls(
         this.proc.readOrNull('sys/vm/panic_on_oom'),
@@ -217,11 +221,12 @@ export class Sampler {
       ),
       oomKillCount: vmstat === null ? null : parseVmstatCounter(vmstat, 'oom_kill'),
       pressure: pressure === null ? null : parsePressure(pressure),
-      // Unreadable link: assume the common case, a host /proc.
-      initIsGlobal: initNs === null || initNs === INIT_PID_NS,
+      initIsGlobal,
       bootTime,
       clockTicks: 100,
       processes,
+      // Which kernel rules: the release's guess, proven by the oom_score values just read.
+      model: modelOf({ kernelRelease, meminfo, pageSize, initIsGlobal, processes }),
     };
   }
 

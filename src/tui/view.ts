@@ -166,6 +166,14 @@ function firstToDieLine(s: DashState, snap: Snap, v: NonNullable<DashState['view
   return `{red-fg}available memory falling: exhausted in ~${duration(left)}{/red-fg}, then ${then}   ${headroom}`;
 }
 
+/** The kernel rules, short: confirmed by the oom_score values on screen, or plainly uncertain. */
+function modelText(snap: Snap): string {
+  const m = snap.model;
+  if (!m.compared) return `rules ${m.label} (unconfirmed)`;
+  if (!m.exact) return `{yellow-fg}rules uncertain: best ${m.label} ${m.matched}/${m.compared} oom_score{/yellow-fg}`;
+  return `rules ${m.label} ✓${m.matched}/${m.compared}`;
+}
+
 export function headerLines(s: DashState): string[] {
   const snap = s.snapshot;
   const v = s.view;
@@ -178,7 +186,7 @@ export function headerLines(s: DashState): string[] {
   return [
     ...memoryLines(s, snap, s.cols - 2),
     l3,
-    `Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages${warn.length ? ` · ${who}` : ''}`,
+    `Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages${warn.length ? ` · ${who}` : ''} · ${modelText(snap)}`,
     firstToDieLine(s, snap, v),
   ];
 }

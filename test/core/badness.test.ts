@@ -17,9 +17,11 @@ describe('oom_badness()', () => {
       rssPages: 1000,
       swapPages: 100,
       pageTablePages: 10,
+      bonusPages: 0,
       adjPages: 8638,
       adj: 7,
       totalPages: 1_234_999,
+      badness: 1000 + 100 + 10 + 8638,
     });
     expect(badnessFromTerms(t!)).toBe(1000 + 100 + 10 + 8638);
   });

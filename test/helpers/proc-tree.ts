@@ -30,6 +30,10 @@ export interface FixtureProc {
   omit?: string[];
   /** Directory exists with no files: the process vanished mid-read. */
   vanished?: boolean;
+  /** status VmPMD in kB (kernels 4.0–4.14 print it). */
+  pmdKb?: number;
+  /** status CapEff (16 hex digits); default every capability (root). */
+  capEff?: string;
 }
 
 export interface FixtureSystem {
@@ -46,14 +50,16 @@ export interface FixtureSystem {
   initNs?: string;
   btime?: number;
   swappiness?: number;
+  /** PAGE_SIZE of the fixture's kernel (statm, stat vsize, status kB); default 4096. */
+  pageSize?: number;
 }
 
 export const PF_KTHREAD = 0x00200000;
 
-export function statLine(p: FixtureProc): string {
+export function statLine(p: FixtureProc, pageSize = 4096): string {
   const kthread = p.kthread ?? false;
   const flags = p.flags ?? (kthread ? 0x00208040 : 0x00400100);
-  const vsize = kthread || p.noMm ? 0 : Math.max(1, (p.rssPages ?? 0) * 2) * 4096;
+  const vsize = kthread || p.noMm ? 0 : Math.max(1, (p.rssPages ?? 0) * 2) * pageSize;
   // 52 fields; field 3 state, 4 ppid, 9 flags, 22 starttime, 23 vsize, 24 rss.
   const f: (string | number)[] = [
     p.pid,
@@ -86,7 +92,7 @@ export function statLine(p: FixtureProc): string {
   return `${f.join(' ')}\n`;
 }
 
-export function statusText(p: FixtureProc): string {
+export function statusText(p: FixtureProc, pageSize = 4096): string {
   if (p.statusText !== undefined) return p.statusText;
   const uid = p.uid ?? 0;
   const lines = [
@@ -107,7 +113,7 @@ export function statusText(p: FixtureProc): string {
     `Kthread:\t${p.kthread ? 1 : 0}`,
   ];
   if (!p.kthread && !p.noMm) {
-    const rssKb = (p.rssPages ?? 0) * 4;
+    const rssKb = ((p.rssPages ?? 0) * pageSize) / 1024;
     lines.push(
       `VmPeak:\t${String(rssKb * 2).padStart(8)} kB`,
       `VmSize:\t${String(rssKb * 2).padStart(8)} kB`,
@@ -116,10 +122,11 @@ export function statusText(p: FixtureProc): string {
       `RssFile:\t${String(rssKb - Math.floor(rssKb * 0.75)).padStart(8)} kB`,
       `RssShmem:\t${String(0).padStart(8)} kB`,
       `VmPTE:\t${String(p.pteKb ?? 48).padStart(8)} kB`,
+      ...(p.pmdKb === undefined ? [] : [`VmPMD:\t${String(p.pmdKb).padStart(8)} kB`]),
       `VmSwap:\t${String(p.swapKb ?? 0).padStart(8)} kB`,
     );
   }
-  lines.push(`Threads:\t${p.threads ?? 1}`, 'CapEff:\t000001fffeffffff', 'Cpus_allowed_list:\t0-1');
+  lines.push(`Threads:\t${p.threads ?? 1}`, `CapEff:\t${p.capEff ?? '000001fffeffffff'}`, 'Cpus_allowed_list:\t0-1');
   return `${lines.join('\n')}\n`;
 }
 
@@ -167,8 +174,8 @@ export function writeProcTree(root: string, sys: FixtureSystem, procs: FixturePr
     }
     const omit = new Set(p.omit ?? []);
     const files: Record<string, string> = {
-      stat: statLine(p),
-      status: statusText(p),
+      stat: statLine(p, sys.pageSize),
+      status: statusText(p, sys.pageSize),
       oom_score: `${p.oomScore ?? 0}\n`,
       oom_score_adj: `${p.adj ?? 0}\n`,
       cmdline: p.kthread ? '' : (p.cmdline ?? [p.comm]).map((a) => `${a}\0`).join(''),

@@ -13,6 +13,8 @@ export function proc(over: Partial<ProcSample> & { pid: number }): ProcSample {
     uid: 0,
     swapKb: 0,
     pteKb: 0,
+    pmdKb: null,
+    capSysAdmin: false,
     rssAnonKb: 0,
     rssFileKb: 0,
     rssShmemKb: 0,

@@ -80,6 +80,7 @@ describe('predicted oom_score on the live kernel', () => {
     let compared = 0;
     let matched = 0;
     const mismatches: string[] = [];
+    const calibrated: string[] = [];
     let expected = [1000, 500, 100, 1, 0];
     try {
       for (let round = 0; round < 5; round++) {
@@ -91,6 +92,10 @@ describe('predicted oom_score on the live kernel', () => {
         const sampler = incremental ? shared : make();
         const sample = sampler.sample(Date.now());
         const { snapshot } = buildSnapshot(sample, { users: new Map() });
+        // Calibration: this kernel's oom_score values prove the 5.9+ rules, whatever else could.
+        expect(snapshot.model.generation).toBe('5.9');
+        expect(snapshot.model.compared).toBeGreaterThan(incremental ? 0 : 5);
+        calibrated.push(`${snapshot.model.matched}/${snapshot.model.compared}`);
         for (const p of snapshot.processes) {
           if (p.oomScore === null || p.predictedOomScore === null) continue;
           // changed during the read (its oom_score, or its rss: stat and oom_score are read
@@ -136,7 +141,7 @@ describe('predicted oom_score on the live kernel', () => {
       shared.close();
     }
     console.log(
-      `real kernel, ${name}: predicted oom_score matched ${matched}/${compared} stable processes (${((100 * matched) / compared).toFixed(2)}%)`,
+      `real kernel, ${name}: predicted oom_score matched ${matched}/${compared} stable processes (${((100 * matched) / compared).toFixed(2)}%); calibrated to 5.9+ each round, agreement ${calibrated.join(', ')}`,
     );
     expect(mismatches).toEqual([]);
     expect(compared).toBeGreaterThan(20);

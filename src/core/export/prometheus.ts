@@ -84,6 +84,20 @@ function systemMetrics(w: MetricWriter, s: Snapshot): void {
     w.metric('oomtop_oom_kills_total', 'OOM kills since boot (/proc/vmstat oom_kill)', 'counter', [
       [{}, s.oomKillCount],
     ]);
+  const m = s.model;
+  const rules = { generation: m.generation, chosen_by: m.chosenBy };
+  w.metric(
+    'oomtop_model_oom_score_compared',
+    'processes whose /proc/PID/oom_score was compared with the model',
+    'gauge',
+    [[rules, m.compared]],
+  );
+  w.metric('oomtop_model_oom_score_matched', 'of those, how many the kernel rules in use reproduce', 'gauge', [
+    [rules, m.matched],
+  ]);
+  w.metric('oomtop_model_exact', '1 when every compared oom_score is reproduced: the kill order is exact', 'gauge', [
+    [rules, m.exact ? 1 : 0],
+  ]);
   w.metric('oomtop_snapshot_timestamp_seconds', 'when the snapshot was taken', 'gauge', [
     [{}, Date.parse(s.time) / 1000],
   ]);

@@ -6,7 +6,7 @@ import type { ProcSample } from '../types.js';
 /** The process's fields status gives (as in ProcSample), its Name, and whether it has an mm. */
 export type StatusFields = Pick<
   ProcSample,
-  'uid' | 'swapKb' | 'pteKb' | 'rssAnonKb' | 'rssFileKb' | 'rssShmemKb' | 'threads'
+  'uid' | 'swapKb' | 'pteKb' | 'pmdKb' | 'rssAnonKb' | 'rssFileKb' | 'rssShmemKb' | 'threads' | 'capSysAdmin'
 > & {
   name: string | null;
   hasMm: boolean;
@@ -76,8 +76,10 @@ export const STATUS_KEYS: readonly string[] = [
   'RssFile:',
   'RssShmem:',
   'VmPTE:',
+  'VmPMD:',
   'VmSwap:',
   'Threads:',
+  'CapEff:',
 ];
 
 /**
@@ -95,9 +97,32 @@ export function parseStatus(text: string): StatusFields {
   const rssFileKb = numberField(text, '\nRssFile:', true, c);
   const rssShmemKb = numberField(text, '\nRssShmem:', true, c);
   const pteKb = numberField(text, '\nVmPTE:', true, c);
+  // VmPMD: 4.0–4.14 only (task_mem()); absent elsewhere, which is not an error.
+  const pmdKb = hasMm ? numberField(text, '\nVmPMD:', true, c) : null;
   const swapKb = numberField(text, '\nVmSwap:', true, c);
   const threads = numberField(text, '\nThreads:', false, c);
-  return { name, uid, swapKb, pteKb, rssAnonKb, rssFileKb, rssShmemKb, threads, hasMm };
+  const capSysAdmin = capBit(text, CAP_SYS_ADMIN_BIT, c.at);
+  return { name, uid, swapKb, pteKb, pmdKb, rssAnonKb, rssFileKb, rssShmemKb, threads, hasMm, capSysAdmin };
+}
+
+/** CAP_SYS_ADMIN is capability bit 21 (include/uapi/linux/capability.h). */
+const CAP_SYS_ADMIN_BIT = 21;
+
+/**
+ * One bit of CapEff (16 hex digits, task_cap()) without a BigInt: the bit's hex digit is
+ * read alone. null when CapEff is absent or malformed.
+ */
+function capBit(text: string, bit: number, from: number): boolean | null {
+  const i = valueAt(text, '\nCapEff:', from);
+  if (i < 0) return null;
+  let start = i;
+  while (text.charCodeAt(start) === 9 || text.charCodeAt(start) === 32) start++;
+  let end = start;
+  while (end < text.length && /[0-9a-fA-F]/.test(text.charAt(end))) end++;
+  const digitAt = end - 1 - Math.floor(bit / 4);
+  if (end === start || (end < text.length && text.charCodeAt(end) !== 10)) return null;
+  if (digitAt < start) return false;
+  return ((Number.parseInt(text.charAt(digitAt), 16) >> (bit % 4)) & 1) === 1;
 }
 
 /** CAP_SYS_RESOURCE is capability bit 24 (include/uapi/linux/capability.h). */

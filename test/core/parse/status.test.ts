@@ -50,12 +50,26 @@ describe('parseStatus', () => {
       uid: 0,
       swapKb: 0,
       pteKb: 56,
+      pmdKb: null,
       rssAnonKb: 1164,
       rssFileKb: 2944,
       rssShmemKb: 0,
       threads: 1,
       hasMm: true,
+      capSysAdmin: null,
     });
+  });
+
+  it('reads VmPMD (4.0–4.14) and the CAP_SYS_ADMIN bit of CapEff', () => {
+    const v414 =
+      'Name:\tsshd\nUid:\t0\t0\t0\t0\nVmSize:\t  100 kB\nVmPTE:\t      52 kB\nVmPMD:\t      12 kB\nVmSwap:\t       0 kB\n' +
+      'Threads:\t1\nCapInh:\t0000000000000000\nCapPrm:\t0000003fffffffff\nCapEff:\t0000003fffffffff\n';
+    expect(parseStatus(v414)).toMatchObject({ pteKb: 52, pmdKb: 12, capSysAdmin: true });
+    // Bit 21 is bit 1 of the sixth hex digit from the right: 0x200000.
+    expect(parseStatus('Name:\tx\nCapEff:\t0000000000200000\n').capSysAdmin).toBe(true);
+    expect(parseStatus('Name:\tx\nCapEff:\t00000000001fffff\n').capSysAdmin).toBe(false);
+    expect(parseStatus('Name:\tx\nCapEff:\t0000000000000000\n').capSysAdmin).toBe(false);
+    expect(parseStatus('Name:\tx\nCapEff:\tzz\n').capSysAdmin).toBe(null);
   });
 
   it('leaves malformed values unknown rather than 0', () => {
