@@ -59,6 +59,8 @@ export interface OomEvent {
   ramPages: number | null;
   swapKb: number | null;
   tasks: TaskRow[];
+  /** The tasks table's columns as the kernel printed them ("nr_ptes", "pgtables_bytes": they date the kernel). */
+  tasksColumns: string[] | null;
   /** Rows of the tasks table not kept (an old event of a long log; OomEventParser.KEEP_TASKS). */
   tasksOmitted?: number;
   victims: Victim[];
@@ -229,6 +231,7 @@ function emptyEvent(line: LogLine): OomEvent {
     ramPages: null,
     swapKb: null,
     tasks: [],
+    tasksColumns: null,
     victims: [],
     chosen: null,
     oomGroupPath: null,
@@ -284,26 +287,62 @@ function parseRow(values: string, header: string[]): TaskRow | null {
 }
 
 /**
- * The kernel's choice from the tasks table (oom_badness(): rss + swap + page tables +
- * adj * totalpages/1000; the table lists tasks in scan order, so a later row wins a tie).
- * Needs totalpages: the memcg limit, or RAM + swap from the Mem-Info dump.
+ * What the event itself tells of its kernel's rules (the log carries no version): a
+ * "Kill process … or sacrifice child" line is 5.0 or older, an nr_ptes column 4.14 or
+ * older; both mean the first of equal tasks wins and badness clamps to 1
+ * (kernel-model.ts). Such kernels may also give CAP_SYS_ADMIN tasks a bonus, which the
+ * tasks table cannot show.
  */
-export function ruleVictim(e: OomEvent): { pid: number; comm: string; badnessPages: number } | null {
-  let total: number | null = null;
-  if (e.memcg) {
-    total = Math.floor(e.memcg.limitKb / 4);
-    if (e.memcg.swapLimitKb !== null && e.swapKb !== null)
-      total += Math.min(Math.max(0, Math.floor((e.memcg.swapLimitKb - e.memcg.limitKb) / 4)), Math.floor(e.swapKb / 4));
-  } else if (e.ramPages !== null) total = e.ramPages + Math.floor((e.swapKb ?? 0) / 4);
-  if (total === null || !e.tasks.length) return null;
+function logRules(e: OomEvent): { firstWins: boolean; mayHaveBonus: boolean } {
+  const old = e.chosen !== null || (e.tasksColumns?.includes('nr_ptes') ?? false);
+  return { firstWins: old, mayHaveBonus: old };
+}
+
+/** The highest-badness task of the table; `bonus` discounts uid 0 tasks by 3% (they may hold CAP_SYS_ADMIN). */
+function pick(
+  e: OomEvent,
+  total: number,
+  firstWins: boolean,
+  bonus: boolean,
+): { pid: number; comm: string; badnessPages: number } | null {
   let best: { pid: number; comm: string; badnessPages: number } | null = null;
   for (const t of e.tasks) {
     const adj = t.adjScale === 'oom_adj' ? (t.adj === 15 ? 1000 : Math.trunc((t.adj * 1000) / 17)) : t.adj;
     if (adj === -1000) continue;
-    const points = t.rss + (t.swapEnts ?? 0) + (t.pageTables ?? 0) + adj * Math.floor(total / 1000);
-    if (!best || points >= best.badnessPages) best = { pid: t.tgid, comm: t.name, badnessPages: points };
+    let points = t.rss + (t.swapEnts ?? 0) + (t.pageTables ?? 0);
+    if (bonus && t.uid === 0) points -= Math.trunc((points * 3) / 100);
+    points += adj * Math.floor(total / 1000);
+    if (firstWins && points < 1) points = 1;
+    const better = !best || (firstWins ? points > best.badnessPages : points >= best.badnessPages);
+    if (better) best = { pid: t.tgid, comm: t.name, badnessPages: points };
   }
   return best;
+}
+
+/**
+ * The kernel's choice from the tasks table (oom_badness(): rss + swap + page tables +
+ * adj * totalpages/1000; the table lists tasks in scan order, so on 5.3+ a later row wins a
+ * tie, before it the first). Needs totalpages: the memcg limit, or RAM + swap from the
+ * Mem-Info dump, in pages of `pageSize` (the box's, when the log is its own). On a kernel
+ * that may give root a 3% bonus, a choice the bonus would change is not made (null).
+ */
+export function ruleVictim(e: OomEvent, pageSize = 4096): { pid: number; comm: string; badnessPages: number } | null {
+  const kbPerPage = pageSize / 1024;
+  let total: number | null = null;
+  if (e.memcg) {
+    total = Math.floor(e.memcg.limitKb / kbPerPage);
+    if (e.memcg.swapLimitKb !== null && e.swapKb !== null)
+      total += Math.min(
+        Math.max(0, Math.floor((e.memcg.swapLimitKb - e.memcg.limitKb) / kbPerPage)),
+        Math.floor(e.swapKb / kbPerPage),
+      );
+  } else if (e.ramPages !== null) total = e.ramPages + Math.floor((e.swapKb ?? 0) / kbPerPage);
+  if (total === null || !e.tasks.length) return null;
+  const rules = logRules(e);
+  const plain = pick(e, total, rules.firstWins, false);
+  if (!rules.mayHaveBonus || !plain) return plain;
+  const withBonus = pick(e, total, rules.firstWins, true);
+  return withBonus?.pid === plain.pid ? plain : null;
 }
 
 function finish(e: OomEvent): OomEvent {
@@ -531,6 +570,7 @@ export class OomEventParser {
     if (!this.header || !this.cur) return false;
     const row = parseRow(m[2] as string, this.header);
     if (row) this.cur.tasks.push({ ...row, pid: Number(m[1]) });
+    this.cur.tasksColumns ??= this.header;
     return undefined;
   }
 

@@ -323,3 +323,43 @@ describe('kernel log: saved kmsg and journal records', () => {
     );
   });
 });
+
+describe("the kernel's rule on an old kernel's tasks table", () => {
+  // A 3.10 memcg OOM: limit 400,000 kB = 100,000 pages, no swap: adj weighs 100 pages a point.
+  const old = (rows: string[], chosen: string) =>
+    parseOomEvents(
+      [
+        '[ 10.000100] a invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=0',
+        '[ 10.000200] Task in /job killed as a result of limit of /job',
+        '[ 10.000210] memory: usage 400000kB, limit 400000kB, failcnt 1',
+        '[ 10.000300] [ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name',
+        ...rows,
+        `[ 10.000400] Memory cgroup out of memory: Kill process ${chosen} score 400 or sacrifice child`,
+        `[ 10.000410] Killed process ${chosen} total-vm:100kB, anon-rss:100kB, file-rss:0kB`,
+      ],
+      { year: 2026 },
+    )[0] as OomEvent;
+
+  it('gives a tie to the first task listed (points > chosen), as kernels before 5.3 did', () => {
+    const e = old(
+      [
+        '[ 10.000310] [  501]  1000   501    10000     4000       0        0             0 first',
+        '[ 10.000320] [  502]  1000   502    10000     4000       0        0             0 second',
+      ],
+      '501 (first)',
+    );
+    expect(e).toMatchObject({ ruleVictim: { pid: 501 }, matchesRule: true });
+  });
+
+  it('does not judge a choice a root bonus it cannot see would change', () => {
+    // root 4,100 pages and a user's 4,000: with the 3% bonus root scores 3,977 and the user dies.
+    const e = old(
+      [
+        '[ 10.000310] [  601]     0   601    10000     4100       0        0             0 rootd',
+        '[ 10.000320] [  602]  1000   602    10000     4000       0        0             0 user',
+      ],
+      '602 (user)',
+    );
+    expect(e).toMatchObject({ ruleVictim: null, matchesRule: null });
+  });
+});
