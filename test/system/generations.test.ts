@@ -3,7 +3,8 @@
 // they give (root bonus, ties, clamping), and the sequence simulate runs (child sacrifice).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { globalContext } from '../../src/core/domains.js';
+import { globalContext, memcgContext } from '../../src/core/domains.js';
+import type { CgroupNode } from '../../src/core/memcg.js';
 import { simulateKills } from '../../src/core/simulate.js';
 import { buildSnapshot } from '../../src/core/snapshot.js';
 import { Sampler } from '../../src/system/sampler.js';
@@ -100,5 +101,38 @@ describe('kernel generations on fixture trees', () => {
     expect(snapshot.model).toMatchObject({ generation: '5.9', exact: true, compared: 2 });
     expect(snapshot.processes.find((p) => p.comm === 'adj100')).toMatchObject({ badnessPages: 7202, oomScore: 743 });
     expect(mismatched).toEqual([]);
+  });
+
+  it('a memcg domain on 4.18 (RHEL 8.3): adj weighed by the limit, clamped to 1, the first of equals first', () => {
+    const { sample } = load('rhel8.3');
+    // v1 memory.limit_in_bytes 400,000 KiB = 100,000 pages, no swap: one point of adj = 100 pages.
+    const node: CgroupNode = {
+      path: '/job',
+      version: 1,
+      limitBytes: 400_000 * 1024,
+      swapMaxBytes: null,
+      memswLimitBytes: null,
+      usageBytes: 400_000 * 1024,
+      swappiness: 0,
+      oomGroup: false,
+      oomKillDisable: false,
+      underOom: false,
+      oomEvents: null,
+      oomKills: null,
+      oomGroupKills: null,
+      procs: [300, 400, 401],
+      children: [],
+    };
+    const ctx = memcgContext(sample, node, 60);
+    const { snapshot } = buildSnapshot(ctx.sample, { users, domain: ctx.domain, scanIndex: ctx.scanIndex });
+    const ranked = snapshot.processes.filter((p) => p.rank !== null);
+    // shy: 1,000 - 500 * 100 = -49,000, clamped to 1 (the 5.9+ rules would keep -49,000)
+    expect(ranked.map((p) => [p.comm, p.badnessPages])).toEqual([
+      ['twin400', 10_000],
+      ['twin401', 10_000],
+      ['shy', 1],
+    ]);
+    // The kernel's oom_score stays global: the twins still read 10.
+    expect(ranked[0]).toMatchObject({ oomScore: 10, predictedOomScore: 10 });
   });
 });
