@@ -8,16 +8,7 @@ import type { BadnessTerms, ProcSample, UnkillableReason } from './types.js';
 export const OOM_SCORE_ADJ_MIN = -1000;
 export const OOM_SCORE_ADJ_MAX = 1000;
 
-/** C's signed integer division truncates toward zero. */
-export function cdiv(a: number, b: number): number {
-  return Math.trunc(a / b);
-}
-
-/** Global OOM: totalpages = totalram_pages() + total_swap_pages (constrained_alloc()). */
-export function globalTotalPages(memTotalKb: number, swapTotalKb: number, pageSize: number): number {
-  const kbPerPage = pageSize / 1024;
-  return Math.floor(memTotalKb / kbPerPage) + Math.floor(swapTotalKb / kbPerPage);
-}
+export { cdiv, globalTotalPages } from './kernel-model.js';
 
 /**
  * oom_unkillable_task() plus the LONG_MIN cases of oom_badness(): kernel threads, global

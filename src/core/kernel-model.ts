@@ -5,8 +5,6 @@
 // Which generation a box runs is guessed from its release string, then proven by the
 // kernel's own /proc/PID/oom_score numbers (calibrate()): a distro kernel's release string
 // cannot tell its backports.
-import { PF_KTHREAD } from './parse/stat.js';
-import type { ProcSample, SystemSample } from './types.js';
 
 /** How oom_badness() counts page tables. */
 export type PageTableTerm =
@@ -41,8 +39,6 @@ export interface KernelRules {
   ties: 'first' | 'last';
   /** oom_kill_process() kills the chosen task's child with the highest badness and its own mm instead (before 5.1). */
   childSacrifice: boolean;
-  /** The global scan walks every thread (do_each_thread: 3.x, RHEL 7), not each process. */
-  scansThreads: boolean;
 }
 
 export type GenerationId = '3.5' | 'rhel7' | '3.14' | '4.15' | '4.17' | '5.1' | '5.3' | '5.9';
@@ -60,7 +56,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'permille',
     ties: 'first',
     childSacrifice: true,
-    scansThreads: true,
   },
   {
     id: 'rhel7',
@@ -72,7 +67,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'permille',
     ties: 'first',
     childSacrifice: true,
-    scansThreads: true,
   },
   {
     id: '3.14',
@@ -85,7 +79,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'permille',
     ties: 'first',
     childSacrifice: true,
-    scansThreads: false,
   },
   {
     id: '4.15',
@@ -97,7 +90,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'permille',
     ties: 'first',
     childSacrifice: true,
-    scansThreads: false,
   },
   {
     id: '4.17',
@@ -109,7 +101,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'permille',
     ties: 'first',
     childSacrifice: true,
-    scansThreads: false,
   },
   {
     id: '5.1',
@@ -121,7 +112,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'permille',
     ties: 'first',
     childSacrifice: false,
-    scansThreads: false,
   },
   {
     id: '5.3',
@@ -133,7 +123,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'permille',
     ties: 'last',
     childSacrifice: false,
-    scansThreads: false,
   },
   {
     id: '5.9',
@@ -146,7 +135,6 @@ export const GENERATIONS: readonly KernelRules[] = [
     oomScore: 'shifted',
     ties: 'last',
     childSacrifice: false,
-    scansThreads: false,
   },
 ];
 
@@ -158,7 +146,15 @@ export function rulesById(id: GenerationId): KernelRules {
 export const LATEST = rulesById('5.9');
 
 /** C's signed integer division truncates toward zero. */
-const cdiv = (a: number, b: number) => Math.trunc(a / b);
+export function cdiv(a: number, b: number): number {
+  return Math.trunc(a / b);
+}
+
+/** Global OOM: totalpages = totalram_pages() + total_swap_pages (constrained_alloc()). */
+export function globalTotalPages(memTotalKb: number, swapTotalKb: number, pageSize: number): number {
+  const kbPerPage = pageSize / 1024;
+  return Math.floor(memTotalKb / kbPerPage) + Math.floor(swapTotalKb / kbPerPage);
+}
 
 /** What oom_badness() reads of one process, in the units /proc shows them. */
 export interface BadnessInput {
@@ -330,33 +326,4 @@ export function modelLine(m: KernelModel): string {
   if (!m.exact)
     return `kernel rules UNCERTAIN: best ${m.rules.label}, ${m.matched}/${m.compared} oom_score match: the order is not exact`;
   return `kernel rules ${m.rules.label} (${m.chosenBy === 'calibration' ? 'calibrated, not the release' : 'confirmed'}: ${m.matched}/${m.compared} oom_score)`;
-}
-
-/** What a sample's processes let calibration compare: killable ones with every term and oom_score read. */
-export function observationsOf(processes: readonly ProcSample[], initIsGlobal: boolean): Observation[] {
-  const out: Observation[] = [];
-  for (const p of processes) {
-    if (p.oomScore === null || p.oomScoreAdj === null || p.oomScoreAdj === -1000 || p.hasMm !== true) continue;
-    if ((p.flags & PF_KTHREAD) !== 0 || (p.pid === 1 && initIsGlobal)) continue;
-    if (p.rssPages === null || p.swapKb === null || p.pteKb === null) continue;
-    out.push({
-      rssPages: p.rssPages,
-      swapKb: p.swapKb,
-      pteKb: p.pteKb,
-      pmdKb: p.pmdKb,
-      capSysAdmin: p.capSysAdmin,
-      adj: p.oomScoreAdj,
-      oomScore: p.oomScore,
-    });
-  }
-  return out;
-}
-
-/** The model of a sample: its release's guess proven (or overruled) by the oom_score values it read. */
-export function modelOf(
-  s: Pick<SystemSample, 'kernelRelease' | 'meminfo' | 'pageSize' | 'initIsGlobal' | 'processes'>,
-): KernelModel {
-  const kbPerPage = s.pageSize / 1024;
-  const globalTotal = Math.floor(s.meminfo.memTotalKb / kbPerPage) + Math.floor(s.meminfo.swapTotalKb / kbPerPage);
-  return calibrate(s.kernelRelease, observationsOf(s.processes, s.initIsGlobal), globalTotal, s.pageSize);
 }

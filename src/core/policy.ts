@@ -126,15 +126,14 @@ function toRule(d: Draft): PolicyRule {
 
 /** Where the YAML nodes are, for the errors. */
 class Lines {
-  private readonly lc = new LineCounter();
-  readonly counter = this.lc;
+  readonly counter = new LineCounter();
   of(node: Node | Pair | null | undefined): number {
     const n = (node && 'range' in node ? node : (node as Pair | undefined)?.key) as Node | undefined;
     const offset = n?.range?.[0];
-    return offset === undefined ? 1 : this.lc.linePos(offset).line;
+    return offset === undefined ? 1 : this.counter.linePos(offset).line;
   }
   at(offset: number): number {
-    return this.lc.linePos(offset).line;
+    return this.counter.linePos(offset).line;
   }
 }
 

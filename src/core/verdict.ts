@@ -117,7 +117,6 @@ interface Finding {
 
 /** What the OOM events since the baseline show, besides the critical processes. */
 interface Evidence {
-  since: readonly OomEvent[];
   rebooted: boolean;
   killedPids: ReadonlySet<number>;
   killedComms: ReadonlySet<string>;
@@ -195,7 +194,6 @@ export function check(
 ): CheckResult {
   const since = eventsSince(events, b, currentBootId);
   const ev: Evidence = {
-    since,
     rebooted: Boolean(b.bootId && currentBootId && b.bootId !== currentBootId),
     killedPids: new Set(since.flatMap((e) => e.victims.map((v) => v.pid))),
     killedComms: new Set(since.flatMap((e) => e.victims.map((v) => v.comm))),

@@ -19,7 +19,7 @@ import { UserError } from '../core/errors.js';
 import { memoize } from '../core/memo.js';
 import { nativeReader } from './native.js';
 import { decode, ProcFs } from './read/procfs.js';
-import { modelOf } from '../core/kernel-model.js';
+import { modelOf } from '../core/calibration.js';
 import {
   HELD_ADJ,
   HELD_STAT,

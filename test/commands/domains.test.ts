@@ -1,10 +1,11 @@
 // cgroup v2 memory semantics on fixture /sys trees (these machines have no v2 memory
 // controller): limits, swap.max, oom.group, nested domains, scan order, Kubernetes paths.
+import { cgroupNode } from '../helpers/sample.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSize, resolveDomain, runDomains, runSimulate } from '../../src/commands/domains.js';
 import { runSnapshot } from '../../src/commands/snapshot.js';
-import { containerInfo, memcgTotalPages, type CgroupNode } from '../../src/core/memcg.js';
+import { containerInfo, memcgTotalPages } from '../../src/core/memcg.js';
 import type { Simulation } from '../../src/core/simulate.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { readCgroupTree } from '../../src/system/cgroupfs.js';
@@ -20,24 +21,7 @@ const roots = {
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 const sim = (o: Parameters<typeof runSimulate>[1]) =>
   JSON.parse(runSimulate(roots, { ...o, format: 'json' }, NOW)) as Simulation & { schema: string };
-const node = (o: Partial<CgroupNode>): CgroupNode => ({
-  path: '/x',
-  version: 2,
-  limitBytes: null,
-  swapMaxBytes: null,
-  memswLimitBytes: null,
-  usageBytes: null,
-  swappiness: null,
-  oomGroup: false,
-  oomKillDisable: false,
-  underOom: false,
-  oomEvents: null,
-  oomKills: null,
-  oomGroupKills: null,
-  procs: [],
-  children: [],
-  ...o,
-});
+const node = cgroupNode;
 
 describe('mem_cgroup_get_max()', () => {
   const MiB = 1024 * 1024;

@@ -1,3 +1,4 @@
+import type { CgroupNode } from '../../src/core/memcg.js';
 import type { ProcSample } from '../../src/core/types.js';
 
 /** A ProcSample with ordinary defaults, for pure-core tests. */
@@ -29,5 +30,27 @@ export function proc(over: Partial<ProcSample> & { pid: number }): ProcSample {
     cgroupSystemd: null,
     unreadable: [],
     ...over,
+  };
+}
+
+/** A cgroup node with no limit, no procs and no children, for pure-core tests. */
+export function cgroupNode(o: Partial<CgroupNode>): CgroupNode {
+  return {
+    path: '/x',
+    version: 2,
+    limitBytes: null,
+    swapMaxBytes: null,
+    memswLimitBytes: null,
+    usageBytes: null,
+    swappiness: null,
+    oomGroup: false,
+    oomKillDisable: false,
+    underOom: false,
+    oomEvents: null,
+    oomKills: null,
+    oomGroupKills: null,
+    procs: [],
+    children: [],
+    ...o,
   };
 }

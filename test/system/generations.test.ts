@@ -4,10 +4,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { globalContext, memcgContext } from '../../src/core/domains.js';
-import type { CgroupNode } from '../../src/core/memcg.js';
 import { simulateKills } from '../../src/core/simulate.js';
 import { buildSnapshot } from '../../src/core/snapshot.js';
 import { Sampler } from '../../src/system/sampler.js';
+import { cgroupNode } from '../helpers/sample.js';
 
 const GEN = join(import.meta.dirname, '../fixtures/generations');
 const users = new Map<number, string>([
@@ -106,23 +106,14 @@ describe('kernel generations on fixture trees', () => {
   it('a memcg domain on 4.18 (RHEL 8.3): adj weighed by the limit, clamped to 1, the first of equals first', () => {
     const { sample } = load('rhel8.3');
     // v1 memory.limit_in_bytes 400,000 KiB = 100,000 pages, no swap: one point of adj = 100 pages.
-    const node: CgroupNode = {
+    const node = cgroupNode({
       path: '/job',
       version: 1,
       limitBytes: 400_000 * 1024,
-      swapMaxBytes: null,
-      memswLimitBytes: null,
       usageBytes: 400_000 * 1024,
       swappiness: 0,
-      oomGroup: false,
-      oomKillDisable: false,
-      underOom: false,
-      oomEvents: null,
-      oomKills: null,
-      oomGroupKills: null,
       procs: [300, 400, 401],
-      children: [],
-    };
+    });
     const ctx = memcgContext(sample, node, 60);
     const { snapshot } = buildSnapshot(ctx.sample, { users, domain: ctx.domain, scanIndex: ctx.scanIndex });
     const ranked = snapshot.processes.filter((p) => p.rank !== null);

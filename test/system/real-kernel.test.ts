@@ -94,7 +94,8 @@ describe('predicted oom_score on the live kernel', () => {
         const { snapshot } = buildSnapshot(sample, { users: new Map() });
         // Calibration: this kernel's oom_score values prove the 5.9+ rules, whatever else could.
         expect(snapshot.model.generation).toBe('5.9');
-        expect(snapshot.model.compared).toBeGreaterThan(incremental ? 0 : 5);
+        // Every holder this test started is killable and read whole: each is compared.
+        expect(snapshot.model.compared).toBeGreaterThanOrEqual(holders.length);
         calibrated.push(`${snapshot.model.matched}/${snapshot.model.compared}`);
         for (const p of snapshot.processes) {
           if (p.oomScore === null || p.predictedOomScore === null) continue;

@@ -287,15 +287,13 @@ function parseRow(values: string, header: string[]): TaskRow | null {
 }
 
 /**
- * What the event itself tells of its kernel's rules (the log carries no version): a
- * "Kill process … or sacrifice child" line is 5.0 or older, an nr_ptes column 4.14 or
- * older; both mean the first of equal tasks wins and badness clamps to 1
- * (kernel-model.ts). Such kernels may also give CAP_SYS_ADMIN tasks a bonus, which the
- * tasks table cannot show.
+ * Whether the event dates itself before 5.3 (the log carries no version): a "Kill process …
+ * or sacrifice child" line is 5.0 or older, an nr_ptes column 4.14 or older. Such kernels
+ * give a tie to the first task and clamp badness to 1 (kernel-model.ts), and may give
+ * CAP_SYS_ADMIN tasks a bonus the tasks table cannot show.
  */
-function logRules(e: OomEvent): { firstWins: boolean; mayHaveBonus: boolean } {
-  const old = e.chosen !== null || (e.tasksColumns?.includes('nr_ptes') ?? false);
-  return { firstWins: old, mayHaveBonus: old };
+function datesBefore53(e: OomEvent): boolean {
+  return e.chosen !== null || (e.tasksColumns?.includes('nr_ptes') ?? false);
 }
 
 /** The highest-badness task of the table; `bonus` discounts uid 0 tasks by 3% (they may hold CAP_SYS_ADMIN). */
@@ -323,11 +321,12 @@ function pick(
  * The kernel's choice from the tasks table (oom_badness(): rss + swap + page tables +
  * adj * totalpages/1000; the table lists tasks in scan order, so on 5.3+ a later row wins a
  * tie, before it the first). Needs totalpages: the memcg limit, or RAM + swap from the
- * Mem-Info dump, in pages of `pageSize` (the box's, when the log is its own). On a kernel
- * that may give root a 3% bonus, a choice the bonus would change is not made (null).
+ * Mem-Info dump, in 4 KiB pages (the log does not say its page size; its tables count in
+ * pages of the same assumption). On a kernel that may give root a 3% bonus, a choice the
+ * bonus would change is not made (null).
  */
-export function ruleVictim(e: OomEvent, pageSize = 4096): { pid: number; comm: string; badnessPages: number } | null {
-  const kbPerPage = pageSize / 1024;
+export function ruleVictim(e: OomEvent): { pid: number; comm: string; badnessPages: number } | null {
+  const kbPerPage = 4;
   let total: number | null = null;
   if (e.memcg) {
     total = Math.floor(e.memcg.limitKb / kbPerPage);
@@ -338,10 +337,10 @@ export function ruleVictim(e: OomEvent, pageSize = 4096): { pid: number; comm: s
       );
   } else if (e.ramPages !== null) total = e.ramPages + Math.floor((e.swapKb ?? 0) / kbPerPage);
   if (total === null || !e.tasks.length) return null;
-  const rules = logRules(e);
-  const plain = pick(e, total, rules.firstWins, false);
-  if (!rules.mayHaveBonus || !plain) return plain;
-  const withBonus = pick(e, total, rules.firstWins, true);
+  const old = datesBefore53(e);
+  const plain = pick(e, total, old, false);
+  if (!old || !plain) return plain;
+  const withBonus = pick(e, total, old, true);
   return withBonus?.pid === plain.pid ? plain : null;
 }
 
