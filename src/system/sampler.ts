@@ -84,6 +84,8 @@ export class Sampler {
   /** The same source, when this sampler is incremental (held files, refresh slice). */
   private readonly inc: IncrementalSource | null;
   private fixed: FixedFacts | null = null;
+  /** The last pid calibration read off screen: the next sample goes on after it. */
+  private calibrationCursor = 0;
   /**
    * `incremental` (the dashboard, watch): keep per-process facts between samples, hold stat
    * and oom_score_adj open (one pread each per tick), re-read status only when stat shows
@@ -133,7 +135,12 @@ export class Sampler {
   sample(timeMs: number, asked: SampleNeeds = ALL_NEEDS): SystemSample {
     // One shape of needs object whatever the caller passed (a spread, a literal): the code
     // that reads it 5,000 times a tick stays optimised.
-    const needs: SampleNeeds = { cmdline: asked.cmdline, cgroup: asked.cgroup, oomScoreFor: asked.oomScoreFor };
+    const needs: SampleNeeds = {
+      cmdline: asked.cmdline,
+      cgroup: asked.cgroup,
+      oomScoreFor: asked.oomScoreFor,
+      calibrationSample: asked.calibrationSample,
+    };
     const meminfo = this.readMeminfo();
     this.reuse?.nextTick();
     // Incremental samplers reuse the last pid list while the kernel's fork count stands
@@ -153,7 +160,31 @@ export class Sampler {
       this.reuse.retain(live);
       this.inc?.held.retain(live);
     }
-    return this.systemSample(timeMs, meminfo, procStat, processes);
+    return this.systemSample(timeMs, meminfo, procStat, processes, this.calibrationRows(processes, needs));
+  }
+
+  /**
+   * The processes calibration sees: the sample's own, plus (when oom_score is read for a
+   * few rows only) the next `calibrationSample` processes whose oom_score was not read,
+   * taken round the pid list from where the last sample stopped, with the kernel's number
+   * read now. These copies serve the model only; the sample's records are left as read.
+   */
+  private calibrationRows(processes: ProcSample[], needs: SampleNeeds): ProcSample[] {
+    const want = needs.oomScoreFor ? (needs.calibrationSample ?? 0) : 0;
+    if (want <= 0 || !processes.length) return processes;
+    const out = processes.slice();
+    const start = processes.findIndex((p) => p.pid > this.calibrationCursor);
+    let taken = 0;
+    for (let i = 0; i < processes.length && taken < want; i++) {
+      const at = ((start < 0 ? 0 : start) + i) % processes.length;
+      const p = processes[at] as ProcSample;
+      if (p.oomScore !== null || p.hasMm !== true) continue;
+      const score = this.proc.readInt(`${p.pid}/oom_score`);
+      this.calibrationCursor = p.pid;
+      taken++;
+      if (typeof score === 'number') out[at] = withOomScore(p, score);
+    }
+    return out;
   }
 
   private listPids(): number[] {
@@ -199,6 +230,7 @@ export class Sampler {
     meminfo: MemInfo,
     procStat: string | null,
     processes: ProcSample[],
+    calibration: ProcSample[] = processes,
   ): SystemSample {
     const vmstat = this.proc.readOrNull('vmstat');
     const pressure = this.proc.readOrNull('pressure/memory');
@@ -226,7 +258,7 @@ export class Sampler {
       clockTicks: 100,
       processes,
       // Which kernel rules: the release's guess, proven by the oom_score values just read.
-      model: modelOf({ kernelRelease, meminfo, pageSize, initIsGlobal, processes }),
+      model: modelOf({ kernelRelease, meminfo, pageSize, initIsGlobal, processes: calibration }),
     };
   }
 

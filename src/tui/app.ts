@@ -121,6 +121,9 @@ function makeBoxes(): Record<BoxName, blessed.Widgets.BoxElement> {
   };
 }
 
+/** Off-screen processes whose oom_score each tick reads for calibration only. */
+const CALIBRATION_SAMPLE = 24;
+
 export class DashboardApp {
   state: DashState;
   readonly screen: blessed.Widgets.Screen;
@@ -186,8 +189,13 @@ export class DashboardApp {
     let sample: SystemSample;
     try {
       // The kernel's oom_score is read for the rows on screen only: the model predicts it.
+      // A few more each tick, round the process table, keep the model proven (calibration).
       const shown = this.state.snapshot ? new Set(visibleRows(this.state).map((r) => r.proc.pid)) : undefined;
-      sample = this.o.sampler.sample(this.now().getTime(), { ...ALL_NEEDS, oomScoreFor: shown });
+      sample = this.o.sampler.sample(this.now().getTime(), {
+        ...ALL_NEEDS,
+        oomScoreFor: shown,
+        calibrationSample: CALIBRATION_SAMPLE,
+      });
     } catch (e) {
       this.dispatch({ type: 'message', message: { text: `sampling failed: ${messageOf(e)}`, kind: 'error' } });
       return;

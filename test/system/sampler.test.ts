@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { ProcFs } from '../../src/system/read/procfs.js';
 import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
-import { statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
+import { kernelOomScore, statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
 import { sameHiddenClass } from '../helpers/v8.js';
 
 const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
@@ -267,6 +267,41 @@ describe('the pid list of an incremental sampler', () => {
     for (let i = 0; i < 3; i++) s.sample(0);
     expect(walks).toBe(3);
     s.close();
+  });
+});
+
+describe('calibration sample (the dashboard reads oom_score for the rows on screen only)', () => {
+  // 8 processes; pid 14's oom_score file follows no kernel rule. Each sample reads the
+  // shown pid 10 plus 3 others, taken round the table: the model sees pid 14 every other
+  // sample, and the records keep oomScore null off screen.
+  const total = 1_000_000 / 4;
+  const procs = [10, 11, 12, 13, 14, 15, 16].map((pid) => ({
+    pid,
+    comm: `p${pid}`,
+    rssPages: pid * 1000,
+    oomScore: pid === 14 ? 999 : kernelOomScore(pid * 1000, 0, 0, 0, total),
+  }));
+  const root = join(tmp, 'calibration');
+  writeProcTree(root, { memTotalKb: 1_000_000, swapTotalKb: 0 }, procs);
+
+  for (const incremental of [false, true])
+    it(`proves the model on a rolling few off screen (${incremental ? 'incremental' : 'one-shot'})`, () => {
+      const s = new Sampler(root, { incremental, native: false });
+      const needs = { ...ALL_NEEDS, oomScoreFor: new Set([10]), calibrationSample: 3 };
+      const seen: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const x = s.sample(i, needs);
+        expect(x.processes.filter((p) => p.oomScore !== null).map((p) => p.pid)).toEqual([10]);
+        seen.push(`${x.model?.matched}/${x.model?.compared}`);
+      }
+      // 11 12 13 | 14 15 16 | 11 12 13 | 14 15 16 (10 is on screen, read every time)
+      expect(seen).toEqual(['4/4', '3/4', '4/4', '3/4']);
+      s.close();
+    });
+
+  it('reads no extra oom_score when every row reads it anyway', () => {
+    const x = new Sampler(root).sample(0, { ...ALL_NEEDS, calibrationSample: 3 });
+    expect(x.model?.compared).toBe(7);
   });
 });
 

@@ -40,6 +40,12 @@ export interface SampleNeeds {
    * not need it. Absent: read it for every process.
    */
   oomScoreFor?: ReadonlySet<number>;
+  /**
+   * With oomScoreFor: also read the oom_score of this many other processes, a different
+   * few each sample (rolling), for calibration only: the model is proven on them, and the
+   * records keep oomScore null as for any row off screen.
+   */
+  calibrationSample?: number;
 }
 
 export interface FileSource {
