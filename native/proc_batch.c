@@ -26,6 +26,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <dirent.h>
+#include <sys/xattr.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -439,9 +440,34 @@ static napi_value list_pids(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* getXattr(path, name) -> Buffer with the value, or a number: -errno (ENODATA: not set).
+ * Node has no xattr call; systemd-oomd's ManagedOOMPreference lives in cgroup xattrs. */
+static napi_value get_xattr(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char path[ROOT_MAX], name[256];
+  size_t len;
+  if (!get_args(env, info, argv, 2, 2, "getXattr")) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1 ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok || len >= sizeof name - 1) {
+    napi_throw_type_error(env, NULL, "getXattr: (path, name) strings, path shorter than 4096 bytes");
+    return NULL;
+  }
+  char buf[4096];
+  ssize_t n = getxattr(path, name, buf, sizeof buf);
+  napi_value out;
+  if (n < 0) {
+    CHECK(napi_create_int32(env, -errno, &out));
+    return out;
+  }
+  void *data;
+  CHECK(napi_create_buffer_copy(env, (size_t)n, buf, &data, &out));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"readBatch", read_batch}, {"preadMany", pread_many}, {"listPids", list_pids}, {"readEach", read_each},
+    {"getXattr", get_xattr},
   };
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value fn;

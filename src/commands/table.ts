@@ -43,6 +43,11 @@ export const GROUPS: ReadonlyArray<{ path: string[]; summary: string }> = [
 export const ROOT_OPTIONS: readonly OptionSpec[] = [
   { flags: '--proc-root <dir>', help: 'proc filesystem to read', default: '/proc' },
   { flags: '--sys-root <dir>', help: 'cgroup filesystem root', default: '/sys/fs/cgroup' },
+  {
+    flags: '--etc-root <dir>',
+    help: "configuration files' root (killers' settings; other host paths are read beside it)",
+    default: '/etc',
+  },
   { flags: '--passwd <file>', help: 'passwd file for user names', hidden: true },
   { flags: '--kmsg <file>', help: 'the kernel log device (tests)', hidden: true },
 ];
@@ -155,6 +160,30 @@ export const COMMANDS: readonly CommandSpec[] = [
           ctx.roots,
           { cgroup: str(o.cgroup), free: str(o.free), adj: list(o.adj), format: str(o.format) },
           ctx.io.now().getTime(),
+        ),
+      );
+    },
+  },
+  {
+    path: ['killers'],
+    summary:
+      'every killer that may act here (kernel, systemd-oomd, earlyoom, nohang, kubelet): trigger, distance, victim, who acts first',
+    options: [
+      { flags: '-f, --format <format>', help: 'table or json' },
+      {
+        flags: '--protected',
+        help: 'for each protected process: which active killers it is safe from, and the fix for the others',
+      },
+    ],
+    run: async (ctx, _a, o) => {
+      const { runKillers } = await import('./killers.js');
+      return printed(
+        ctx,
+        runKillers(
+          ctx.roots,
+          { format: str(o.format), protected: o.protected === true },
+          ctx.io.now().getTime(),
+          ctx.terminal.columns,
         ),
       );
     },

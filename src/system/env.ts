@@ -4,18 +4,38 @@ import { lstatSync, mkdirSync, readFileSync, type Stats } from 'node:fs';
 import { errnoCode } from './errno.js';
 import { UserError } from '../core/errors.js';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parsePasswd } from '../core/parse/passwd.js';
 
 export interface Roots {
   procRoot: string;
   sysRoot: string;
+  /** The /etc configuration files are read from (killers' settings); see hostPath(). */
+  etcRoot?: string;
   passwdFile: string;
   /** The kernel's log device (/dev/kmsg); a stand-in in tests. */
   kmsgPath?: string;
 }
 
-export const DEFAULT_ROOTS: Roots = { procRoot: '/proc', sysRoot: '/sys/fs/cgroup', passwdFile: '/etc/passwd' };
+export const DEFAULT_ROOTS: Roots = {
+  procRoot: '/proc',
+  sysRoot: '/sys/fs/cgroup',
+  etcRoot: '/etc',
+  passwdFile: '/etc/passwd',
+};
+
+/**
+ * Where an absolute path of the host (a config file a process names, /usr/lib/systemd)
+ * is read: as it is with the real /etc; under the fixture tree that holds the given etc
+ * root otherwise (--etc-root /t/etc reads /var/lib/kubelet/config.yaml at
+ * /t/var/lib/kubelet/config.yaml).
+ */
+export function hostPath(roots: Pick<Roots, 'etcRoot'>, absolute: string): string {
+  const etc = (roots.etcRoot ?? '/etc').replace(/\/+$/, '') || '/';
+  if (etc === '/etc') return absolute;
+  if (absolute === '/etc' || absolute.startsWith('/etc/')) return join(etc, absolute.slice(4));
+  return join(dirname(etc), absolute);
+}
 
 export function loadUsers(passwdFile: string): Map<number, string> {
   try {

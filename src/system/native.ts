@@ -40,6 +40,8 @@ export interface NativeReader {
   ): Int32Array;
   /** Numeric entries of a folder, in directory order; throws an Error with .errno. */
   listPids(root: string): Int32Array;
+  /** An extended attribute's value, or -errno (-ENODATA: not set). */
+  getXattr(path: string, name: string): Buffer | number;
 }
 
 export const NOT_READ = -2147483648;
@@ -55,7 +57,7 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       // dist/system/native.js and src/system/native.ts are both two levels below the package.
       const m = createRequire(import.meta.url)('../../build/Release/oomtop_proc.node') as Partial<NativeReader>;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
-      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach'] as const).filter(
+      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach', 'getXattr'] as const).filter(
         (f) => typeof m[f] !== 'function',
       );
       if (missing.length)
