@@ -288,7 +288,7 @@ function podsOf(roots: Roots, s: SystemSample, unreadable: string[]): Pod[] {
 /** capacity − working set (helpers.go): v1 root usage − total_inactive_file; null on v2 (no root memory.current). */
 function memoryAvailable(roots: Roots, s: SystemSample): number | null {
   const h = findMemoryHierarchy(roots.sysRoot);
-  if (!h || h.version !== 1) return null;
+  if (h?.version !== 1) return null;
   const usage = parseLimit(textOrNull(join(h.mount, 'memory.usage_in_bytes')));
   const inactive = parseKeyValues(textOrNull(join(h.mount, 'memory.stat'))).get('total_inactive_file');
   if (usage === null || inactive === undefined) return null;

@@ -176,7 +176,7 @@ export class Sampler {
     const start = processes.findIndex((p) => p.pid > this.calibrationCursor);
     let taken = 0;
     for (let i = 0; i < processes.length && taken < want; i++) {
-      const at = ((start < 0 ? 0 : start) + i) % processes.length;
+      const at = (Math.max(start, 0) + i) % processes.length;
       const p = processes[at] as ProcSample;
       if (p.oomScore !== null || p.hasMm !== true) continue;
       const score = this.proc.readInt(`${p.pid}/oom_score`);

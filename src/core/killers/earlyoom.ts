@@ -109,7 +109,10 @@ function applyOption(
     case 'm':
     case 's': {
       const t = tuple(value, name === 'm' ? 99 : 100);
-      if (!t) return bad();
+      if (!t) {
+        bad();
+        return;
+      }
       if (name === 'm') [s.memTermPercent, s.memKillPercent] = [t.term, t.kill];
       else [s.swapTermPercent, s.swapKillPercent] = [t.term, t.kill];
       return;
@@ -117,7 +120,10 @@ function applyOption(
     case 'M':
     case 'S': {
       const t = tuple(value, ((name === 'M' ? mem.memTotalKb : mem.swapTotalKb) * 100) / 99);
-      if (!t) return bad();
+      if (!t) {
+        bad();
+        return;
+      }
       kib[name] = t;
       return;
     }

@@ -75,7 +75,7 @@ function nohangVerdict(p: SnapshotProcess): KillerVerdict {
 
 function oomdVerdict(p: SnapshotProcess, k: KillerReport, omitted: ReadonlySet<string>): KillerVerdict {
   const cg = p.cgroup ?? '';
-  const watched = String(k.settings.swapUnits ?? '') + ' ' + String(k.settings.pressureUnits ?? '');
+  const watched = `${String(k.settings.swapUnits ?? '')} ${String(k.settings.pressureUnits ?? '')}`;
   const under = watched
     .split(' ')
     .filter(Boolean)
@@ -112,6 +112,17 @@ function kubeletVerdict(p: SnapshotProcess): KillerVerdict {
   };
 }
 
+const VERDICTS: Record<
+  KillerName,
+  (p: SnapshotProcess, k: KillerReport, omitted: ReadonlySet<string>) => KillerVerdict
+> = {
+  kernel: (p) => kernelVerdict(p),
+  earlyoom: (p, k) => earlyoomVerdict(p, k),
+  nohang: (p) => nohangVerdict(p),
+  'systemd-oomd': (p, k, o) => oomdVerdict(p, k, o),
+  kubelet: (p) => kubeletVerdict(p),
+};
+
 /** Verdicts for the protected processes (negative adj) against the active killers. */
 export function protectionReport(
   processes: readonly SnapshotProcess[],
@@ -131,19 +142,6 @@ export function protectionReport(
       comm: p.comm,
       adj: p.oomScoreAdj,
       unit: p.unit,
-      killers: active.map((k) => {
-        switch (k.name) {
-          case 'kernel':
-            return kernelVerdict(p);
-          case 'earlyoom':
-            return earlyoomVerdict(p, k);
-          case 'nohang':
-            return nohangVerdict(p);
-          case 'systemd-oomd':
-            return oomdVerdict(p, k, omitted);
-          case 'kubelet':
-            return kubeletVerdict(p);
-        }
-      }),
+      killers: active.map((k) => VERDICTS[k.name](p, k, omitted)),
     }));
 }
