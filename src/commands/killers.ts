@@ -1,7 +1,7 @@
 // `oomtop killers`: which killers are active on this box, their triggers in their own terms,
 // the distance to each, whom each takes now by its own rule, and which acts first.
 import { fit, formatBytes, printable, toJson } from '../core/format.js';
-import { type ProtectionReport, protectionReport } from '../core/killers/protection.js';
+import { omittedCgroups, type ProtectionReport, protectionReport } from '../core/killers/protection.js';
 import { killersReport, type KillersReport, raceLine, victimText } from '../core/killers/race.js';
 import type { KillerReport } from '../core/killers/types.js';
 import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
@@ -89,8 +89,9 @@ export function runKillers(roots: Roots, opts: KillersOptions, now: number, widt
   const format = parseFormat(opts.format ?? 'table', ['table', 'json'] as const);
   const sample = new Sampler(roots.procRoot).sample(now);
   const { snapshot } = buildSnapshot(sample, { users: loadUsers(roots.passwdFile) });
-  const report = killersOf(roots, sample, snapshot);
-  const prot = opts.protected ? protectionReport(snapshot.processes, report) : undefined;
+  const inputs = readKillerInputs(roots, sample, snapshot);
+  const report = killersReport(inputs);
+  const prot = opts.protected ? protectionReport(snapshot.processes, report, omittedCgroups(inputs)) : undefined;
   if (format === 'json') return `${toJson(prot ? { ...report, protected: prot } : report, 2)}\n`;
   return renderKillers(report, width ?? 120, prot);
 }

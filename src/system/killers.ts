@@ -66,10 +66,11 @@ function findDaemon(
     if (p.hasMm !== true) continue;
     const argv = p.comm === name || p.comm.startsWith('python') || p.comm === 'perl' ? argvOf(procRoot, p) : null;
     if (!argv) continue;
-    const script = p.comm === name ? argv[0] : argv[1];
-    if (p.comm !== name && base(script ?? '') !== name) continue;
+    // A script ("#! /usr/bin/python3" nohang): argv[0] is the interpreter, argv[1] the script.
+    const viaInterpreter = /^(python|perl)/.test(base(argv[0] ?? '')) && base(argv[1] ?? '') === name;
+    if (p.comm !== name && !viaInterpreter) continue;
     if (skip?.(argv)) continue;
-    return { pid: p.pid, argv: p.comm === name ? argv : argv.slice(1) };
+    return { pid: p.pid, argv: viaInterpreter ? argv.slice(1) : argv };
   }
   return null;
 }
@@ -274,7 +275,7 @@ function podsOf(roots: Roots, s: SystemSample, unreadable: string[]): Pod[] {
           uid: info.podUid,
           qos: info.qosClass,
           cgroup: child,
-          usageBytes: file(child, 'memory.current', 'memory.usage_in_bytes'),
+          usageBytes: workingSet(join(h.mount, child), h.version),
           limitBytes: file(child, 'memory.max', 'memory.limit_in_bytes'),
           containers,
         });
@@ -283,6 +284,14 @@ function podsOf(roots: Roots, s: SystemSample, unreadable: string[]): Pod[] {
   };
   visit(`/${top}`, 0);
   return pods;
+}
+
+/** A cgroup's working set as the kubelet counts it: usage − inactive_file. */
+function workingSet(dir: string, version: 1 | 2): number | null {
+  const usage = parseLimit(textOrNull(join(dir, version === 2 ? 'memory.current' : 'memory.usage_in_bytes')));
+  const stat = parseKeyValues(textOrNull(join(dir, 'memory.stat')));
+  const inactive = stat.get(version === 2 ? 'inactive_file' : 'total_inactive_file') ?? 0;
+  return usage === null ? null : Math.max(0, usage - inactive);
 }
 
 /** capacity − working set (helpers.go): v1 root usage − total_inactive_file; null on v2 (no root memory.current). */

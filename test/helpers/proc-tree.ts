@@ -40,6 +40,7 @@ export interface FixtureSystem {
   memTotalKb: number;
   swapTotalKb: number;
   memAvailableKb?: number;
+  swapFreeKb?: number;
   panicOnOom?: number;
   oomKillAllocatingTask?: number;
   oomKill?: number;
@@ -146,7 +147,7 @@ export function writeProcTree(root: string, sys: FixtureSystem, procs: FixturePr
       'Buffers:            1024 kB',
       'Cached:           204800 kB',
       `SwapTotal:      ${sys.swapTotalKb} kB`,
-      `SwapFree:       ${sys.swapTotalKb} kB`,
+      `SwapFree:       ${sys.swapFreeKb ?? sys.swapTotalKb} kB`,
       '',
     ].join('\n'),
   );
@@ -212,6 +213,10 @@ export interface FixtureCgroup {
   oomGroup?: boolean;
   events?: { oom?: number; oom_kill?: number; oom_group_kill?: number };
   procs?: number[];
+  /** memory.swap.current, memory.stat pgscan, memory.pressure full avg10 (systemd-oomd's inputs). */
+  swapCurrent?: number;
+  pgscan?: number;
+  pressureFull?: number;
 }
 
 /** A cgroup v2 hierarchy with the memory controller, in the kernel's file formats. */
@@ -233,5 +238,12 @@ export function writeCgroupV2Tree(root: string, cgroups: FixtureCgroup[]): void 
       `low 0\nhigh 0\nmax 0\noom ${e.oom ?? 0}\noom_kill ${e.oom_kill ?? 0}\noom_group_kill ${e.oom_group_kill ?? 0}\n`,
     );
     write(join(dir, 'cgroup.procs'), (c.procs ?? []).map((p) => `${p}\n`).join(''));
+    write(join(dir, 'memory.swap.current'), `${c.swapCurrent ?? 0}\n`);
+    write(join(dir, 'memory.stat'), `anon ${c.current ?? 0}\nfile 0\npgscan ${c.pgscan ?? 0}\npgsteal 0\n`);
+    const full = (c.pressureFull ?? 0).toFixed(2);
+    write(
+      join(dir, 'memory.pressure'),
+      `some avg10=${full} avg60=0.00 avg300=0.00 total=0\nfull avg10=${full} avg60=0.00 avg300=0.00 total=0\n`,
+    );
   }
 }

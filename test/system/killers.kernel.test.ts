@@ -19,7 +19,7 @@ import { needKernel } from '../helpers/kernel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oomtop-killers-'));
 const killers = new Set<ChildProcess>();
-const tally = { earlyoom: [0, 0], nohang: [0, 0] };
+const tally: Record<string, { n: number; ok: number }> = { earlyoom: { n: 0, ok: 0 }, nohang: { n: 0, ok: 0 } };
 
 afterEach(async () => {
   for (const k of killers) k.kill('SIGKILL');
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
-  for (const [name, [n, ok]] of Object.entries(tally))
+  for (const [name, { n, ok }] of Object.entries(tally))
     if (n) console.log(`real ${name}: ${ok} of ${n} victims named by ${name} itself matched oomtop's prediction`);
 });
 
@@ -54,7 +54,9 @@ function predict(patch?: (i: ReturnType<typeof readKillerInputs>) => void) {
 
 /** Starts earlyoom --dryrun and resolves with the pid of its first "sending SIGTERM to process N" line. */
 function earlyoomChoice(args: string[]): Promise<{ pid: number; child: ChildProcess }> {
-  const child = spawn('earlyoom', ['--dryrun', '-m', '99', '-s', '100', '-r', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('earlyoom', ['--dryrun', '-m', '99', '-s', '100', '-r', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   killers.add(child);
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -71,13 +73,37 @@ function earlyoomChoice(args: string[]): Promise<{ pid: number; child: ChildProc
 }
 
 describe('earlyoom --dryrun: its own choice against oomtop’s', () => {
-  const cases: Array<{ title: string; a: { adj: number; mib: number }; b: { adj: number; mib: number }; args: (a: string, b: string) => string[]; winner: 'a' | 'b' }> = [
+  const cases: Array<{
+    title: string;
+    a: { adj: number; mib: number };
+    b: { adj: number; mib: number };
+    args: (a: string, b: string) => string[];
+    winner: 'a' | 'b';
+  }> = [
     // oom_score ~1333 vs ~1266: --avoid takes 300 off the kernel's choice
-    { title: '--avoid turns its choice away from the kernel’s', a: { adj: 1000, mib: 32 }, b: { adj: 900, mib: 16 }, args: (a) => ['--avoid', `^${a}$`], winner: 'b' },
+    {
+      title: '--avoid turns its choice away from the kernel’s',
+      a: { adj: 1000, mib: 32 },
+      b: { adj: 900, mib: 16 },
+      args: (a) => ['--avoid', `^${a}$`],
+      winner: 'b',
+    },
     // ~1333 vs ~1200 + 300
-    { title: '--prefer adds 300 to a smaller process', a: { adj: 1000, mib: 32 }, b: { adj: 800, mib: 16 }, args: (_a, b) => ['--prefer', `^${b}$`], winner: 'b' },
+    {
+      title: '--prefer adds 300 to a smaller process',
+      a: { adj: 1000, mib: 32 },
+      b: { adj: 800, mib: 16 },
+      args: (_a, b) => ['--prefer', `^${b}$`],
+      winner: 'b',
+    },
     // both under totalpages/1000 pages: the same oom_score, the larger VmRSS wins
-    { title: 'of equal oom_score, the larger VmRSS', a: { adj: 1000, mib: 8 }, b: { adj: 1000, mib: 16 }, args: () => [], winner: 'b' },
+    {
+      title: 'of equal oom_score, the larger VmRSS',
+      a: { adj: 1000, mib: 8 },
+      b: { adj: 1000, mib: 16 },
+      args: () => [],
+      winner: 'b',
+    },
   ];
   for (const c of cases)
     it(c.title, async (ctx) => {
@@ -93,11 +119,11 @@ describe('earlyoom --dryrun: its own choice against oomtop’s', () => {
       const r = predict();
       const eo = r.killers.find((k) => k.name === 'earlyoom');
       const kernel = r.killers.find((k) => k.name === 'kernel');
-      tally.earlyoom[0]++;
+      (tally.earlyoom as { n: number }).n++;
       expect(eo?.active).toBe(true);
       expect(pid).toBe(c.winner === 'a' ? a.pid : b.pid);
       expect(eo?.victim?.pid).toBe(pid);
-      tally.earlyoom[1]++;
+      (tally.earlyoom as { ok: number }).ok++;
       if (c.a.adj !== c.b.adj) expect(kernel?.victim?.pid).toBe(a.pid); // the kernel takes the other one
       expect(r.order[0]).toBe('earlyoom'); // -m 99: it fires now, long before the kernel
     });
@@ -105,8 +131,18 @@ describe('earlyoom --dryrun: its own choice against oomtop’s', () => {
 
 describe('nohang --tasks: its own choice against oomtop’s', () => {
   const base = () => readFileSync('/etc/nohang/nohang.conf', 'utf8');
-  const cases: Array<{ title: string; extra: string; a: { adj: number; mib: number }; b: { adj: number; mib: number } }> = [
-    { title: 'a name rule adds badness to the smaller process', extra: '@BADNESS_ADJ_RE_NAME 200 /// ^oomtop-nh-b$\n', a: { adj: 1000, mib: 32 }, b: { adj: 900, mib: 16 } },
+  const cases: Array<{
+    title: string;
+    extra: string;
+    a: { adj: number; mib: number };
+    b: { adj: number; mib: number };
+  }> = [
+    {
+      title: 'a name rule adds badness to the smaller process',
+      extra: '@BADNESS_ADJ_RE_NAME 200 /// ^oomtop-nh-b$\n',
+      a: { adj: 1000, mib: 32 },
+      b: { adj: 900, mib: 16 },
+    },
     {
       title: 'ignore_positive_oom_score_adj takes the adj back off',
       extra: '@BADNESS_ADJ_RE_NAME 300 /// ^oomtop-nh-b$\n',
@@ -120,7 +156,8 @@ describe('nohang --tasks: its own choice against oomtop’s', () => {
       const a = await startCHolder(named(ctx, 'oomtop-nh-a'), { mib: c.a.mib, adj: c.a.adj });
       const b = await startCHolder(named(ctx, 'oomtop-nh-b'), { mib: c.b.mib, adj: c.b.adj });
       let text = base() + c.extra;
-      if (i === 1) text = text.replace(/^ignore_positive_oom_score_adj\s*=.*$/m, 'ignore_positive_oom_score_adj = True');
+      if (i === 1)
+        text = text.replace(/^ignore_positive_oom_score_adj\s*=.*$/m, 'ignore_positive_oom_score_adj = True');
       const conf = join(dir, `nohang-${i}.conf`);
       writeFileSync(conf, text);
       const run = spawnSync('nohang', ['-c', conf, '--tasks'], { encoding: 'utf8', timeout: 60_000 });
@@ -131,10 +168,10 @@ describe('nohang --tasks: its own choice against oomtop’s', () => {
         inp.nohang = { process: { pid: -1, argv: ['nohang', '--monitor', '-c', conf] }, config: { path: conf, text } };
       });
       const nh = r.killers.find((k) => k.name === 'nohang');
-      tally.nohang[0]++;
+      (tally.nohang as { n: number }).n++;
       expect(chosen).toBe(b.pid);
       expect(nh?.victim?.pid).toBe(chosen);
-      tally.nohang[1]++;
+      (tally.nohang as { ok: number }).ok++;
       expect(r.killers.find((k) => k.name === 'kernel')?.victim?.pid).toBe(a.pid);
     });
 });

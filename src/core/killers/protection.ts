@@ -5,7 +5,8 @@
 import { printable } from '../format.js';
 import type { SnapshotProcess } from '../snapshot.js';
 import { compilePattern } from '../pattern.js';
-import type { KillersReport } from './race.js';
+import type { KillerInputs, KillersReport } from './race.js';
+import type { OomdCgroup } from './systemd-oomd.js';
 import type { KillerName, KillerReport } from './types.js';
 
 export interface KillerVerdict {
@@ -144,4 +145,15 @@ export function protectionReport(
       unit: p.unit,
       killers: active.map((k) => VERDICTS[k.name](p, k, omitted)),
     }));
+}
+
+/** Cgroups systemd-oomd leaves alone: user.oomd_omit set on a root-owned cgroup. */
+export function omittedCgroups(inputs: Pick<KillerInputs, 'systemdOomd'>): Set<string> {
+  const out = new Set<string>();
+  const walk = (c: OomdCgroup) => {
+    if (c.omit === true && c.ownerUid === 0) out.add(c.path);
+    for (const k of c.children) walk(k);
+  };
+  for (const u of inputs.systemdOomd.units) if (u.cgroup) walk(u.cgroup);
+  return out;
 }

@@ -1,0 +1,274 @@
+// The killer race on fixture trees (/proc, a cgroup v2 hierarchy with the memory controller,
+// /etc and /usr/lib/systemd under one root, xattrs set with setfattr on the temp file
+// system): systemd-oomd and the kubelet cannot run on these machines, so their rules are
+// checked on the files they read, each case citing the source function it follows.
+import { spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runKillers } from '../../src/commands/killers.js';
+import type { KillersReport } from '../../src/core/killers/race.js';
+import { nativeReader } from '../../src/system/native.js';
+import { type FixtureCgroup, type FixtureProc, writeCgroupV2Tree, writeProcTree } from '../helpers/proc-tree.js';
+import { needKernel } from '../helpers/kernel.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'oomtop-killers-fx-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const GiB = 2 ** 30;
+
+function files(root: string, f: Record<string, string>): void {
+  for (const [path, text] of Object.entries(f)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+function tree(
+  name: string,
+  procs: FixtureProc[],
+  cgroups: FixtureCgroup[],
+  etc: Record<string, string>,
+  mem: { avail: number; swap: number; swapFree: number },
+) {
+  const root = join(tmp, name);
+  writeProcTree(
+    join(root, 'proc'),
+    { memTotalKb: 16 * 1024 * 1024, memAvailableKb: mem.avail, swapTotalKb: mem.swap, swapFreeKb: mem.swapFree },
+    procs,
+  );
+  writeCgroupV2Tree(join(root, 'sys'), cgroups);
+  files(root, etc);
+  const roots = {
+    procRoot: join(root, 'proc'),
+    sysRoot: join(root, 'sys'),
+    etcRoot: join(root, 'etc'),
+    passwdFile: '/nonexistent',
+  };
+  return {
+    root,
+    roots,
+    json: (extra: { protected?: boolean } = {}) =>
+      JSON.parse(runKillers(roots, { format: 'json', ...extra }, 0)) as KillersReport & {
+        protected?: Array<{ pid: number; killers: Array<{ killer: string; safe: boolean; fix: string | null }> }>;
+      },
+  };
+}
+
+const setfattr = (path: string, name: string) => spawnSync('setfattr', ['-n', name, '-v', '1', path]).status === 0;
+
+describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', () => {
+  // SwapUsedLimit=80%: the swap rule fires below 20% MemAvailable and 20% SwapFree.
+  // MemAvailable 1 GiB of 16 (6%), SwapFree 1 GiB of 8 (12.5%): firing.
+  const procs: FixtureProc[] = [
+    { pid: 1, comm: 'init', rssPages: 1000 },
+    {
+      pid: 500,
+      comm: 'systemd-oomd',
+      rssPages: 500,
+      cmdline: ['/usr/lib/systemd/systemd-oomd'],
+      cgroup: '/system.slice/systemd-oomd.service',
+    },
+    { pid: 600, comm: 'java', rssPages: 1_500_000, adj: -900, cgroup: '/system.slice/java.service' },
+    { pid: 601, comm: 'postgres', rssPages: 800_000, adj: -1000, cgroup: '/system.slice/postgresql.service' },
+    {
+      pid: 700,
+      comm: 'firefox',
+      rssPages: 900_000,
+      uid: 1000,
+      cgroup: '/user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope',
+    },
+  ];
+  const cgroups: FixtureCgroup[] = [
+    { path: '/system.slice/systemd-oomd.service', procs: [500] },
+    { path: '/system.slice/java.service', current: 6 * GiB, swapCurrent: 2 * GiB, procs: [600] },
+    { path: '/system.slice/postgresql.service', current: 3 * GiB, swapCurrent: 3 * GiB, procs: [601] },
+    { path: '/user.slice/user-1000.slice/user@1000.service', current: 4 * GiB, pressureFull: 12.5 },
+    {
+      path: '/user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope',
+      current: 4 * GiB,
+      swapCurrent: 1 * GiB,
+      procs: [700],
+    },
+  ];
+  const etc = {
+    'etc/systemd/oomd.conf': '[OOM]\nSwapUsedLimit=80%\n',
+    'usr/lib/systemd/system/-.slice.d/10-oomd-root-slice-defaults.conf': '[Slice]\nManagedOOMSwap=kill\n',
+    'usr/lib/systemd/system/user@.service.d/10-oomd-user-service-defaults.conf':
+      '[Service]\nManagedOOMMemoryPressure=kill\nManagedOOMMemoryPressureLimit=50%\n',
+    'etc/systemd/system/postgresql.service.d/oom.conf': '[Service]\nManagedOOMPreference=omit\n',
+  };
+  const t = tree('oomd', procs, cgroups, etc, { avail: 1024 * 1024, swap: 8 * 1024 * 1024, swapFree: 1024 * 1024 });
+  const xattrs = (ctx: { skip: (n?: string) => void }) => {
+    needKernel(ctx, nativeReader() !== null, 'the native reader is not built (it reads xattrs)');
+    const pg = join(t.roots.sysRoot, 'system.slice/postgresql.service');
+    needKernel(
+      ctx,
+      setfattr(pg, 'user.oomd_omit'),
+      'setfattr (attr) is missing or the temp file system has no user xattrs',
+    );
+    // A user-owned cgroup's avoid is not honoured for the swap rule (oomd_fetch_cgroup_oom_preference).
+    const ff = join(t.roots.sysRoot, 'user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope');
+    setfattr(ff, 'user.oomd_avoid');
+    chownSync(ff, 1000, 1000);
+  };
+
+  it('swap rule: the most swap above 5% of SwapTotal, omit skipped, the whole cgroup dies; adj is ignored', (ctx) => {
+    xattrs(ctx);
+    const r = t.json();
+    const o = r.killers.find((k) => k.name === 'systemd-oomd');
+    expect(o?.active).toBe(true);
+    expect(o?.ignoresAdj).toBe(true);
+    expect(o?.trigger?.text).toContain('MemAvailable < 20% and SwapFree < 20%');
+    expect(o?.distance?.firing).toBe(true);
+    // postgresql.service has more swap (3 GiB) but user.oomd_omit on a root-owned cgroup
+    expect(o?.victim).toMatchObject({ kind: 'cgroup', cgroup: '/system.slice/java.service', pid: 600 });
+    expect(r.firstToAct).toBe('systemd-oomd');
+    // the kernel would take java too? No: adj −900 makes firefox the kernel's victim
+    expect(r.killers.find((k) => k.name === 'kernel')?.victim?.pid).toBe(700);
+  });
+
+  it('says java (adj −900) is not safe from systemd-oomd and how to fix it; postgres is safe (omit)', (ctx) => {
+    xattrs(ctx);
+    const p = t.json({ protected: true }).protected ?? [];
+    const java = p.find((x) => x.pid === 600);
+    expect(java?.killers.find((k) => k.killer === 'systemd-oomd')).toMatchObject({ safe: false });
+    expect(java?.killers.find((k) => k.killer === 'systemd-oomd')?.fix).toContain('ManagedOOMPreference=omit');
+    const pg = p.find((x) => x.pid === 601);
+    expect(pg?.killers.find((k) => k.killer === 'systemd-oomd')).toMatchObject({ safe: true });
+    expect(pg?.killers.find((k) => k.killer === 'kernel')).toMatchObject({ safe: true });
+  });
+
+  it('without swap the swap rule never fires: the pressure rule of user@.service is shown', () => {
+    const u = tree('oomd-noswap', procs, cgroups, etc, { avail: 1024 * 1024, swap: 0, swapFree: 0 });
+    const o = u.json().killers.find((k) => k.name === 'systemd-oomd');
+    expect(o?.trigger?.psi).toMatchObject({ limitPercent: 50, durationSec: 30, nowPercent: 12.5 });
+    expect(o?.distance?.psiPoints).toBe(37.5);
+    // oomd_select_by_pgscan_rate(): one read, no pgscan growth: by memory.current
+    expect(o?.victim?.cgroup).toBe('/user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope');
+  });
+});
+
+describe('the kubelet (eviction/helpers.go rankMemoryPressure, qos/policy.go)', () => {
+  const pod = (uid: string) => uid.replace(/-/g, '_');
+  const bu = '11111111-2222-3333-4444-555555555555';
+  const be = '66666666-7777-8888-9999-000000000000';
+  const gu = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+  const c = (n: string) => `cri-containerd-${n.repeat(64).slice(0, 64)}.scope`;
+  const burst = `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${pod(bu)}.slice`;
+  const best = `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${pod(be)}.slice`;
+  const guar = `/kubepods.slice/kubepods-pod${pod(gu)}.slice`;
+  // Burstable request 1 GiB of 16: adj 1000 − 1000·1/16 = 938 (integer division, policy.go)
+  const procs: FixtureProc[] = [
+    { pid: 1, comm: 'systemd', rssPages: 1000 },
+    {
+      pid: 800,
+      comm: 'kubelet',
+      rssPages: 20_000,
+      adj: -999,
+      cmdline: ['/usr/bin/kubelet', '--config=/var/lib/kubelet/config.yaml', '--v=2'],
+    },
+    { pid: 810, comm: 'api', rssPages: 786_432, adj: 938, cgroup: `${burst}/${c('a')}` },
+    { pid: 811, comm: 'batch', rssPages: 131_072, adj: 1000, cgroup: `${best}/${c('b')}` },
+    { pid: 812, comm: 'db', rssPages: 1_048_576, adj: -997, cgroup: `${guar}/${c('c')}` },
+  ];
+  const cgroups: FixtureCgroup[] = [
+    { path: burst, current: 3 * GiB },
+    { path: `${burst}/${c('a')}`, current: 3 * GiB, procs: [810] },
+    // 0.5 GiB resident, 3.5 GiB with its page cache: the kubelet counts the cgroup's usage
+    { path: best, current: 3.5 * GiB },
+    { path: `${best}/${c('b')}`, current: 3.5 * GiB, procs: [811] },
+    { path: guar, current: 4 * GiB, max: String(8 * GiB) },
+    { path: `${guar}/${c('c')}`, current: 4 * GiB, procs: [812] },
+  ];
+  const t = tree(
+    'kube',
+    procs,
+    cgroups,
+    { 'var/lib/kubelet/config.yaml': 'kind: KubeletConfiguration\nevictionHard:\n  memory.available: "500Mi"\n' },
+    { avail: 2 * 1024 * 1024, swap: 0, swapFree: 0 },
+  );
+
+  it('evicts the pod furthest over its request (requests read back from adj), not the kernel’s choice', () => {
+    const r = t.json();
+    const k = r.killers.find((x) => x.name === 'kubelet');
+    expect(k?.active).toBe(true);
+    expect(k?.ignoresAdj).toBe(true);
+    expect(k?.trigger?.text).toContain('memory.available < 500Mi');
+    // BestEffort: 3.5 GiB over its (zero) request; Burstable: 3 GiB used, ~1 GiB requested
+    expect(k?.victim).toMatchObject({ kind: 'pod', pod: be, pid: 811 });
+    // the kernel weighs resident pages: the Burstable api process (3 GiB, adj 938)
+    expect(r.killers.find((x) => x.name === 'kernel')?.victim?.pid).toBe(810);
+    // 2 GiB available: the kubelet fires 500 MiB before the kernel would
+    expect(r.order).toEqual(['kubelet', 'kernel']);
+    expect(k?.distance?.bytes).toBe(2 * GiB - 500 * 2 ** 20);
+  });
+
+  it('a Guaranteed pod is safe from eviction, a Burstable one is not (protection)', () => {
+    const p = t.json({ protected: true }).protected ?? [];
+    expect(p.find((x) => x.pid === 812)?.killers.find((k) => k.killer === 'kubelet')).toMatchObject({ safe: true });
+    expect(p.find((x) => x.pid === 800)?.killers.find((k) => k.killer === 'kubelet')).toMatchObject({ safe: true });
+  });
+});
+
+describe('earlyoom and nohang found by their process and argv', () => {
+  const procs: FixtureProc[] = [
+    { pid: 1, comm: 'init', rssPages: 1000 },
+    {
+      pid: 900,
+      comm: 'earlyoom',
+      rssPages: 300,
+      adj: -100,
+      cmdline: ['/usr/bin/earlyoom', '-m', '5,2', '-s100', '--avoid=^(sshd|postgres)$', '-r', '3600'],
+    },
+    {
+      pid: 901,
+      comm: 'nohang',
+      rssPages: 4000,
+      cmdline: ['/usr/bin/python3', '/usr/sbin/nohang', '--monitor', '--config', '/etc/nohang/nohang.conf'],
+    },
+    {
+      pid: 902,
+      comm: 'nohang',
+      rssPages: 4000,
+      cmdline: ['/usr/bin/python3', '/usr/sbin/nohang', '-c', '/etc/nohang/nohang.conf', '--tasks'],
+    },
+    { pid: 910, comm: 'postgres', rssPages: 2_000_000, oomScore: 700 },
+    { pid: 911, comm: 'worker', rssPages: 1_000_000, oomScore: 600 },
+  ];
+  const t = tree(
+    'user-space',
+    procs,
+    [],
+    {
+      'etc/nohang/nohang.conf':
+        'soft_threshold_min_mem = 8 %\nsoft_threshold_min_swap = 10 %\nmin_badness = 1\n@BADNESS_ADJ_RE_NAME -500 /// ^postgres$\n',
+    },
+    { avail: 1024 * 1024, swap: 0, swapFree: 0 },
+  );
+
+  it('reads earlyoom’s getopt argv and nohang’s config; skips a one-shot nohang --tasks', () => {
+    const r = t.json();
+    const eo = r.killers.find((k) => k.name === 'earlyoom');
+    expect(eo?.detected).toContain('process 900');
+    expect(eo?.settings).toMatchObject({ m: 5, mKill: 2, s: 100, avoid: '^(sshd|postgres)$' });
+    // --avoid takes 300 off postgres (700 → 400): worker (600) is its victim
+    expect(eo?.victim?.pid).toBe(911);
+    const nh = r.killers.find((k) => k.name === 'nohang');
+    expect(nh?.detected).toContain('process 901');
+    expect(nh?.settings).toMatchObject({ soft_threshold_min_mem: '8 %', badness_rules: 1 });
+    expect(nh?.victim?.pid).toBe(911);
+    // 1 GiB of 16 available: nohang (8%, 1.28 GiB) fires now; earlyoom (5%) 0.2 GiB later
+    expect(r.order).toEqual(['nohang', 'earlyoom', 'kernel']);
+    expect(nh?.distance?.firing).toBe(true);
+    expect(eo?.distance?.bytes).toBeCloseTo(0.2 * GiB, -3);
+    expect(r.killers.find((k) => k.name === 'kernel')?.victim?.pid).toBe(910);
+  });
+
+  it('prints one escaped table and never a raw control byte from argv', () => {
+    const out = runKillers(t.roots, {}, 0, 120);
+    expect(out).toMatch(/^MemAvailable 1(\.0)? GiB/);
+    expect(out).toMatch(/earlyoom +yes/);
+    expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+});
