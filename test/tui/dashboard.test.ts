@@ -431,13 +431,29 @@ describe('dashboard header warnings and trends', () => {
         join(roots.procRoot, 'meminfo'),
         `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`,
       );
-    // 2 s a tick (the test clock); 40 MiB less every tick: 20 MiB/s
-    for (let i = 0; i < 8; i++) {
-      meminfo(1_000_000 - i * 40_960);
+    // 2 s a tick (the test clock); 20 MiB less every tick: 10 MiB/s, sustained for 38 s
+    for (let i = 0; i < 20; i++) {
+      meminfo(1_000_000 - i * 20_480);
       app.tick();
     }
     expect(app.text()).toMatch(/available memory falling: exhausted in ~\d+ s, then batch 302 dies/);
-    expect(app.text()).toMatch(/avail 697 MiB [▁▂▃▄▅▆▇█]+/);
+    expect(app.text()).toMatch(/avail 597 MiB [▁▂▃▄▅▆▇█]+/);
+  });
+
+  it('gives no time left after a burst that stopped, nor from a short fall', () => {
+    const { app, roots } = makeApp();
+    const meminfo = (availKb: number) =>
+      writeFileSync(
+        join(roots.procRoot, 'meminfo'),
+        `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`,
+      );
+    // a 200 MiB burst over 8 s, then flat for 40 s
+    for (let i = 0; i < 24; i++) {
+      meminfo(1_000_000 - Math.min(i, 4) * 51_200);
+      app.tick();
+      if (i === 4) expect(app.text()).not.toContain('exhausted in'); // 8 s of fall: too short
+    }
+    expect(app.text()).not.toContain('exhausted in');
   });
 
   it('warns when the OOM sysctls change what the ranking means', () => {
