@@ -22,7 +22,7 @@ function roots(cmd: Command): Roots {
   return {
     procRoot: local.procRoot ?? all.procRoot ?? DEFAULT_ROOTS.procRoot,
     sysRoot: local.sysRoot ?? all.sysRoot ?? DEFAULT_ROOTS.sysRoot,
-    etcRoot: local.etcRoot ?? all.etcRoot ?? DEFAULT_ROOTS.etcRoot,
+    etcRoot: local.etcRoot ?? all.etcRoot,
     passwdFile: local.passwd ?? all.passwd ?? DEFAULT_ROOTS.passwdFile,
     ...(kmsg !== undefined ? { kmsgPath: kmsg } : {}),
   };

@@ -8,6 +8,7 @@ import { Sampler } from '../system/sampler.js';
 import { DashboardApp, type AppOptions } from '../tui/app.js';
 import type { DomainChoice } from '../tui/state.js';
 import { loadHistory } from './aftermath.js';
+import { killersOf } from './killers.js';
 import { parseSeconds } from './args.js';
 import { listDomainRows, resolveDomain } from './domains.js';
 
@@ -53,6 +54,9 @@ export function dashboardOptions(
     domainView: (sample, path) => resolveDomain(roots, sample, path ?? undefined),
     listDomains: (sample) => domainChoices(roots, sample, users),
     oomEvents: () => loadHistory(roots, {}, new Date()).events,
+    // The race is global whatever domain is shown; the killers read the kernel's oom_score,
+    // which the model predicts for rows off screen.
+    killers: (sample) => killersOf(roots, sample),
   };
 }
 

@@ -45,8 +45,7 @@ export const ROOT_OPTIONS: readonly OptionSpec[] = [
   { flags: '--sys-root <dir>', help: 'cgroup filesystem root', default: '/sys/fs/cgroup' },
   {
     flags: '--etc-root <dir>',
-    help: "configuration files' root (killers' settings; other host paths are read beside it)",
-    default: '/etc',
+    help: "configuration files' root (killers' settings; other host paths are read beside it); default /etc, or the etc beside --proc-root",
   },
   { flags: '--passwd <file>', help: 'passwd file for user names', hidden: true },
   { flags: '--kmsg <file>', help: 'the kernel log device (tests)', hidden: true },

@@ -24,14 +24,20 @@ export const DEFAULT_ROOTS: Roots = {
   passwdFile: '/etc/passwd',
 };
 
+/** --etc-root, else /etc, or the etc beside a fixture tree's proc (--proc-root /t/proc: /t/etc). */
+export function etcRootOf(roots: Pick<Roots, 'etcRoot' | 'procRoot'>): string {
+  if (roots.etcRoot !== undefined) return roots.etcRoot;
+  return roots.procRoot.replace(/\/+$/, '') === '/proc' ? '/etc' : join(dirname(roots.procRoot), 'etc');
+}
+
 /**
  * Where an absolute path of the host (a config file a process names, /usr/lib/systemd)
  * is read: as it is with the real /etc; under the fixture tree that holds the given etc
  * root otherwise (--etc-root /t/etc reads /var/lib/kubelet/config.yaml at
  * /t/var/lib/kubelet/config.yaml).
  */
-export function hostPath(roots: Pick<Roots, 'etcRoot'>, absolute: string): string {
-  const etc = (roots.etcRoot ?? '/etc').replace(/\/+$/, '') || '/';
+export function hostPath(roots: Pick<Roots, 'etcRoot' | 'procRoot'>, absolute: string): string {
+  const etc = etcRootOf(roots).replace(/\/+$/, '') || '/';
   if (etc === '/etc') return absolute;
   if (absolute === '/etc' || absolute.startsWith('/etc/')) return join(etc, absolute.slice(4));
   return join(dirname(etc), absolute);

@@ -9,6 +9,7 @@ import pidusage from 'pidusage';
 import { stringify as csvStringify } from 'csv-stringify/sync';
 import { renderSnapshot } from '../core/export/render.js';
 import { printableText } from '../core/format.js';
+import type { KillersReport } from '../core/killers/race.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
@@ -33,6 +34,7 @@ import {
   detailTitle,
   domainText,
   eventsText,
+  killersText,
   footerLine,
   headerLines,
   headerTitle,
@@ -62,6 +64,8 @@ export interface AppOptions {
   listDomains?: (sample: SystemSample) => DomainChoice[];
   /** OOM events of the kernel log (read at start and when the kill count grows). */
   oomEvents?: () => OomEvent[];
+  /** The killer race for a sample (read every KILLERS_EVERY_MS: it reads config files). */
+  killers?: (sample: SystemSample) => KillersReport;
   now?: () => Date;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -123,6 +127,8 @@ function makeBoxes(): Record<BoxName, blessed.Widgets.BoxElement> {
 
 /** Off-screen processes whose oom_score each tick reads for calibration only. */
 const CALIBRATION_SAMPLE = 24;
+/** How often the killer race is read again (process table argv, config and unit files). */
+const KILLERS_EVERY_MS = 10_000;
 
 export class DashboardApp {
   state: DashState;
@@ -212,7 +218,24 @@ export class DashboardApp {
     }
     this.dispatch({ type: 'sampled', view });
     this.watchOomKills(sample);
+    this.readKillers(sample);
     if (this.o.cpu) this.sampleCpu();
+  }
+
+  private killersAt = Number.NEGATIVE_INFINITY;
+
+  /** The killer race, every KILLERS_EVERY_MS: which killer acts first, for the header and `K`. */
+  private readKillers(sample: SystemSample): void {
+    if (!this.o.killers || sample.timeMs - this.killersAt < KILLERS_EVERY_MS) return;
+    this.killersAt = sample.timeMs;
+    try {
+      this.dispatch({ type: 'killers', report: this.o.killers(sample) });
+    } catch (e) {
+      this.dispatch({
+        type: 'message',
+        message: { text: `cannot read the other killers: ${messageOf(e)}`, kind: 'error' },
+      });
+    }
   }
 
   dispatch(e: DashEvent): void {
@@ -381,7 +404,9 @@ export class DashboardApp {
             ? domainText(s)
             : s.mode.kind === 'events'
               ? eventsText(s)
-              : null;
+              : s.mode.kind === 'killers'
+                ? killersText(s)
+                : null;
     if (overlay !== null) {
       b.overlay.setContent(safe(overlay));
       b.overlay.height = Math.min(s.rows - 2, overlay.split('\n').length + 2);

@@ -25,6 +25,7 @@ export type Action =
   | 'undo'
   | 'export'
   | 'events'
+  | 'killers'
   | 'pause'
   | 'help'
   | 'quit';
@@ -96,6 +97,12 @@ export const BINDINGS: readonly Binding[] = [
     footer: 'export',
   },
   { keys: ['o'], label: 'o', action: 'events', help: 'recent OOM kills from the kernel log', footer: 'ooms' },
+  {
+    keys: ['K'],
+    label: 'K',
+    action: 'killers',
+    help: 'the killer race: every killer here, its trigger, distance and victim',
+  },
   { keys: ['z'], label: 'z', action: 'pause', help: 'pause or resume refreshing', footer: 'pause' },
   { keys: ['?', 'h', 'f1'], label: '? h', action: 'help', help: 'this help', footer: 'help' },
   { keys: ['q', 'C-c'], label: 'q C-c', action: 'quit', help: 'quit (the terminal is restored)', footer: 'quit' },

@@ -10,6 +10,7 @@ import type { Snapshot } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
 import type { SnapshotFormat } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
+import type { KillersReport } from '../core/killers/race.js';
 import { bindingFor, modeActionFor, type Action, type ModeAction } from './keys.js';
 import { tableHeight } from './layout.js';
 import { actionTargets, confirmOrSay, plan, rankView, startAction, whatIfOf } from './plan.js';
@@ -56,7 +57,8 @@ export type Mode =
   | { kind: 'confirm'; title: string; source: string; plan: PlanItem[]; refused: string[] }
   | { kind: 'export' }
   | { kind: 'domain'; index: number }
-  | { kind: 'events' };
+  | { kind: 'events' }
+  | { kind: 'killers' };
 
 export interface Message {
   text: string;
@@ -85,6 +87,8 @@ export interface DashState {
   domains: DomainChoice[];
   domainPath: string | null;
   history: HistoryPoint[];
+  /** The killer race (every killer active here and who acts first), when read. */
+  killers: KillersReport | null;
   oomKillsAtStart: number | null;
   /** OOM events from the kernel log (newest last), when it can be read. */
   oomEvents: OomEvent[];
@@ -124,7 +128,9 @@ export type DashEvent =
   | { type: 'adjusted'; results: Array<{ ok: boolean; message: string }> }
   | { type: 'message'; message: Message }
   /** The chosen cgroup is gone: back to the global domain. */
-  | { type: 'domainLost'; reason: string };
+  | { type: 'domainLost'; reason: string }
+  /** The killer race, read every few ticks (killers.ts). */
+  | { type: 'killers'; report: KillersReport };
 
 export type Effect =
   | { type: 'adjust'; plan: PlanItem[]; source: string }
@@ -156,6 +162,7 @@ export function initialState(o: {
     domains: [],
     domainPath: null,
     history: [],
+    killers: null,
     oomKillsAtStart: null,
     oomEvents: [],
     audit: [],
@@ -234,6 +241,7 @@ const ACTIONS: Partial<Record<Action, (s: DashState, c: Cursor) => Result>> = {
   setAdj: (s) => none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s),
   export: (s) => none({ ...s, mode: { kind: 'export' } }),
   events: (s) => none({ ...s, mode: { kind: 'events' } }),
+  killers: (s) => none({ ...s, mode: { kind: 'killers' } }),
   pause: (s) => togglePause(s),
   help: (s) => none({ ...s, mode: { kind: 'help', top: 0 } }),
   quit: (s) => ({ state: { ...s, quitting: true }, effects: [{ type: 'quit' }] }),
@@ -327,6 +335,7 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): Result |
     case 'help':
       return helpKey(s, m, name);
     case 'events':
+    case 'killers':
       return none(normal(s));
     case 'filter':
       return filterKey(s, modeActionFor(m.kind, name), typed);
@@ -417,6 +426,8 @@ function reduceEvent(s: DashState, e: DashEvent): Result {
       return none(onOomEvents(s, e));
     case 'cpu':
       return none({ ...s, cpu: e.cpu });
+    case 'killers':
+      return none({ ...s, killers: e.report });
     case 'scores':
       return none(onScores(s, e));
     case 'resize':

@@ -5,6 +5,8 @@ import { availableKb } from '../core/domains.js';
 import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
 import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
+import { raceLine } from '../core/killers/race.js';
+import { renderKillers } from '../core/killers/render.js';
 import { BINDINGS, MODE_BINDINGS, type BoundMode, type ModeBinding } from './keys.js';
 import { tableHeight } from './layout.js';
 import { whatIfOf } from './plan.js';
@@ -189,6 +191,9 @@ function rightsText(s: DashState): string {
 /** The last line: headroom and who dies first, or how soon memory runs out when it falls. */
 function firstToDieLine(s: DashState, snap: Snap, v: NonNullable<DashState['view']>): string {
   const page = snap.pageSize;
+  // Another killer acts before the kernel: that is who dies first (K shows the race).
+  if (s.killers?.firstToAct && s.killers.firstToAct !== 'kernel')
+    return `{yellow-fg}${esc(fit(printable(raceLine(s.killers)), s.cols - 8))}{/yellow-fg} (K)`;
   const t = timeLeft(s.history);
   const left = t?.seconds ?? null;
   const first = snap.processes.find((p) => p.rank === 1);
@@ -426,6 +431,19 @@ export function confirmText(s: DashState): string {
   for (const r of s.mode.refused) lines.push(`{red-fg}left out: ${esc(r)}{/red-fg}`);
   lines.push('', 'write? y / Enter yes · n / Esc no');
   return lines.join('\n');
+}
+
+/** The killer race overlay (K): the same table as `oomtop killers`. */
+export function killersText(s: DashState): string {
+  const head = '{bold}the killer race{/bold} (as `oomtop killers`; any key closes)';
+  if (!s.killers) return `${head}\n\nnot read yet`;
+  // The overlay is the screen's width less its border and margin: every line fits or ends in …
+  const width = Math.max(40, Math.floor(s.cols * 0.9) - 3);
+  const body = renderKillers(s.killers, width)
+    .trimEnd()
+    .split('\n')
+    .map((l) => esc(fit(l, width).trimEnd()));
+  return [head, '', ...body].join('\n');
 }
 
 export function eventsText(s: DashState): string {

@@ -10,7 +10,10 @@ import { Adjuster } from '../../src/system/adjuster.js';
 import { AuditLog } from '../../src/system/audit-log.js';
 import { loadUsers } from '../../src/system/env.js';
 import { Sampler } from '../../src/system/sampler.js';
-import { DashboardApp } from '../../src/tui/app.js';
+import { type AppOptions, DashboardApp } from '../../src/tui/app.js';
+import { killersReport } from '../../src/core/killers/race.js';
+import { parseOomdConf } from '../../src/core/killers/systemd-oomd.js';
+import { buildSnapshot } from '../../src/core/snapshot.js';
 import { parseOomEvents } from '../../src/core/parse/kernel-log.js';
 import { statLine, statusText } from '../helpers/proc-tree.js';
 import { BASIC, writableBasic } from '../helpers/io.js';
@@ -23,7 +26,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function makeApp(o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: boolean } = {}) {
+function makeApp(
+  o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: boolean; killers?: AppOptions['killers'] } = {},
+) {
   const { dir, roots } = writableBasic();
   dirs.push(dir);
   // oomtop's own status inside the fixture: root without CAP_SYS_RESOURCE (bit 24 clear).
@@ -48,6 +53,7 @@ function makeApp(o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: 
     exportDir: dir,
     uid: 0,
     domainView: (s) => globalContext(s),
+    killers: o.killers,
     now,
     input: term.input,
     output: term.output,
@@ -420,6 +426,44 @@ describe('dashboard OOM alerts', () => {
     expect(app.text()).toContain('recent OOM kills');
     expect(app.text()).toMatch(/2026-11-26 13:58:00 +global +stress 990 +rule ✓/);
     expect(app.text()).toMatch(/global +java 4022 +rule ✓/);
+  });
+});
+
+describe('the killer race in the dashboard', () => {
+  // earlyoom runs with -m 99: it fires now, before the kernel, and takes its own victim
+  const killers: AppOptions['killers'] = (sample) =>
+    killersReport({
+      snapshot: buildSnapshot(sample, { users: new Map() }).snapshot,
+      processTableUnreadable: null,
+      earlyoom: {
+        process: { pid: 4242, argv: ['earlyoom', '-m', '99', '-s', '100', '--avoid', '^batch$'] },
+        defaults: null,
+      },
+      nohang: { process: null, config: null },
+      systemdOomd: {
+        process: null,
+        conf: parseOomdConf([]),
+        units: [],
+        v2Memory: false,
+        unreadable: [],
+        lastPgscan: null,
+      },
+      kubelet: { process: null, config: null, parsed: null, pods: [], memoryAvailableBytes: null, unreadable: [] },
+    });
+
+  it('says in the header which killer acts first and whom it takes; K opens the table', async () => {
+    const { app, press } = makeApp({ killers });
+    expect(app.text()).toMatch(/first to act: earlyoom firing now → \S+ \d+; kernel → batch 302/);
+    await press('K');
+    expect(app.text()).toContain('the killer race');
+    expect(app.text()).toMatch(/earlyoom +yes +SIGTERM at MemAvailable ≤ 99%/);
+    await press('x');
+    expect(app.text()).not.toContain('the killer race');
+  });
+
+  it('keeps the kernel line when no other killer runs', () => {
+    const { app } = makeApp();
+    expect(app.text()).toContain('dies first: batch 302');
   });
 });
 

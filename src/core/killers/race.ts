@@ -259,7 +259,8 @@ function oomdReport(inputs: KillerInputs): KillerReport {
   if (!o.process) return notRunning(r, 'systemd-oomd', inputs);
   const s = inputs.snapshot;
   const mem = meminfoOf(s);
-  r.detected = `process ${o.process.pid}: ${argvText(o.process)}`;
+  const daemon = o.process;
+  r.detected = `process ${daemon.pid}: ${argvText(daemon)}`;
   r.unreadable.push(...o.unreadable);
   r.notes.push(...o.conf.problems);
   r.settings = {
@@ -336,7 +337,8 @@ function kubeletReport(inputs: KillerInputs): KillerReport {
   const s = inputs.snapshot;
   const mem = meminfoOf(s);
   r.active = true;
-  r.detected = `process ${k.process.pid}: ${argvText(k.process)}`;
+  const daemon = k.process;
+  r.detected = `process ${daemon.pid}: ${argvText(daemon)}`;
   r.unreadable.push(...k.unreadable);
   if (k.config && 'error' in k.config) r.unreadable.push(`${k.config.path}: ${k.config.error}`);
   const set = kubeletSettings(k.parsed);
