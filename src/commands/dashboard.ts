@@ -1,5 +1,6 @@
 // `oomtop` with no command: the live dashboard.
 import { UserError, messageOf } from '../core/errors.js';
+import { buildSnapshot } from '../core/snapshot.js';
 import type { SystemSample } from '../core/types.js';
 import { Adjuster } from '../system/adjuster.js';
 import { AuditLog } from '../system/audit-log.js';
@@ -54,9 +55,10 @@ export function dashboardOptions(
     domainView: (sample, path) => resolveDomain(roots, sample, path ?? undefined),
     listDomains: (sample) => domainChoices(roots, sample, users),
     oomEvents: () => loadHistory(roots, {}, new Date()).events,
-    // The race is global whatever domain is shown; the killers read the kernel's oom_score,
-    // which the model predicts for rows off screen.
-    killers: (sample) => killersOf(roots, sample),
+    // The race is global whatever domain is shown: the global ranking on screen when there is
+    // one, else one made for it. The killers read the kernel's oom_score, which the model
+    // predicts for rows off screen.
+    killers: (sample, global) => killersOf(roots, sample, global ?? buildSnapshot(sample, { users }).snapshot).report,
   };
 }
 

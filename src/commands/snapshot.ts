@@ -4,11 +4,7 @@ import { parseFormat, parsePositiveInt } from './args.js';
 import { resolveDomain } from './domains.js';
 import { renderSnapshot, SNAPSHOT_FORMATS, type CsvStringify } from '../core/export/render.js';
 import { buildSnapshot } from '../core/snapshot.js';
-import { MetricWriter } from '../core/export/prometheus.js';
-import { toJson } from '../core/format.js';
-import { killersReport } from '../core/killers/race.js';
-import { killersToPrometheus } from '../core/killers/render.js';
-import { readKillerInputs } from '../system/killers.js';
+import { killersOf } from './killers.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
@@ -46,18 +42,13 @@ export function runSnapshot(roots: Roots, opts: SnapshotCommandOptions, now: num
     format === 'csv'
       ? (createRequire(import.meta.url)('csv-stringify/sync') as { stringify: CsvStringify }).stringify
       : undefined;
-  let text = renderSnapshot(snapshot, format, limit ?? 10, opts.width, csv);
   // The killer race is global: it goes with a global ranking (json gains `killers`,
   // prometheus its oomtop_killer_* series).
-  if (!opts.cgroup && (format === 'json' || format === 'prometheus')) {
-    const report = killersReport(readKillerInputs(roots, sample, snapshot));
-    if (format === 'json') text = `${toJson({ ...snapshot, killers: report }, 2)}\n`;
-    else {
-      const w = new MetricWriter();
-      killersToPrometheus(report, w);
-      text += w.toString();
-    }
-  }
+  const killers =
+    !opts.cgroup && (format === 'json' || format === 'prometheus')
+      ? killersOf(roots, sample, snapshot).report
+      : undefined;
+  const text = renderSnapshot(snapshot, format, limit ?? 10, opts.width, csv, killers);
   if (opts.output !== undefined) {
     writeFileAtomic(opts.output, text);
     return '';

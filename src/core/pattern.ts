@@ -25,3 +25,13 @@ export function compilePattern(source: string): Pattern {
   }
   return { source, test: (text: string) => re.test(text) };
 }
+
+/** `source` compiled, or null when it is absent or does not compile (the caller says so). */
+export function compileOrNull(source: string | null | undefined): Pattern | null {
+  if (source === null || source === undefined) return null;
+  try {
+    return compilePattern(source);
+  } catch {
+    return null;
+  }
+}

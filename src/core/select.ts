@@ -15,9 +15,14 @@ export interface Selector {
   unit?: string;
 }
 
+/** The source of a regular expression matching exactly `text` ("^nginx: master$", escaped). */
+export function exactSource(text: string): string {
+  return `^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+}
+
 /** A regular expression matching exactly `text` (policy and baseline names are exact comms). */
 export function exactly(text: string): RegExp {
-  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  return new RegExp(exactSource(text));
 }
 
 /** A user's regular expression (core/pattern.ts: RE2, linear time). */

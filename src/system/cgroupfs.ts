@@ -1,11 +1,10 @@
 // The one reader of the cgroup filesystem (or a fixture tree standing in for it). Finds the
 // memory hierarchy (cgroup v2 with the memory controller, else v1's memory mount) under
 // one root and reads each cgroup's limits, usage, OOM settings and tasks.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { type Read, readValue, unreadable } from '../core/read.js';
-import { errnoCode } from './errno.js';
+import { readText, readTextOrNull } from './files.js';
 import { normalizeCgroupPath, parseKeyValues, parseLimit, type CgroupNode } from '../core/memcg.js';
 
 export interface MemoryHierarchy {
@@ -14,19 +13,8 @@ export interface MemoryHierarchy {
   mount: string;
 }
 
-function readFile(path: string): Read<string> {
-  try {
-    return readValue(readFileSync(path, 'utf8'));
-  } catch (e) {
-    return unreadable(errnoCode(e));
-  }
-}
-
-/** A file's text; null when absent (a controller file this kernel or setup lacks) or unreadable. */
-function read(path: string): string | null {
-  const r = readFile(path);
-  return r.ok ? r.value : null;
-}
+// A controller file this kernel or setup lacks is absent: readTextOrNull() gives null.
+const read = readTextOrNull;
 
 /** v2 at the root or at root/unified when its controllers include memory; else v1 root/memory. */
 export function findMemoryHierarchy(sysRoot: string): MemoryHierarchy | null {
@@ -93,7 +81,7 @@ function readNode(h: MemoryHierarchy, rel: string, depthLeft: number): CgroupNod
   const failed: string[] = [];
   // Absent files are normal (no swap accounting, an older kernel); any other failure is said.
   const f = (name: string) => {
-    const r = readFile(join(dir, name));
+    const r = readText(join(dir, name));
     if (r.ok) return r.value;
     if (!r.gone) failed.push(`${name}: ${r.code}`);
     return null;
@@ -141,6 +129,12 @@ export function readCgroupTree(
     );
   }
   return { hierarchy: h, root: readNode(h, rel, maxDepth) };
+}
+
+/** The subtree at `rel` of a hierarchy already found, or null when it does not exist. */
+export function readCgroupSubtree(h: MemoryHierarchy, rel: string, maxDepth = 32): CgroupNode | null {
+  const path = normalizeCgroupPath(rel);
+  return existsSync(join(h.mount, path)) ? readNode(h, path, maxDepth) : null;
 }
 
 export function readGlobalSwappiness(procRoot: string): number | null {

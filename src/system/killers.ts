@@ -3,76 +3,69 @@
 // cgroup files their rules read (memory.current, memory.swap.current, memory.pressure,
 // memory.stat pgscan, memory.oom.group, owners and the ManagedOOMPreference xattrs). Only
 // files and the process table are read; as a normal user what cannot be read is said.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { messageOf } from '../core/errors.js';
+import type { Pod } from '../core/killers/kubelet.js';
 import type { ConfigRead, FoundProcess, KillerInputs } from '../core/killers/race.js';
-import type { Pod, PodContainer } from '../core/killers/kubelet.js';
 import { type OomdCgroup, parseOomdConf, parseUnitOom } from '../core/killers/systemd-oomd.js';
-import type { VictimProcess } from '../core/killers/types.js';
-import { containerInfo, parseKeyValues, parseLimit } from '../core/memcg.js';
+import { type CgroupNode, containerInfo, parseKeyValues, parseLimit } from '../core/memcg.js';
 import { parsePressure } from '../core/parse/meminfo.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { ProcSample, SystemSample } from '../core/types.js';
+import { findMemoryHierarchy, type MemoryHierarchy, readCgroupSubtree } from './cgroupfs.js';
 import { hostPath, type Roots } from './env.js';
-import { errnoCode } from './errno.js';
-import { findMemoryHierarchy } from './cgroupfs.js';
+import { fileNames, readText, readTextOrNull, subfolders } from './files.js';
 import { nativeReader } from './native.js';
 
 function readConfig(path: string, shown = path): ConfigRead {
-  try {
-    return { path: shown, text: readFileSync(path, 'utf8') };
-  } catch (e) {
-    return { path: shown, error: errnoCode(e) };
-  }
+  const r = readText(path);
+  return r.ok ? { path: shown, text: r.value } : { path: shown, error: r.code };
 }
 
-function textOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
+// ---- the daemons in the process table -----------------------------------------------
 
-function listDir(path: string): string[] {
-  try {
-    return readdirSync(path).sort();
-  } catch {
-    return [];
-  }
-}
+type Daemon = 'earlyoom' | 'nohang' | 'systemd-oomd' | 'kubelet';
+const DAEMONS: readonly string[] = ['earlyoom', 'nohang', 'systemd-oomd', 'kubelet'];
+
+const base = (s: string) => s.slice(s.lastIndexOf('/') + 1);
+const interpreter = (arg0: string) => /^(python|perl)/.test(base(arg0));
 
 /** argv of a process, split at its NULs (the sample keeps a spaced string for display). */
 function argvOf(procRoot: string, p: ProcSample): string[] {
-  const raw = textOrNull(join(procRoot, String(p.pid), 'cmdline'));
+  const raw = readTextOrNull(join(procRoot, String(p.pid), 'cmdline'));
   if (raw === null || raw === '') return [p.comm];
   const parts = raw.split('\0');
   if (parts.at(-1) === '') parts.pop();
   return parts;
 }
 
-const base = (s: string) => s.slice(s.lastIndexOf('/') + 1);
+/** `nohang --tasks`, `--check` and `--help` print and exit: not the daemon. */
+const oneShot = (name: string, argv: readonly string[]) =>
+  name === 'nohang' && argv.some((x) => /^--(tasks|check|help|version)$/.test(x));
 
-/** The killer daemons by how they run: the binary's comm, or a script run by its interpreter. */
-function findDaemon(
-  s: SystemSample,
-  procRoot: string,
-  name: string,
-  skip?: (argv: string[]) => boolean,
-): FoundProcess | null {
+/**
+ * The killer daemons, in one pass over the sample: a binary by its comm, a script by the
+ * script its interpreter runs ("#! /usr/bin/python3" nohang: argv[0] the interpreter,
+ * argv[1] the script). Only the processes that may be one have their argv read.
+ */
+function findDaemons(s: SystemSample, procRoot: string): Map<Daemon, FoundProcess> {
+  const out = new Map<Daemon, FoundProcess>();
   for (const p of s.processes) {
     if (p.hasMm !== true) continue;
-    const argv = p.comm === name || p.comm.startsWith('python') || p.comm === 'perl' ? argvOf(procRoot, p) : null;
-    if (!argv) continue;
-    // A script ("#! /usr/bin/python3" nohang): argv[0] is the interpreter, argv[1] the script.
-    const viaInterpreter = /^(python|perl)/.test(base(argv[0] ?? '')) && base(argv[1] ?? '') === name;
+    const words = p.cmdline?.split(' ') ?? [];
+    const script = interpreter(words[0] ?? '') ? base(words[1] ?? '') : '';
+    const name = DAEMONS.includes(p.comm) ? p.comm : DAEMONS.includes(script) ? script : null;
+    if (name === null || out.has(name as Daemon)) continue;
+    const argv = argvOf(procRoot, p);
+    const viaInterpreter = interpreter(argv[0] ?? '') && base(argv[1] ?? '') === name;
     if (p.comm !== name && !viaInterpreter) continue;
-    if (skip?.(argv)) continue;
-    return { pid: p.pid, argv: viaInterpreter ? argv.slice(1) : argv };
+    if (oneShot(name, argv)) continue;
+    out.set(name as Daemon, { pid: p.pid, argv: viaInterpreter ? argv.slice(1) : argv });
   }
-  return null;
+  return out;
 }
 
 function optionValue(argv: readonly string[], names: readonly string[]): string | null {
@@ -86,17 +79,13 @@ function optionValue(argv: readonly string[], names: readonly string[]): string 
   return null;
 }
 
-function earlyoomInputs(roots: Roots, s: SystemSample): KillerInputs['earlyoom'] {
-  const process = findDaemon(s, roots.procRoot, 'earlyoom');
-  const defaults = readConfig(hostPath(roots, '/etc/default/earlyoom'), '/etc/default/earlyoom');
-  return { process, defaults: 'text' in defaults ? defaults : null };
+function earlyoomInputs(roots: Roots, process: FoundProcess | null): KillerInputs['earlyoom'] {
+  // Its defaults file only says it is installed when it is not running.
+  const defaults = process ? null : readConfig(hostPath(roots, '/etc/default/earlyoom'), '/etc/default/earlyoom');
+  return { process, defaults: defaults && 'text' in defaults ? defaults : null };
 }
 
-function nohangInputs(roots: Roots, s: SystemSample): KillerInputs['nohang'] {
-  // `nohang --tasks`, `--check` and `--help` print and exit: not the daemon.
-  const process = findDaemon(s, roots.procRoot, 'nohang', (a) =>
-    a.some((x) => /^--(tasks|check|help|version)$/.test(x)),
-  );
+function nohangInputs(roots: Roots, process: FoundProcess | null): KillerInputs['nohang'] {
   if (!process) return { process, config: null };
   const path = optionValue(process.argv, ['-c', '--config']) ?? '/etc/nohang/nohang.conf';
   return { process, config: readConfig(hostPath(roots, path), path) };
@@ -110,30 +99,37 @@ const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/lib/syste
 function dropIns(roots: Roots, dirs: readonly string[], sub: string): string[] {
   const byName = new Map<string, string>();
   for (const d of dirs)
-    for (const f of listDir(hostPath(roots, join(d, sub))))
+    for (const f of fileNames(hostPath(roots, join(d, sub))))
       if (f.endsWith('.conf') && !byName.has(f)) byName.set(f, hostPath(roots, join(d, sub, f)));
-  return [...byName.keys()].sort().map((f) => textOrNull(byName.get(f) as string) ?? '');
+  return [...byName.keys()].sort().map((f) => readTextOrNull(byName.get(f) as string) ?? '');
 }
 
-/** Unit names (or templates "user@.service", type drop-ins "slice") whose files set ManagedOOM*. */
+/** The first of a file's copies in systemd's search path. */
+function firstOf(roots: Roots, dirs: readonly string[], name: string): string {
+  for (const d of dirs) {
+    const t = readTextOrNull(hostPath(roots, join(d, name)));
+    if (t !== null) return t;
+  }
+  return '';
+}
+
+/** Unit names (or templates "user@.service") whose files set ManagedOOM*, with those files in order. */
 function managedUnits(roots: Roots): Map<string, string[]> {
   const names = new Set<string>();
   for (const d of UNIT_DIRS)
-    for (const f of listDir(hostPath(roots, d))) {
+    for (const f of fileNames(hostPath(roots, d))) {
       const unit = f.endsWith('.d') ? f.slice(0, -2) : f;
       if (/\.(service|slice|scope)$/.test(unit)) names.add(unit);
     }
   const out = new Map<string, string[]>();
   for (const unit of names) {
-    let main: string | null = null;
-    for (const d of UNIT_DIRS) main ??= textOrNull(hostPath(roots, join(d, unit)));
-    const texts = [main ?? '', ...dropIns(roots, UNIT_DIRS, `${unit}.d`)];
+    const texts = [firstOf(roots, UNIT_DIRS, unit), ...dropIns(roots, UNIT_DIRS, `${unit}.d`)];
     if (texts.some((t) => /^\s*ManagedOOM(Swap|MemoryPressure)\s*=/m.test(t))) out.set(unit, texts);
   }
   return out;
 }
 
-/** Cgroup dirs named after a unit (a template "user@.service" matches "user@1000.service"); "-.slice" is the root. */
+/** Cgroups named after a unit (a template "user@.service" matches "user@1000.service"); "-.slice" is the root. */
 function unitCgroups(mount: string, unit: string): string[] {
   if (unit === '-.slice') return ['/'];
   const template = /^(.+@)\.(service|scope|slice)$/.exec(unit);
@@ -142,13 +138,8 @@ function unitCgroups(mount: string, unit: string): string[] {
   const out: string[] = [];
   const walk = (rel: string, depth: number) => {
     if (depth > 12) return;
-    for (const e of listDir(join(mount, rel))) {
+    for (const e of subfolders(join(mount, rel))) {
       const child = rel === '/' ? `/${e}` : `${rel}/${e}`;
-      let isDir = false;
-      try {
-        isDir = statSync(join(mount, child)).isDirectory();
-      } catch {}
-      if (!isDir) continue;
       if (matches(e)) out.push(child);
       else walk(child, depth + 1);
     }
@@ -157,78 +148,65 @@ function unitCgroups(mount: string, unit: string): string[] {
   return out;
 }
 
+const ENODATA = constants.errno.ENODATA;
+
+/** A boolean cgroup xattr as systemd's cg_get_xattr_bool() reads it; null when it cannot be read. */
 function xattrBool(path: string, name: string): boolean | null {
   const native = nativeReader();
   if (!native) return null;
   const v = native.getXattr(path, name);
-  if (typeof v === 'number') return v === -61 /* ENODATA */ ? false : null;
+  if (typeof v === 'number') return v === -ENODATA ? false : null;
   return /^(1|yes|y|true|t|on)$/i.test(v.toString('utf8').trim());
 }
 
-function procsOf(dir: string, comms: ReadonlyMap<number, ProcSample>): VictimProcess[] {
-  const t = textOrNull(join(dir, 'cgroup.procs'));
-  if (!t) return [];
-  return t
-    .split('\n')
-    .filter((x) => /^\d+$/.test(x))
-    .map((x) => ({ pid: Number(x), comm: comms.get(Number(x))?.comm ?? '?' }));
-}
-
-function readOomdCgroup(mount: string, rel: string, comms: ReadonlyMap<number, ProcSample>, depth = 0): OomdCgroup {
-  const dir = join(mount, rel);
-  const f = (n: string) => textOrNull(join(dir, n));
+/** A cgroup subtree (cgroupfs.ts read it) with what systemd-oomd reads besides. */
+function oomdCgroup(mount: string, n: CgroupNode, comms: ReadonlyMap<number, ProcSample>): OomdCgroup {
+  const dir = join(mount, n.path);
+  const f = (name: string) => readTextOrNull(join(dir, name));
   let owner: number | null = null;
   try {
     owner = statSync(dir).uid;
   } catch {}
   const pressure = f('memory.pressure');
-  const children: OomdCgroup[] = [];
-  if (depth < 16)
-    for (const e of listDir(dir)) {
-      try {
-        if (statSync(join(dir, e)).isDirectory())
-          children.push(readOomdCgroup(mount, rel === '/' ? `/${e}` : `${rel}/${e}`, comms, depth + 1));
-      } catch {}
-    }
   return {
-    path: rel,
+    path: n.path,
     ownerUid: owner,
     avoid: xattrBool(dir, 'user.oomd_avoid'),
     omit: xattrBool(dir, 'user.oomd_omit'),
-    memoryCurrent: parseLimit(f('memory.current')),
+    memoryCurrent: n.usageBytes,
     swapCurrent: parseLimit(f('memory.swap.current')),
     pgscan: parseKeyValues(f('memory.stat')).get('pgscan') ?? null,
     pressureFullAvg10: pressure === null ? null : (parsePressure(pressure)?.full?.avg10 ?? null),
-    oomGroup: (f('memory.oom.group') ?? '0').trim() === '1',
-    procs: procsOf(dir, comms),
-    children,
+    oomGroup: n.oomGroup,
+    procs: n.procs.map((pid) => ({ pid, comm: comms.get(pid)?.comm ?? '?' })),
+    children: n.children.map((c) => oomdCgroup(mount, c, comms)),
   };
 }
 
 function oomdInputs(
   roots: Roots,
   s: SystemSample,
+  h: MemoryHierarchy | null,
+  process: FoundProcess | null,
   lastPgscan: ReadonlyMap<string, number> | null,
 ): KillerInputs['systemdOomd'] {
-  const process = findDaemon(s, roots.procRoot, 'systemd-oomd');
-  const confDirs = ['/etc/systemd', '/run/systemd', '/usr/lib/systemd'];
-  let main: string | null = null;
-  for (const d of confDirs) main ??= textOrNull(hostPath(roots, join(d, 'oomd.conf')));
-  const conf = parseOomdConf([main ?? '', ...dropIns(roots, confDirs, 'oomd.conf.d')]);
-  const h = findMemoryHierarchy(roots.sysRoot);
   const v2Memory = h?.version === 2;
   const unreadable: string[] = [];
   const units: KillerInputs['systemdOomd']['units'] = [];
+  const confDirs = ['/etc/systemd', '/run/systemd', '/usr/lib/systemd'];
+  const conf = parseOomdConf(
+    process ? [firstOf(roots, confDirs, 'oomd.conf'), ...dropIns(roots, confDirs, 'oomd.conf.d')] : [],
+  );
   if (!process || !h || !v2Memory) return { process, conf, units, v2Memory, unreadable, lastPgscan };
   if (!nativeReader()) unreadable.push('cgroup xattrs (ManagedOOMPreference): the native reader is not built');
   const comms = new Map(s.processes.map((p) => [p.pid, p]));
   for (const [name, texts] of managedUnits(roots)) {
-    const paths = unitCgroups(h.mount, name);
-    if (!paths.length) units.push({ unit: parseUnitOom(name, texts), cgroup: null });
-    for (const path of paths)
+    const nodes = unitCgroups(h.mount, name).flatMap((path) => readCgroupSubtree(h, path) ?? []);
+    if (!nodes.length) units.push({ unit: parseUnitOom(name, texts), cgroup: null });
+    for (const n of nodes)
       units.push({
-        unit: parseUnitOom(path.split('/').at(-1) || name, texts),
-        cgroup: readOomdCgroup(h.mount, path, comms),
+        unit: parseUnitOom(n.path.split('/').at(-1) || name, texts),
+        cgroup: oomdCgroup(h.mount, n, comms),
       });
   }
   return { process, conf, units, v2Memory, unreadable, lastPgscan };
@@ -236,76 +214,58 @@ function oomdInputs(
 
 // ---- kubelet ----------------------------------------------------------------------------
 
-function podsOf(roots: Roots, s: SystemSample, unreadable: string[]): Pod[] {
-  const h = findMemoryHierarchy(roots.sysRoot);
-  if (!h) {
-    unreadable.push(`no memory cgroup hierarchy under ${roots.sysRoot}`);
-    return [];
-  }
-  const top = ['kubepods.slice', 'kubepods'].find((d) => listDir(h.mount).includes(d));
+/** A cgroup's working set as the kubelet counts it: usage − inactive_file. */
+function workingSet(h: MemoryHierarchy, n: CgroupNode): number | null {
+  const stat = parseKeyValues(readTextOrNull(join(h.mount, n.path, 'memory.stat')));
+  const inactive = stat.get(h.version === 2 ? 'inactive_file' : 'total_inactive_file') ?? 0;
+  return n.usageBytes === null ? null : Math.max(0, n.usageBytes - inactive);
+}
+
+/** The pods under kubepods (Guaranteed directly, Burstable and BestEffort one level down). */
+function podsOf(h: MemoryHierarchy, s: SystemSample): Pod[] {
+  const top = ['/kubepods.slice', '/kubepods'].map((p) => readCgroupSubtree(h, p, 3)).find((n) => n !== null);
   if (!top) return [];
   const byCgroup = new Map<string, ProcSample[]>();
   for (const p of s.processes) if (p.cgroup) byCgroup.set(p.cgroup, [...(byCgroup.get(p.cgroup) ?? []), p]);
-  const pods: Pod[] = [];
-  const file = (rel: string, v2: string, v1: string) =>
-    parseLimit(textOrNull(join(h.mount, rel, h.version === 2 ? v2 : v1)));
-  const visit = (rel: string, depth: number) => {
-    for (const e of listDir(join(h.mount, rel))) {
-      const child = `${rel}/${e}`;
-      const info = containerInfo(child);
-      if (/pod[0-9a-f]{8}[-_]/.test(e) && info.podUid && info.qosClass) {
-        const containers: PodContainer[] = listDir(join(h.mount, child))
-          .filter((c) => {
-            try {
-              return statSync(join(h.mount, child, c)).isDirectory();
-            } catch {
-              return false;
-            }
-          })
-          .map((c) => {
-            const procs = byCgroup.get(`${child}/${c}`) ?? [];
-            const sorted = [...procs].sort((a, b) => (b.rssPages ?? 0) - (a.rssPages ?? 0));
-            return {
-              cgroup: `${child}/${c}`,
-              adj: sorted[0]?.oomScoreAdj ?? null,
-              processes: sorted.map((p) => ({ pid: p.pid, comm: p.comm })),
-            };
-          });
-        pods.push({
-          uid: info.podUid,
-          qos: info.qosClass,
-          cgroup: child,
-          usageBytes: workingSet(join(h.mount, child), h.version),
-          limitBytes: file(child, 'memory.max', 'memory.limit_in_bytes'),
-          containers,
-        });
-      } else if (depth < 2 && /(burstable|besteffort)/.test(e)) visit(child, depth + 1);
-    }
+  const pod = (n: CgroupNode): Pod | null => {
+    const info = containerInfo(n.path);
+    if (!/pod[0-9a-f]{8}[-_]/.test(n.path.split('/').at(-1) ?? '') || !info.podUid || !info.qosClass) return null;
+    const containers = n.children.map((c) => {
+      const procs = [...(byCgroup.get(c.path) ?? [])].sort((a, b) => (b.rssPages ?? 0) - (a.rssPages ?? 0));
+      return {
+        cgroup: c.path,
+        adj: procs[0]?.oomScoreAdj ?? null,
+        processes: procs.map((p) => ({ pid: p.pid, comm: p.comm })),
+      };
+    });
+    return {
+      uid: info.podUid,
+      qos: info.qosClass,
+      cgroup: n.path,
+      usageBytes: workingSet(h, n),
+      limitBytes: n.limitBytes,
+      containers,
+    };
   };
-  visit(`/${top}`, 0);
-  return pods;
-}
-
-/** A cgroup's working set as the kubelet counts it: usage − inactive_file. */
-function workingSet(dir: string, version: 1 | 2): number | null {
-  const usage = parseLimit(textOrNull(join(dir, version === 2 ? 'memory.current' : 'memory.usage_in_bytes')));
-  const stat = parseKeyValues(textOrNull(join(dir, 'memory.stat')));
-  const inactive = stat.get(version === 2 ? 'inactive_file' : 'total_inactive_file') ?? 0;
-  return usage === null ? null : Math.max(0, usage - inactive);
+  const qos = top.children.filter((c) => /(burstable|besteffort)/.test(c.path.split('/').at(-1) ?? ''));
+  return [...top.children, ...qos.flatMap((q) => q.children)].flatMap((n) => pod(n) ?? []);
 }
 
 /** capacity − working set (helpers.go): v1 root usage − total_inactive_file; null on v2 (no root memory.current). */
-function memoryAvailable(roots: Roots, s: SystemSample): number | null {
-  const h = findMemoryHierarchy(roots.sysRoot);
+function memoryAvailable(h: MemoryHierarchy | null, s: SystemSample): number | null {
   if (h?.version !== 1) return null;
-  const usage = parseLimit(textOrNull(join(h.mount, 'memory.usage_in_bytes')));
-  const inactive = parseKeyValues(textOrNull(join(h.mount, 'memory.stat'))).get('total_inactive_file');
+  const usage = parseLimit(readTextOrNull(join(h.mount, 'memory.usage_in_bytes')));
+  const inactive = parseKeyValues(readTextOrNull(join(h.mount, 'memory.stat'))).get('total_inactive_file');
   if (usage === null || inactive === undefined) return null;
   return s.meminfo.memTotalKb * 1024 - Math.max(0, usage - inactive);
 }
 
-function kubeletInputs(roots: Roots, s: SystemSample): KillerInputs['kubelet'] {
-  const process = findDaemon(s, roots.procRoot, 'kubelet');
+function kubeletInputs(
+  roots: Roots,
+  s: SystemSample,
+  h: MemoryHierarchy | null,
+  process: FoundProcess | null,
+): KillerInputs['kubelet'] {
   const unreadable: string[] = [];
   if (!process) return { process, config: null, parsed: null, pods: [], memoryAvailableBytes: null, unreadable };
   const path = optionValue(process.argv, ['--config']);
@@ -318,14 +278,9 @@ function kubeletInputs(roots: Roots, s: SystemSample): KillerInputs['kubelet'] {
       unreadable.push(`${config.path}: not YAML (${messageOf(e).split('\n')[0]})`);
     }
   }
-  return {
-    process,
-    config,
-    parsed,
-    pods: podsOf(roots, s, unreadable),
-    memoryAvailableBytes: memoryAvailable(roots, s),
-    unreadable,
-  };
+  if (!h) unreadable.push(`no memory cgroup hierarchy under ${roots.sysRoot}`);
+  const pods = h ? podsOf(h, s) : [];
+  return { process, config, parsed, pods, memoryAvailableBytes: memoryAvailable(h, s), unreadable };
 }
 
 /** Everything the killers' rules read, for one sample and its global snapshot. */
@@ -336,14 +291,17 @@ export function readKillerInputs(
   lastPgscan: ReadonlyMap<string, number> | null = null,
 ): KillerInputs {
   const hidden = sample.processes.filter((p) => p.cmdline === null && p.hasMm === true).length;
+  const daemons = findDaemons(sample, roots.procRoot);
+  const found = (d: Daemon) => daemons.get(d) ?? null;
+  const h = found('systemd-oomd') || found('kubelet') ? findMemoryHierarchy(roots.sysRoot) : null;
   return {
     snapshot,
     processTableUnreadable: hidden
       ? `${hidden} processes' command lines could not be read (run as root to see every killer)`
       : null,
-    earlyoom: earlyoomInputs(roots, sample),
-    nohang: nohangInputs(roots, sample),
-    systemdOomd: oomdInputs(roots, sample, lastPgscan),
-    kubelet: kubeletInputs(roots, sample),
+    earlyoom: earlyoomInputs(roots, found('earlyoom')),
+    nohang: nohangInputs(roots, found('nohang')),
+    systemdOomd: oomdInputs(roots, sample, h, found('systemd-oomd'), lastPgscan),
+    kubelet: kubeletInputs(roots, sample, h, found('kubelet')),
   };
 }

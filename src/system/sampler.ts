@@ -172,17 +172,24 @@ export class Sampler {
   private calibrationRows(processes: ProcSample[], needs: SampleNeeds): ProcSample[] {
     const want = needs.oomScoreFor ? (needs.calibrationSample ?? 0) : 0;
     if (want <= 0 || !processes.length) return processes;
-    const out = processes.slice();
-    const start = processes.findIndex((p) => p.pid > this.calibrationCursor);
-    let taken = 0;
-    for (let i = 0; i < processes.length && taken < want; i++) {
-      const at = (Math.max(start, 0) + i) % processes.length;
+    const start = Math.max(
+      0,
+      processes.findIndex((p) => p.pid > this.calibrationCursor),
+    );
+    const rows: number[] = [];
+    for (let i = 0; i < processes.length && rows.length < want; i++) {
+      const at = (start + i) % processes.length;
       const p = processes[at] as ProcSample;
-      if (p.oomScore !== null || p.hasMm !== true) continue;
-      const score = this.proc.readInt(`${p.pid}/oom_score`);
-      this.calibrationCursor = p.pid;
-      taken++;
-      if (typeof score === 'number') out[at] = withOomScore(p, score);
+      if (p.oomScore === null && p.hasMm === true) rows.push(at);
+    }
+    if (!rows.length) return processes;
+    this.calibrationCursor = (processes[rows.at(-1) as number] as ProcSample).pid;
+    const scores = this.readOomScores(rows.map((at) => (processes[at] as ProcSample).pid));
+    const out = processes.slice();
+    for (const at of rows) {
+      const p = processes[at] as ProcSample;
+      const score = scores.get(p.pid);
+      if (score !== undefined) out[at] = withOomScore(p, score);
     }
     return out;
   }

@@ -10,6 +10,7 @@ import { stringify as csvStringify } from 'csv-stringify/sync';
 import { renderSnapshot } from '../core/export/render.js';
 import { printableText } from '../core/format.js';
 import type { KillersReport } from '../core/killers/race.js';
+import type { Snapshot } from '../core/snapshot.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
@@ -64,8 +65,11 @@ export interface AppOptions {
   listDomains?: (sample: SystemSample) => DomainChoice[];
   /** OOM events of the kernel log (read at start and when the kill count grows). */
   oomEvents?: () => OomEvent[];
-  /** The killer race for a sample (read every KILLERS_EVERY_MS: it reads config files). */
-  killers?: (sample: SystemSample) => KillersReport;
+  /**
+   * The killer race for a sample, given its global ranking when that is the one on screen
+   * (read every KILLERS_EVERY_MS: it reads config files).
+   */
+  killers?: (sample: SystemSample, global: Snapshot | null) => KillersReport;
   now?: () => Date;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -229,7 +233,10 @@ export class DashboardApp {
     if (!this.o.killers || sample.timeMs - this.killersAt < KILLERS_EVERY_MS) return;
     this.killersAt = sample.timeMs;
     try {
-      this.dispatch({ type: 'killers', report: this.o.killers(sample) });
+      // The state holds this sample's ranking (the 'sampled' event came first).
+      const shown = this.state.snapshot;
+      const global = shown?.domain.kind === 'global' ? shown : null;
+      this.dispatch({ type: 'killers', report: this.o.killers(sample, global) });
     } catch (e) {
       this.dispatch({
         type: 'message',

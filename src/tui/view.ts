@@ -5,8 +5,7 @@ import { availableKb } from '../core/domains.js';
 import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
 import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
-import { raceLine } from '../core/killers/race.js';
-import { renderKillers } from '../core/killers/render.js';
+import { raceLine, renderKillers } from '../core/killers/render.js';
 import { BINDINGS, MODE_BINDINGS, type BoundMode, type ModeBinding } from './keys.js';
 import { tableHeight } from './layout.js';
 import { whatIfOf } from './plan.js';
@@ -111,10 +110,6 @@ export function timeLeft(
   return { seconds: left, low: last.availPages / fast, high: Math.min(3600 * 24, last.availPages / slow) };
 }
 
-export function secondsLeft(history: readonly HistoryPoint[], windowMs = 60_000): number | null {
-  return timeLeft(history, windowMs)?.seconds ?? null;
-}
-
 function duration(s: number): string {
   if (s < 120) return `${Math.round(s)} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
@@ -193,7 +188,7 @@ function firstToDieLine(s: DashState, snap: Snap, v: NonNullable<DashState['view
   const page = snap.pageSize;
   // Another killer acts before the kernel: that is who dies first (K shows the race).
   if (s.killers?.firstToAct && s.killers.firstToAct !== 'kernel')
-    return `{yellow-fg}${esc(fit(printable(raceLine(s.killers)), s.cols - 8))}{/yellow-fg} (K)`;
+    return `{yellow-fg}${esc(fit(raceLine(s.killers), s.cols - 8))}{/yellow-fg} (K)`;
   const t = timeLeft(s.history);
   const left = t?.seconds ?? null;
   const first = snap.processes.find((p) => p.rank === 1);

@@ -2,7 +2,8 @@
 // and function named in src/core/killers/*.ts). The real earlyoom and nohang check the same
 // rules live in test/system/killers.kernel.test.ts.
 import { describe, expect, it } from 'vitest';
-import { earlyoomTrigger, earlyoomVictim, memoryDistance, parseEarlyoomArgs } from '../../src/core/killers/earlyoom.js';
+import { earlyoomTrigger, earlyoomVictim, parseEarlyoomArgs } from '../../src/core/killers/earlyoom.js';
+import { memoryDistance } from '../../src/core/killers/race.js';
 import { getopt } from '../../src/core/killers/getopt.js';
 import { kubeletSettings, kubeletVictim, parseQuantity, podRequest, type Pod } from '../../src/core/killers/kubelet.js';
 import { nohangVictim, parseNohangConfig, thresholdKb } from '../../src/core/killers/nohang.js';
@@ -129,8 +130,7 @@ describe('nohang (pid_to_badness, fast_find_victim)', () => {
     adj: o.adj ?? 0,
     uid: 1000,
     cmdline: o.cmdline ?? '',
-    cgroupV1: null,
-    cgroupV2: null,
+    cgroup: null,
   });
   it('reads "key = value" and "@BADNESS_ADJ_RE_* adj /// regex" as nohang does', () => {
     const s = conf('@BADNESS_ADJ_RE_CMDLINE 200 /// --type=renderer\n  ignored = 1\n@BADNESS_ADJ_RE_BOGUS 1 /// x\n');

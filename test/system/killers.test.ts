@@ -204,7 +204,7 @@ describe('the kubelet (eviction/helpers.go rankMemoryPressure, qos/policy.go)', 
     expect(k?.distance?.bytes).toBe(2 * GiB - 500 * 2 ** 20);
   });
 
-  it('a Guaranteed pod is safe from eviction, a Burstable one is not (protection)', () => {
+  it('a Guaranteed pod and a process outside any pod are safe from eviction (protection)', () => {
     const p = t.json({ protected: true }).protected ?? [];
     expect(p.find((x) => x.pid === 812)?.killers.find((k) => k.killer === 'kubelet')).toMatchObject({ safe: true });
     expect(p.find((x) => x.pid === 800)?.killers.find((k) => k.killer === 'kubelet')).toMatchObject({ safe: true });

@@ -467,14 +467,18 @@ describe('the killer race in the dashboard', () => {
   });
 });
 
+/** The fixture's meminfo with this much available (4 GB total, swap full). */
+function writeMeminfo(procRoot: string, availKb: number): void {
+  writeFileSync(
+    join(procRoot, 'meminfo'),
+    `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`,
+  );
+}
+
 describe('dashboard header warnings and trends', () => {
   it('estimates the time left while available memory falls, and who dies then', () => {
     const { app, roots } = makeApp();
-    const meminfo = (availKb: number) =>
-      writeFileSync(
-        join(roots.procRoot, 'meminfo'),
-        `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`,
-      );
+    const meminfo = (availKb: number) => writeMeminfo(roots.procRoot, availKb);
     // 2 s a tick (the test clock); 20 MiB less every tick: 10 MiB/s, sustained for 38 s
     for (let i = 0; i < 20; i++) {
       meminfo(1_000_000 - i * 20_480);
@@ -486,11 +490,7 @@ describe('dashboard header warnings and trends', () => {
 
   it('gives no time left after a burst that stopped, nor from a short fall', () => {
     const { app, roots } = makeApp();
-    const meminfo = (availKb: number) =>
-      writeFileSync(
-        join(roots.procRoot, 'meminfo'),
-        `MemTotal:       4000000 kB\nMemFree:        100000 kB\nMemAvailable:   ${availKb} kB\nSwapTotal:      1000000 kB\nSwapFree:       0 kB\n`,
-      );
+    const meminfo = (availKb: number) => writeMeminfo(roots.procRoot, availKb);
     // a 200 MiB burst over 8 s, then flat for 40 s
     for (let i = 0; i < 24; i++) {
       meminfo(1_000_000 - Math.min(i, 4) * 51_200);

@@ -1,6 +1,8 @@
 // Prometheus text exposition format (0.0.4) for node_exporter's textfile collector:
 // per-process series for the top N and for every protected process (adj < 0), plus totals.
 import { printable } from '../format.js';
+import type { KillersReport } from '../killers/race.js';
+import { killersToPrometheus } from '../killers/render.js';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 
 /** Label values: printable() (no control character reaches a scraper's UI), then the format's escapes of backslash, double quote and newline. */
@@ -103,9 +105,10 @@ function systemMetrics(w: MetricWriter, s: Snapshot): void {
   ]);
 }
 
-export function snapshotToPrometheus(s: Snapshot, topN: number): string {
+export function snapshotToPrometheus(s: Snapshot, topN: number, killers?: KillersReport): string {
   const w = new MetricWriter();
   processMetrics(w, s, topN);
   systemMetrics(w, s);
+  if (killers) killersToPrometheus(killers, w);
   return w.toString();
 }

@@ -8,10 +8,10 @@
 // oom_score + 300 for --prefer − 300 for --avoid on comm, ties to the larger VmRSS,
 // skipping pid <= 1 (<= 2 and ppid 2 from 1.8), rss 0, adj −1000, --ignore and
 // --ignore-root-user (1.8+), and never itself).
-import { compilePattern, type Pattern } from '../pattern.js';
+import { compileOrNull, type Pattern } from '../pattern.js';
 import type { MemInfo } from '../types.js';
 import { getopt } from './getopt.js';
-import type { Distance, Trigger, Victim } from './types.js';
+import { badnessWhy, type KillerCandidate, processVictim, type Trigger, type Victim } from './types.js';
 
 export interface EarlyoomSettings {
   memTermPercent: number;
@@ -29,15 +29,7 @@ export interface EarlyoomSettings {
 }
 
 /** A candidate as earlyoom reads it: oom_score, comm, VmRSS, adj, euid, ppid. */
-export interface EarlyoomCandidate {
-  pid: number;
-  ppid: number;
-  comm: string;
-  uid: number | null;
-  oomScore: number | null;
-  rssKb: number | null;
-  adj: number | null;
-}
+export type EarlyoomCandidate = Pick<KillerCandidate, 'pid' | 'ppid' | 'comm' | 'uid' | 'oomScore' | 'rssKb' | 'adj'>;
 
 const SHORT = 'm:s:M:S:kingN:P:dvr:ph'; // v1.9.0 main.c short_opt (v1.7: without P:)
 const LONG = ['prefer=', 'avoid=', 'ignore=', 'dryrun', 'ignore-root-user', 'sort-by-rss', 'syslog', 'help', 'debug'];
@@ -159,31 +151,6 @@ export function earlyoomTrigger(s: EarlyoomSettings, mem: MemInfo): Trigger {
   return { text, memAvailableBytes: memBytes, swapFreeBytes: swapBytes, psi: null, never: null };
 }
 
-/**
- * Bytes that can still be taken before a MemAvailable/SwapFree trigger fires: the memory
- * headroom plus, where swap must be low too, the swap headroom (earlyoom's sleep_time_ms()
- * adds the two the same way).
- */
-export function memoryDistance(t: Trigger, mem: MemInfo): Distance {
-  if (t.never !== null || t.memAvailableBytes === null)
-    return { bytes: null, psiPoints: null, seconds: null, firing: false, text: t.never ?? 'not a memory trigger' };
-  const avail = (mem.memAvailableKb ?? mem.memFreeKb ?? 0) * 1024;
-  const memHead = Math.max(0, avail - t.memAvailableBytes);
-  const swapFree = (mem.swapFreeKb ?? 0) * 1024;
-  const swapHead = t.swapFreeBytes === null ? 0 : Math.max(0, swapFree - t.swapFreeBytes);
-  const firing = avail <= t.memAvailableBytes && (t.swapFreeBytes === null || swapFree <= t.swapFreeBytes);
-  return { bytes: memHead + swapHead, psiPoints: null, seconds: null, firing, text: '' };
-}
-
-function compileOr(source: string | null): Pattern | null {
-  if (source === null) return null;
-  try {
-    return compilePattern(source);
-  } catch {
-    return null;
-  }
-}
-
 interface Scored {
   c: EarlyoomCandidate;
   badness: number;
@@ -232,7 +199,7 @@ export function earlyoomVictim(
   s: EarlyoomSettings,
   selfPid: number | null,
 ): Victim | null {
-  const re = { prefer: compileOr(s.prefer), avoid: compileOr(s.avoid), ignore: compileOr(s.ignore) };
+  const re = earlyoomPatterns(s);
   let best: Scored = {
     c: { pid: 0, ppid: 0, comm: '', uid: null, oomScore: 0, rssKb: 0, adj: 0 },
     badness: 0,
@@ -244,18 +211,21 @@ export function earlyoomVictim(
     if (cur && (best.c.pid === 0 ? cur.badness >= 0 && cur.rssKb > 0 : larger(cur, best, s.sortByRss))) best = cur;
   }
   if (best.c.pid === 0 || best.c.pid === selfPid) return null;
-  const score = best.badness;
   const why =
-    `badness ${score} = oom_score ${best.c.oomScore}${best.marks.length ? ` ${best.marks.join(' ')}` : ''}` +
+    badnessWhy(best.badness, best.c.oomScore, best.marks) +
     `, VmRSS ${Math.round(best.rssKb / 1024)} MiB${s.sortByRss ? ' (--sort-by-rss: the largest VmRSS)' : ''}`;
-  return {
-    kind: 'process',
-    pid: best.c.pid,
-    comm: best.c.comm,
-    cgroup: null,
-    pod: null,
-    score,
-    why,
-    processes: [{ pid: best.c.pid, comm: best.c.comm }],
-  };
+  return processVictim(best.c, best.badness, why);
+}
+
+/** --prefer, --avoid and --ignore compiled; null where oomtop cannot compile one (said in unsupported). */
+function earlyoomPatterns(s: EarlyoomSettings): Record<'prefer' | 'avoid' | 'ignore', Pattern | null> {
+  return { prefer: compileOrNull(s.prefer), avoid: compileOrNull(s.avoid), ignore: compileOrNull(s.ignore) };
+}
+
+/** Its regexes that oomtop cannot evaluate (POSIX syntax RE2 lacks): its choice is then unknown. */
+export function unsupportedPatterns(s: EarlyoomSettings): string[] {
+  const re = earlyoomPatterns(s);
+  return (['prefer', 'avoid', 'ignore'] as const)
+    .filter((k) => s[k] !== null && re[k] === null)
+    .map((k) => `--${k} ${s[k]}: a regex oomtop cannot evaluate`);
 }

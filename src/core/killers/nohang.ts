@@ -7,9 +7,9 @@
 // only where adj >= 0; clamped at 0) and fast_find_victim() / badness_pid_list() (processes
 // with oom_score >= 1 except pid 1 and itself, in /proc order; a stable sort by badness, so of
 // equal ones the first in pid order; nothing below min_badness).
-import { compilePattern, type Pattern } from '../pattern.js';
+import { compileOrNull, type Pattern } from '../pattern.js';
 import type { MemInfo } from '../types.js';
-import type { Trigger, Victim } from './types.js';
+import { badnessWhy, type KillerCandidate, processVictim, type Trigger, type Victim } from './types.js';
 
 export type NohangProperty = 'NAME' | 'CMDLINE' | 'UID' | 'CGROUP_V1' | 'CGROUP_V2' | 'REALPATH' | 'CWD' | 'ENVIRON';
 
@@ -103,16 +103,7 @@ export function nohangTrigger(s: NohangSettings, mem: MemInfo): Trigger {
 }
 
 /** A candidate with what pid_to_badness() may read about it. */
-export interface NohangCandidate {
-  pid: number;
-  comm: string;
-  oomScore: number | null;
-  adj: number | null;
-  uid: number | null;
-  cmdline: string | null;
-  cgroupV1: string | null;
-  cgroupV2: string | null;
-}
+export type NohangCandidate = Pick<KillerCandidate, 'pid' | 'comm' | 'oomScore' | 'adj' | 'uid' | 'cmdline' | 'cgroup'>;
 
 function textOf(c: NohangCandidate, p: NohangProperty): string | null {
   switch (p) {
@@ -123,51 +114,49 @@ function textOf(c: NohangCandidate, p: NohangProperty): string | null {
     case 'UID':
       return c.uid === null ? null : String(c.uid);
     case 'CGROUP_V1':
-      return c.cgroupV1;
     case 'CGROUP_V2':
-      return c.cgroupV2;
+      return c.cgroup; // the memory cgroup path oomtop reads: v1's on v1, the unified one on v2
     default:
       return null; // realpath, cwd, environ: not read by oomtop
   }
 }
 
-/** pid_to_badness(), with the rules that matched; null parts are said as unknown. */
-export function nohangBadness(
+/**
+ * pid_to_badness(), with the rules that matched. A rule whose text oomtop does not read
+ * (realpath, cwd, environ) or cannot compile is left out (nohangReport says which).
+ */
+function nohangBadness(
   c: NohangCandidate,
   s: NohangSettings,
   compiled: ReadonlyArray<{ rule: NohangRule; re: Pattern | null }>,
-): { badness: number; marks: string[]; unknown: string[] } | null {
+): { badness: number; marks: string[] } | null {
   if (c.oomScore === null) return null;
-  if (c.oomScore === 0) return { badness: 0, marks: [], unknown: [] };
+  if (c.oomScore === 0) return { badness: 0, marks: [] };
   let badness = c.oomScore;
   const marks: string[] = [];
-  const unknown: string[] = [];
   if (s.ignorePositiveAdj && c.adj !== null && c.adj > 0) {
     badness -= c.adj;
     marks.push(`−${c.adj} (ignore_positive_oom_score_adj)`);
   }
   for (const { rule, re } of compiled) {
     const text = textOf(c, rule.property);
-    if (text === null || re === null) {
-      unknown.push(rule.property.toLowerCase());
-      continue;
-    }
-    if (!re.test(text)) continue;
+    if (text === null || re === null || !re.test(text)) continue;
     if (rule.adj > 0 && (c.adj === null || c.adj < 0)) continue;
     badness += rule.adj;
     marks.push(`${rule.adj > 0 ? '+' : '−'}${Math.abs(rule.adj)} (${rule.property.toLowerCase()} ${rule.pattern})`);
   }
-  return { badness: Math.max(0, badness), marks, unknown };
+  return { badness: Math.max(0, badness), marks };
 }
 
-export function compileRules(rules: readonly NohangRule[]): Array<{ rule: NohangRule; re: Pattern | null }> {
-  return rules.map((rule) => {
-    try {
-      return { rule, re: compilePattern(rule.pattern) };
-    } catch {
-      return { rule, re: null };
-    }
-  });
+function compileRules(rules: readonly NohangRule[]): Array<{ rule: NohangRule; re: Pattern | null }> {
+  return rules.map((rule) => ({ rule, re: compileOrNull(rule.pattern) }));
+}
+
+/** Rules nohangVictim() leaves out: on text oomtop does not read, or a regex RE2 cannot compile. */
+export function unevaluatedRules(rules: readonly NohangRule[]): string[] {
+  return rules
+    .filter((r) => ['REALPATH', 'CWD', 'ENVIRON'].includes(r.property) || compileOrNull(r.pattern) === null)
+    .map((r) => `@BADNESS_ADJ_RE_${r.property} ${r.adj} /// ${r.pattern}`);
 }
 
 /** fast_find_victim(): the highest badness, first in pid order; none below min_badness. */
@@ -184,14 +173,5 @@ export function nohangVictim(
     if (b && (best === null || b.badness > best.badness)) best = { c, badness: b.badness, marks: b.marks };
   }
   if (!best || best.badness < s.minBadness) return null;
-  return {
-    kind: 'process',
-    pid: best.c.pid,
-    comm: best.c.comm,
-    cgroup: null,
-    pod: null,
-    score: best.badness,
-    why: `badness ${best.badness} = oom_score ${best.c.oomScore}${best.marks.length ? ` ${best.marks.join(' ')}` : ''}`,
-    processes: [{ pid: best.c.pid, comm: best.c.comm }],
-  };
+  return processVictim(best.c, best.badness, badnessWhy(best.badness, best.c.oomScore, best.marks));
 }

@@ -3,8 +3,9 @@
 // oom_score_adj −1000 holds against the kernel, earlyoom and nohang only (both skip −1000 or
 // oom_score 0); systemd-oomd and the kubelet never read adj.
 import { printable } from '../format.js';
+import { compileOrNull } from '../pattern.js';
+import { exactSource as anchored } from '../select.js';
 import type { SnapshotProcess } from '../snapshot.js';
-import { compilePattern } from '../pattern.js';
 import type { KillerInputs, KillersReport } from './race.js';
 import type { OomdCgroup } from './systemd-oomd.js';
 import type { KillerName, KillerReport } from './types.js';
@@ -25,16 +26,16 @@ export interface ProtectionReport {
   killers: KillerVerdict[];
 }
 
-const anchored = (comm: string) => `^${comm.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
-
-function matches(source: unknown, text: string): boolean {
-  if (typeof source !== 'string') return false;
-  try {
-    return compilePattern(source).test(text);
-  } catch {
-    return false;
-  }
+/** What systemd-oomd watches (its monitored units' cgroups) and leaves alone (omit on a root-owned cgroup). */
+export interface OomdScope {
+  watched: readonly string[];
+  omitted: ReadonlySet<string>;
 }
+
+const matches = (source: unknown, text: string) =>
+  typeof source === 'string' && compileOrNull(source)?.test(text) === true;
+
+const within = (path: string, top: string) => top === '/' || path === top || path.startsWith(`${top}/`);
 
 function kernelVerdict(p: SnapshotProcess): KillerVerdict {
   if (p.oomScoreAdj === -1000)
@@ -74,24 +75,11 @@ function nohangVerdict(p: SnapshotProcess): KillerVerdict {
   };
 }
 
-function oomdVerdict(p: SnapshotProcess, k: KillerReport, omitted: ReadonlySet<string>): KillerVerdict {
+function oomdVerdict(p: SnapshotProcess, scope: OomdScope): KillerVerdict {
   const cg = p.cgroup ?? '';
-  const watched = `${String(k.settings.swapUnits ?? '')} ${String(k.settings.pressureUnits ?? '')}`;
-  const under = watched
-    .split(' ')
-    .filter(Boolean)
-    .some(
-      (u) =>
-        u === '-.slice' ||
-        cg.split('/').includes(u) ||
-        cg
-          .split('/')
-          .some(
-            (x) => u.endsWith('@.service') && x.startsWith(u.slice(0, -'.service'.length)) && x.endsWith('.service'),
-          ),
-    );
-  if (!under) return { killer: 'systemd-oomd', safe: true, why: 'not under a unit it watches', fix: null };
-  if ([...omitted].some((o) => cg === o || cg.startsWith(`${o}/`)))
+  if (!scope.watched.some((w) => within(cg, w)))
+    return { killer: 'systemd-oomd', safe: true, why: 'not under a unit it watches', fix: null };
+  if ([...scope.omitted].some((o) => within(cg, o)))
     return { killer: 'systemd-oomd', safe: true, why: 'its cgroup is marked omit', fix: null };
   return {
     killer: 'systemd-oomd',
@@ -113,14 +101,11 @@ function kubeletVerdict(p: SnapshotProcess): KillerVerdict {
   };
 }
 
-const VERDICTS: Record<
-  KillerName,
-  (p: SnapshotProcess, k: KillerReport, omitted: ReadonlySet<string>) => KillerVerdict
-> = {
+const VERDICTS: Record<KillerName, (p: SnapshotProcess, k: KillerReport, oomd: OomdScope) => KillerVerdict> = {
   kernel: (p) => kernelVerdict(p),
   earlyoom: (p, k) => earlyoomVerdict(p, k),
   nohang: (p) => nohangVerdict(p),
-  'systemd-oomd': (p, k, o) => oomdVerdict(p, k, o),
+  'systemd-oomd': (p, _k, oomd) => oomdVerdict(p, oomd),
   kubelet: (p) => kubeletVerdict(p),
 };
 
@@ -128,7 +113,7 @@ const VERDICTS: Record<
 export function protectionReport(
   processes: readonly SnapshotProcess[],
   report: KillersReport,
-  omitted: ReadonlySet<string> = new Set(),
+  oomd: OomdScope = { watched: [], omitted: new Set() },
 ): ProtectionReport[] {
   const active = report.killers.filter((k) => k.active);
   return processes
@@ -143,17 +128,22 @@ export function protectionReport(
       comm: p.comm,
       adj: p.oomScoreAdj,
       unit: p.unit,
-      killers: active.map((k) => VERDICTS[k.name](p, k, omitted)),
+      killers: active.map((k) => VERDICTS[k.name](p, k, oomd)),
     }));
 }
 
-/** Cgroups systemd-oomd leaves alone: user.oomd_omit set on a root-owned cgroup. */
-export function omittedCgroups(inputs: Pick<KillerInputs, 'systemdOomd'>): Set<string> {
-  const out = new Set<string>();
+/** The cgroups of systemd-oomd's monitored units, and those under them it leaves alone. */
+export function oomdScope(inputs: Pick<KillerInputs, 'systemdOomd'>): OomdScope {
+  const omitted = new Set<string>();
   const walk = (c: OomdCgroup) => {
-    if (c.omit === true && c.ownerUid === 0) out.add(c.path);
+    if (c.omit === true && c.ownerUid === 0) omitted.add(c.path);
     for (const k of c.children) walk(k);
   };
-  for (const u of inputs.systemdOomd.units) if (u.cgroup) walk(u.cgroup);
-  return out;
+  const watched: string[] = [];
+  for (const u of inputs.systemdOomd.units)
+    if (u.cgroup) {
+      watched.push(u.cgroup.path);
+      walk(u.cgroup);
+    }
+  return { watched, omitted };
 }

@@ -4,15 +4,9 @@
 import { formatBytes, printable } from '../format.js';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 import type { MemInfo } from '../types.js';
-import {
-  type EarlyoomCandidate,
-  earlyoomTrigger,
-  earlyoomVictim,
-  memoryDistance,
-  parseEarlyoomArgs,
-} from './earlyoom.js';
+import { earlyoomTrigger, earlyoomVictim, parseEarlyoomArgs, unsupportedPatterns } from './earlyoom.js';
 import { kubeletSettings, kubeletTrigger, kubeletVictim, type Pod } from './kubelet.js';
-import { type NohangCandidate, nohangTrigger, nohangVictim, parseNohangConfig } from './nohang.js';
+import { nohangTrigger, nohangVictim, parseNohangConfig, unevaluatedRules } from './nohang.js';
 import {
   type OomdCgroup,
   type OomdConfig,
@@ -21,7 +15,14 @@ import {
   swapTrigger,
   swapVictim,
 } from './systemd-oomd.js';
-import type { Distance, KillerName, KillerReport, Trigger, Victim } from './types.js';
+import {
+  type Distance,
+  type KillerCandidate,
+  type KillerName,
+  type KillerReport,
+  processVictim,
+  type Trigger,
+} from './types.js';
 
 export const KILLERS_SCHEMA = 'oomtop.killers/1';
 
@@ -76,19 +77,10 @@ export interface KillersReport {
   killers: KillerReport[];
 }
 
-function meminfoOf(s: Snapshot): MemInfo {
-  return {
-    memTotalKb: s.memTotalKb,
-    memAvailableKb: s.memAvailableKb,
-    memFreeKb: s.memFreeKb,
-    swapTotalKb: s.swapTotalKb,
-    swapFreeKb: s.swapFreeKb,
-  };
-}
-
 const score = (p: SnapshotProcess) => p.oomScore ?? p.predictedOomScore;
 
-function earlyoomCandidates(s: Snapshot): EarlyoomCandidate[] {
+/** The processes as the user-space killers read them; the snapshot is its own MemInfo. */
+function candidates(s: Snapshot): KillerCandidate[] {
   return s.processes.map((p) => ({
     pid: p.pid,
     ppid: p.ppid,
@@ -97,19 +89,8 @@ function earlyoomCandidates(s: Snapshot): EarlyoomCandidate[] {
     oomScore: score(p),
     rssKb: p.rssPages === null ? null : (p.rssPages * s.pageSize) / 1024,
     adj: p.oomScoreAdj,
-  }));
-}
-
-function nohangCandidates(s: Snapshot): NohangCandidate[] {
-  return s.processes.map((p) => ({
-    pid: p.pid,
-    comm: p.comm,
-    oomScore: score(p),
-    adj: p.oomScoreAdj,
-    uid: p.uid,
     cmdline: p.cmdline,
-    cgroupV1: p.cgroup,
-    cgroupV2: p.cgroup,
+    cgroup: p.cgroup,
   }));
 }
 
@@ -130,10 +111,32 @@ function base(name: KillerName, ignoresAdj: boolean): KillerReport {
 
 const argvText = (f: FoundProcess) => printable(f.argv.join(' '));
 
+/** The killer runs as `f`: active, and said how it was found. */
+function running(r: KillerReport, f: FoundProcess): void {
+  r.active = true;
+  r.detected = `process ${f.pid}: ${argvText(f)}`;
+}
+
 function notRunning(r: KillerReport, what: string, inputs: KillerInputs): KillerReport {
   r.detected = `no ${what} process`;
   if (inputs.processTableUnreadable) r.unreadable.push(`process table: ${inputs.processTableUnreadable}`);
   return r;
+}
+
+/**
+ * Bytes that can still be taken before a MemAvailable/SwapFree trigger fires: the memory
+ * headroom plus, where swap must be low too, the swap headroom (earlyoom's sleep_time_ms()
+ * adds the two the same way).
+ */
+export function memoryDistance(t: Trigger, mem: MemInfo): Distance {
+  if (t.never !== null || t.memAvailableBytes === null)
+    return { bytes: null, psiPoints: null, seconds: null, firing: false, text: t.never ?? 'not a memory trigger' };
+  const avail = (mem.memAvailableKb ?? mem.memFreeKb ?? 0) * 1024;
+  const memHead = Math.max(0, avail - t.memAvailableBytes);
+  const swapFree = (mem.swapFreeKb ?? 0) * 1024;
+  const swapHead = t.swapFreeBytes === null ? 0 : Math.max(0, swapFree - t.swapFreeBytes);
+  const firing = avail <= t.memAvailableBytes && (t.swapFreeBytes === null || swapFree <= t.swapFreeBytes);
+  return { bytes: memHead + swapHead, psiPoints: null, seconds: null, firing, text: '' };
 }
 
 function withDistance(r: KillerReport, t: Trigger, mem: MemInfo): KillerReport {
@@ -151,7 +154,6 @@ function distanceText(d: Distance, t: Trigger): string {
 
 function kernelReport(inputs: KillerInputs): KillerReport {
   const s = inputs.snapshot;
-  const mem = meminfoOf(s);
   const r = base('kernel', false);
   r.active = true;
   r.detected = `Linux ${s.kernelRelease ?? '(release unreadable)'}, rules ${s.model.label}${s.model.exact ? '' : ' (uncertain)'}`;
@@ -168,21 +170,16 @@ function kernelReport(inputs: KillerInputs): KillerReport {
     psi: null,
     never,
   };
-  withDistance(r, t, mem);
+  withDistance(r, t, s);
   const top = s.processes.find((p) => p.rank === 1);
   if (s.sysctls.oomKillAllocatingTask)
     r.notes.push('oom_kill_allocating_task=1: the task whose allocation failed dies, whoever it is');
   else if (top && !never)
-    r.victim = {
-      kind: 'process',
-      pid: top.pid,
-      comm: top.comm,
-      cgroup: null,
-      pod: null,
-      score: top.badnessPages,
-      why: `the highest badness: ${top.badnessPages} pages, oom_score ${score(top)}`,
-      processes: [{ pid: top.pid, comm: top.comm }],
-    };
+    r.victim = processVictim(
+      top,
+      top.badnessPages,
+      `the highest badness: ${top.badnessPages} pages, oom_score ${score(top)}`,
+    );
   if (!s.model.exact) r.notes.push(`kernel rules uncertain: ${s.model.why}`);
   return r;
 }
@@ -196,10 +193,8 @@ function earlyoomReport(inputs: KillerInputs): KillerReport {
     return notRunning(r, 'earlyoom', inputs);
   }
   const s = inputs.snapshot;
-  const mem = meminfoOf(s);
-  const set = parseEarlyoomArgs(f.argv.slice(1), mem);
-  r.active = true;
-  r.detected = `process ${f.pid}: ${argvText(f)}`;
+  const set = parseEarlyoomArgs(f.argv.slice(1), s);
+  running(r, f);
   r.settings = {
     m: set.memTermPercent,
     mKill: set.memKillPercent,
@@ -212,10 +207,10 @@ function earlyoomReport(inputs: KillerInputs): KillerReport {
     sortByRss: set.sortByRss,
     dryrun: set.dryrun,
   };
-  r.notes.push(...set.problems);
+  r.notes.push(...set.problems, ...unsupportedPatterns(set));
   if (set.dryrun) r.notes.push('--dryrun: it chooses but sends no signal');
-  withDistance(r, earlyoomTrigger(set, mem), mem);
-  r.victim = earlyoomVictim(earlyoomCandidates(s), set, f.pid);
+  withDistance(r, earlyoomTrigger(set, s), s);
+  r.victim = earlyoomVictim(candidates(s), set, f.pid);
   return r;
 }
 
@@ -224,9 +219,7 @@ function nohangReport(inputs: KillerInputs): KillerReport {
   const f = inputs.nohang.process;
   if (!f) return notRunning(r, 'nohang', inputs);
   const s = inputs.snapshot;
-  const mem = meminfoOf(s);
-  r.active = true;
-  r.detected = `process ${f.pid}: ${argvText(f)}`;
+  running(r, f);
   const c = inputs.nohang.config;
   if (!c || 'error' in c) {
     r.unreadable.push(c ? `${c.path}: ${c.error}` : 'its config file: not found');
@@ -245,11 +238,10 @@ function nohangReport(inputs: KillerInputs): KillerReport {
     badness_rules: set.rules.length,
   };
   r.notes.push(...set.problems);
-  const unread = set.rules.filter((x) => ['REALPATH', 'CWD', 'ENVIRON'].includes(x.property));
-  if (unread.length)
-    r.notes.push(`${unread.length} badness rule(s) on realpath/cwd/environ: not read by oomtop, left out`);
-  withDistance(r, nohangTrigger(set, mem), mem);
-  r.victim = nohangVictim(nohangCandidates(s), set, f.pid);
+  for (const rule of unevaluatedRules(set.rules))
+    r.notes.push(`left out (oomtop does not read realpath/cwd/environ, or cannot compile it): ${rule}`);
+  withDistance(r, nohangTrigger(set, s), s);
+  r.victim = nohangVictim(candidates(s), set, f.pid);
   return r;
 }
 
@@ -258,27 +250,18 @@ function oomdReport(inputs: KillerInputs): KillerReport {
   const o = inputs.systemdOomd;
   if (!o.process) return notRunning(r, 'systemd-oomd', inputs);
   const s = inputs.snapshot;
-  const mem = meminfoOf(s);
-  const daemon = o.process;
-  r.detected = `process ${daemon.pid}: ${argvText(daemon)}`;
+  running(r, o.process);
   r.unreadable.push(...o.unreadable);
   r.notes.push(...o.conf.problems);
   r.settings = {
     SwapUsedLimit: `${o.conf.swapUsedLimitPercent}%`,
     DefaultMemoryPressureLimit: `${o.conf.pressureLimitPercent}%`,
     DefaultMemoryPressureDurationSec: o.conf.pressureDurationSec,
-    swapUnits:
-      o.units
-        .filter((u) => u.unit.swap)
-        .map((u) => u.unit.unit)
-        .join(' ') || null,
-    pressureUnits:
-      o.units
-        .filter((u) => u.unit.pressure)
-        .map((u) => u.unit.unit)
-        .join(' ') || null,
+    swapUnits: unitsWith(o.units, 'swap'),
+    pressureUnits: unitsWith(o.units, 'pressure'),
   };
   if (!o.v2Memory) {
+    r.active = false;
     r.detected += '; no cgroup v2 memory controller: it cannot act';
     return r;
   }
@@ -287,11 +270,11 @@ function oomdReport(inputs: KillerInputs): KillerReport {
   for (const u of o.units) if (!u.cgroup) r.unreadable.push(`${u.unit.unit}: its cgroup was not found`);
   const swapRoots = o.units.filter((u) => u.unit.swap && u.cgroup).map((u) => u.cgroup as OomdCgroup);
   const pressure = o.units.filter((u) => u.unit.pressure && u.cgroup);
-  const swap = swapRoots.length ? swapVictim(swapRoots, mem) : null;
+  const swap = swapRoots.length ? swapVictim(swapRoots, s) : null;
   r.unreadable.push(...(swap?.unknown ?? []));
   const firstPressure = pressure[0];
-  if (swapRoots.length && (mem.swapTotalKb > 0 || !firstPressure)) {
-    withDistance(r, swapTrigger(o.conf, mem), mem);
+  if (swapRoots.length && (s.swapTotalKb > 0 || !firstPressure)) {
+    withDistance(r, swapTrigger(o.conf, s), s);
     r.victim = swap?.victim ?? null;
   } else if (firstPressure) {
     pressureReport(r, firstPressure.unit, firstPressure.cgroup as OomdCgroup, o);
@@ -299,6 +282,16 @@ function oomdReport(inputs: KillerInputs): KillerReport {
   if (swapRoots.length && pressure.length)
     r.notes.push('both rules are on: the swap rule is shown; the pressure rule may act first under heavy reclaim');
   return r;
+}
+
+/** The units with this rule on, by name, for the settings; null when none. */
+function unitsWith(units: KillerInputs['systemdOomd']['units'], rule: 'swap' | 'pressure'): string | null {
+  return (
+    units
+      .filter((u) => u.unit[rule])
+      .map((u) => u.unit.unit)
+      .join(' ') || null
+  );
 }
 
 function pressureReport(r: KillerReport, unit: OomdUnit, cg: OomdCgroup, o: KillerInputs['systemdOomd']): void {
@@ -335,17 +328,15 @@ function kubeletReport(inputs: KillerInputs): KillerReport {
   const k = inputs.kubelet;
   if (!k.process) return notRunning(r, 'kubelet', inputs);
   const s = inputs.snapshot;
-  const mem = meminfoOf(s);
-  r.active = true;
-  const daemon = k.process;
-  r.detected = `process ${daemon.pid}: ${argvText(daemon)}`;
+  running(r, k.process);
   r.unreadable.push(...k.unreadable);
   if (k.config && 'error' in k.config) r.unreadable.push(`${k.config.path}: ${k.config.error}`);
   const set = kubeletSettings(k.parsed);
   r.notes.push(...set.problems);
   if (set.defaulted) r.notes.push('no evictionHard memory.available in its config: the default 100Mi');
   const capacity = s.memTotalKb * 1024;
-  const available = k.memoryAvailableBytes ?? (s.memAvailableKb ?? 0) * 1024;
+  const memAvailable = (s.memAvailableKb ?? 0) * 1024;
+  const available = k.memoryAvailableBytes ?? memAvailable;
   if (k.memoryAvailableBytes === null) r.notes.push('working set unreadable: memory.available taken as MemAvailable');
   r.settings = {
     config: k.config?.path ?? null,
@@ -353,7 +344,7 @@ function kubeletReport(inputs: KillerInputs): KillerReport {
     evictionSoft: set.soft ? JSON.stringify(set.soft) : null,
     pods: k.pods.length,
   };
-  withDistance(r, kubeletTrigger(set, capacity, available, (s.memAvailableKb ?? 0) * 1024), mem);
+  withDistance(r, kubeletTrigger(set, capacity, available, memAvailable), s);
   r.victim = kubeletVictim(k.pods, capacity);
   if (!k.pods.length) r.notes.push('no pod cgroups found: nothing to evict');
   return r;
@@ -373,7 +364,7 @@ export const KILLERS: ReadonlyArray<{ name: KillerName; report: (i: KillerInputs
  * first; on equal distance the list order), then pressure triggers (they fire on reclaim,
  * not at a level of MemAvailable), never the ones that cannot fire.
  */
-export function raceOrder(reports: readonly KillerReport[]): KillerName[] {
+function raceOrder(reports: readonly KillerReport[]): KillerName[] {
   const key = (r: KillerReport) =>
     r.distance?.firing
       ? -1
@@ -402,28 +393,3 @@ export function killersReport(inputs: KillerInputs): KillersReport {
     killers,
   };
 }
-
-function victimText(v: Victim | null): string {
-  if (!v) return 'nobody now';
-  const who = v.pid === null ? '' : `${printable(v.comm ?? '?')} ${v.pid}`;
-  if (v.kind === 'process') return who;
-  const what = v.kind === 'pod' ? `pod ${printable(v.pod ?? '?')}` : `cgroup ${printable(v.cgroup ?? '?')}`;
-  return `${what} (${v.processes.length} process${v.processes.length === 1 ? '' : 'es'}${who ? `, ${who}` : ''})`;
-}
-
-/** "first to act: earlyoom at MemAvailable ≤ 2.4 GiB, now 14 GiB → java 4021; kernel → java 4021". */
-export function raceLine(r: KillersReport): string {
-  const first = r.killers.find((k) => k.name === r.firstToAct);
-  const kernel = r.killers.find((k) => k.name === 'kernel');
-  if (!first) return `first to act: none can act${kernel?.trigger?.never ? ` (${kernel.trigger.never})` : ''}`;
-  const t = first.trigger as Trigger;
-  const at = first.distance?.firing
-    ? 'firing now'
-    : t.psi
-      ? `at pressure > ${t.psi.limitPercent}%`
-      : `at MemAvailable ≤ ${formatBytes(t.memAvailableBytes)}, now ${formatBytes(r.memAvailableBytes)}`;
-  const head = `first to act: ${first.name} ${at} → ${victimText(first.victim)}`;
-  return first.name === 'kernel' || !kernel ? head : `${head}; kernel → ${victimText(kernel.victim)}`;
-}
-
-export { victimText };

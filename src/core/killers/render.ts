@@ -3,12 +3,31 @@
 import type { MetricWriter } from '../export/prometheus.js';
 import { fit, formatBytes, printable } from '../format.js';
 import type { ProtectionReport } from './protection.js';
-import { type KillersReport, raceLine, victimText } from './race.js';
-import type { KillerReport } from './types.js';
+import type { KillersReport } from './race.js';
+import type { Trigger, Victim } from './types.js';
 
-function distanceCell(k: KillerReport): string {
-  if (!k.active) return '';
-  return k.distance?.text ?? '';
+/** "java 4021", or "cgroup /system.slice/x.service (3 processes, java 4021)". */
+export function victimText(v: Victim | null): string {
+  if (!v) return 'nobody now';
+  const who = v.pid === null ? '' : `${printable(v.comm ?? '?')} ${v.pid}`;
+  if (v.kind === 'process') return who;
+  const what = v.kind === 'pod' ? `pod ${printable(v.pod ?? '?')}` : `cgroup ${printable(v.cgroup ?? '?')}`;
+  return `${what} (${v.processes.length} process${v.processes.length === 1 ? '' : 'es'}${who ? `, ${who}` : ''})`;
+}
+
+/** "first to act: earlyoom at MemAvailable ≤ 2.4 GiB, now 14 GiB → java 4021; kernel → java 4021". */
+export function raceLine(r: KillersReport): string {
+  const first = r.killers.find((k) => k.name === r.firstToAct);
+  const kernel = r.killers.find((k) => k.name === 'kernel');
+  if (!first) return `first to act: none can act${kernel?.trigger?.never ? ` (${kernel.trigger.never})` : ''}`;
+  const t = first.trigger as Trigger;
+  const at = first.distance?.firing
+    ? 'firing now'
+    : t.psi
+      ? `at pressure > ${t.psi.limitPercent}%`
+      : `at MemAvailable ≤ ${formatBytes(t.memAvailableBytes)}, now ${formatBytes(r.memAvailableBytes)}`;
+  const head = `first to act: ${first.name} ${at} → ${victimText(first.victim)}`;
+  return first.name === 'kernel' || !kernel ? head : `${head}; kernel → ${victimText(kernel.victim)}`;
 }
 
 function killerLines(r: KillersReport, width: number): string[] {
@@ -16,6 +35,7 @@ function killerLines(r: KillersReport, width: number): string[] {
   const rest = Math.max(20, width - w.name - w.active - w.dist - 3);
   const trig = Math.ceil(rest * 0.55);
   const vic = Math.max(10, rest - trig);
+  // fit() escapes: triggers name units and config values, `detected` an argv.
   const row = (a: string, b: string, c: string, d: string, e: string) =>
     [fit(a, w.name), fit(b, w.active), fit(c, trig), fit(d, w.dist), fit(e, vic)].join(' ').trimEnd();
   const out = [row('KILLER', 'ACTIVE', 'TRIGGER', 'DISTANCE', 'VICTIM NOW')];
@@ -24,8 +44,8 @@ function killerLines(r: KillersReport, width: number): string[] {
       row(
         k.name,
         k.active ? 'yes' : 'no',
-        k.active ? (k.trigger?.text ?? '?') : printable(k.detected),
-        distanceCell(k),
+        k.active ? (k.trigger?.text ?? '?') : k.detected,
+        k.active ? (k.distance?.text ?? '') : '',
         k.active ? victimText(k.victim) : '',
       ),
     );

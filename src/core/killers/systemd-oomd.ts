@@ -73,7 +73,7 @@ export function parseTimespan(v: string): number | null {
 }
 
 /** Assignments of an INI-style systemd file, "Key=value" by section, in order. */
-export function iniAssignments(text: string): Array<{ section: string; key: string; value: string }> {
+function iniAssignments(text: string): Array<{ section: string; key: string; value: string }> {
   const out: Array<{ section: string; key: string; value: string }> = [];
   let section = '';
   for (const raw of text.split('\n')) {
@@ -135,7 +135,7 @@ export function parseUnitOom(unit: string, texts: readonly string[]): OomdUnit {
 }
 
 /** Candidates under a monitored cgroup: leaves, or cgroups with memory.oom.group=1, whole. */
-export function candidatesOf(root: OomdCgroup): OomdCgroup[] {
+function candidatesOf(root: OomdCgroup): OomdCgroup[] {
   if (root.oomGroup || root.children.length === 0) return [root];
   return root.children.flatMap(candidatesOf);
 }
@@ -143,7 +143,7 @@ export function candidatesOf(root: OomdCgroup): OomdCgroup[] {
 type Pref = 'none' | 'avoid' | 'omit' | 'unknown';
 
 /** oomd_fetch_cgroup_oom_preference(): xattrs count on root-owned cgroups (or the monitored unit owner's). */
-export function preferenceOf(c: OomdCgroup, prefixOwner: number | null): Pref {
+function preferenceOf(c: OomdCgroup, prefixOwner: number | null): Pref {
   if (c.ownerUid === null) return 'unknown';
   if (c.ownerUid !== 0 && c.ownerUid !== prefixOwner) return 'none';
   if (c.omit === null || c.avoid === null) return 'unknown';

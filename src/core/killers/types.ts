@@ -1,7 +1,7 @@
 // The killer race: every killer that may act on this box (the kernel, systemd-oomd,
 // earlyoom, nohang, the kubelet), each read by its own rule from its own sources, and
 // which one fires first as memory falls (race.ts). Shapes of the versioned JSON object
-// "oomtop.killers/1" (docs/killers-schema.md).
+// "oomtop.killers/1" (docs/killers-schema.md), and the one constructor of a process victim.
 
 export type KillerName = 'kernel' | 'systemd-oomd' | 'earlyoom' | 'nohang' | 'kubelet';
 
@@ -72,4 +72,37 @@ export interface KillerReport {
   /** What it could not read (so "none" is never said where oomtop could not look). */
   unreadable: string[];
   notes: string[];
+}
+
+/** A process as the user-space killers read it from /proc (each rule takes the fields it reads). */
+export interface KillerCandidate {
+  pid: number;
+  ppid: number;
+  comm: string;
+  uid: number | null;
+  /** /proc/PID/oom_score: the kernel's number, or the model's where it was not read. */
+  oomScore: number | null;
+  rssKb: number | null;
+  adj: number | null;
+  cmdline: string | null;
+  cgroup: string | null;
+}
+
+/** "badness 1266 = oom_score 966 +300 (--prefer)". */
+export function badnessWhy(badness: number, oomScore: number | null, marks: readonly string[]): string {
+  return `badness ${badness} = oom_score ${oomScore}${marks.length ? ` ${marks.join(' ')}` : ''}`;
+}
+
+/** A single process taken by a killer's rule. */
+export function processVictim(p: VictimProcess, score: number | null, why: string): Victim {
+  return {
+    kind: 'process',
+    pid: p.pid,
+    comm: p.comm,
+    cgroup: null,
+    pod: null,
+    score,
+    why,
+    processes: [{ pid: p.pid, comm: p.comm }],
+  };
 }
