@@ -4,9 +4,9 @@
 // memory.stat pgscan, memory.oom.group, owners and the ManagedOOMPreference xattrs). Only
 // files and the process table are read; as a normal user what cannot be read is said.
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { messageOf } from '../core/errors.js';
 import type { Pod } from '../core/killers/kubelet.js';
 import type { ConfigRead, FoundProcess, KillerInputs } from '../core/killers/race.js';
@@ -273,7 +273,9 @@ function kubeletInputs(
   let parsed: unknown = null;
   if (config && 'text' in config) {
     try {
-      parsed = parseYaml(config.text);
+      // yaml is loaded only here, for a running kubelet: a snapshot's start-up does not pay for it.
+      const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+      parsed = parse(config.text);
     } catch (e) {
       unreadable.push(`${config.path}: not YAML (${messageOf(e).split('\n')[0]})`);
     }
