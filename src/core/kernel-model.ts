@@ -269,8 +269,6 @@ export interface KernelModel {
   matched: number;
   /** Every compared oom_score reproduced (and at least one compared). */
   exact: boolean;
-  /** Per generation: how many it reproduces (for the table and the tests). */
-  agreement: Array<{ id: GenerationId; matched: number }>;
 }
 
 export function agreementOf(
@@ -299,10 +297,20 @@ export function calibrate(
   pageSize: number,
 ): KernelModel {
   const guess = guessFromRelease(release);
-  const agreement = GENERATIONS.map((g) => ({ id: g.id, matched: agreementOf(g, obs, globalTotal, pageSize) }));
   const compared = obs.length;
-  const base = { compared, agreement };
+  const base = { compared };
   if (!compared) return { ...base, rules: guess.rules, chosenBy: 'release', why: guess.why, matched: 0, exact: false };
+  // The guess wins every tie: when it reproduces everything, no other generation can be chosen.
+  if (agreementOf(guess.rules, obs, globalTotal, pageSize) === compared)
+    return {
+      ...base,
+      rules: guess.rules,
+      chosenBy: 'release',
+      why: `${guess.why}; its rules reproduce all ${compared} oom_score values`,
+      matched: compared,
+      exact: true,
+    };
+  const agreement = GENERATIONS.map((g) => ({ id: g.id, matched: agreementOf(g, obs, globalTotal, pageSize) }));
   const best = Math.max(...agreement.map((a) => a.matched));
   const at = (id: GenerationId) => GENERATIONS.findIndex((g) => g.id === id);
   const guessAt = at(guess.rules.id);
