@@ -3,9 +3,9 @@
 // overrides, invalid UTF-8, wide characters, 100 KB command lines, ')' and newlines. Every
 // text oomtop prints must be valid UTF-8 with no control character but newline and tab.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { globalContext } from '../src/core/domains.js';
 import { Sampler } from '../src/system/sampler.js';
@@ -47,13 +47,51 @@ const procs: FixtureProc[] = [
     cgroup: cg(i),
   })),
 ];
+// The killers, with hostile argv and config: what `oomtop killers` prints comes from them.
+const KILLER_PROCS: FixtureProc[] = [
+  {
+    pid: 430,
+    comm: 'earlyoom',
+    rssPages: 300,
+    startTime: 7000,
+    cmdline: ['/usr/bin/earlyoom', '-m', '5', '--avoid', `^${ESC_SEQ}$`, `--prefer=${OSC}`, `-x${C1}`],
+  },
+  {
+    pid: 431,
+    comm: 'nohang',
+    rssPages: 400,
+    startTime: 7001,
+    cmdline: ['/usr/bin/python3', '/usr/sbin/nohang', '--monitor', '-c', '/etc/nohang/nohang.conf'],
+  },
+  { pid: 432, comm: 'systemd-oomd', rssPages: 300, startTime: 7002, cmdline: ['/usr/lib/systemd/systemd-oomd'] },
+  {
+    pid: 433,
+    comm: 'kubelet',
+    rssPages: 300,
+    startTime: 7003,
+    cmdline: ['/usr/bin/kubelet', `--config=/var/lib/kubelet/${ESC_SEQ}.yaml`],
+  },
+];
+const etcFile = (path: string, text: string) => {
+  mkdirSync(dirname(join(dir, 'etc', path)), { recursive: true });
+  writeFileSync(join(dir, 'etc', path), text);
+};
+etcFile(
+  'nohang/nohang.conf',
+  `soft_threshold_min_mem = 5 ${ESC_SEQ}\n@BADNESS_ADJ_RE_NAME 100 /// ${ESC_SEQ}\n@BADNESS_ADJ_RE_CWD 5 /// ${OSC}\n`,
+);
+etcFile('systemd/system/-.slice.d/oomd.conf', '[Slice]\nManagedOOMSwap=kill\n');
+etcFile(
+  `systemd/system/${cg(0).split('/').at(-1)}.d/oomd.conf`,
+  `[Service]\nManagedOOMMemoryPressure=kill\nManagedOOMMemoryPressureLimit=${C1}\n`,
+);
 // invalid UTF-8 in comm, cmdline and cgroup of one more process
 {
   const pid = 420;
   writeProcTree(
     proc,
     { memTotalKb: 4_000_000, swapTotalKb: 0, hostname: `host${ESC_SEQ}`, release: `6.18${C1}`, oomKill: 2 },
-    [...procs, { pid, comm: 'placeholder', rssPages: 5000, startTime: 6000 }],
+    [...procs, { pid, comm: 'placeholder', rssPages: 5000, startTime: 6000 }, ...KILLER_PROCS],
   );
   const stat = readStat(pid).replace('(placeholder)', '(\u0000BAD\u0000)');
   const [head, tail] = stat.split('\u0000BAD\u0000') as [string, string];
@@ -184,6 +222,9 @@ const COMMANDS: string[][] = [
   ['check', '--from', log],
   ['check', '--from', log, '--format', 'json'],
   ['check', '--from', log, '--format', 'prometheus'],
+  ['killers'],
+  ['killers', '--protected'],
+  ['killers', '--format', 'json'],
   // arguments echoed back in error lines
   ['set', '400', '--adj', ESC_SEQ],
   ['snapshot', '--format', OSC],
@@ -218,6 +259,14 @@ describe('hostile names through every command and format', () => {
     const hist = run(['history', '--from', log]).out;
     expect(hist).toContain('\\x1b[31mred\\x1b[0m 400');
     expect(hist).toContain('\\x1b]0;pwned\\x07\\u009b2J\\u0085 401');
+  });
+
+  it('the killer race finds every daemon and shows their hostile argv, unit and config escaped', () => {
+    const out = run(['killers']).out;
+    for (const k of ['earlyoom', 'nohang', 'systemd-oomd', 'kubelet']) expect(out).toMatch(new RegExp(`${k} +yes`));
+    expect(out).toContain('--avoid ^\\x1b[31mred\\x1b[0m$'); // earlyoom's argv
+    expect(out).toContain('svc\\x1b[2J.service'); // the unit in systemd-oomd's pressure trigger
+    expect(out).toContain('\\x1b]0;pwned\\x07'); // nohang's rule it cannot evaluate
   });
 
   it('the table keeps its columns with wide characters (cells, not UTF-16 units)', () => {

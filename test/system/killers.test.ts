@@ -144,6 +144,9 @@ describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', ()
     const o = u.json().killers.find((k) => k.name === 'systemd-oomd');
     expect(o?.trigger?.psi).toMatchObject({ limitPercent: 50, durationSec: 30, nowPercent: 12.5 });
     expect(o?.distance?.psiPoints).toBe(37.5);
+    expect(o?.notes).toContain(
+      'both rules are on: without swap the swap rule cannot fire, so the pressure rule is shown',
+    );
     // oomd_select_by_pgscan_rate(): one read, no pgscan growth: by memory.current
     expect(o?.victim?.cgroup).toBe('/user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope');
   });

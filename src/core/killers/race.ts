@@ -273,14 +273,19 @@ function oomdReport(inputs: KillerInputs): KillerReport {
   const swap = swapRoots.length ? swapVictim(swapRoots, s) : null;
   r.unreadable.push(...(swap?.unknown ?? []));
   const firstPressure = pressure[0];
-  if (swapRoots.length && (s.swapTotalKb > 0 || !firstPressure)) {
+  const showSwap = swapRoots.length > 0 && (s.swapTotalKb > 0 || !firstPressure);
+  if (showSwap) {
     withDistance(r, swapTrigger(o.conf, s), s);
     r.victim = swap?.victim ?? null;
   } else if (firstPressure) {
     pressureReport(r, firstPressure.unit, firstPressure.cgroup as OomdCgroup, o);
   }
   if (swapRoots.length && pressure.length)
-    r.notes.push('both rules are on: the swap rule is shown; the pressure rule may act first under heavy reclaim');
+    r.notes.push(
+      showSwap
+        ? 'both rules are on: the swap rule is shown; the pressure rule may act first under heavy reclaim'
+        : 'both rules are on: without swap the swap rule cannot fire, so the pressure rule is shown',
+    );
   return r;
 }
 
