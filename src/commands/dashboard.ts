@@ -9,7 +9,7 @@ import { Sampler } from '../system/sampler.js';
 import { DashboardApp, type AppOptions } from '../tui/app.js';
 import type { DomainChoice } from '../tui/state.js';
 import { loadHistory } from './aftermath.js';
-import { killersOf } from './killers.js';
+import { killersOf, pgscanNow } from './killers.js';
 import { parseSeconds } from './args.js';
 import { listDomainRows, resolveDomain } from './domains.js';
 
@@ -41,6 +41,8 @@ export function dashboardOptions(
     }
   }
   const users = loadUsers(roots.passwdFile);
+  // The pgscan of systemd-oomd's cgroups at the previous read: its pressure rule ranks by growth.
+  let pgscan: { values: ReadonlyMap<string, number>; timeMs: number } | null = null;
   return {
     sampler,
     adjuster: readOnly ? null : new Adjuster(sampler.proc, audit, actor),
@@ -58,7 +60,13 @@ export function dashboardOptions(
     // The race is global whatever domain is shown: the global ranking on screen when there is
     // one, else one made for it. The killers read the kernel's oom_score, which the model
     // predicts for rows off screen.
-    killers: (sample, global) => killersOf(roots, sample, global ?? buildSnapshot(sample, { users }).snapshot).report,
+    killers: (sample, global) => {
+      const last = pgscan && { values: pgscan.values, seconds: (sample.timeMs - pgscan.timeMs) / 1000 };
+      const { inputs, report } = killersOf(roots, sample, global ?? buildSnapshot(sample, { users }).snapshot, last);
+      const values = pgscanNow(inputs);
+      pgscan = values && { values, timeMs: sample.timeMs };
+      return report;
+    },
   };
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import type { Pod } from '../core/killers/kubelet.js';
 import type { ConfigRead, FoundProcess, KillerInputs } from '../core/killers/race.js';
-import { type OomdCgroup, parseOomdConf, parseUnitOom } from '../core/killers/systemd-oomd.js';
+import { type OomdCgroup, type PgscanRead, parseOomdConf, parseUnitOom } from '../core/killers/systemd-oomd.js';
 import { type CgroupNode, containerInfo, parseKeyValues, parseLimit } from '../core/memcg.js';
 import { parsePressure } from '../core/parse/meminfo.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -188,7 +188,7 @@ function oomdInputs(
   s: SystemSample,
   h: MemoryHierarchy | null,
   process: FoundProcess | null,
-  lastPgscan: ReadonlyMap<string, number> | null,
+  lastPgscan: PgscanRead | null,
 ): KillerInputs['systemdOomd'] {
   const v2Memory = h?.version === 2;
   const unreadable: string[] = [];
@@ -290,7 +290,7 @@ export function readKillerInputs(
   roots: Roots,
   sample: SystemSample,
   snapshot: Snapshot,
-  lastPgscan: ReadonlyMap<string, number> | null = null,
+  lastPgscan: PgscanRead | null = null,
 ): KillerInputs {
   const hidden = sample.processes.filter((p) => p.cmdline === null && p.hasMm === true).length;
   const daemons = findDaemons(sample, roots.procRoot);

@@ -48,7 +48,7 @@ function tree(
   return {
     root,
     roots,
-    json: (extra: { protected?: boolean } = {}) =>
+    json: (extra: { protected?: boolean; pause?: () => void } = {}) =>
       JSON.parse(runKillers(roots, { format: 'json', ...extra }, 0)) as KillersReport & {
         protected?: Array<{ pid: number; killers: Array<{ killer: string; safe: boolean; fix: string | null }> }>;
       },
@@ -78,6 +78,13 @@ describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', ()
       uid: 1000,
       cgroup: '/user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope',
     },
+    {
+      pid: 701,
+      comm: 'make',
+      rssPages: 200_000,
+      uid: 1000,
+      cgroup: '/user.slice/user-1000.slice/user@1000.service/app.slice/build.scope',
+    },
   ];
   const cgroups: FixtureCgroup[] = [
     { path: '/system.slice/systemd-oomd.service', procs: [500] },
@@ -89,6 +96,13 @@ describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', ()
       current: 4 * GiB,
       swapCurrent: 1 * GiB,
       procs: [700],
+    },
+    // Smaller than firefox, but the one reclaim scans while it runs (the pgscan-rate case)
+    {
+      path: '/user.slice/user-1000.slice/user@1000.service/app.slice/build.scope',
+      current: 1 * GiB,
+      pgscan: 1000,
+      procs: [701],
     },
   ];
   const etc = {
@@ -141,14 +155,35 @@ describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', ()
 
   it('without swap the swap rule never fires: the pressure rule of user@.service is shown', () => {
     const u = tree('oomd-noswap', procs, cgroups, etc, { avail: 1024 * 1024, swap: 0, swapFree: 0 });
-    const o = u.json().killers.find((k) => k.name === 'systemd-oomd');
+    let pauses = 0;
+    const o = u.json({ pause: () => pauses++ }).killers.find((k) => k.name === 'systemd-oomd');
     expect(o?.trigger?.psi).toMatchObject({ limitPercent: 50, durationSec: 30, nowPercent: 12.5 });
     expect(o?.distance?.psiPoints).toBe(37.5);
     expect(o?.notes).toContain(
       'both rules are on: without swap the swap rule cannot fire, so the pressure rule is shown',
     );
-    // oomd_select_by_pgscan_rate(): one read, no pgscan growth: by memory.current
+    // oomd_select_by_pgscan_rate(): two reads, no pgscan growth between them: by memory.current
+    expect(pauses).toBe(1);
     expect(o?.victim?.cgroup).toBe('/user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope');
+    expect(o?.victim?.why).toContain('pgscan growth 0 pages in 1 s, then memory.current');
+  });
+
+  it('pressure rule: the cgroup whose pgscan grew most between two reads, before the larger one', () => {
+    const u = tree('oomd-pgscan', procs, cgroups, etc, { avail: 1024 * 1024, swap: 0, swapFree: 0 });
+    const stat = join(
+      u.roots.sysRoot,
+      'user.slice/user-1000.slice/user@1000.service/app.slice/build.scope/memory.stat',
+    );
+    // reclaim scans 4000 pages of build.scope between systemd-oomd's two reads, none of firefox's
+    const o = u
+      .json({ pause: () => writeFileSync(stat, `anon ${GiB}\nfile 0\npgscan 5000\npgsteal 0\n`) })
+      .killers.find((k) => k.name === 'systemd-oomd');
+    expect(o?.victim).toMatchObject({
+      kind: 'cgroup',
+      cgroup: '/user.slice/user-1000.slice/user@1000.service/app.slice/build.scope',
+      pid: 701,
+    });
+    expect(o?.victim?.why).toContain('pgscan growth 4000 pages in 1 s');
   });
 });
 

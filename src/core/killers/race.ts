@@ -11,6 +11,7 @@ import {
   type OomdCgroup,
   type OomdConfig,
   type OomdUnit,
+  type PgscanRead,
   pressureVictim,
   swapTrigger,
   swapVictim,
@@ -49,8 +50,8 @@ export interface KillerInputs {
     /** cgroup v2 with the memory controller: what systemd-oomd needs. */
     v2Memory: boolean;
     unreadable: string[];
-    /** pgscan of each cgroup at the last read (the dashboard), for the pressure rule's rate. */
-    lastPgscan: ReadonlyMap<string, number> | null;
+    /** pgscan of each cgroup at an earlier read, for the pressure rule's rate. */
+    lastPgscan: PgscanRead | null;
   };
   kubelet: {
     process: FoundProcess | null;

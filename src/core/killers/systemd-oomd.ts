@@ -210,16 +210,35 @@ export function swapVictim(
   };
 }
 
+/** pgscan of each cgroup at one read, and how long before the read it is compared with. */
+export interface PgscanRead {
+  values: ReadonlyMap<string, number>;
+  seconds: number;
+}
+
+/** The pgscan of every cgroup under these roots, by path, for the next read's growth. */
+export function pgscanOf(roots: readonly OomdCgroup[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const visit = (c: OomdCgroup) => {
+    if (c.pgscan !== null) out.set(c.path, c.pgscan);
+    c.children.forEach(visit);
+  };
+  roots.forEach(visit);
+  return out;
+}
+
 /**
  * oomd_select_by_pgscan_rate() inside one monitored cgroup: "avoid" last, the largest pgscan
- * growth since the last read (`lastPgscan`; unknown in a single read: 0 for all), then the
- * largest memory.current; cgroups with neither are skipped.
+ * growth since the last read (`last`; systemd-oomd compares reads MEM_PRESSURE_INTERVAL_USEC
+ * = 1 s apart; unknown in a single read: 0 for all), then the largest memory.current;
+ * cgroups with neither are skipped.
  */
 export function pressureVictim(
   unitCgroup: OomdCgroup,
-  lastPgscan: ReadonlyMap<string, number> | null,
+  last: PgscanRead | null,
 ): { victim: Victim | null; unknown: string[] } {
   const unknown: string[] = [];
+  const lastPgscan = last?.values;
   const rate = (c: OomdCgroup) => {
     const last = lastPgscan?.get(c.path);
     return last === undefined || c.pgscan === null ? 0 : Math.max(0, c.pgscan - (last > c.pgscan ? 0 : last));
@@ -236,7 +255,9 @@ export function pressureVictim(
     );
   const top = ranked[0];
   if (!top) return { victim: null, unknown };
-  const by = lastPgscan ? `pgscan growth ${top.rate}, then` : 'pgscan growth unknown from one read: by';
+  const by = last
+    ? `pgscan growth ${top.rate} pages in ${+last.seconds.toFixed(1)} s, then`
+    : 'pgscan growth unknown from one read: by';
   return {
     victim: cgroupVictim(
       top.c,
