@@ -12,7 +12,10 @@ import { AuditLog, auditRecord } from '../system/audit-log.js';
 import type { Roots } from '../system/env.js';
 import { loadPolicyFile } from '../system/policy-file.js';
 import { Sampler } from '../system/sampler.js';
-import { executePlan, sampleRanked, targetOf, type CommandIo, type Planned } from './adjust.js';
+import { oomdScope, protectionReport } from '../core/killers/protection.js';
+import { readKillerInputs } from '../system/killers.js';
+import { executePlan, type Ranked, sampleRanked, targetOf, type CommandIo, type Planned } from './adjust.js';
+import { killersOf } from './killers.js';
 import { parseSeconds } from './args.js';
 
 /**
@@ -47,15 +50,18 @@ export async function runApply(roots: Roots, io: CommandIo, o: { policy: string;
     ));
   const plan: Planned[] = [];
   const ruleOf = new Map<number, string>();
+  const protectedAs: SnapshotProcess[] = [];
   for (const d of decisions) {
     const { value, note } = desiredValue(d, cap, getRecords);
     if (note && d.proc.oomScoreAdj !== OOM_SCORE_ADJ_MIN)
       io.out(`note: ${printable(d.proc.comm)} (pid ${d.proc.pid}) ${note}\n`);
+    if (d.rule.protect) protectedAs.push({ ...d.proc, oomScoreAdj: value });
     if (d.proc.oomScoreAdj !== value) {
       plan.push({ proc: d.proc, target: targetOf(d.proc), value });
       ruleOf.set(d.proc.pid, describeRule(d.rule));
     }
   }
+  for (const w of protectWarnings(roots, now, protectedAs)) io.out(`warning: ${w}\n`);
   if (!plan.length) {
     io.out(`policy ${policy.file}: every matching process already has its value: nothing to change\n`);
     return 0;
@@ -65,9 +71,35 @@ export async function runApply(roots: Roots, io: CommandIo, o: { policy: string;
   }));
 }
 
-export function runExportSystemd(io: CommandIo, o: { policy: string }): number {
-  io.out(systemdDropIns(loadPolicyFile(o.policy)));
+/**
+ * A protect rule cannot hold against an active user-space killer that does not stop at
+ * oom_score_adj −1000 (systemd-oomd, the kubelet) or reads it as badness: one line per such
+ * killer and process, with the fix (killers/protection.ts). The kernel's case is the note above.
+ */
+export function protectWarnings(roots: Roots, now: Ranked, protectedAs: readonly SnapshotProcess[]): string[] {
+  if (!protectedAs.length) return [];
+  const { inputs, report } = killersOf(roots, now.sample, now.snapshot);
+  return protectionReport(protectedAs, report, oomdScope(inputs)).flatMap((p) =>
+    p.killers
+      .filter((v) => !v.safe && v.killer !== 'kernel')
+      .map(
+        (v) =>
+          `${printable(p.comm)} (pid ${p.pid}): protect cannot hold against ${v.killer}: ${v.why}; ${v.fix ?? 'no fix known'}`,
+      ),
+  );
+}
+
+export function runExportSystemd(roots: Roots, io: CommandIo, o: { policy: string; oomd?: boolean }): number {
+  const policy = loadPolicyFile(o.policy);
+  // ManagedOOMPreference=omit is written where systemd-oomd is in use (or asked for): elsewhere it does nothing.
+  const oomd = o.oomd === true || oomdRunning(roots);
+  io.out(systemdDropIns(policy, { oomd }));
   return 0;
+}
+
+function oomdRunning(roots: Roots): boolean {
+  const now = sampleRanked(roots, new Date());
+  return readKillerInputs(roots, now.sample, now.snapshot).systemdOomd.process !== null;
 }
 
 export interface WatchState {

@@ -332,11 +332,18 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['policy', 'export-systemd'],
-    summary: "print OOMScoreAdjust= drop-ins for the policy's unit rules",
-    options: [{ flags: '--policy <file>', help: 'the policy (YAML)', required: true }],
+    summary:
+      "print OOMScoreAdjust= drop-ins for the policy's unit rules (and ManagedOOMPreference=omit for protect rules where systemd-oomd runs)",
+    options: [
+      { flags: '--policy <file>', help: 'the policy (YAML)', required: true },
+      {
+        flags: '--oomd',
+        help: 'write ManagedOOMPreference=omit for protect rules even where systemd-oomd does not run here',
+      },
+    ],
     run: async (ctx, _a, o) => {
       const { runExportSystemd } = await import('./policy.js');
-      return runExportSystemd(ctx.io, { policy: str(o.policy) as string });
+      return runExportSystemd(ctx.roots, ctx.io, { policy: str(o.policy) as string, oomd: o.oomd === true });
     },
   },
 ];

@@ -234,14 +234,31 @@ export function decide(policy: Policy, procs: readonly SnapshotProcess[]): Polic
   return out;
 }
 
-/** systemd drop-ins for rules that name a unit: protection that survives restarts. */
-export function systemdDropIns(policy: Policy): string {
+/** The unit file section resource settings go in, by the unit's type. */
+function sectionOf(unit: string): string {
+  if (unit.endsWith('.slice')) return 'Slice';
+  if (unit.endsWith('.scope')) return 'Scope';
+  if (unit.endsWith('.socket')) return 'Socket';
+  return 'Service';
+}
+
+/**
+ * systemd drop-ins for rules that name a unit: protection that survives restarts. With
+ * `oomd` (systemd-oomd is in use), a protect rule also gets ManagedOOMPreference=omit:
+ * systemd-oomd ignores oom_score_adj, and honours omit on the unit's (root-owned) cgroup.
+ */
+export function systemdDropIns(policy: Policy, o: { oomd: boolean } = { oomd: false }): string {
   const blocks = policy.rules
     .filter((r) => r.unit)
-    .map(
-      (r) =>
-        `# /etc/systemd/system/${r.unit}.d/oomtop.conf  (policy ${policy.file} line ${r.line})\n[Service]\nOOMScoreAdjust=${r.adj}\n`,
-    );
+    .map((r) => {
+      const unit = r.unit as string;
+      const section = sectionOf(unit);
+      const adj = ['Service', 'Socket'].includes(section)
+        ? `OOMScoreAdjust=${r.adj}\n`
+        : `# OOMScoreAdjust= does not apply to a ${section.toLowerCase()}: set it on the services in it\n`;
+      const omit = o.oomd && r.protect ? 'ManagedOOMPreference=omit\n' : '';
+      return `# /etc/systemd/system/${unit}.d/oomtop.conf  (policy ${policy.file} line ${r.line})\n[${section}]\n${adj}${omit}`;
+    });
   if (!blocks.length) return '# no rule of this policy names a unit: nothing to export\n';
   return `${blocks.join('\n')}\n# then: systemctl daemon-reload, and restart each unit for the value to take effect\n`;
 }

@@ -203,7 +203,8 @@ describe('oomtop apply / watch / export-systemd on a fixture tree', () => {
 
   it('exports OOMScoreAdjust= drop-ins for unit rules', () => {
     const io = fakeIo(tmp());
-    runExportSystemd(io, { policy: policyFile(POLICY) });
+    // no systemd-oomd runs in this tree: no ManagedOOMPreference=
+    runExportSystemd(writableBasic().roots, io, { policy: policyFile(POLICY) });
     expect(io.text()).toBe(
       '# /etc/systemd/system/postgresql.service.d/oomtop.conf  (policy ' +
         dirs.at(-1) +

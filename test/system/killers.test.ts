@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runKillers } from '../../src/commands/killers.js';
+import { runApply, runExportSystemd } from '../../src/commands/policy.js';
+import { fakeIo } from '../helpers/io.js';
 import type { KillersReport } from '../../src/core/killers/race.js';
 import { nativeReader } from '../../src/system/native.js';
 import { type FixtureCgroup, type FixtureProc, writeCgroupV2Tree, writeProcTree } from '../helpers/proc-tree.js';
@@ -151,6 +153,30 @@ describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', ()
     const pg = p.find((x) => x.pid === 601);
     expect(pg?.killers.find((k) => k.killer === 'systemd-oomd')).toMatchObject({ safe: true });
     expect(pg?.killers.find((k) => k.killer === 'kernel')).toMatchObject({ safe: true });
+  });
+
+  it('apply --dry-run warns that protect cannot hold against systemd-oomd; export-systemd writes omit', async (ctx) => {
+    xattrs(ctx);
+    const policy = join(t.root, 'policy.yaml');
+    writeFileSync(
+      policy,
+      'rules:\n  - unit: java.service\n    protect: true\n  - unit: postgresql.service\n    protect: true\n',
+    );
+    const io = fakeIo(join(t.root, 'state'));
+    expect(await runApply(t.roots, io, { policy, dryRun: true })).toBe(0);
+    const warnings = io
+      .text()
+      .split('\n')
+      .filter((l) => l.startsWith('warning:'));
+    // java.service is under -.slice, which systemd-oomd watches; postgresql.service is omitted
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^warning: java \(pid 600\): protect cannot hold against systemd-oomd: .*ManagedOOMPreference=omit in java\.service/,
+      ),
+    ]);
+    const out = fakeIo(join(t.root, 'state'));
+    runExportSystemd(t.roots, out, { policy });
+    expect(out.text()).toContain('[Service]\nOOMScoreAdjust=-1000\nManagedOOMPreference=omit\n');
   });
 
   it('without swap the swap rule never fires: the pressure rule of user@.service is shown', () => {
