@@ -60,9 +60,12 @@ export function dashboardOptions(
     // The race is global whatever domain is shown: the global ranking on screen when there is
     // one, else one made for it. The killers read the kernel's oom_score, which the model
     // predicts for rows off screen.
-    killers: (sample, global) => {
+    killers: (sample, global, fall) => {
       const last = pgscan && { values: pgscan.values, seconds: (sample.timeMs - pgscan.timeMs) / 1000 };
-      const { inputs, report } = killersOf(roots, sample, global ?? buildSnapshot(sample, { users }).snapshot, last);
+      const { inputs, report } = killersOf(roots, sample, global ?? buildSnapshot(sample, { users }).snapshot, {
+        lastPgscan: last,
+        fall,
+      });
       const values = pgscanNow(inputs);
       pgscan = values && { values, timeMs: sample.timeMs };
       return report;

@@ -6,6 +6,7 @@ import { type KillerInputs, killersReport, type KillersReport } from '../core/ki
 import { renderKillers } from '../core/killers/render.js';
 import { type PgscanRead, pgscanOf } from '../core/killers/systemd-oomd.js';
 import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
+import type { FallRate } from '../core/trend.js';
 import type { SystemSample } from '../core/types.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { readKillerInputs } from '../system/killers.js';
@@ -30,9 +31,9 @@ export function killersOf(
   roots: Roots,
   sample: SystemSample,
   snapshot: Snapshot,
-  lastPgscan: PgscanRead | null = null,
+  o: { lastPgscan?: PgscanRead | null; fall?: FallRate | null } = {},
 ): { inputs: KillerInputs; report: KillersReport } {
-  const inputs = readKillerInputs(roots, sample, snapshot, lastPgscan);
+  const inputs = { ...readKillerInputs(roots, sample, snapshot, o.lastPgscan ?? null), fall: o.fall ?? null };
   return { inputs, report: killersReport(inputs) };
 }
 
@@ -58,7 +59,9 @@ export function runKillers(roots: Roots, opts: KillersOptions, now: number, widt
   if (first && needsRate(report)) {
     // Two reads, as systemd-oomd compares them: the victim by pgscan growth, not by size alone.
     (opts.pause ?? (() => sleepSync(PGSCAN_INTERVAL_MS)))();
-    ({ inputs, report } = killersOf(roots, sample, snapshot, { values: first, seconds: PGSCAN_INTERVAL_MS / 1000 }));
+    ({ inputs, report } = killersOf(roots, sample, snapshot, {
+      lastPgscan: { values: first, seconds: PGSCAN_INTERVAL_MS / 1000 },
+    }));
   }
   const prot = opts.protected ? protectionReport(snapshot.processes, report, oomdScope(inputs)) : undefined;
   if (format === 'json') return `${toJson(prot ? { ...report, protected: prot } : report, 2)}\n`;

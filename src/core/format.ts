@@ -22,6 +22,13 @@ export function formatPages(pages: number | null, pageSize: number): string {
 }
 
 /** 1234567 -> "1,234,567" (fixed, locale-independent). */
+/** "45 s", "12 min", "2.5 h". */
+export function formatDuration(s: number): string {
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
 export function formatInt(n: number | null): string {
   if (n === null) return '?';
   const s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

@@ -10,6 +10,7 @@ import { stringify as csvStringify } from 'csv-stringify/sync';
 import { renderSnapshot } from '../core/export/render.js';
 import { printableText } from '../core/format.js';
 import type { KillersReport } from '../core/killers/race.js';
+import { type FallRate, sustainedFall } from '../core/trend.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
@@ -69,7 +70,8 @@ export interface AppOptions {
    * The killer race for a sample, given its global ranking when that is the one on screen
    * (read every KILLERS_EVERY_MS: it reads config files).
    */
-  killers?: (sample: SystemSample, global: Snapshot | null) => KillersReport;
+  /** `fall`: MemAvailable's sustained fall in bytes/s (for the time to each trigger), or null. */
+  killers?: (sample: SystemSample, global: Snapshot | null, fall: FallRate | null) => KillersReport;
   now?: () => Date;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -228,6 +230,12 @@ export class DashboardApp {
 
   private killersAt = Number.NEGATIVE_INFINITY;
 
+  /** How fast available memory falls, in bytes/s, from the history of the global domain on screen. */
+  private globalFall(sample: SystemSample): FallRate | null {
+    const r = sustainedFall(this.state.history.map((h) => ({ timeMs: h.timeMs, value: h.availPages })));
+    return r && { perSec: r.perSec * sample.pageSize, se: r.se * sample.pageSize };
+  }
+
   /** The killer race, every KILLERS_EVERY_MS: which killer acts first, for the header and `K`. */
   private readKillers(sample: SystemSample): void {
     if (!this.o.killers || sample.timeMs - this.killersAt < KILLERS_EVERY_MS) return;
@@ -236,7 +244,7 @@ export class DashboardApp {
       // The state holds this sample's ranking (the 'sampled' event came first).
       const shown = this.state.snapshot;
       const global = shown?.domain.kind === 'global' ? shown : null;
-      this.dispatch({ type: 'killers', report: this.o.killers(sample, global) });
+      this.dispatch({ type: 'killers', report: this.o.killers(sample, global, global && this.globalFall(sample)) });
     } catch (e) {
       this.dispatch({
         type: 'message',

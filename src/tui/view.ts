@@ -3,8 +3,19 @@
 import { originalAdj } from '../core/audit.js';
 import { availableKb } from '../core/domains.js';
 import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
-import { fit, fitCell, fitPath, formatBytes, formatInt, formatPages, printable, shortCgroup } from '../core/format.js';
+import {
+  fit,
+  fitCell,
+  formatDuration,
+  fitPath,
+  formatBytes,
+  formatInt,
+  formatPages,
+  printable,
+  shortCgroup,
+} from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
+import { sustainedFall, timeTo, type TimeTo } from '../core/trend.js';
 import { raceLine, renderKillers } from '../core/killers/render.js';
 import { BINDINGS, MODE_BINDINGS, type BoundMode, type ModeBinding } from './keys.js';
 import { tableHeight } from './layout.js';
@@ -54,66 +65,17 @@ export function bar(fraction: number, width: number): string {
 }
 
 /**
- * Time left before the domain runs out at the current rate: a least-squares slope of
- * the available pages over the last two minutes. null when not falling.
- */
-/** Least-squares slope (per second) and R² of points (t seconds, y). */
-function fitLine(xs: readonly number[], ys: readonly number[]): { slope: number; r2: number; se: number } {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = (xs[i] as number) - mx;
-    const dy = (ys[i] as number) - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  const slope = sxx ? sxy / sxx : 0;
-  const r2 = sxx && syy ? (sxy * sxy) / (sxx * syy) : 0;
-  const resid = Math.max(0, syy - slope * sxy);
-  const se = n > 2 && sxx ? Math.sqrt(resid / (n - 2) / sxx) : Number.POSITIVE_INFINITY;
-  return { slope, r2, se };
-}
-
-/**
  * Seconds until available memory runs out at the rate it has fallen, with a low and high
- * bound from the slope's standard error; null unless the fall is sustained: at least 30 s
- * of the last minute's samples on a straight line (R² ≥ 0.9), still falling in the newer half at half the
- * rate or more (a burst that stopped is not a trend), and under an hour away.
+ * bound; null unless the fall is sustained (core/trend.ts) and under an hour away.
  */
-export function timeLeft(
-  history: readonly HistoryPoint[],
-  windowMs = 60_000,
-): { seconds: number; low: number; high: number } | null {
-  const last = history.at(-1);
-  if (!last || last.availPages === null) return null;
-  const pts = history.filter((h) => h.availPages !== null && h.timeMs >= last.timeMs - windowMs) as Array<
-    HistoryPoint & { availPages: number }
-  >;
-  if (pts.length < 6) return null;
-  const t0 = pts[0]!.timeMs;
-  const xs = pts.map((p) => (p.timeMs - t0) / 1000);
-  const ys = pts.map((p) => p.availPages);
-  if (xs.at(-1)! < 30) return null;
-  const all = fitLine(xs, ys);
-  const half = Math.floor(pts.length / 2);
-  const recent = fitLine(xs.slice(half), ys.slice(half));
-  if (all.slope >= 0 || all.r2 < 0.9 || recent.slope > all.slope * 0.5) return null;
-  const left = last.availPages / -all.slope;
-  if (left > 3600) return null;
-  const fast = -all.slope + 2 * all.se;
-  const slow = Math.max(1e-9, -all.slope - 2 * all.se);
-  return { seconds: left, low: last.availPages / fast, high: Math.min(3600 * 24, last.availPages / slow) };
-}
-
-function duration(s: number): string {
-  if (s < 120) return `${Math.round(s)} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
+export function timeLeft(history: readonly HistoryPoint[], windowMs = 60_000): TimeTo | null {
+  const last = history.at(-1)?.availPages;
+  if (last === null || last === undefined) return null;
+  const rate = sustainedFall(
+    history.map((h) => ({ timeMs: h.timeMs, value: h.availPages })),
+    windowMs,
+  );
+  return rate && timeTo(last, rate);
 }
 
 export function headerTitle(s: DashState, clock: string): string {
@@ -196,8 +158,8 @@ function firstToDieLine(s: DashState, snap: Snap, v: NonNullable<DashState['view
   if (left === null)
     return `${headroom}${first ? `   dies first: ${esc(first.comm)} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`;
   const then = first ? `${esc(first.comm)} ${first.pid} dies` : 'nobody is killable';
-  const range = t && t.high - t.low > 0.2 * left ? ` (${duration(t.low)}–${duration(t.high)})` : '';
-  return `{red-fg}available memory falling: exhausted in ~${duration(left)}${range}{/red-fg}, then ${then}   ${headroom}`;
+  const range = t && t.high - t.low > 0.2 * left ? ` (${formatDuration(t.low)}–${formatDuration(t.high)})` : '';
+  return `{red-fg}available memory falling: exhausted in ~${formatDuration(left)}${range}{/red-fg}, then ${then}   ${headroom}`;
 }
 
 /** The kernel rules, short: confirmed by the oom_score values on screen, or plainly uncertain. */

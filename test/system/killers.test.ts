@@ -7,7 +7,10 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runKillers } from '../../src/commands/killers.js';
+import { killersOf, runKillers } from '../../src/commands/killers.js';
+import { buildSnapshot } from '../../src/core/snapshot.js';
+import type { FallRate } from '../../src/core/trend.js';
+import { Sampler } from '../../src/system/sampler.js';
 import { runApply, runExportSystemd } from '../../src/commands/policy.js';
 import { fakeIo } from '../helpers/io.js';
 import type { KillersReport } from '../../src/core/killers/race.js';
@@ -252,6 +255,26 @@ describe('the kubelet (eviction/helpers.go rankMemoryPressure, qos/policy.go)', 
     { 'var/lib/kubelet/config.yaml': 'kind: KubeletConfiguration\nevictionHard:\n  memory.available: "500Mi"\n' },
     { avail: 2 * 1024 * 1024, swap: 0, swapFree: 0 },
   );
+
+  it('gives the time to its trigger at a sustained fall of MemAvailable, with bounds, and none without one', () => {
+    const sample = new Sampler(t.roots.procRoot).sample(0);
+    const { snapshot } = buildSnapshot(sample, { users: new Map() });
+    const MiB = 2 ** 20;
+    const at = (fall: FallRate | null) =>
+      killersOf(t.roots, sample, snapshot, { fall }).report.killers.find((k) => k.name === 'kubelet')?.distance;
+    // MemAvailable 2 GiB, evictionHard 500Mi: 1548 MiB more can be taken; at 10 MiB/s, 154.8 s
+    const steady = at({ perSec: 10 * MiB, se: 0 });
+    expect(steady?.bytes).toBe(1548 * MiB);
+    expect(steady?.seconds).toBeCloseTo(154.8, 6);
+    expect(steady?.text).toBe('1.5 GiB more can be taken: ~3 min at the current fall');
+    const noisy = at({ perSec: 10 * MiB, se: 2.5 * MiB });
+    expect(noisy?.secondsRange?.low).toBeCloseTo(1548 / 15, 6);
+    expect(noisy?.secondsRange?.high).toBeCloseTo(1548 / 5, 6);
+    expect(noisy?.text).toContain('(103 s–5 min)');
+    // over an hour away at 0.1 MiB/s: too far to matter
+    expect(at({ perSec: 0.1 * MiB, se: 0 })?.seconds).toBeNull();
+    expect(at(null)?.seconds).toBeNull();
+  });
 
   it('evicts the pod furthest over its request (requests read back from adj), not the kernel’s choice', () => {
     const r = t.json();

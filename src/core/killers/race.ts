@@ -1,7 +1,8 @@
 // Every killer's report from what the system layer read (system/killers.ts), and the race:
 // as available memory falls, whose trigger fires first, and so who dies first. A killer is
 // one entry of KILLERS: its name and a function from the inputs to its report.
-import { formatBytes, printable } from '../format.js';
+import { formatBytes, formatDuration, printable } from '../format.js';
+import { type FallRate, timeTo } from '../trend.js';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 import type { MemInfo } from '../types.js';
 import { earlyoomTrigger, earlyoomVictim, parseEarlyoomArgs, unsupportedPatterns } from './earlyoom.js';
@@ -37,6 +38,8 @@ export interface FoundProcess {
 export type ConfigRead = { path: string; text: string } | { path: string; error: string };
 
 export interface KillerInputs {
+  /** How fast MemAvailable falls, in bytes per second, when the fall is sustained (the dashboard); else null. */
+  fall?: FallRate | null;
   /** The global ranking, with every process's oom_score as read (killers read the kernel's number). */
   snapshot: Snapshot;
   /** The process table could not be read whole (hidepid, another user's processes). */
@@ -131,18 +134,31 @@ function notRunning(r: KillerReport, what: string, inputs: KillerInputs): Killer
  */
 export function memoryDistance(t: Trigger, mem: MemInfo): Distance {
   if (t.never !== null || t.memAvailableBytes === null)
-    return { bytes: null, psiPoints: null, seconds: null, firing: false, text: t.never ?? 'not a memory trigger' };
+    return {
+      bytes: null,
+      psiPoints: null,
+      seconds: null,
+      secondsRange: null,
+      firing: false,
+      text: t.never ?? 'not a memory trigger',
+    };
   const avail = (mem.memAvailableKb ?? mem.memFreeKb ?? 0) * 1024;
   const memHead = Math.max(0, avail - t.memAvailableBytes);
   const swapFree = (mem.swapFreeKb ?? 0) * 1024;
   const swapHead = t.swapFreeBytes === null ? 0 : Math.max(0, swapFree - t.swapFreeBytes);
   const firing = avail <= t.memAvailableBytes && (t.swapFreeBytes === null || swapFree <= t.swapFreeBytes);
-  return { bytes: memHead + swapHead, psiPoints: null, seconds: null, firing, text: '' };
+  return { bytes: memHead + swapHead, psiPoints: null, seconds: null, secondsRange: null, firing, text: '' };
 }
 
-function withDistance(r: KillerReport, t: Trigger, mem: MemInfo): KillerReport {
+/** The distance, and the time to it at a sustained fall (within the hour). */
+function withDistance(r: KillerReport, t: Trigger, mem: MemInfo, fall: FallRate | null = null): KillerReport {
   r.trigger = t;
   const d = memoryDistance(t, mem);
+  const time = fall && d.bytes !== null && !d.firing ? timeTo(d.bytes, fall) : null;
+  if (time) {
+    d.seconds = time.seconds;
+    d.secondsRange = { low: time.low, high: time.high };
+  }
   r.distance = { ...d, text: distanceText(d, t) };
   return r;
 }
@@ -150,7 +166,12 @@ function withDistance(r: KillerReport, t: Trigger, mem: MemInfo): KillerReport {
 function distanceText(d: Distance, t: Trigger): string {
   if (t.never) return t.never;
   if (d.firing) return 'firing now';
-  return d.bytes === null ? 'unknown' : `${formatBytes(d.bytes)} more can be taken`;
+  if (d.bytes === null) return 'unknown';
+  const left = `${formatBytes(d.bytes)} more can be taken`;
+  if (d.seconds === null || !d.secondsRange) return left;
+  const { low, high } = d.secondsRange;
+  const range = high - low > 0.2 * d.seconds ? ` (${formatDuration(low)}–${formatDuration(high)})` : '';
+  return `${left}: ~${formatDuration(d.seconds)}${range} at the current fall`;
 }
 
 function kernelReport(inputs: KillerInputs): KillerReport {
@@ -171,7 +192,7 @@ function kernelReport(inputs: KillerInputs): KillerReport {
     psi: null,
     never,
   };
-  withDistance(r, t, s);
+  withDistance(r, t, s, inputs.fall);
   const top = s.processes.find((p) => p.rank === 1);
   if (s.sysctls.oomKillAllocatingTask)
     r.notes.push('oom_kill_allocating_task=1: the task whose allocation failed dies, whoever it is');
@@ -210,7 +231,7 @@ function earlyoomReport(inputs: KillerInputs): KillerReport {
   };
   r.notes.push(...set.problems, ...unsupportedPatterns(set));
   if (set.dryrun) r.notes.push('--dryrun: it chooses but sends no signal');
-  withDistance(r, earlyoomTrigger(set, s), s);
+  withDistance(r, earlyoomTrigger(set, s), s, inputs.fall);
   r.victim = earlyoomVictim(candidates(s), set, f.pid);
   return r;
 }
@@ -241,7 +262,7 @@ function nohangReport(inputs: KillerInputs): KillerReport {
   r.notes.push(...set.problems);
   for (const rule of unevaluatedRules(set.rules))
     r.notes.push(`left out (oomtop does not read realpath/cwd/environ, or cannot compile it): ${rule}`);
-  withDistance(r, nohangTrigger(set, s), s);
+  withDistance(r, nohangTrigger(set, s), s, inputs.fall);
   r.victim = nohangVictim(candidates(s), set, f.pid);
   return r;
 }
@@ -276,7 +297,7 @@ function oomdReport(inputs: KillerInputs): KillerReport {
   const firstPressure = pressure[0];
   const showSwap = swapRoots.length > 0 && (s.swapTotalKb > 0 || !firstPressure);
   if (showSwap) {
-    withDistance(r, swapTrigger(o.conf, s), s);
+    withDistance(r, swapTrigger(o.conf, s), s, inputs.fall);
     r.victim = swap?.victim ?? null;
   } else if (firstPressure) {
     pressureReport(r, firstPressure.unit, firstPressure.cgroup as OomdCgroup, o);
@@ -316,6 +337,7 @@ function pressureReport(r: KillerReport, unit: OomdUnit, cg: OomdCgroup, o: Kill
     bytes: null,
     psiPoints: points,
     seconds: null,
+    secondsRange: null,
     firing: points !== null && points < 0,
     text:
       points === null
@@ -350,7 +372,7 @@ function kubeletReport(inputs: KillerInputs): KillerReport {
     evictionSoft: set.soft ? JSON.stringify(set.soft) : null,
     pods: k.pods.length,
   };
-  withDistance(r, kubeletTrigger(set, capacity, available, memAvailable), s);
+  withDistance(r, kubeletTrigger(set, capacity, available, memAvailable), s, inputs.fall);
   r.victim = kubeletVictim(k.pods, capacity);
   if (!k.pods.length) r.notes.push('no pod cgroups found: nothing to evict');
   return r;

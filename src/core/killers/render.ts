@@ -1,7 +1,7 @@
 // The killer race as text: the table `oomtop killers` prints and the dashboard's K overlay
 // shows. Everything from outside (argv, comm, cgroup paths, notes) goes through printable().
 import type { MetricWriter } from '../export/prometheus.js';
-import { fit, formatBytes, printable } from '../format.js';
+import { fit, formatBytes, formatDuration, printable } from '../format.js';
 import type { ProtectionReport } from './protection.js';
 import type { KillersReport } from './race.js';
 import type { Trigger, Victim } from './types.js';
@@ -25,7 +25,10 @@ export function raceLine(r: KillersReport): string {
     ? 'firing now'
     : t.psi
       ? `at pressure > ${t.psi.limitPercent}%`
-      : `at MemAvailable ≤ ${formatBytes(t.memAvailableBytes)}, now ${formatBytes(r.memAvailableBytes)}`;
+      : `at MemAvailable ≤ ${formatBytes(t.memAvailableBytes)}, now ${formatBytes(r.memAvailableBytes)}` +
+        (first.distance?.seconds === null || first.distance?.seconds === undefined
+          ? ''
+          : ` (~${formatDuration(first.distance.seconds)} at the current fall)`);
   const head = `first to act: ${first.name} ${at} → ${victimText(first.victim)}`;
   return first.name === 'kernel' || !kernel ? head : `${head}; kernel → ${victimText(kernel.victim)}`;
 }

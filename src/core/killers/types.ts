@@ -28,8 +28,12 @@ export interface Trigger {
 export interface Distance {
   bytes: number | null;
   psiPoints: number | null;
-  /** Time to the trigger at the sustained fill rate; null when there is no sustained trend. */
+  /**
+   * Time to the trigger at the sustained fall of MemAvailable, with its bounds; null when
+   * there is no sustained fall (one read: `oomtop killers`), or it is over an hour away.
+   */
   seconds: number | null;
+  secondsRange: { low: number; high: number } | null;
   /** Already at or past the trigger. */
   firing: boolean;
   text: string;
