@@ -9,6 +9,7 @@ import { Sampler } from '../system/sampler.js';
 import { DashboardApp, type AppOptions } from '../tui/app.js';
 import type { DomainChoice } from '../tui/state.js';
 import { loadHistory } from './aftermath.js';
+import { oomdScope, protectionReport } from '../core/killers/protection.js';
 import { killersOf, pgscanNow } from './killers.js';
 import { parseSeconds } from './args.js';
 import { listDomainRows, resolveDomain } from './domains.js';
@@ -62,13 +63,11 @@ export function dashboardOptions(
     // predicts for rows off screen.
     killers: (sample, global, fall) => {
       const last = pgscan && { values: pgscan.values, seconds: (sample.timeMs - pgscan.timeMs) / 1000 };
-      const { inputs, report } = killersOf(roots, sample, global ?? buildSnapshot(sample, { users }).snapshot, {
-        lastPgscan: last,
-        fall,
-      });
+      const snapshot = global ?? buildSnapshot(sample, { users }).snapshot;
+      const { inputs, report } = killersOf(roots, sample, snapshot, { lastPgscan: last, fall });
       const values = pgscanNow(inputs);
       pgscan = values && { values, timeMs: sample.timeMs };
-      return report;
+      return { report, protection: protectionReport(snapshot.processes, report, oomdScope(inputs)) };
     },
   };
 }

@@ -9,6 +9,7 @@ import pidusage from 'pidusage';
 import { stringify as csvStringify } from 'csv-stringify/sync';
 import { renderSnapshot } from '../core/export/render.js';
 import { printableText } from '../core/format.js';
+import type { ProtectionReport } from '../core/killers/protection.js';
 import type { KillersReport } from '../core/killers/race.js';
 import { type FallRate, sustainedFall } from '../core/trend.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -71,7 +72,11 @@ export interface AppOptions {
    * (read every KILLERS_EVERY_MS: it reads config files).
    */
   /** `fall`: MemAvailable's sustained fall in bytes/s (for the time to each trigger), or null. */
-  killers?: (sample: SystemSample, global: Snapshot | null, fall: FallRate | null) => KillersReport;
+  killers?: (
+    sample: SystemSample,
+    global: Snapshot | null,
+    fall: FallRate | null,
+  ) => { report: KillersReport; protection: readonly ProtectionReport[] };
   now?: () => Date;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -244,7 +249,7 @@ export class DashboardApp {
       // The state holds this sample's ranking (the 'sampled' event came first).
       const shown = this.state.snapshot;
       const global = shown?.domain.kind === 'global' ? shown : null;
-      this.dispatch({ type: 'killers', report: this.o.killers(sample, global, global && this.globalFall(sample)) });
+      this.dispatch({ type: 'killers', ...this.o.killers(sample, global, global && this.globalFall(sample)) });
     } catch (e) {
       this.dispatch({
         type: 'message',

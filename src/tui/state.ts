@@ -10,6 +10,7 @@ import type { Snapshot } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
 import type { SnapshotFormat } from '../core/export/render.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
+import type { ProtectionReport } from '../core/killers/protection.js';
 import type { KillersReport } from '../core/killers/race.js';
 import { bindingFor, modeActionFor, type Action, type ModeAction } from './keys.js';
 import { tableHeight } from './layout.js';
@@ -89,6 +90,8 @@ export interface DashState {
   history: HistoryPoint[];
   /** The killer race (every killer active here and who acts first), when read. */
   killers: KillersReport | null;
+  /** For each protected process (adj < 0): which active killers it is safe from, and the fix for the others. */
+  protection: ReadonlyMap<number, ProtectionReport>;
   oomKillsAtStart: number | null;
   /** OOM events from the kernel log (newest last), when it can be read. */
   oomEvents: OomEvent[];
@@ -130,7 +133,7 @@ export type DashEvent =
   /** The chosen cgroup is gone: back to the global domain. */
   | { type: 'domainLost'; reason: string }
   /** The killer race, read every few ticks (killers.ts). */
-  | { type: 'killers'; report: KillersReport };
+  | { type: 'killers'; report: KillersReport; protection: readonly ProtectionReport[] };
 
 export type Effect =
   | { type: 'adjust'; plan: PlanItem[]; source: string }
@@ -163,6 +166,7 @@ export function initialState(o: {
     domainPath: null,
     history: [],
     killers: null,
+    protection: new Map(),
     oomKillsAtStart: null,
     oomEvents: [],
     audit: [],
@@ -427,7 +431,7 @@ function reduceEvent(s: DashState, e: DashEvent): Result {
     case 'cpu':
       return none({ ...s, cpu: e.cpu });
     case 'killers':
-      return none({ ...s, killers: e.report });
+      return none({ ...s, killers: e.report, protection: new Map(e.protection.map((p) => [p.pid, p])) });
     case 'scores':
       return none(onScores(s, e));
     case 'resize':

@@ -4,6 +4,7 @@ import { originalAdj } from '../core/audit.js';
 import { availableKb } from '../core/domains.js';
 import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
 import {
+  cells,
   fit,
   fitCell,
   formatDuration,
@@ -16,6 +17,7 @@ import {
 } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
 import { sustainedFall, timeTo, type TimeTo } from '../core/trend.js';
+import type { ProtectionReport } from '../core/killers/protection.js';
 import { raceLine, renderKillers } from '../core/killers/render.js';
 import { BINDINGS, MODE_BINDINGS, type BoundMode, type ModeBinding } from './keys.js';
 import { tableHeight } from './layout.js';
@@ -287,9 +289,25 @@ export function detailLines(s: DashState): string[] {
       `{bold}${verb} [ ${esc(s.mode.text)}▏]{/bold}${w ? ` → rank ${w.rank ?? '— (unkillable)'}${w.badness !== null ? ` (badness ${formatInt(w.badness)})` : ''}` : '   type -1000..1000'}`,
     );
   } else {
-    lines.push(`w: what if adj = …    ${orig !== null ? `before oomtop: ${orig} (r resets)` : ''}`);
+    const prot = s.protection.get(p.pid);
+    // A protected process: the killers it is safe from and the fix for the others (K has them all).
+    if (prot?.killers.some((k) => k.killer !== 'kernel')) lines.push(protectionLine(prot, s.cols - 4));
+    else lines.push(`w: what if adj = …    ${orig !== null ? `before oomtop: ${orig} (r resets)` : ''}`);
   }
   return lines;
+}
+
+/** "protected from kernel · {red}not from earlyoom{/red} · fix: … (K lists every fix)". */
+function protectionLine(p: ProtectionReport, width: number): string {
+  const safe = p.killers.filter((k) => k.safe).map((k) => k.killer);
+  const not = p.killers.filter((k) => !k.safe);
+  const head = safe.length ? `protected from ${safe.join(', ')}` : 'protected from no active killer';
+  if (!not.length) return `{green-fg}${esc(fit(head, width))}{/green-fg}`;
+  const against = `not from ${not.map((k) => k.killer).join(', ')}`;
+  const more = ' (K: every fix)';
+  const fix = `fix: ${not.map((k) => `${k.killer}: ${k.fix ?? k.why}`).join('; ')}`;
+  const rest = Math.max(10, width - cells(head) - cells(against) - cells(more) - 6);
+  return `${esc(head)} · {red-fg}${esc(against)}{/red-fg} · ${esc(fit(fix, rest).trimEnd())}${more}`;
 }
 
 /** The adj prompt of `a` (set) and `w` (what if), with the rank the typed value would give. */
@@ -392,11 +410,12 @@ export function confirmText(s: DashState): string {
 
 /** The killer race overlay (K): the same table as `oomtop killers`. */
 export function killersText(s: DashState): string {
-  const head = '{bold}the killer race{/bold} (as `oomtop killers`; any key closes)';
+  const head = '{bold}the killer race{/bold} (as `oomtop killers --protected`; any key closes)';
   if (!s.killers) return `${head}\n\nnot read yet`;
   // The overlay is the screen's width less its border and margin: every line fits or ends in …
   const width = Math.max(40, Math.floor(s.cols * 0.9) - 3);
-  const body = renderKillers(s.killers, width)
+  const prot = s.protection.size ? [...s.protection.values()] : undefined;
+  const body = renderKillers(s.killers, width, prot)
     .trimEnd()
     .split('\n')
     .map((l) => esc(fit(l, width).trimEnd()));

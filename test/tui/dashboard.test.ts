@@ -11,6 +11,7 @@ import { AuditLog } from '../../src/system/audit-log.js';
 import { loadUsers } from '../../src/system/env.js';
 import { Sampler } from '../../src/system/sampler.js';
 import { type AppOptions, DashboardApp } from '../../src/tui/app.js';
+import { protectionReport } from '../../src/core/killers/protection.js';
 import { killersReport } from '../../src/core/killers/race.js';
 import { parseOomdConf } from '../../src/core/killers/systemd-oomd.js';
 import { buildSnapshot } from '../../src/core/snapshot.js';
@@ -431,9 +432,10 @@ describe('dashboard OOM alerts', () => {
 
 describe('the killer race in the dashboard', () => {
   // earlyoom runs with -m 99: it fires now, before the kernel, and takes its own victim
-  const killers: AppOptions['killers'] = (sample) =>
-    killersReport({
-      snapshot: buildSnapshot(sample, { users: new Map() }).snapshot,
+  const killers: AppOptions['killers'] = (sample) => {
+    const { snapshot } = buildSnapshot(sample, { users: new Map() });
+    const report = killersReport({
+      snapshot,
       processTableUnreadable: null,
       earlyoom: {
         process: { pid: 4242, argv: ['earlyoom', '-m', '99', '-s', '100', '--avoid', '^batch$'] },
@@ -450,6 +452,8 @@ describe('the killer race in the dashboard', () => {
       },
       kubelet: { process: null, config: null, parsed: null, pods: [], memoryAvailableBytes: null, unreadable: [] },
     });
+    return { report, protection: protectionReport(snapshot.processes, report) };
+  };
 
   it('says in the header which killer acts first and whom it takes; K opens the table', async () => {
     const { app, press } = makeApp({ killers });
@@ -459,6 +463,24 @@ describe('the killer race in the dashboard', () => {
     expect(app.text()).toMatch(/earlyoom +yes +SIGTERM at MemAvailable ≤ 99%/);
     await press('x');
     expect(app.text()).not.toContain('the killer race');
+  });
+
+  it('the detail pane of a protected process says which killers it is safe from, and the fix for the others', async () => {
+    const { app, press } = makeApp({ killers });
+    // redis-server has adj −500: safe from neither the kernel nor earlyoom (which reads oom_score)
+    await press('/', ...'redis-server', '\r');
+    expect(app.text()).toMatch(
+      /protected from no active killer · not from kernel, earlyoom · fix: kernel: oomtop protect 309 .*\(K: every fix\)/,
+    );
+    await press('K');
+    expect(app.text()).toContain("--ignore '^redis-server$'");
+    await press('x');
+    // sshd at −1000 is safe from both; an unprotected process keeps the what-if hint
+    await press('/', ESC, '/', ...'sshd', '\r');
+    expect(app.text()).toContain('protected from kernel, earlyoom');
+    await press('/', ESC, '/', ...'batch', '\r');
+    expect(app.text()).toContain('w: what if adj =');
+    expect(app.text()).not.toContain('protected from');
   });
 
   it('keeps the kernel line when no other killer runs', () => {

@@ -76,10 +76,10 @@ function protectedLines(list: readonly ProtectionReport[]): string[] {
   const out: string[] = [];
   for (const p of list) {
     out.push(`${printable(p.comm)} ${p.pid} (adj ${p.adj}${p.unit ? `, ${printable(p.unit)}` : ''}):`);
-    for (const v of p.killers)
-      out.push(
-        `  ${v.safe ? 'safe from' : 'NOT safe from'} ${v.killer}: ${printable(v.why)}${v.fix ? `; fix: ${printable(v.fix)}` : ''}`,
-      );
+    for (const v of p.killers) {
+      out.push(`  ${v.safe ? 'safe from' : 'NOT safe from'} ${v.killer}: ${printable(v.why)}`);
+      if (v.fix) out.push(`    fix: ${printable(v.fix)}`);
+    }
   }
   return out;
 }
