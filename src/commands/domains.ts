@@ -12,6 +12,11 @@ import { readCgroupTree, readGlobalSwappiness } from '../system/cgroupfs.js';
 import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 import { parseFormat } from './args.js';
+import { killersOf } from './killers.js';
+import { KILLERS } from '../core/killers/race.js';
+import { renderKillerSimulation } from '../core/killers/render.js';
+import { simulateKiller } from '../core/killers/sequence.js';
+import type { KillerName } from '../core/killers/types.js';
 
 export function resolveDomain(roots: Roots, sample: SystemSample, cgroup: string | undefined): DomainContext {
   if (cgroup === undefined || cgroup === 'global') return globalContext(sample);
@@ -137,19 +142,62 @@ export function renderSimulation(sim: Simulation, pageSize: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function runSimulate(
+export interface SimulateOptions {
+  cgroup?: string;
+  free?: string;
+  adj?: string[];
+  format?: string;
+  killer?: string;
+  width?: number;
+}
+
+/** `simulate --killer NAME` for a user-space killer: the sequence by its own rule (killers/sequence.ts). */
+function runKillerSimulate(
   roots: Roots,
-  o: { cgroup?: string; free?: string; adj?: string[]; format?: string },
-  now: number,
+  o: SimulateOptions,
+  name: KillerName,
+  sample: SystemSample,
+  overrides: ReadonlyMap<number, number>,
+  format: 'table' | 'json',
 ): string {
+  if (o.cgroup !== undefined)
+    throw new UserError(
+      `--killer ${name} acts on the whole box: --cgroup is for the kernel's memcg OOM (drop one of them)`,
+    );
+  // An --adj override changes the oom_score the killers read: the model predicts it.
+  const adjusted = {
+    ...sample,
+    processes: sample.processes.map((p) =>
+      overrides.has(p.pid) ? { ...p, oomScoreAdj: overrides.get(p.pid) as number, oomScore: null } : p,
+    ),
+  };
+  const { snapshot } = buildSnapshot(adjusted, { users: loadUsers(roots.passwdFile) });
+  const { inputs, report } = killersOf(roots, adjusted, snapshot);
+  const k = report.killers.find((x) => x.name === name);
+  if (!k?.active)
+    throw new UserError(
+      `--killer ${name}: ${printable(k?.detected ?? 'not found')}; it cannot act here, so there is nothing to simulate (oomtop killers shows which can)`,
+    );
+  const free = o.free === undefined ? undefined : parseSize(o.free, sample.pageSize) * sample.pageSize;
+  const sim = simulateKiller(inputs, name, { freeBytes: free });
+  if (format === 'json') return `${toJson({ schema: 'oomtop.simulate-killer/1', time: snapshot.time, ...sim }, 2)}\n`;
+  return renderKillerSimulation(sim, o.width ?? 120);
+}
+
+export function runSimulate(roots: Roots, o: SimulateOptions, now: number): string {
   const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
   const overrides = new Map((o.adj ?? []).map((a) => parsePidAdj(a, '--adj')));
+  const names = KILLERS.map((k) => k.name);
+  if (o.killer !== undefined && !names.includes(o.killer as KillerName))
+    throw new UserError(`--killer ${printable(o.killer)}: not a killer oomtop knows; use one of ${names.join(', ')}`);
   const sample = new Sampler(roots.procRoot).sample(now);
-  const ctx = resolveDomain(roots, sample, o.cgroup);
   for (const pid of overrides.keys()) {
     if (!sample.processes.some((p) => p.pid === pid))
       throw new UserError(`--adj names pid ${pid}, which is not running`);
   }
+  if (o.killer !== undefined && o.killer !== 'kernel')
+    return runKillerSimulate(roots, o, o.killer as KillerName, sample, overrides, format);
+  const ctx = resolveDomain(roots, sample, o.cgroup);
   const sim = simulateKills(ctx, {
     users: loadUsers(roots.passwdFile),
     adjOverrides: overrides,

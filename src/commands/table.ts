@@ -149,6 +149,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--cgroup <path>', help: 'memory cgroup (relative to the cgroup mount); default the global domain' },
       { flags: '--free <size>', help: 'stop once at least SIZE is freed (200M, 1.5G, 512p pages)' },
       { flags: '--adj <pid=n>', help: 'what if PID had adj N (repeatable)', repeatable: true },
+      {
+        flags: '--killer <name>',
+        help: 'the sequence by this killer’s own rule: kernel (default), systemd-oomd, earlyoom, nohang, kubelet',
+      },
       { flags: '-f, --format <format>', help: 'table or json' },
     ],
     run: async (ctx, _a, o) => {
@@ -157,7 +161,14 @@ export const COMMANDS: readonly CommandSpec[] = [
         ctx,
         runSimulate(
           ctx.roots,
-          { cgroup: str(o.cgroup), free: str(o.free), adj: list(o.adj), format: str(o.format) },
+          {
+            cgroup: str(o.cgroup),
+            free: str(o.free),
+            adj: list(o.adj),
+            format: str(o.format),
+            killer: str(o.killer),
+            width: ctx.terminal.columns,
+          },
           ctx.io.now().getTime(),
         ),
       );

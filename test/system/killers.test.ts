@@ -11,7 +11,9 @@ import { killersOf, runKillers } from '../../src/commands/killers.js';
 import { buildSnapshot } from '../../src/core/snapshot.js';
 import type { FallRate } from '../../src/core/trend.js';
 import { Sampler } from '../../src/system/sampler.js';
+import { runSimulate } from '../../src/commands/domains.js';
 import { runApply, runExportSystemd } from '../../src/commands/policy.js';
+import type { KillerSimulation } from '../../src/core/killers/sequence.js';
 import { fakeIo } from '../helpers/io.js';
 import type { KillersReport } from '../../src/core/killers/race.js';
 import { nativeReader } from '../../src/system/native.js';
@@ -182,6 +184,32 @@ describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', ()
     expect(out.text()).toContain('[Service]\nOOMScoreAdjust=-1000\nManagedOOMPreference=omit\n');
   });
 
+  it('simulate --killer systemd-oomd: whole cgroups by swap, omit never taken, until none is above 5%', (ctx) => {
+    xattrs(ctx);
+    const sim = JSON.parse(runSimulate(t.roots, { killer: 'systemd-oomd', format: 'json' }, 0)) as KillerSimulation;
+    expect(sim.sequence.map((s) => s.victim.cgroup)).toEqual([
+      '/system.slice/java.service',
+      '/user.slice/user-1000.slice/user@1000.service/app.slice/firefox.scope',
+    ]);
+    expect(sim.sequence[0]?.freedBytes).toBe(1_500_000 * 4096);
+    expect(sim.sequence[1]?.cumulativeFreedBytes).toBe(2_400_000 * 4096);
+    expect(sim.end).toBe('its rule picks nobody more');
+    const table = runSimulate(t.roots, { killer: 'systemd-oomd' }, 0);
+    expect(table).toMatch(/^ +1 +5\.7 GiB +5\.7 GiB +cgroup \/system\.slice\/java\.service \(1 process, java 600\)/m);
+  });
+
+  it('simulate --killer says why it cannot: a killer not running, an unknown name, --cgroup', () => {
+    expect(() => runSimulate(t.roots, { killer: 'earlyoom' }, 0)).toThrow(
+      /^--killer earlyoom: no earlyoom process; it cannot act here/,
+    );
+    expect(() => runSimulate(t.roots, { killer: 'oomd' }, 0)).toThrow(
+      '--killer oomd: not a killer oomtop knows; use one of kernel, systemd-oomd, earlyoom, nohang, kubelet',
+    );
+    expect(() => runSimulate(t.roots, { killer: 'systemd-oomd', cgroup: '/system.slice' }, 0)).toThrow(
+      /acts on the whole box: --cgroup is for the kernel's memcg OOM/,
+    );
+  });
+
   it('without swap the swap rule never fires: the pressure rule of user@.service is shown', () => {
     const u = tree('oomd-noswap', procs, cgroups, etc, { avail: 1024 * 1024, swap: 0, swapFree: 0 });
     let pauses = 0;
@@ -274,6 +302,12 @@ describe('the kubelet (eviction/helpers.go rankMemoryPressure, qos/policy.go)', 
     // over an hour away at 0.1 MiB/s: too far to matter
     expect(at({ perSec: 0.1 * MiB, se: 0 })?.seconds).toBeNull();
     expect(at(null)?.seconds).toBeNull();
+  });
+
+  it('simulate --killer kubelet evicts pod after pod by its ranking, the Guaranteed one last', () => {
+    const sim = JSON.parse(runSimulate(t.roots, { killer: 'kubelet', format: 'json' }, 0)) as KillerSimulation;
+    expect(sim.sequence.map((s) => s.victim.cgroup)).toEqual([best, burst, guar]);
+    expect(sim.sequence.map((s) => s.victim.processes.map((p) => p.pid))).toEqual([[811], [810], [812]]);
   });
 
   it('evicts the pod furthest over its request (requests read back from adj), not the kernel’s choice', () => {

@@ -4,6 +4,7 @@ import type { MetricWriter } from '../export/prometheus.js';
 import { fit, formatBytes, formatDuration, printable } from '../format.js';
 import type { ProtectionReport } from './protection.js';
 import type { KillersReport } from './race.js';
+import type { KillerSimulation } from './sequence.js';
 import type { Trigger, Victim } from './types.js';
 
 /** "java 4021", or "cgroup /system.slice/x.service (3 processes, java 4021)". */
@@ -132,4 +133,22 @@ export function killersToPrometheus(r: KillersReport, w: MetricWriter): void {
     'gauge',
     r.firstToAct ? [[{ killer: r.firstToAct }, 1]] : [],
   );
+}
+
+/** `simulate --killer NAME` as a table: each step's victim by that killer's rule, what it frees, and why. */
+export function renderKillerSimulation(sim: KillerSimulation, width: number): string {
+  const lines = [
+    `killer ${sim.killer}${sim.trigger ? `: ${printable(sim.trigger)}` : ''}`,
+    ...sim.notes.map((n) => `note: ${printable(n)}`),
+    '',
+    `${fit('STEP', 4, 'right')} ${fit('FREED', 9, 'right')} ${fit('TOTAL', 9, 'right')}  VICTIM (WHY)`,
+  ];
+  const rest = Math.max(20, width - 27);
+  for (const s of sim.sequence)
+    lines.push(
+      `${fit(String(s.step), 4, 'right')} ${fit(formatBytes(s.freedBytes), 9, 'right')} ${fit(formatBytes(s.cumulativeFreedBytes), 9, 'right')}  ` +
+        fit(`${victimText(s.victim)} (${s.victim.why})`, rest).trimEnd(),
+    );
+  lines.push('', `end: ${sim.end}`);
+  return `${lines.join('\n')}\n`;
 }
