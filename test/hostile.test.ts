@@ -225,6 +225,9 @@ const COMMANDS: string[][] = [
   ['killers'],
   ['killers', '--protected'],
   ['killers', '--format', 'json'],
+  ['simulate', '--killer', 'earlyoom'],
+  ['simulate', '--killer', 'nohang'],
+  ['simulate', '--killer', `x${ESC_SEQ}`],
   // arguments echoed back in error lines
   ['set', '400', '--adj', ESC_SEQ],
   ['snapshot', '--format', OSC],
