@@ -9,7 +9,7 @@ import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
 import type { FallRate } from '../core/trend.js';
 import type { SystemSample } from '../core/types.js';
 import { loadUsers, type Roots } from '../system/env.js';
-import { readKillerInputs } from '../system/killers.js';
+import { readKillerInputs, rereadOomdCgroups } from '../system/killers.js';
 import { Sampler } from '../system/sampler.js';
 import { parseFormat } from './args.js';
 
@@ -24,7 +24,7 @@ export interface KillersOptions {
 }
 
 /** systemd-oomd's interval between the pgscan reads it compares (oomd-manager.h). */
-export const PGSCAN_INTERVAL_MS = 1000;
+const PGSCAN_INTERVAL_MS = 1000;
 
 /** Every killer's report on one sample and its global ranking, with what the rules read. */
 export function killersOf(
@@ -59,9 +59,8 @@ export function runKillers(roots: Roots, opts: KillersOptions, now: number, widt
   if (first && needsRate(report)) {
     // Two reads, as systemd-oomd compares them: the victim by pgscan growth, not by size alone.
     (opts.pause ?? (() => sleepSync(PGSCAN_INTERVAL_MS)))();
-    ({ inputs, report } = killersOf(roots, sample, snapshot, {
-      lastPgscan: { values: first, seconds: PGSCAN_INTERVAL_MS / 1000 },
-    }));
+    inputs = rereadOomdCgroups(roots, sample, inputs, { values: first, seconds: PGSCAN_INTERVAL_MS / 1000 });
+    report = killersReport(inputs);
   }
   const prot = opts.protected ? protectionReport(snapshot.processes, report, oomdScope(inputs)) : undefined;
   if (format === 'json') return `${toJson(prot ? { ...report, protected: prot } : report, 2)}\n`;

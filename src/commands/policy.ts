@@ -13,7 +13,7 @@ import type { Roots } from '../system/env.js';
 import { loadPolicyFile } from '../system/policy-file.js';
 import { Sampler } from '../system/sampler.js';
 import { oomdScope, protectionReport } from '../core/killers/protection.js';
-import { readKillerInputs } from '../system/killers.js';
+import { daemonRunning } from '../system/killers.js';
 import { executePlan, type Ranked, sampleRanked, targetOf, type CommandIo, type Planned } from './adjust.js';
 import { killersOf } from './killers.js';
 import { parseSeconds } from './args.js';
@@ -92,14 +92,10 @@ export function protectWarnings(roots: Roots, now: Ranked, protectedAs: readonly
 export function runExportSystemd(roots: Roots, io: CommandIo, o: { policy: string; oomd?: boolean }): number {
   const policy = loadPolicyFile(o.policy);
   // ManagedOOMPreference=omit is written where systemd-oomd is in use (or asked for): elsewhere it does nothing.
-  const oomd = o.oomd === true || oomdRunning(roots);
+  const oomd =
+    o.oomd === true || daemonRunning(roots, new Sampler(roots.procRoot).sample(io.now().getTime()), 'systemd-oomd');
   io.out(systemdDropIns(policy, { oomd }));
   return 0;
-}
-
-function oomdRunning(roots: Roots): boolean {
-  const now = sampleRanked(roots, new Date());
-  return readKillerInputs(roots, now.sample, now.snapshot).systemdOomd.process !== null;
 }
 
 export interface WatchState {

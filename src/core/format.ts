@@ -21,7 +21,6 @@ export function formatPages(pages: number | null, pageSize: number): string {
   return pages === null ? '?' : formatBytes(pages * pageSize);
 }
 
-/** 1234567 -> "1,234,567" (fixed, locale-independent). */
 /** "45 s", "12 min", "2.5 h". */
 export function formatDuration(s: number): string {
   if (s < 120) return `${Math.round(s)} s`;
@@ -29,6 +28,13 @@ export function formatDuration(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+/** "~3 min (103 s–5 min)": a time with its bounds, the bounds only when they are more than 20% apart. */
+export function formatTimeRange(t: { seconds: number; low: number; high: number }): string {
+  const range = t.high - t.low > 0.2 * t.seconds ? ` (${formatDuration(t.low)}–${formatDuration(t.high)})` : '';
+  return `~${formatDuration(t.seconds)}${range}`;
+}
+
+/** 1234567 -> "1,234,567" (fixed, locale-independent). */
 export function formatInt(n: number | null): string {
   if (n === null) return '?';
   const s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

@@ -212,6 +212,31 @@ function oomdInputs(
   return { process, conf, units, v2Memory, unreadable, lastPgscan };
 }
 
+/**
+ * The second read of systemd-oomd's pressure rule: only its watched cgroups again (their
+ * pgscan now), compared with `last`; the process table, configs and units are kept.
+ */
+export function rereadOomdCgroups(
+  roots: Roots,
+  sample: SystemSample,
+  inputs: KillerInputs,
+  last: PgscanRead,
+): KillerInputs {
+  const h = findMemoryHierarchy(roots.sysRoot);
+  const comms = new Map(sample.processes.map((p) => [p.pid, p]));
+  const units = inputs.systemdOomd.units.map((u) => {
+    const n = h && u.cgroup ? readCgroupSubtree(h, u.cgroup.path) : null;
+    // A cgroup gone between the reads keeps its first read: no growth.
+    return h && n ? { ...u, cgroup: oomdCgroup(h.mount, n, comms) } : u;
+  });
+  return { ...inputs, systemdOomd: { ...inputs.systemdOomd, units, lastPgscan: last } };
+}
+
+/** This killer's daemon is in the process table (argv read only for processes that may be one). */
+export function daemonRunning(roots: Roots, sample: SystemSample, name: Daemon): boolean {
+  return findDaemons(sample, roots.procRoot).has(name);
+}
+
 // ---- kubelet ----------------------------------------------------------------------------
 
 /** A cgroup's working set as the kubelet counts it: usage − inactive_file. */

@@ -11,7 +11,7 @@ import { renderSnapshot } from '../core/export/render.js';
 import { printableText } from '../core/format.js';
 import type { ProtectionReport } from '../core/killers/protection.js';
 import type { KillersReport } from '../core/killers/race.js';
-import { type FallRate, sustainedFall } from '../core/trend.js';
+import type { FallRate } from '../core/trend.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { OomEvent } from '../core/parse/kernel-log.js';
 import type { SystemSample } from '../core/types.js';
@@ -32,6 +32,7 @@ import {
   type Effect,
 } from './state.js';
 import {
+  availableFall,
   confirmText,
   detailLines,
   detailTitle,
@@ -237,7 +238,7 @@ export class DashboardApp {
 
   /** How fast available memory falls, in bytes/s, from the history of the global domain on screen. */
   private globalFall(sample: SystemSample): FallRate | null {
-    const r = sustainedFall(this.state.history.map((h) => ({ timeMs: h.timeMs, value: h.availPages })));
+    const r = availableFall(this.state.history);
     return r && { perSec: r.perSec * sample.pageSize, se: r.se * sample.pageSize };
   }
 

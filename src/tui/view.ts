@@ -7,7 +7,7 @@ import {
   cells,
   fit,
   fitCell,
-  formatDuration,
+  formatTimeRange,
   fitPath,
   formatBytes,
   formatInt,
@@ -16,7 +16,7 @@ import {
   shortCgroup,
 } from '../core/format.js';
 import type { SnapshotProcess } from '../core/snapshot.js';
-import { sustainedFall, timeTo, type TimeTo } from '../core/trend.js';
+import { type FallRate, sustainedFall, timeTo, type TimeTo } from '../core/trend.js';
 import type { ProtectionReport } from '../core/killers/protection.js';
 import { raceLine, renderKillers } from '../core/killers/render.js';
 import { BINDINGS, MODE_BINDINGS, type BoundMode, type ModeBinding } from './keys.js';
@@ -73,11 +73,16 @@ export function bar(fraction: number, width: number): string {
 export function timeLeft(history: readonly HistoryPoint[], windowMs = 60_000): TimeTo | null {
   const last = history.at(-1)?.availPages;
   if (last === null || last === undefined) return null;
-  const rate = sustainedFall(
+  const rate = availableFall(history, windowMs);
+  return rate && timeTo(last, rate);
+}
+
+/** The sustained fall of the shown domain's available memory, in pages per second (core/trend.ts). */
+export function availableFall(history: readonly HistoryPoint[], windowMs = 60_000): FallRate | null {
+  return sustainedFall(
     history.map((h) => ({ timeMs: h.timeMs, value: h.availPages })),
     windowMs,
   );
-  return rate && timeTo(last, rate);
 }
 
 export function headerTitle(s: DashState, clock: string): string {
@@ -154,14 +159,12 @@ function firstToDieLine(s: DashState, snap: Snap, v: NonNullable<DashState['view
   if (s.killers?.firstToAct && s.killers.firstToAct !== 'kernel')
     return `{yellow-fg}${esc(fit(raceLine(s.killers), s.cols - 8))}{/yellow-fg} (K)`;
   const t = timeLeft(s.history);
-  const left = t?.seconds ?? null;
   const first = snap.processes.find((p) => p.rank === 1);
   const headroom = v.headroomPages === null ? '' : `headroom ${formatPages(v.headroomPages, page)}`;
-  if (left === null)
+  if (t === null)
     return `${headroom}${first ? `   dies first: ${esc(first.comm)} ${first.pid} (${formatPages(first.badnessPages, page)})` : ''}`;
   const then = first ? `${esc(first.comm)} ${first.pid} dies` : 'nobody is killable';
-  const range = t && t.high - t.low > 0.2 * left ? ` (${formatDuration(t.low)}–${formatDuration(t.high)})` : '';
-  return `{red-fg}available memory falling: exhausted in ~${formatDuration(left)}${range}{/red-fg}, then ${then}   ${headroom}`;
+  return `{red-fg}available memory falling: exhausted in ${formatTimeRange(t)}{/red-fg}, then ${then}   ${headroom}`;
 }
 
 /** The kernel rules, short: confirmed by the oom_score values on screen, or plainly uncertain. */

@@ -167,6 +167,8 @@ describe('systemd-oomd (oomd-manager.c, oomd-util.c) on a desktop-like tree', ()
       policy,
       'rules:\n  - unit: java.service\n    protect: true\n  - unit: postgresql.service\n    protect: true\n',
     );
+    // oomtop's own status in the fixture (CAP_SYS_RESOURCE held): the plan does not depend on the test's pid
+    files(t.root, { 'proc/self/status': 'Name:\tnode\nCapEff:\t000001ffffffffff\n' });
     const io = fakeIo(join(t.root, 'state'));
     expect(await runApply(t.roots, io, { policy, dryRun: true })).toBe(0);
     const warnings = io

@@ -1,7 +1,7 @@
 // Every killer's report from what the system layer read (system/killers.ts), and the race:
 // as available memory falls, whose trigger fires first, and so who dies first. A killer is
 // one entry of KILLERS: its name and a function from the inputs to its report.
-import { formatBytes, formatDuration, printable } from '../format.js';
+import { formatBytes, formatTimeRange, printable } from '../format.js';
 import { type FallRate, timeTo } from '../trend.js';
 import type { Snapshot, SnapshotProcess } from '../snapshot.js';
 import type { MemInfo } from '../types.js';
@@ -169,9 +169,7 @@ function distanceText(d: Distance, t: Trigger): string {
   if (d.bytes === null) return 'unknown';
   const left = `${formatBytes(d.bytes)} more can be taken`;
   if (d.seconds === null || !d.secondsRange) return left;
-  const { low, high } = d.secondsRange;
-  const range = high - low > 0.2 * d.seconds ? ` (${formatDuration(low)}–${formatDuration(high)})` : '';
-  return `${left}: ~${formatDuration(d.seconds)}${range} at the current fall`;
+  return `${left}: ${formatTimeRange({ seconds: d.seconds, ...d.secondsRange })} at the current fall`;
 }
 
 function kernelReport(inputs: KillerInputs): KillerReport {

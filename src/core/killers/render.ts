@@ -27,9 +27,9 @@ export function raceLine(r: KillersReport): string {
     : t.psi
       ? `at pressure > ${t.psi.limitPercent}%`
       : `at MemAvailable ≤ ${formatBytes(t.memAvailableBytes)}, now ${formatBytes(r.memAvailableBytes)}` +
-        (first.distance?.seconds === null || first.distance?.seconds === undefined
-          ? ''
-          : ` (~${formatDuration(first.distance.seconds)} at the current fall)`);
+        (typeof first.distance?.seconds === 'number'
+          ? ` (~${formatDuration(first.distance.seconds)} at the current fall)`
+          : '');
   const head = `first to act: ${first.name} ${at} → ${victimText(first.victim)}`;
   return first.name === 'kernel' || !kernel ? head : `${head}; kernel → ${victimText(kernel.victim)}`;
 }

@@ -238,10 +238,9 @@ export function pressureVictim(
   last: PgscanRead | null,
 ): { victim: Victim | null; unknown: string[] } {
   const unknown: string[] = [];
-  const lastPgscan = last?.values;
   const rate = (c: OomdCgroup) => {
-    const last = lastPgscan?.get(c.path);
-    return last === undefined || c.pgscan === null ? 0 : Math.max(0, c.pgscan - (last > c.pgscan ? 0 : last));
+    const before = last?.values.get(c.path);
+    return before === undefined || c.pgscan === null ? 0 : Math.max(0, c.pgscan - (before > c.pgscan ? 0 : before));
   };
   const cands = candidatesOf(unitCgroup).map((c) => ({ c, pref: preferenceOf(c, unitCgroup.ownerUid), rate: rate(c) }));
   for (const x of cands) if (x.pref === 'unknown') unknown.push(`${x.c.path}: ManagedOOMPreference xattrs`);
