@@ -15,16 +15,25 @@ import { COMMANDS, DASHBOARD, GROUPS, ROOT_OPTIONS, type OptionSpec, type Option
 
 function roots(cmd: Command): Roots {
   // A subcommand's own --proc-root wins over the one given before it (or the default).
-  type RootOpts = { procRoot?: string; sysRoot?: string; etcRoot?: string; passwd?: string; kmsg?: string };
+  type RootOpts = {
+    procRoot?: string;
+    sysRoot?: string;
+    etcRoot?: string;
+    passwd?: string;
+    kmsg?: string;
+    journal?: string;
+  };
   const local = cmd.opts<RootOpts>();
   const all = cmd.optsWithGlobals<RootOpts>();
   const kmsg = local.kmsg ?? all.kmsg;
+  const journal = local.journal ?? all.journal;
   return {
     procRoot: local.procRoot ?? all.procRoot ?? DEFAULT_ROOTS.procRoot,
     sysRoot: local.sysRoot ?? all.sysRoot ?? DEFAULT_ROOTS.sysRoot,
     etcRoot: local.etcRoot ?? all.etcRoot,
     passwdFile: local.passwd ?? all.passwd ?? DEFAULT_ROOTS.passwdFile,
     ...(kmsg !== undefined ? { kmsgPath: kmsg } : {}),
+    ...(journal !== undefined ? { journalPath: journal } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import { UserError, messageOf } from '../core/errors.js';
 import { MetricWriter } from '../core/export/prometheus.js';
 import { fit, formatBytes, printable, toJson } from '../core/format.js';
 import { loggedKills, OomEventParser, type OomEvent } from '../core/parse/kernel-log.js';
+import type { KillerKill } from '../core/parse/killer-log.js';
+import { LogParser, type ParsedLog } from '../core/parse/log.js';
 import { parseBootTime, parseVmstatCounter } from '../core/parse/meminfo.js';
 import type { SnapshotModel, SnapshotProcess } from '../core/snapshot.js';
 import { compileRegex, hasOwnMemory } from '../core/select.js';
@@ -18,15 +20,23 @@ import {
   type CheckResult,
   type CriticalRule,
   checkWithoutBaseline,
+} from '../core/verdict.js';
+import {
+  buildTimeline,
+  describeDomain,
+  describeVictim,
+  filterTimeline,
+  KILLER_NAMES,
   missingMemcgKills,
   type MissingKills,
-} from '../core/verdict.js';
+  type TimelineEntry,
+} from '../core/timeline.js';
 import { checkOutputPath, writeFileAtomic } from '../system/atomic-write.js';
 import { findMemoryHierarchy, readCgroupTree } from '../system/cgroupfs.js';
 import { walk, type CgroupNode } from '../core/memcg.js';
 import { ensureStateDir, type Roots } from '../system/env.js';
 import { ProcFs } from '../system/read/procfs.js';
-import { streamKernelLog, unreadableLog, type LogReadStats, type LogSource } from '../system/kernel-log.js';
+import { streamKernelLog, streamKillerJournal, unreadableLog, type LogSource } from '../system/kernel-log.js';
 import { parseFormat } from './args.js';
 import { sampleRanked, type CommandIo } from './adjust.js';
 
@@ -104,16 +114,62 @@ export function parseSince(text: string, now: Date): { ms: number; journal: stri
   };
 }
 
-/**
- * The OOM events of the chosen log, with wall-clock times where the boot time tells them.
- * The log is streamed through the parser, never held. When no source can be read, the
- * error says what each said and how to let oomtop look: never "no OOM kill".
- */
-export function loadHistory(
+export interface LoadedHistory {
+  source: LogSource;
+  /** The kernel's OOM events. */
+  events: OomEvent[];
+  /** The user-space killers' kills. */
+  kills: KillerKill[];
+  dropped: number;
+  skippedLong: number;
+  /** Lines that named a killer but that the journal shows another sender wrote. */
+  forged: number;
+  /** What could not be read, and why: the kills there are unknown, not absent. */
+  unread: Array<{ what: string; error: string }>;
+}
+
+/** The kernel log of one source through the parser; null (with the failure) when it cannot be read. */
+function parseSource(
   roots: Roots,
+  source: LogSource,
   o: HistoryOptions,
-  now: Date,
-): { source: LogSource; events: OomEvent[]; dropped: number; skippedLong: number } {
+  since: string | undefined,
+  year: number,
+): { parsed: ParsedLog; skippedLong: number } {
+  const parser = new LogParser({ year });
+  const stats = streamKernelLog(source, { from: o.from, since, kmsgPath: roots.kmsgPath }, (line) => parser.push(line));
+  return { parsed: parser.end(), skippedLong: stats.skippedLong };
+}
+
+/**
+ * The user-space killers' kills from the journal (or the saved journal roots.journalPath);
+ * when it cannot be read, why, so that the timeline says their kills are unknown.
+ */
+function killerJournal(
+  roots: Roots,
+  since: string | undefined,
+  year: number,
+): { parsed: ParsedLog | null; error: string | null } {
+  const parser = new LogParser({ year });
+  try {
+    if (roots.journalPath !== undefined)
+      streamKernelLog('file', { from: roots.journalPath }, (line) => parser.push(line));
+    else streamKillerJournal({ since }, (line) => parser.push(line));
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { parsed: null, error: e.message };
+  }
+  return { parsed: parser.end(), error: null };
+}
+
+/**
+ * Every kill of the chosen log, the kernel's and the user-space killers', with wall-clock
+ * times where the boot time tells them. The kernel log is streamed through the parser, never
+ * held; a saved file (--from) holds both; otherwise the killers' lines come from the
+ * journal. When no kernel log source can be read, the error says what each said and how to
+ * let oomtop look: never "no OOM kill".
+ */
+export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): LoadedHistory {
   const since = o.since === undefined ? null : parseSince(o.since, now);
   const sources: LogSource[] =
     o.from !== undefined
@@ -122,13 +178,11 @@ export function loadHistory(
         ? [parseFormat(o.source, ['kmsg', 'dmesg', 'journal', 'file'] as const, '--source')]
         : ['kmsg', 'dmesg', 'journal'];
   const failures: Array<{ source: LogSource; error: string }> = [];
+  const year = now.getUTCFullYear();
   for (const source of sources) {
-    const parser = new OomEventParser({ year: now.getUTCFullYear() });
-    let stats: LogReadStats;
+    let read: { parsed: ParsedLog; skippedLong: number };
     try {
-      stats = streamKernelLog(source, { from: o.from, since: since?.journal, kmsgPath: roots.kmsgPath }, (line) =>
-        parser.push(line),
-      );
+      read = parseSource(roots, source, o, since?.journal, year);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       // a file the user named: its own error is the answer
@@ -136,53 +190,87 @@ export function loadHistory(
       failures.push({ source, error: e.message });
       continue;
     }
-    const events = parser.end();
+    const { events } = read.parsed;
+    let { kills, dropped, forged } = read.parsed;
+    const unread: LoadedHistory['unread'] = [];
     if (source !== 'file') {
       const btime = parseBootTime(readProc(roots, 'stat') ?? '');
       if (btime !== null)
         for (const e of events)
           if (!e.wall && e.uptime !== null) e.wall = new Date((btime + e.uptime) * 1000).toISOString();
+      const j = killerJournal(roots, since?.journal, year);
+      if (j.parsed) ({ kills, forged } = j.parsed);
+      if (j.parsed) dropped += j.parsed.dropped;
+      else
+        unread.push({
+          what: "the user-space killers' journal (systemd-oomd, earlyoom, nohang, kubelet)",
+          error: j.error ?? '',
+        });
     }
-    const kept =
-      since === null || source === 'journal'
-        ? events
-        : events.filter((e) => e.wall === null || Date.parse(e.wall) >= since.ms);
-    return { source, events: kept, dropped: parser.dropped, skippedLong: stats.skippedLong };
+    const after = <T extends { wall: string | null }>(xs: T[]) =>
+      since === null ? xs : xs.filter((e) => e.wall === null || Date.parse(e.wall) >= since.ms);
+    return {
+      source,
+      events: source === 'journal' ? events : after(events),
+      kills: after(kills),
+      dropped,
+      skippedLong: read.skippedLong,
+      forged,
+      unread,
+    };
   }
   throw new UserError(unreadableLog(failures), 1);
 }
 
-function victimLine(e: OomEvent): string {
+function kernelVictims(e: OomEvent): string {
   if (!e.victims.length) return 'victim unknown (the log has no "Killed process" line)';
   return e.victims
     .map(
       (v) =>
-        `${printable(v.comm)} ${v.pid}${v.uid !== null ? ` uid ${v.uid}` : ''} (rss ${formatBytes(((v.anonRssKb ?? 0) + (v.fileRssKb ?? 0) + (v.shmemRssKb ?? 0)) * 1024)}${v.adj !== null ? `, adj ${v.adj}` : ''})${v.oomGroup ? ' [oom.group]' : ''}${v.reaped ? ' reaped' : ''}`,
+        `${printable(v.comm)} ${v.pid}${v.uid !== null ? ` uid ${v.uid}` : ''}${v.memcg ? ` in ${printable(v.memcg)}` : ''} (rss ${formatBytes(((v.anonRssKb ?? 0) + (v.fileRssKb ?? 0) + (v.shmemRssKb ?? 0)) * 1024)}${v.adj !== null ? `, adj ${v.adj}` : ''})${v.oomGroup ? ' [oom.group]' : ''}${v.reaped ? ' reaped' : ''}`,
     )
     .join('; ');
 }
 
-export function renderHistory(events: readonly OomEvent[], source: string): string {
-  if (!events.length) return `no OOM kill in the kernel log (${source})\n`;
-  const out: string[] = [];
-  for (const e of events) {
-    const when = `${e.wall ?? '?'}${e.uptime !== null ? ` (${e.uptime.toFixed(3)} s after boot)` : ''}`;
-    const dom =
-      e.domain === 'global' || (!e.domain && e.constraint === 'CONSTRAINT_NONE')
-        ? 'global'
-        : e.domain
-          ? `memcg ${printable(e.domain)}`
-          : (e.constraint ?? 'domain unknown');
+/** A kernel event's lines under its heading. */
+function kernelLines(e: OomEvent): string[] {
+  const out = [`  killed: ${kernelVictims(e)}`];
+  if (e.memcg)
+    out.push(`  memcg usage ${formatBytes(e.memcg.usageKb * 1024)} of limit ${formatBytes(e.memcg.limitKb * 1024)}`);
+  if (e.ruleVictim)
     out.push(
-      `${when}  ${dom}${e.invoker ? `  invoked by ${printable(e.invoker.comm)} (order ${e.invoker.order}${e.invoker.gfpFlags ? `, ${e.invoker.gfpFlags}` : ''})` : ''}`,
+      `  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${printable(e.ruleVictim.comm)} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`,
     );
-    out.push(`  killed: ${victimLine(e)}`);
-    if (e.memcg)
-      out.push(`  memcg usage ${formatBytes(e.memcg.usageKb * 1024)} of limit ${formatBytes(e.memcg.limitKb * 1024)}`);
-    if (e.ruleVictim)
-      out.push(
-        `  the kernel's rule on its tasks table (${e.tasks.length} tasks) picks ${printable(e.ruleVictim.comm)} ${e.ruleVictim.pid}: ${e.matchesRule ? 'matches' : e.matchesRule === false ? 'DOES NOT match' : 'not comparable'}`,
-      );
+  return out;
+}
+
+/** A user-space killer's kill under its heading. */
+function killerLines(k: KillerKill): string[] {
+  const t = k.target;
+  const v = describeVictim({ ...t, withOther: false });
+  const extra = [
+    t.uid !== null ? `uid ${t.uid}` : null,
+    t.rssKb !== null ? `VmRSS ${formatBytes(t.rssKb * 1024)}` : null,
+    k.processes !== null ? `${k.processes} process(es)` : null,
+    k.outcome,
+  ].filter(Boolean);
+  return [`  killed: ${v}${extra.length ? ` (${extra.join(', ')})` : ''}`];
+}
+
+/** The timeline in text: a heading per kill (time, killer, domain, why), then what died. */
+export function renderTimeline(entries: readonly TimelineEntry[], source: string): string {
+  if (!entries.length) return `no kill in the log (${source})\n`;
+  const out: string[] = [];
+  for (const e of entries) {
+    const when = `${e.wall ?? '?'}${e.uptime !== null ? ` (${e.uptime.toFixed(3)} s after boot)` : ''}`;
+    const k = e.kernel;
+    const why = k?.invoker
+      ? `invoked by ${printable(k.invoker.comm)} (order ${k.invoker.order}${k.invoker.gfpFlags ? `, ${printable(k.invoker.gfpFlags)}` : ''})`
+      : e.user
+        ? [e.user.signal, e.user.reason === null ? null : printable(e.user.reason)].filter(Boolean).join(', ')
+        : '';
+    out.push(`${when}  ${e.killer}  ${describeDomain(e)}${why ? `  ${why}` : ''}`);
+    out.push(...(k ? kernelLines(k) : e.user ? killerLines(e.user) : []));
     if (e.incomplete) out.push(`  incomplete: missing ${e.missing.join(', ')}`);
   }
   return `${out.join('\n')}\n`;
@@ -217,30 +305,82 @@ function memcgMissing(roots: Roots, events: readonly OomEvent[]): { missing: Mis
   return { missing: missingMemcgKills(all, events), notes };
 }
 
-export function runHistory(roots: Roots, o: HistoryOptions & { format?: string }, now: Date): string {
-  const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
-  const { source, events, dropped, skippedLong } = loadHistory(roots, o, now);
-  // The kernel counts its kills: a log that holds fewer than the counter since boot says so.
+/** How complete the log is: the kernel's own kill counters against the kills it shows, and what could not be read. */
+export interface Evidence {
+  /** /proc/vmstat oom_kill since boot; null when not comparable (a saved file, --since) or unreadable. */
+  countedSinceBoot: number | null;
+  /** The kernel kills the log shows (every process killed, as the kernel counts them). */
+  logged: number;
+  /** Memory cgroups whose counters hold kills the log does not. */
+  memcg: MissingKills[];
+  /** Kills the kernel counted since boot that the log does not hold. */
+  missing: number;
+  unread: LoadedHistory['unread'];
+  forged: number;
+  notes: string[];
+}
+
+export function gatherEvidence(roots: Roots, h: LoadedHistory, o: HistoryOptions): Evidence {
   const counted =
-    source === 'file' || o.since !== undefined ? null : parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill');
-  const logged = loggedKills(events) + dropped;
-  if (format === 'json')
-    return `${toJson({ schema: 'oomtop.history/1', time: now.toISOString(), source, eventsDropped: dropped, linesSkipped: skippedLong, killsCountedSinceBoot: counted, events }, 2)}\n`;
+    h.source === 'file' || o.since !== undefined
+      ? null
+      : parseVmstatCounter(readProc(roots, 'vmstat') ?? '', 'oom_kill');
+  const logged = loggedKills(h.events);
+  const memcg = memcgMissing(roots, h.events);
   const notes: string[] = [];
-  if (dropped) notes.push(`note: ${dropped} older event(s) not shown (at most ${OomEventParser.MAX_EVENTS} are kept)`);
-  if (skippedLong) notes.push(`note: ${skippedLong} line(s) longer than 64 KiB skipped (not kernel messages)`);
-  const memcg = memcgMissing(roots, events);
+  if (h.dropped)
+    notes.push(`note: ${h.dropped} older kill(s) not shown (at most ${OomEventParser.MAX_EVENTS} are kept)`);
+  if (h.skippedLong) notes.push(`note: ${h.skippedLong} line(s) longer than 64 KiB skipped (not kernel messages)`);
   notes.push(...memcg.notes);
-  for (const m of memcg.missing) {
+  for (const m of memcg.missing)
     notes.push(
       `note: memory cgroup ${printable(m.path)} counted ${m.counted} OOM kill(s) (its memory.events / memory.oom_control), the log shows ${m.logged} in it: ${m.counted - m.logged} missing`,
     );
-  }
-  if (counted !== null && counted > logged)
+  const missing = counted !== null && counted > logged + h.dropped ? counted - logged - h.dropped : 0;
+  if (missing)
     notes.push(
-      `note: the kernel counted ${counted} OOM kill(s) since boot (/proc/vmstat oom_kill), the log (${source}) shows ${logged}: ${counted - logged} are not in it (the ring buffer wrapped, or the lines were lost)`,
+      `note: the kernel counted ${counted} OOM kill(s) since boot (/proc/vmstat oom_kill), the log (${h.source}) shows ${logged}: ${missing} are not in it (the ring buffer wrapped, or the lines were lost)`,
     );
-  return renderHistory(events, source) + notes.map((n) => `${n}\n`).join('');
+  for (const u of h.unread)
+    notes.push(`note: ${u.what} could not be read, so their kills are not shown: ${printable(u.error)}`);
+  if (h.forged)
+    notes.push(
+      `note: ${h.forged} line(s) claimed to be a killer's but the journal shows another sender wrote them: not counted as kills`,
+    );
+  return {
+    countedSinceBoot: counted,
+    logged,
+    memcg: memcg.missing,
+    missing,
+    unread: h.unread,
+    forged: h.forged,
+    notes,
+  };
+}
+
+export function runHistory(roots: Roots, o: HistoryOptions & { format?: string; killer?: string }, now: Date): string {
+  const format = parseFormat(o.format ?? 'table', ['table', 'json'] as const);
+  const killer = o.killer === undefined ? undefined : parseFormat(o.killer, KILLER_NAMES, '--killer');
+  const h = loadHistory(roots, o, now);
+  const timeline = filterTimeline(buildTimeline(h.events, h.kills), { killer });
+  const ev = gatherEvidence(roots, h, o);
+  if (format === 'json')
+    return `${toJson(
+      {
+        schema: 'oomtop.history/1',
+        time: now.toISOString(),
+        source: h.source,
+        eventsDropped: h.dropped,
+        linesSkipped: h.skippedLong,
+        killsCountedSinceBoot: ev.countedSinceBoot,
+        events: killer === undefined || killer === 'kernel' ? h.events : [],
+        timeline: timeline.map(({ kernel, ...rest }) => rest),
+        evidence: { ...ev, notes: undefined },
+      },
+      2,
+    )}\n`;
+  const label = h.source === 'file' || h.unread.length ? h.source : `${h.source} and the journal`;
+  return renderTimeline(timeline, label) + ev.notes.map((n) => `${n}\n`).join('');
 }
 
 // ---- baseline ----

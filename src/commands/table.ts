@@ -49,6 +49,10 @@ export const ROOT_OPTIONS: readonly OptionSpec[] = [
   },
   { flags: '--passwd <file>', help: 'passwd file for user names', hidden: true },
   { flags: '--kmsg <file>', help: 'the kernel log device (tests)', hidden: true },
+  {
+    flags: '--journal <file>',
+    help: "a saved 'journalctl -o json' read for the user-space killers' kills instead of the journal (another machine's)",
+  },
 ];
 
 export const SELECT_HELP =
@@ -201,15 +205,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     path: ['history'],
     streamsLogs: true,
-    summary: 'OOM kills in the kernel log: invoker, domain, victim, and whether the kernel rule agrees',
-    options: [...LOG_OPTIONS, { flags: '-f, --format <format>', help: 'table or json' }],
+    summary:
+      "every killer's kills in one timeline (the kernel's, systemd-oomd's, earlyoom's, nohang's, the kubelet's), and whether the log is complete",
+    options: [
+      ...LOG_OPTIONS,
+      { flags: '--killer <name>', help: 'only this killer: kernel, systemd-oomd, earlyoom, nohang or kubelet' },
+      { flags: '-f, --format <format>', help: 'table or json' },
+    ],
     run: async (ctx, _a, o) => {
       const { runHistory } = await import('./aftermath.js');
       return printed(
         ctx,
         runHistory(
           ctx.roots,
-          { source: str(o.source), from: str(o.from), since: str(o.since), format: str(o.format) },
+          {
+            source: str(o.source),
+            from: str(o.from),
+            since: str(o.since),
+            format: str(o.format),
+            killer: str(o.killer),
+          },
           ctx.io.now(),
         ),
       );

@@ -266,30 +266,3 @@ export function checkWithoutBaseline(events: readonly OomEvent[], killsCounted: 
   reasons.push(hint);
   return { verdict: 'warning', exitCode: 1, reasons, ...none, oomEventsSince: events.length };
 }
-
-/** A memory cgroup whose kernel counter holds more OOM kills than the log shows in its subtree. */
-export interface MissingKills {
-  path: string;
-  counted: number;
-  logged: number;
-}
-
-/**
- * The evidence of completeness the reboot advice lacks: each memory cgroup counts its OOM
- * kills (v2 memory.events oom_kill, v1 memory.oom_control oom_kill); a cgroup whose counter
- * is above the kills the log shows in it (or below it) lost log lines.
- */
-export function missingMemcgKills(
-  cgroups: ReadonlyArray<{ path: string; oomKills: number | null }>,
-  events: readonly OomEvent[],
-): MissingKills[] {
-  const out: MissingKills[] = [];
-  for (const c of cgroups) {
-    if (!c.oomKills) continue;
-    const under = (d: string | null) =>
-      d !== null && (d === c.path || d.startsWith(`${c.path === '/' ? '' : c.path}/`));
-    const logged = loggedKills(events.filter((e) => under(e.domain)));
-    if (c.oomKills > logged) out.push({ path: c.path, counted: c.oomKills, logged });
-  }
-  return out;
-}

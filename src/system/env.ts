@@ -15,6 +15,8 @@ export interface Roots {
   passwdFile: string;
   /** The kernel's log device (/dev/kmsg); a stand-in in tests. */
   kmsgPath?: string;
+  /** A saved `journalctl -o json` read instead of the journal for the user-space killers' lines (tests, another machine's). */
+  journalPath?: string;
 }
 
 export const DEFAULT_ROOTS: Roots = {

@@ -122,6 +122,8 @@ function runStreamed(
   what: string,
   onLine: (text: string) => void,
   stats: LogReadStats,
+  /** When the output held no line at all: why that means the source was not readable, or null when it was. */
+  whyEmpty?: (stderr: string) => string | null,
 ): void {
   const dir = mkdtempSync(join(tmpdir(), 'oomtop-log-'));
   const file = join(dir, 'out');
@@ -133,14 +135,14 @@ function runStreamed(
         throw new UserError(`cannot run ${cmd} (${errnoCode(r.error)}): install it or choose another --source`);
       const err = (r.stderr || '').trim().split('\n')[0] ?? '';
       if (r.status !== 0) throw new UserError(`${what} failed (exit ${r.status})${err ? `: ${err}` : ''}`);
-      const kernelLines = { n: 0 };
+      const seen = { n: 0 };
       const inFd = openSync(file, 'r');
       try {
         streamFd(
           inFd,
           what,
           (text) => {
-            if (text.trim() && !text.startsWith('-- ')) kernelLines.n++;
+            if (text.trim() && !text.startsWith('-- ')) seen.n++;
             onLine(text);
           },
           stats,
@@ -148,13 +150,8 @@ function runStreamed(
       } finally {
         closeSync(inFd);
       }
-      if (cmd === 'journalctl' && kernelLines.n === 0 && !journalHasKernelLines()) {
-        // A journal always holds the kernel's boot messages: none means it was not readable
-        // (with --since, an empty window is fine when the journal has kernel lines at all).
-        throw new UserError(
-          `${what} returned no kernel message at all${err ? ` (${err})` : ''}: the journal is not readable by this user or keeps no kernel messages`,
-        );
-      }
+      const why = seen.n === 0 && whyEmpty ? whyEmpty(err) : null;
+      if (why) throw new UserError(`${what} ${why}`);
     } finally {
       closeSync(out);
     }
@@ -163,14 +160,49 @@ function runStreamed(
   }
 }
 
-/** Whether `journalctl -k` shows this user any kernel message at all (the newest one). */
-function journalHasKernelLines(): boolean {
-  const r = spawnSync('journalctl', ['-k', '-n', '1', '-q', '--no-pager'], {
+/** Whether journalctl shows this user any entry at all (the newest one) for these matches. */
+function journalHasLines(matches: string[]): boolean {
+  const r = spawnSync('journalctl', [...matches, '-n', '1', '-q', '--no-pager'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
     maxBuffer: 1024 * 1024,
   });
   return r.status === 0 && r.stdout.split('\n').some((l) => l.trim() !== '' && !l.startsWith('-- '));
+}
+
+/**
+ * A journal always holds the kernel's boot messages: none means it was not readable (with
+ * --since, an empty window is fine when the journal has kernel lines at all).
+ */
+function noKernelLines(err: string): string | null {
+  return journalHasLines(['-k'])
+    ? null
+    : `returned no kernel message at all${err ? ` (${err})` : ''}: the journal is not readable by this user or keeps no kernel messages`;
+}
+
+/** The identifiers the user-space killers log under (PID 1 as "systemd" for systemd-oomd's kills). */
+export const KILLER_IDENTIFIERS = ['systemd-oomd', 'systemd', 'earlyoom', 'nohang', 'nohang-desktop', 'kubelet', 'k3s'];
+
+/**
+ * The user-space killers' journal lines, as `journalctl -o json` records (with the
+ * journal's own _UID and _SYSTEMD_UNIT of each sender). A journal with no entry at all is
+ * not readable here (no journald, or no permission): an error, never "no kill".
+ */
+export function streamKillerJournal(o: { since?: string }, onLine: (text: string) => void): LogReadStats {
+  const stats: LogReadStats = { lines: 0, bytes: 0, skippedLong: 0 };
+  const ids = KILLER_IDENTIFIERS.flatMap((t) => ['-t', t]);
+  runStreamed(
+    'journalctl',
+    ['-o', 'json', '--no-pager', ...ids, ...(o.since ? ['--since', o.since] : [])],
+    'journalctl',
+    onLine,
+    stats,
+    (err) =>
+      journalHasLines([])
+        ? null
+        : `returned no entry at all${err ? ` (${err})` : ''}: the journal is not readable by this user, or this machine keeps none (no journald)`,
+  );
+  return stats;
 }
 
 export interface KernelLogOptions {
@@ -198,6 +230,7 @@ export function streamKernelLog(source: LogSource, o: KernelLogOptions, onLine: 
         'journalctl -k',
         onLine,
         stats,
+        noKernelLines,
       );
       break;
     case 'file': {

@@ -4,6 +4,8 @@
 // "oomtop.killers/1" (docs/killers-schema.md), and the one constructor of a process victim.
 
 export type KillerName = 'kernel' | 'systemd-oomd' | 'earlyoom' | 'nohang' | 'kubelet';
+/** The killers that run in user space and log their kills themselves. */
+export type UserKiller = Exclude<KillerName, 'kernel'>;
 
 /**
  * When a killer acts, in its own terms (text) and as numbers: it fires once MemAvailable is

@@ -3,14 +3,9 @@
 // mem_cgroup_print_oom_meminfo()). Lines may come from dmesg, /dev/kmsg, journalctl -k or a
 // syslog file, interleaved with other messages, cut off or repeated: nothing here throws,
 // and an event that lacks its start or its kill is kept and marked incomplete.
+import { fromKernel, type LogLine, parseLogLine } from './log-line.js';
 
-export interface LogLine {
-  /** Seconds since boot, when the line carries them. */
-  uptime: number | null;
-  /** Wall clock (ISO) from a syslog or journal prefix, when it carries one. */
-  wall: string | null;
-  text: string;
-}
+export { type LogLine, parseLogLine } from './log-line.js';
 
 export interface TaskRow {
   pid: number;
@@ -45,6 +40,8 @@ export interface Victim {
   /** Killed with others because of memory.oom.group. */
   oomGroup: boolean;
   reaped: boolean;
+  /** The victim's own memory cgroup (the summary line's task_memcg, 4.19+), when logged. */
+  memcg: string | null;
 }
 
 export interface OomEvent {
@@ -73,122 +70,6 @@ export interface OomEvent {
   incomplete: boolean;
   /** What is missing, when incomplete. */
   missing: string[];
-}
-
-const MONTHS: Record<string, number> = {
-  Jan: 0,
-  Feb: 1,
-  Mar: 2,
-  Apr: 3,
-  May: 4,
-  Jun: 5,
-  Jul: 6,
-  Aug: 7,
-  Sep: 8,
-  Oct: 9,
-  Nov: 10,
-  Dec: 11,
-};
-
-/**
- * Strips dmesg, journal and syslog prefixes. `year` completes syslog dates without one.
- */
-export function parseLogLine(raw: string, year?: number): LogLine {
-  let text = raw.replace(/\r$/, '');
-  let wall: string | null = null;
-  const record = journalOrKmsgRecord(text);
-  if (record) return record;
-  // RFC 5424 syslog: <6>1 2026-11-26T08:33:04.123Z host kernel - - - ...
-  // RFC 3339 syslog (rsyslog's default): 2026-11-26T08:33:04.123+00:00 host kernel: ...
-  // BSD syslog (RFC 3164): Nov 26 08:33:04 host kernel: ...
-  let m: RegExpExecArray | null;
-  const iso =
-    /^<\d{1,3}>1 (\S+) \S+ kernel \S+ \S+ (?:-|\[.*?\]) ?(.*)$/.exec(text) ??
-    /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+\S+\s+kernel:\s?(.*)$/.exec(text);
-  const bsd = iso ? null : /^([A-Z][a-z]{2})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\s+\S+\s+kernel:\s?(.*)$/.exec(text);
-  if (iso) {
-    const d = new Date(iso[1] as string);
-    wall = Number.isNaN(d.getTime()) ? null : d.toISOString();
-    text = iso[2] as string;
-  } else if (bsd && MONTHS[bsd[1] as string] !== undefined) {
-    if (year !== undefined)
-      wall = new Date(
-        Date.UTC(
-          year,
-          MONTHS[bsd[1] as string] as number,
-          Number(bsd[2]),
-          Number(bsd[3]),
-          Number(bsd[4]),
-          Number(bsd[5]),
-        ),
-      ).toISOString();
-    text = bsd[6] as string;
-  }
-  // Any other prefix (a damaged or glued timestamp, "Jul 611:39:55 host kernel: ...", an
-  // unknown forwarder's header): the kernel's message is found by what it is, the syslog
-  // "kernel:" tag or the kernel's own "[seconds.micros]" stamp, not by the prefix's shape.
-  if (!/^\[\s*\d+\.\d+\]/.test(text)) {
-    const tag = /(?:^|\s)kernel:\s?(.*)$/.exec(text);
-    const stamp = tag ? null : /(?:^|\s)(\[\s*\d+\.\d{6}\]\s?.*)$/.exec(text);
-    if (tag || stamp) {
-      if (wall === null && year !== undefined) wall = gluedSyslogTime(text, year);
-      text = (tag ? tag[1] : (stamp as RegExpExecArray)[1]) as string;
-    }
-  }
-  // journalctl -o short-monotonic: [  529.992260] host kernel: ...
-  m = /^\[\s*(\d+\.\d+)\]\s+\S+\s+kernel:\s?(.*)$/.exec(text);
-  if (m) return { uptime: Number(m[1]), wall, text: m[2] as string };
-  // dmesg / kmsg: [  529.992260] ...
-  m = /^\[\s*(\d+\.\d+)\]\s?(.*)$/.exec(text);
-  if (m) return { uptime: Number(m[1]), wall, text: m[2] as string };
-  // dmesg -T: [Thu Nov 26 08:33:04 2026] ...
-  m = /^\[(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})\]\s?(.*)$/.exec(text);
-  if (m && MONTHS[m[1] as string] !== undefined) {
-    wall = new Date(
-      Date.UTC(Number(m[6]), MONTHS[m[1] as string] as number, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])),
-    ).toISOString();
-    return { uptime: null, wall, text: m[7] as string };
-  }
-  return { uptime: null, wall, text };
-}
-
-/**
- * A record of a saved /dev/kmsg ("6,1234,529992260,-;text", uptime in µs), of
- * `journalctl -o json` (one object a line) or of `journalctl -o export` (its MESSAGE= line):
- * the message with its times, or null for anything else.
- */
-function journalOrKmsgRecord(text: string): LogLine | null {
-  let m = /^\d{1,3},\d+,(\d+),[^;]*;(.*)$/.exec(text);
-  if (m) return { uptime: Number(m[1]) / 1e6, wall: null, text: m[2] as string };
-  if (text.startsWith('MESSAGE=')) return { uptime: null, wall: null, text: text.slice(8) };
-  if (text.startsWith('{') && text.includes('"MESSAGE"')) {
-    let o: Record<string, unknown>;
-    try {
-      o = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return null;
-    }
-    if (typeof o.MESSAGE !== 'string') return null;
-    const mono = Number(o._SOURCE_MONOTONIC_TIMESTAMP ?? o.__MONOTONIC_TIMESTAMP);
-    const real = Number(o.__REALTIME_TIMESTAMP);
-    m = /^\[\s*(\d+\.\d+)\]\s?(.*)$/.exec(o.MESSAGE);
-    return {
-      uptime: m ? Number(m[1]) : Number.isFinite(mono) && mono > 0 ? mono / 1e6 : null,
-      wall: Number.isFinite(real) && real > 0 ? new Date(Math.floor(real / 1000)).toISOString() : null,
-      text: m ? (m[2] as string) : o.MESSAGE,
-    };
-  }
-  return null;
-}
-
-/** A BSD syslog time at the start of a line, also with its fields run together ("Jul 611:39:55"). */
-function gluedSyslogTime(text: string, year: number): string | null {
-  const m = /^([A-Z][a-z]{2})\s*(\d{1,2})\s*(\d{2}):(\d{2}):(\d{2})/.exec(text);
-  const month = m ? MONTHS[m[1] as string] : undefined;
-  if (!m || month === undefined) return null;
-  const [d, h, mi, se] = [m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number];
-  if (d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) return null;
-  return new Date(Date.UTC(year, month, d, h, mi, se)).toISOString();
 }
 
 const RE = {
@@ -366,7 +247,7 @@ function finish(e: OomEvent): OomEvent {
  * older ones keep what was computed from it: ruleVictim, matchesRule, tasksOmitted).
  */
 /** Words of every line that can start or follow an event (RE.invoked, killed, chosen, reaped, group). */
-const BETWEEN = /oom|[Kk]ill/;
+export const BETWEEN = /oom|[Kk]ill/;
 
 export class OomEventParser {
   static readonly MAX_EVENTS = 10_000;
@@ -378,6 +259,13 @@ export class OomEventParser {
   private header: string[] | null = null;
   private prev = '';
   private killedSeen = false;
+  /** The summary line's task_memcg, for the "Killed process" line of the same pid that follows it. */
+  private taskMemcg: { pid: number; path: string } | null = null;
+
+  /** Whether an event is under way (its lines, such as the tasks table, name neither a kill nor the OOM killer). */
+  get inEvent(): boolean {
+    return this.cur !== null;
+  }
 
   constructor(private readonly opts: { year?: number } = {}) {}
 
@@ -477,6 +365,12 @@ export class OomEventParser {
     if (raw === this.prev) return; // a repeated line (syslog forwarding twice) is one line
     this.prev = raw;
     const line = parseLogLine(raw, this.opts.year);
+    this.pushLine(line);
+  }
+
+  /** A line already parsed (the timeline parser parses each line once for every killer). */
+  pushLine(line: LogLine): void {
+    if (!fromKernel(line)) return; // a daemon's message, or one that only claims to be the kernel's
     const t = line.text.trim();
     for (const r of this.rules) {
       if (r.inEvent && !this.cur) return; // other messages between events
@@ -534,6 +428,7 @@ export class OomEventParser {
       allocatingTask: (m[2] ?? '').includes('oom_kill_allocating_task'),
       oomGroup: Boolean(e.oomGroupPath) && e.victims.length > 0,
       reaped: false,
+      memcg: this.taskMemcg?.pid === Number(m[3]) ? this.taskMemcg.path : null,
     });
     if (m[1] === 'Memory cgroup out of memory' && !e.constraint) e.constraint = 'CONSTRAINT_MEMCG';
     this.killedSeen = true;
@@ -581,6 +476,9 @@ export class OomEventParser {
     }
     e.constraint = kv.get('constraint') ?? e.constraint;
     const memcg = kv.get('oom_memcg');
+    const task = kv.get('task_memcg');
+    const pid = num(kv.get('pid'));
+    this.taskMemcg = task && pid !== null ? { pid, path: task } : null;
     e.domain =
       e.constraint === 'CONSTRAINT_MEMCG' && memcg
         ? memcg
@@ -603,9 +501,12 @@ export class OomEventParser {
   }
 }
 
-/** The kills the events record, one per chosen victim (the other members of an oom.group are not counted: the kernel counts one). */
+/**
+ * The processes the events record killed, one per "Killed process" line, the members of a
+ * memory.oom.group too: the kernel counts each (/proc/vmstat oom_kill, memory.events).
+ */
 export function loggedKills(events: readonly OomEvent[]): number {
-  return events.reduce((n, e) => n + e.victims.filter((v) => !v.oomGroup).length, 0);
+  return events.reduce((n, e) => n + e.victims.length, 0);
 }
 
 export function parseOomEvents(lines: Iterable<string>, opts: { year?: number } = {}): OomEvent[] {

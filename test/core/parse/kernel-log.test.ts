@@ -207,18 +207,27 @@ describe('kernel log: older kernels and other sources', () => {
 
 describe('log line prefixes', () => {
   it.each([
-    ['[  529.992260] hello', { uptime: 529.99226, wall: null, text: 'hello' }],
-    ['[  529.992260] vm kernel: hello', { uptime: 529.99226, wall: null, text: 'hello' }],
+    ['[  529.992260] hello', { uptime: 529.99226, wall: null, text: 'hello', ident: null }],
+    ['[  529.992260] vm kernel: hello', { uptime: 529.99226, wall: null, text: 'hello', ident: 'kernel' }],
     [
       'Nov 26 08:33:04 vm kernel: [  529.992260] hello',
-      { uptime: 529.99226, wall: '2026-11-26T08:33:04.000Z', text: 'hello' },
+      { uptime: 529.99226, wall: '2026-11-26T08:33:04.000Z', text: 'hello', ident: 'kernel' },
     ],
-    ['Nov 26 08:33:04 vm kernel: hello', { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello' }],
-    ['2026-11-26T08:33:04+00:00 vm kernel: hello', { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello' }],
-    ['[Thu Nov 26 08:33:04 2026] hello', { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello' }],
-    ['plain', { uptime: null, wall: null, text: 'plain' }],
+    [
+      'Nov 26 08:33:04 vm kernel: hello',
+      { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello', ident: 'kernel' },
+    ],
+    [
+      '2026-11-26T08:33:04+00:00 vm kernel: hello',
+      { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello', ident: 'kernel' },
+    ],
+    [
+      '[Thu Nov 26 08:33:04 2026] hello',
+      { uptime: null, wall: '2026-11-26T08:33:04.000Z', text: 'hello', ident: null },
+    ],
+    ['plain', { uptime: null, wall: null, text: 'plain', ident: null, pid: null, origin: null }],
   ])('%s', (raw, want) => {
-    expect(parseLogLine(raw, 2026)).toEqual(want);
+    expect(parseLogLine(raw, 2026)).toEqual({ pid: null, origin: null, ...want });
   });
 });
 
