@@ -20,6 +20,7 @@ import {
   type CheckResult,
   type CriticalRule,
   checkWithoutBaseline,
+  type CheckInput,
 } from '../core/verdict.js';
 import {
   buildTimeline,
@@ -198,10 +199,16 @@ export function loadHistory(roots: Roots, o: HistoryOptions, now: Date): LoadedH
       if (btime !== null)
         for (const e of events)
           if (!e.wall && e.uptime !== null) e.wall = new Date((btime + e.uptime) * 1000).toISOString();
+    }
+    // a saved file holds what it holds; a saved journal given beside it (--journal) adds the killers'
+    if (source !== 'file' || roots.journalPath !== undefined) {
       const j = killerJournal(roots, since?.journal, year);
-      if (j.parsed) ({ kills, forged } = j.parsed);
-      if (j.parsed) dropped += j.parsed.dropped;
-      else
+      if (source === 'file') kills = [...kills, ...(j.parsed?.kills ?? [])];
+      else if (j.parsed) ({ kills } = j.parsed);
+      if (j.parsed) {
+        forged += j.parsed.forged;
+        dropped += j.parsed.dropped;
+      } else
         unread.push({
           what: "the user-space killers' journal (systemd-oomd, earlyoom, nohang, kubelet)",
           error: j.error ?? '',
@@ -404,16 +411,21 @@ function descendants(p: SnapshotProcess, all: readonly SnapshotProcess[]): Array
 export function ruleFrom(
   sel: Pick<CriticalRule, 'name' | 'unit' | 'cmdline'>,
   procs: readonly SnapshotProcess[],
+  started: (pid: number) => { argv: string[]; cwd: string | null } = () => ({ argv: [], cwd: null }),
 ): CriticalRule {
   const rule: CriticalRule = { ...sel, seen: [] };
   const matched = criticalMatches(rule, procs);
-  rule.seen = matched.map((p) => ({
-    pid: p.pid,
-    startTime: p.startTime,
-    comm: p.comm,
-    ppid: p.ppid,
-    children: descendants(p, procs),
-  }));
+  rule.seen = matched.map((p) => {
+    const s = started(p.pid);
+    return {
+      pid: p.pid,
+      startTime: p.startTime,
+      comm: p.comm,
+      ppid: p.ppid,
+      children: descendants(p, procs),
+      ...(s.argv.length ? { argv: s.argv, user: p.user, cwd: s.cwd } : {}),
+    };
+  });
   const unit = matched.map((p) => p.unit).find((u) => u?.endsWith('.service'));
   rule.restartUnit = sel.unit ?? unit ?? null;
   return rule;
@@ -464,7 +476,13 @@ export async function runBaselineSave(
       );
     }
   }
-  const rules = selectors.map((s) => ruleFrom(s, procs));
+  const proc = new ProcFs(roots.procRoot);
+  // what started each process, so that check can tell how to start it again when no unit does
+  const started = (pid: number) => ({
+    argv: (proc.readOrNull(`${pid}/cmdline`) ?? '').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1),
+    cwd: proc.readlinkOrNull(`${pid}/cwd`),
+  });
+  const rules = selectors.map((s) => ruleFrom(s, procs, started));
   for (const r of rules)
     if (!r.seen.length)
       io.out(`note: nothing matches ${describeCritical(r)} now; it is recorded and will be reported missing\n`);
@@ -474,6 +492,7 @@ export async function runBaselineSave(
     host: snapshot.hostname,
     bootId: bootId(roots),
     uptime: Number(readProc(roots, 'uptime')?.split(' ')[0] ?? NaN) || null,
+    oomKillCount: snapshot.oomKillCount,
     critical: rules,
   };
   const path = join(io.stateDir, BASELINE_FILE);
@@ -524,16 +543,30 @@ export function buildCheckReport(
   o: HistoryOptions,
 ): { report: CheckReport; events: OomEvent[] } {
   const baseline = existsSync(join(io.stateDir, BASELINE_FILE)) ? loadBaseline(io.stateDir) : null;
-  let events: OomEvent[];
+  let h: LoadedHistory;
   try {
-    events = loadHistory(roots, o, io.now()).events;
+    h = loadHistory(roots, o, io.now());
   } catch (e) {
     throw new UserError(`cannot tell what the OOM killer did: ${messageOf(e)}`, 3);
   }
+  const { events } = h;
+  const ev = gatherEvidence(roots, h, o);
   const { snapshot } = sampleRanked(roots, io.now());
-  const result = baseline
-    ? check(baseline, snapshot.processes, events, bootId(roots))
-    : checkWithoutBaseline(events, snapshot.oomKillCount);
+  const input: CheckInput = {
+    now: snapshot.processes,
+    timeline: buildTimeline(h.events, h.kills),
+    bootId: bootId(roots),
+    // a saved log is taken as this machine's since boot; with --since the counter is not comparable
+    killsCounted: o.since === undefined ? snapshot.oomKillCount : null,
+    killsLogged: ev.logged + h.dropped,
+    memcgMissing: ev.memcg,
+    nowMs: io.now().getTime(),
+    memAvailable:
+      snapshot.memAvailableKb !== null && snapshot.memTotalKb ? snapshot.memAvailableKb / snapshot.memTotalKb : null,
+  };
+  const result = baseline ? check(baseline, input) : checkWithoutBaseline(input);
+  for (const u of h.unread) result.reasons.push(`note: ${u.what} could not be read: their kills are unknown`);
+  if (h.forged) result.reasons.push(`note: ${h.forged} forged killer line(s) ignored (see oomtop history)`);
   const last = events.at(-1);
   if (snapshot.model.compared > 0 && !snapshot.model.exact)
     result.reasons.push(
@@ -562,6 +595,26 @@ export function buildCheckReport(
   return { report, events };
 }
 
+/** Each kill since the baseline (or boot), labelled, with what would have spared its victim. */
+function killLines(r: CheckReport): string[] {
+  if (!r.kills.length) return [];
+  const out = ['', `kills since ${r.critical.length ? 'the baseline' : 'boot'}:`];
+  out.push(`  ${fit('TIME', 26)} ${fit('KILLER', 13)} ${fit('DOMAIN', 30)} VICTIM`);
+  const SHOWN = 20;
+  if (r.kills.length > SHOWN) out.push(`  (${r.kills.length - SHOWN} earlier kill(s): oomtop history)`);
+  for (const k of r.kills.slice(-SHOWN)) {
+    out.push(
+      `  ${fit(k.wall ?? '?', 26)} ${fit(k.killer, 13)} ${fit(k.domain, 30)} ${k.victims.join('; ') || 'unknown'}`,
+    );
+    if (k.spare) {
+      out.push(`    would have spared it: ${k.spare.change}`);
+      if (k.spare.rule)
+        out.push('    as a policy rule:', ...k.spare.rule.split('\n').map((l) => `      ${printable(l)}`));
+    }
+  }
+  return out;
+}
+
 export function renderCheck(r: CheckReport): string {
   const head = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }[r.exitCode];
   // Nagios plugin perfdata after '|' on the first line: the kills the verdict is based on and the critical processes missing.
@@ -570,13 +623,16 @@ export function renderCheck(r: CheckReport): string {
   const lines = [`OOMTOP ${head} - ${r.verdict}: ${r.reasons[0] ?? ''} | ${perf}`];
   for (const reason of r.reasons.slice(1)) lines.push(`  ${reason}`);
   if (r.restart.units.length) lines.push(`  restart: systemctl restart ${r.restart.units.join(' ')}`);
-  if (r.critical.length) lines.push('', 'critical processes:');
+  for (const c of r.restart.commands) lines.push(`  start again: ${printable(c)}`);
+  lines.push(...killLines(r));
+  if (r.critical.length) lines.push('', 'critical processes:', `  ${fit('STATE', 40)} RULE`);
   for (const c of r.critical)
     lines.push(
-      `  ${fit(c.state, 40)} ${c.rule}${c.pids.length ? ` (pid ${c.pids.join(', ')})` : ''}${c.unit ? ` unit ${c.unit}` : ''}`,
+      `  ${fit(c.state, 40)} ${c.rule}${c.pids.length ? ` (pid ${c.pids.join(', ')})` : ''}${c.unit ? ` unit ${printable(c.unit)}` : ''}`,
     );
   if (r.lastEvent) {
-    lines.push('', `what was using the memory at the last OOM (${r.lastEvent.wall ?? '?'}), beside the top now:`);
+    lines.push('', `what was using the memory at the last OOM, beside the top now:`);
+    lines.push(`  ${fit(`AT THE LAST OOM (${r.lastEvent.wall ?? '?'})`, 36)}  NOW`);
     for (let i = 0; i < Math.max(r.lastEvent.top.length, r.topNow.length); i++) {
       const a = r.lastEvent.top[i];
       const b = r.topNow[i];
@@ -605,6 +661,21 @@ export function checkToPrometheus(r: CheckReport, events: readonly OomEvent[] = 
   w.metric('oomtop_oom_events_since_baseline', 'OOM events in the kernel log since the baseline', 'gauge', [
     [{}, r.oomEventsSince],
   ]);
+  if (r.oomKills !== null)
+    w.metric(
+      'oomtop_oom_kills_total',
+      'OOM kills since boot as the kernel counts them (/proc/vmstat oom_kill)',
+      'counter',
+      [[{}, r.oomKills]],
+    );
+  const byKiller = new Map<string, number>(KILLER_NAMES.map((k) => [k, 0]));
+  for (const k of r.kills) byKiller.set(k.killer, (byKiller.get(k.killer) ?? 0) + 1);
+  w.metric(
+    'oomtop_kills_since_baseline',
+    'kills in the logs since the baseline (since boot without one), by killer',
+    'gauge',
+    [...byKiller].map(([killer, n]) => [{ killer }, n]),
+  );
   const byVictim = new Map<string, number>();
   for (const e of events) for (const v of e.victims) byVictim.set(v.comm, (byVictim.get(v.comm) ?? 0) + 1);
   w.metric(

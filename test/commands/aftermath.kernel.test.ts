@@ -1,8 +1,10 @@
 // After a real memcg OOM kill of a process this test started: the kernel log read from
-// /dev/kmsg has the event with the right victim, and `oomtop check` with that process in
-// the baseline reports it killed and exits 2 (CRITICAL).
+// /dev/kmsg has the event with the right victim, the timeline names it and the cgroup's
+// counter agrees with the log (and catches a saved log that lost the kill), and `oomtop
+// check` with that process in the baseline says to start it again with its recorded
+// command (exit 2, CRITICAL), not to reboot.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,13 +66,50 @@ describe('history and check after a real OOM kill', () => {
     expect(logged).toBe(counted);
     const table = spawnSync('node', [CLI, 'history', '--source', 'kmsg'], { encoding: 'utf8', env });
     expect(table.stdout).not.toContain(`memory cgroup /${basename(cg)} counted`);
+    // the timeline names it: the kernel, the time, its memcg, the victim
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z \\([\\d.]+ s after boot\\)  kernel  memcg /${basename(cg)}  invoked by holder[^\\n]*\\n  killed: holder ${victim.pid} uid 0 in /${basename(cg)} `,
+      ),
+    );
+    const timeline = (
+      JSON.parse(
+        spawnSync('node', [CLI, 'history', '--source', 'kmsg', '--killer', 'kernel', '--format', 'json'], {
+          encoding: 'utf8',
+          env,
+        }).stdout,
+      ) as { timeline: Array<{ killer: string; victims: Array<{ pid: number; cgroup: string }> }> }
+    ).timeline;
+    expect(timeline.filter((e) => e.victims.some((v) => v.pid === victim.pid))).toEqual([
+      expect.objectContaining({ killer: 'kernel', victims: [expect.objectContaining({ cgroup: `/${basename(cg)}` })] }),
+    ]);
+
+    // A saved log that lost the kill's lines: the cgroup's counter still holds it, and history says so.
+    const kmsg = spawnSync('node', [CLI, 'history', '--source', 'kmsg', '--format', 'json'], { encoding: 'utf8', env });
+    expect(kmsg.status).toBe(0);
+    const lossy = join(state, 'lossy.log');
+    const dmesg = spawnSync('dmesg', [], { encoding: 'utf8' }).stdout.split('\n');
+    writeFileSync(
+      lossy,
+      dmesg.filter((l) => !l.includes(`Killed process ${victim.pid} `) && !l.includes(`pid=${victim.pid},`)).join('\n'),
+    );
+    const lost = spawnSync('node', [CLI, 'history', '--from', lossy], { encoding: 'utf8', env });
+    expect(lost.stdout).toContain(
+      `note: memory cgroup /${basename(cg)} counted ${counted} OOM kill(s) (its memory.events / memory.oom_control), the log shows ${counted - 1} in it: 1 missing`,
+    );
 
     const chk = spawnSync('node', [CLI, 'check', '--source', 'kmsg'], { encoding: 'utf8', env });
+    // One kill inside a small memcg on a healthy host, with complete evidence: restart it, with
+    // the exact command recorded in the baseline, not a reboot.
     expect(chk.status).toBe(2);
     expect(chk.stdout).toMatch(
-      /^OOMTOP CRITICAL - reboot recommended: cmdline .* is killed by the OOM killer and no systemd unit is known to restart it/,
+      new RegExp(
+        `^OOMTOP CRITICAL - restart: cmdline .* is killed by the OOM killer \\(kernel, \\d{4}-[\\d-]+T[\\d:.]+Z, memcg /${basename(cg)}\\); no unit runs it`,
+      ),
     );
+    expect(chk.stdout).toContain(`\n  start again: cd ${process.cwd()} && ${bin} 30 0 0\n`);
     expect(chk.stdout).toMatch(/killed by the OOM killer +cmdline/);
+    expect(chk.stdout).not.toMatch(/reboot/);
     const json = JSON.parse(
       spawnSync('node', [CLI, 'check', '--source', 'kmsg', '--format', 'json'], { encoding: 'utf8', env }).stdout,
     ) as { exitCode: number; critical: Array<{ state: string }> };

@@ -90,7 +90,7 @@ describe('oomtop check on a fixture tree and a saved log', () => {
     const after = fakeIo(join(dir, 'state'));
     expect(runCheck(roots, after, { from: log })).toBe(2);
     expect(after.text()).toContain(
-      'OOMTOP CRITICAL - restart: name postgres is killed by the OOM killer: restart postgresql.service',
+      'OOMTOP CRITICAL - restart: name postgres is killed by the OOM killer (kernel, 9000 s after boot, global): restart postgresql.service',
     );
     expect(after.text()).toContain('restart: systemctl restart postgresql.service');
     expect(after.text()).toMatch(/what was using the memory at the last OOM/);
@@ -184,5 +184,55 @@ describe('history: kills the counters hold that the log lost', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("history: every killer's kills in one timeline", () => {
+  const KILLERS = join(import.meta.dirname, '../fixtures/logs/killers');
+  it('a saved syslog and a saved journal: each kill with its killer, time, domain and victim; --killer; forged lines said', () => {
+    const { roots } = setup();
+    const withJournal = { ...roots, journalPath: join(KILLERS, 'journal.json') };
+    const now = new Date('2026-11-28T12:00:00Z');
+    const text = runHistory(withJournal, { from: join(KILLERS, 'syslog.log') }, now);
+    expect(text).toMatch(
+      /^2026-11-28T05:33:20\.000Z {2}systemd-oomd {2}a cgroup systemd-oomd watches {2}SIGKILL, memory used \(8012345344\)/,
+    );
+    expect(text).toContain('  killed: cgroup /system.slice/build.service (3 process(es))\n');
+    expect(text).toContain(
+      '  earlyoom  global  SIGKILL, badness 870\n  killed: firefox 4242 (uid 1000, VmRSS 3.0 GiB, exited)\n',
+    );
+    expect(text).toContain('  nohang  global  SIGTERM, badness 912\n  killed: stress 5151 (uid 1000, exited)\n');
+    expect(text).toContain(
+      '  kubelet  global  SIGTERM, node memory pressure (memory.available)\n  killed: pod default/web-7d9f\n',
+    );
+    expect(text).toContain(
+      'kernel  memcg /system.slice/apache2.service  invoked by apache2 (order 0, GFP_KERNEL)\n  killed: apache2 3120 uid 33 in /system.slice/apache2.service',
+    );
+    expect(text).toContain(
+      "note: 1 line(s) claimed to be a killer's but the journal shows another sender wrote them: not counted as kills",
+    );
+    const only = runHistory(withJournal, { from: join(KILLERS, 'syslog.log'), killer: 'earlyoom' }, now);
+    expect(only.match(/ {2}earlyoom {2}global/g)).toHaveLength(3);
+    expect(only).not.toMatch(/ {2}(kernel|nohang|kubelet|systemd-oomd) {2}/);
+    const json = JSON.parse(runHistory(withJournal, { from: join(KILLERS, 'syslog.log'), format: 'json' }, now)) as {
+      timeline: Array<{ killer: string; wall: string }>;
+      evidence: { forged: number };
+    };
+    expect(json.timeline.map((e) => e.killer)).toEqual([
+      'systemd-oomd',
+      'systemd-oomd',
+      'earlyoom',
+      'earlyoom',
+      'kubelet',
+      'kernel',
+      'systemd-oomd',
+      'earlyoom',
+      'nohang',
+      'kubelet',
+    ]);
+    expect(json.evidence.forged).toBe(1);
+    expect(() => runHistory(withJournal, { from: join(KILLERS, 'syslog.log'), killer: 'oomd' }, now)).toThrow(
+      "unknown --killer 'oomd': use one of kernel, systemd-oomd, earlyoom, nohang, kubelet",
+    );
   });
 });

@@ -44,6 +44,16 @@ export interface Victim {
   memcg: string | null;
 }
 
+export interface SpareAdj {
+  pid: number;
+  comm: string;
+  adjNow: number;
+  /** The highest oom_score_adj that would have spared it (−1000: only never-kill would). */
+  adj: number;
+  /** Who the kernel would have chosen instead, if anyone. */
+  instead: { pid: number; comm: string } | null;
+}
+
 export interface OomEvent {
   uptime: number | null;
   wall: string | null;
@@ -67,6 +77,8 @@ export interface OomEvent {
   /** The victim the kernel's rule picks from the tasks table, and whether it was the one. */
   ruleVictim: { pid: number; comm: string; badnessPages: number } | null;
   matchesRule: boolean | null;
+  /** What adj would have spared the victim, from the tasks table (kept when the table is not). */
+  spare: SpareAdj | null;
   incomplete: boolean;
   /** What is missing, when incomplete. */
   missing: string[];
@@ -118,6 +130,7 @@ function emptyEvent(line: LogLine): OomEvent {
     oomGroupPath: null,
     ruleVictim: null,
     matchesRule: null,
+    spare: null,
     incomplete: false,
     missing: [],
   };
@@ -186,7 +199,7 @@ function pick(
 ): { pid: number; comm: string; badnessPages: number } | null {
   let best: { pid: number; comm: string; badnessPages: number } | null = null;
   for (const t of e.tasks) {
-    const adj = t.adjScale === 'oom_adj' ? (t.adj === 15 ? 1000 : Math.trunc((t.adj * 1000) / 17)) : t.adj;
+    const adj = scoreAdj(t);
     if (adj === -1000) continue;
     let points = t.rss + (t.swapEnts ?? 0) + (t.pageTables ?? 0);
     if (bonus && t.uid === 0) points -= Math.trunc((points * 3) / 100);
@@ -207,22 +220,71 @@ function pick(
  * bonus would change is not made (null).
  */
 export function ruleVictim(e: OomEvent): { pid: number; comm: string; badnessPages: number } | null {
-  const kbPerPage = 4;
-  let total: number | null = null;
-  if (e.memcg) {
-    total = Math.floor(e.memcg.limitKb / kbPerPage);
-    if (e.memcg.swapLimitKb !== null && e.swapKb !== null)
-      total += Math.min(
-        Math.max(0, Math.floor((e.memcg.swapLimitKb - e.memcg.limitKb) / kbPerPage)),
-        Math.floor(e.swapKb / kbPerPage),
-      );
-  } else if (e.ramPages !== null) total = e.ramPages + Math.floor((e.swapKb ?? 0) / kbPerPage);
+  const total = totalPagesOf(e);
   if (total === null || !e.tasks.length) return null;
   const old = datesBefore53(e);
   const plain = pick(e, total, old, false);
   if (!old || !plain) return plain;
   const withBonus = pick(e, total, old, true);
   return withBonus?.pid === plain.pid ? plain : null;
+}
+
+/** totalpages of the event's domain: the memcg limit (plus its swap allowance), or RAM + swap. */
+function totalPagesOf(e: OomEvent): number | null {
+  const kbPerPage = 4;
+  if (e.memcg) {
+    let total = Math.floor(e.memcg.limitKb / kbPerPage);
+    if (e.memcg.swapLimitKb !== null && e.swapKb !== null)
+      total += Math.min(
+        Math.max(0, Math.floor((e.memcg.swapLimitKb - e.memcg.limitKb) / kbPerPage)),
+        Math.floor(e.swapKb / kbPerPage),
+      );
+    return total;
+  }
+  return e.ramPages !== null ? e.ramPages + Math.floor((e.swapKb ?? 0) / kbPerPage) : null;
+}
+
+/**
+ * The counterfactual for the kernel: the highest oom_score_adj at which the victim would
+ * not have been chosen from this event's tasks table (its points below the next task's),
+ * and who would have died instead. −1000 when nothing less spares it (no other candidate,
+ * or a domain so small that adj has no weight); null when the table cannot tell.
+ */
+function spareAdj(e: OomEvent, victimPid: number | undefined): SpareAdj | null {
+  const total = totalPagesOf(e);
+  if (total === null || victimPid === undefined || !e.tasks.length) return null;
+  const w = Math.floor(total / 1000);
+  const rows = e.tasks.map((t) => ({ t, adj: scoreAdj(t), base: t.rss + (t.swapEnts ?? 0) + (t.pageTables ?? 0) }));
+  const v = rows.find((r) => r.t.tgid === victimPid);
+  if (!v) return null;
+  const vi = rows.indexOf(v);
+  const firstWins = datesBefore53(e);
+  const pts = (r: (typeof rows)[number]) => r.base + r.adj * w;
+  const base = { pid: victimPid, comm: v.t.name, adjNow: v.adj };
+  // For each other task, the highest adj at which it is chosen over the victim: below its
+  // points, or equal when it wins a tie (5.3+: the later row; before: the earlier one).
+  let best: { adj: number; pid: number; comm: string } | null = null;
+  for (const [i, r] of rows.entries()) {
+    if (r === v || r.t.tgid === victimPid || r.adj === -1000) continue;
+    const winsTie = firstWins ? i < vi : i > vi;
+    const gap = pts(r) - v.base;
+    const adj =
+      w === 0
+        ? gap > 0 || (gap === 0 && winsTie)
+          ? 1000
+          : -1001
+        : winsTie
+          ? Math.floor(gap / w)
+          : Math.ceil(gap / w) - 1;
+    if (!best || adj > best.adj) best = { adj, pid: r.t.tgid, comm: r.t.name };
+  }
+  if (!best || best.adj < -1000) return { ...base, adj: -1000, instead: best && { pid: best.pid, comm: best.comm } };
+  if (best.adj >= v.adj) return null; // the victim was not the rule's choice: the table cannot say what would spare it
+  return { ...base, adj: Math.min(1000, best.adj), instead: { pid: best.pid, comm: best.comm } };
+}
+
+function scoreAdj(t: TaskRow): number {
+  return t.adjScale === 'oom_adj' ? (t.adj === 15 ? 1000 : Math.trunc((t.adj * 1000) / 17)) : t.adj;
 }
 
 function finish(e: OomEvent): OomEvent {
@@ -236,7 +298,9 @@ function finish(e: OomEvent): OomEvent {
   const rv = ruleVictim(e);
   e.ruleVictim = rv;
   const main = e.chosen?.pid ?? e.victims.find((v) => !v.oomGroup)?.pid ?? e.victims[0]?.pid;
-  e.matchesRule = rv && main !== undefined && !e.victims.some((v) => v.allocatingTask) ? rv.pid === main : null;
+  const judged = main !== undefined && !e.victims.some((v) => v.allocatingTask);
+  e.matchesRule = rv && judged ? rv.pid === main : null;
+  e.spare = judged ? spareAdj(e, main) : null;
   return e;
 }
 
