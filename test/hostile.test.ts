@@ -302,7 +302,7 @@ describe('hostile names through every command and format', () => {
       input: input as never,
       output: output as never,
       timers: false,
-      oomEvents: () => [],
+      timeline: () => [],
     }).start();
     try {
       const press = async (k: string) => {

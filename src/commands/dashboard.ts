@@ -8,6 +8,7 @@ import { loadUsers, type Roots } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
 import { DashboardApp, type AppOptions } from '../tui/app.js';
 import type { DomainChoice } from '../tui/state.js';
+import { buildTimeline } from '../core/timeline.js';
 import { loadHistory } from './aftermath.js';
 import { oomdScope, protectionReport } from '../core/killers/protection.js';
 import { killersOf, pgscanNow } from './killers.js';
@@ -57,7 +58,10 @@ export function dashboardOptions(
     uid: actor.uid,
     domainView: (sample, path) => resolveDomain(roots, sample, path ?? undefined),
     listDomains: (sample) => domainChoices(roots, sample, users),
-    oomEvents: () => loadHistory(roots, {}, new Date()).events,
+    timeline: () => {
+      const h = loadHistory(roots, {}, new Date());
+      return buildTimeline(h.events, h.kills);
+    },
     // The race is global whatever domain is shown: the global ranking on screen when there is
     // one, else one made for it. The killers read the kernel's oom_score, which the model
     // predicts for rows off screen.

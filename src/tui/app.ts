@@ -13,7 +13,7 @@ import type { ProtectionReport } from '../core/killers/protection.js';
 import type { KillersReport } from '../core/killers/race.js';
 import type { FallRate } from '../core/trend.js';
 import type { Snapshot } from '../core/snapshot.js';
-import type { OomEvent } from '../core/parse/kernel-log.js';
+import type { TimelineEntry } from '../core/timeline.js';
 import type { SystemSample } from '../core/types.js';
 import type { Adjuster } from '../system/adjuster.js';
 import { changesToUndoIn, type AuditLog } from '../system/audit-log.js';
@@ -66,8 +66,11 @@ export interface AppOptions {
   domainView: (sample: SystemSample, path: string | null) => DomainView;
   /** Every OOM domain, for the selector. */
   listDomains?: (sample: SystemSample) => DomainChoice[];
-  /** OOM events of the kernel log (read at start and when the kill count grows). */
-  oomEvents?: () => OomEvent[];
+  /**
+   * Every killer's kills, oldest first (read at start, when the kernel's kill count grows,
+   * and every TIMELINE_EVERY_MS for the user-space killers, which the count does not see).
+   */
+  timeline?: () => TimelineEntry[];
   /**
    * The killer race for a sample, given its global ranking when that is the one on screen
    * (read every KILLERS_EVERY_MS: it reads config files).
@@ -142,6 +145,9 @@ const CALIBRATION_SAMPLE = 24;
 /** How often the killer race is read again (process table argv, config and unit files). */
 const KILLERS_EVERY_MS = 10_000;
 
+/** How often the dashboard re-reads the killers' logs when the kernel's count has not moved. */
+const TIMELINE_EVERY_MS = 30_000;
+
 export class DashboardApp {
   state: DashState;
   readonly screen: blessed.Widgets.Screen;
@@ -153,6 +159,9 @@ export class DashboardApp {
   private readonly now: () => Date;
   private lastSample: SystemSample | null = null;
   private lastKills: number | null = null;
+  private lastTimelineMs: number | null = null;
+  /** The newest kill seen, to alert on a newer one. */
+  private lastKillKey: string | null = null;
   constructor(private readonly o: AppOptions) {
     this.now = o.now ?? (() => new Date());
     this.done = new Promise((r) => {
@@ -297,22 +306,33 @@ export class DashboardApp {
     }
   }
 
-  /** Reads the kernel log at start and whenever /proc/vmstat oom_kill grows: a new kill is an alert. */
+  /**
+   * Reads every killer's kills at start, whenever /proc/vmstat oom_kill grows, and every
+   * TIMELINE_EVERY_MS while a user-space killer runs (their kills leave the kernel's count
+   * alone): a kill newer than the newest seen is an alert.
+   */
   private watchOomKills(sample: SystemSample): void {
     const kills = sample.oomKillCount;
-    const first = this.lastKills === null;
-    if (!this.o.oomEvents || (!first && (kills === null || kills <= (this.lastKills as number)))) {
-      this.lastKills = kills;
-      return;
-    }
+    const nowMs = sample.timeMs;
+    const first = this.lastTimelineMs === null;
+    const grown = kills !== null && this.lastKills !== null && kills > this.lastKills;
     this.lastKills = kills;
-    let events: OomEvent[];
+    // the user-space killers' logs are read again only while one of them runs
+    const userKiller = this.state.killers?.killers.some((k) => k.name !== 'kernel' && k.active) ?? false;
+    const due = first || grown || (userKiller && nowMs - (this.lastTimelineMs as number) >= TIMELINE_EVERY_MS);
+    if (!this.o.timeline || !due) return;
+    this.lastTimelineMs = nowMs;
+    let timeline: TimelineEntry[];
     try {
-      events = this.o.oomEvents();
+      timeline = this.o.timeline();
     } catch {
-      return; // the log is not readable here: the counter in the header still shows kills
+      return; // the logs are not readable here: the counter in the header still shows kills
     }
-    this.dispatch({ type: 'oomEvents', events, alert: !first });
+    const last = timeline.at(-1);
+    const key = last ? `${last.killer}|${last.wall}|${last.uptime}|${last.victims.map((v) => v.pid).join(',')}` : null;
+    const alert = !first && key !== null && key !== this.lastKillKey;
+    this.lastKillKey = key;
+    this.dispatch({ type: 'timeline', timeline, alert });
   }
 
   private sampleCpu(): void {

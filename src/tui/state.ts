@@ -9,7 +9,7 @@ import { columnById, type ColumnId } from '../core/columns.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
 import type { SnapshotFormat } from '../core/export/render.js';
-import type { OomEvent } from '../core/parse/kernel-log.js';
+import { describeDomain, describeVictim, type TimelineEntry } from '../core/timeline.js';
 import type { ProtectionReport } from '../core/killers/protection.js';
 import type { KillersReport } from '../core/killers/race.js';
 import { bindingFor, modeActionFor, type Action, type ModeAction } from './keys.js';
@@ -94,7 +94,8 @@ export interface DashState {
   protection: ReadonlyMap<number, ProtectionReport>;
   oomKillsAtStart: number | null;
   /** OOM events from the kernel log (newest last), when it can be read. */
-  oomEvents: OomEvent[];
+  /** Every killer's kills, oldest first. */
+  timeline: TimelineEntry[];
   audit: AuditRecord[];
   cpu: ReadonlyMap<number, number>;
   selected: { pid: number; startTime: number } | null;
@@ -120,7 +121,7 @@ export type DashEvent =
   | { type: 'sampled'; view: DomainView }
   | { type: 'domains'; domains: DomainChoice[] }
   | { type: 'audit'; records: AuditRecord[] }
-  | { type: 'oomEvents'; events: OomEvent[]; alert: boolean }
+  | { type: 'timeline'; timeline: TimelineEntry[]; alert: boolean }
   | { type: 'key'; name: string; ch?: string }
   | { type: 'resize'; cols: number; rows: number }
   | { type: 'click'; row: number }
@@ -168,7 +169,7 @@ export function initialState(o: {
     killers: null,
     protection: new Map(),
     oomKillsAtStart: null,
-    oomEvents: [],
+    timeline: [],
     audit: [],
     cpu: new Map(),
     selected: null,
@@ -426,8 +427,8 @@ function reduceEvent(s: DashState, e: DashEvent): Result {
     }
     case 'audit':
       return none({ ...s, audit: e.records });
-    case 'oomEvents':
-      return none(onOomEvents(s, e));
+    case 'timeline':
+      return none(onTimeline(s, e));
     case 'cpu':
       return none({ ...s, cpu: e.cpu });
     case 'killers':
@@ -486,19 +487,19 @@ function onSampled(s: DashState, e: EventOf<'sampled'>): DashState {
   return s.snapshot === null ? selectIndex(next, 0) : next;
 }
 
-/** The kernel log's OOM events; a new one (alert) becomes the message. */
-function onOomEvents(s: DashState, e: EventOf<'oomEvents'>): DashState {
-  const last = e.events.at(-1);
+/** Every killer's kills; a new one (alert) becomes the message. */
+function onTimeline(s: DashState, e: EventOf<'timeline'>): DashState {
+  const last = e.timeline.at(-1);
   const v = last?.victims[0];
-  const where = `${last?.domain ?? 'an unknown domain'} at ${last?.wall?.slice(11, 19) ?? '?'}`;
+  const who = last?.killer === 'kernel' ? 'OOM KILL' : `KILLED BY ${last?.killer.toUpperCase()}`;
   const alert =
     e.alert && last
       ? {
-          text: `OOM KILL: ${v ? `${v.comm} ${v.pid}` : 'victim unknown'} in ${where} (o lists recent kills)`,
+          text: `${who}: ${v ? describeVictim(v) : 'victim unknown'} in ${describeDomain(last)} at ${last.wall?.slice(11, 19) ?? '?'} (o lists recent kills)`,
           kind: 'error' as const,
         }
       : s.message;
-  return { ...s, oomEvents: e.events, message: alert };
+  return { ...s, timeline: e.timeline, message: alert };
 }
 
 /** The kernel's oom_score of rows scrolled into view, read since the sample. */

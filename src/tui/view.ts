@@ -1,5 +1,6 @@
 // The screen as text: every panel's content is computed here from the state, as strings
 // with blessed tags. Pure: the layout only puts these strings into boxes.
+import { describeDomain, describeVictim } from '../core/timeline.js';
 import { originalAdj } from '../core/audit.js';
 import { availableKb } from '../core/domains.js';
 import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
@@ -126,11 +127,9 @@ function killText(s: DashState, snap: Snap): string {
   const grown = kills !== null && s.oomKillsAtStart !== null ? kills - s.oomKillsAtStart : 0;
   const text = `OOM kills since boot: ${kills ?? '?'}`;
   if (grown <= 0) return text;
-  const last = s.oomEvents.at(-1);
+  const last = s.timeline.filter((e) => e.killer === 'kernel').at(-1);
   const v = last?.victims[0];
-  const what = last
-    ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? `${esc(v.comm)} ${v.pid}` : 'victim unknown'}`
-    : '';
+  const what = last ? `, last ${last.wall?.slice(11, 16) ?? '?'} ${v ? esc(describeVictim(v)) : 'victim unknown'}` : '';
   return `${text} {red-fg}{bold}(+${grown} while watching${what}){/bold}{/red-fg}`;
 }
 
@@ -426,14 +425,18 @@ export function killersText(s: DashState): string {
 }
 
 export function eventsText(s: DashState): string {
-  const lines = ['{bold}recent OOM kills{/bold} (kernel log; any key closes)', ''];
-  if (!s.oomEvents.length) lines.push('none in the kernel log (or it cannot be read: root or CAP_SYSLOG)');
-  for (const e of s.oomEvents.slice(-12).reverse()) {
-    const v = e.victims.map((x) => `${printable(x.comm)} ${x.pid}`).join(', ') || 'victim unknown';
-    const rule = e.matchesRule === true ? 'rule ✓' : e.matchesRule === false ? 'rule ✗' : '';
+  const lines = ["{bold}recent kills{/bold} (every killer's; any key closes)", ''];
+  if (!s.timeline.length)
+    lines.push('none in the logs (or they cannot be read: root or CAP_SYSLOG; oomtop history says which)');
+  else
+    lines.push(esc(`${fit('TIME', 19)}  ${fit('KILLER', 12)} ${fit('DOMAIN', 28)} ${fit('VICTIM', 30)} KERNEL RULE`));
+  for (const e of s.timeline.slice(-12).reverse()) {
+    const v = e.victims.map(describeVictim).join(', ') || 'victim unknown';
+    const m = e.kernel?.matchesRule;
+    const rule = m === true ? 'rule ✓' : m === false ? 'rule ✗' : '';
     lines.push(
       esc(
-        `${(e.wall ?? '?').replace('T', ' ').slice(0, 19)}  ${fit(e.domain ?? '?', 28)} ${fit(v, 30)} ${rule}${e.incomplete ? ' incomplete' : ''}`,
+        `${(e.wall ?? '?').replace('T', ' ').slice(0, 19)}  ${fit(e.killer, 12)} ${fit(describeDomain(e), 28)} ${fit(v, 30)} ${rule}${e.incomplete ? ' incomplete' : ''}`,
       ),
     );
   }

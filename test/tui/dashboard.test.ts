@@ -1,5 +1,7 @@
 // The dashboard rendered to fake streams on fixture /proc trees: the screen text is read
 // back and asserted on, and keys go through blessed's own input parsing.
+import { buildTimeline, type TimelineEntry } from '../../src/core/timeline.js';
+import { parseLog } from '../../src/core/parse/log.js';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +30,14 @@ afterEach(() => {
 });
 
 function makeApp(
-  o: { cols?: number; rows?: number; readOnly?: boolean; noCap?: boolean; killers?: AppOptions['killers'] } = {},
+  o: {
+    cols?: number;
+    rows?: number;
+    readOnly?: boolean;
+    noCap?: boolean;
+    killers?: AppOptions['killers'];
+    timeline?: AppOptions['timeline'];
+  } = {},
 ) {
   const { dir, roots } = writableBasic();
   dirs.push(dir);
@@ -55,6 +64,7 @@ function makeApp(
     uid: 0,
     domainView: (s) => globalContext(s),
     killers: o.killers,
+    timeline: o.timeline,
     now,
     input: term.input,
     output: term.output,
@@ -410,7 +420,10 @@ describe('dashboard OOM alerts', () => {
       input: term.input,
       output: term.output,
       timers: false,
-      oomEvents: () => parseOomEvents(log).map((e) => ({ ...e, wall: e.wall ?? '2026-11-26T13:58:00.000Z' })),
+      timeline: () => {
+        const events = parseOomEvents(log).map((e) => ({ ...e, wall: e.wall ?? '2026-11-26T13:58:00.000Z' }));
+        return buildTimeline(events, []);
+      },
     }).start();
     apps.push(app);
     expect(app.text()).toContain('OOM kills since boot: 3');
@@ -424,9 +437,10 @@ describe('dashboard OOM alerts', () => {
     expect(s).toContain('OOM KILL: stress 990 in global at 13:58:00 (o lists recent kills)');
     term.input.write('o');
     await new Promise((r) => setImmediate(r));
-    expect(app.text()).toContain('recent OOM kills');
-    expect(app.text()).toMatch(/2026-11-26 13:58:00 +global +stress 990 +rule ✓/);
-    expect(app.text()).toMatch(/global +java 4022 +rule ✓/);
+    expect(app.text()).toContain("recent kills (every killer's; any key closes)");
+    expect(app.text()).toMatch(/TIME +KILLER +DOMAIN +VICTIM +KERNEL RULE/);
+    expect(app.text()).toMatch(/2026-11-26 13:58:00 +kernel +global +stress 990 +rule ✓/);
+    expect(app.text()).toMatch(/kernel +global +java 4022 +rule ✓/);
   });
 });
 
@@ -481,6 +495,26 @@ describe('the killer race in the dashboard', () => {
     await press('/', ESC, '/', ...'batch', '\r');
     expect(app.text()).toContain('w: what if adj =');
     expect(app.text()).not.toContain('protected from');
+  });
+
+  it("alerts on a user-space killer's kill, which the kernel's count does not see; reads no log while none runs", () => {
+    let entries: TimelineEntry[] = [];
+    let reads = 0;
+    const timeline = () => {
+      reads++;
+      return entries;
+    };
+    const { app } = makeApp({ killers, timeline });
+    const line =
+      'Nov 26 12:01:00 web01 earlyoom[4242]: sending SIGTERM to process 302 uid 1000 "batch": badness 1333, VmRSS 3 MiB';
+    entries = buildTimeline([], parseLog([line], { year: 2026 }).kills);
+    for (let i = 0; i < 30 && !app.text().includes('KILLED BY'); i++) app.tick();
+    expect(app.text()).toContain('KILLED BY EARLYOOM: batch 302 in global at 12:01:00 (o lists recent kills)');
+    // no user-space killer runs: the logs are read at start only, while the kernel's count stays
+    const quiet = makeApp({ timeline });
+    reads = 0;
+    for (let i = 0; i < 30; i++) quiet.app.tick();
+    expect(reads).toBe(0);
   });
 
   it('keeps the kernel line when no other killer runs', () => {
@@ -662,7 +696,7 @@ describe('the dashboard when its state cannot be used', () => {
       input: term.input,
       output: term.output,
       timers: false,
-      oomEvents: () => [],
+      timeline: () => [],
     }).start();
     apps.push(app);
     expect(app.text()).toContain('read-only: refusing the state folder');

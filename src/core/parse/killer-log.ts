@@ -113,7 +113,7 @@ function emptyKill(killer: UserKiller, l: LogLine): KillerKill {
 /** The unit a cgroup path ends in ("/system.slice/foo.service" → foo.service). */
 export function unitOfCgroup(path: string | null): string | null {
   const last = path?.split('/').filter(Boolean).at(-1);
-  return last && /\.(service|scope|slice)$/.test(last) ? last : null;
+  return last && /\.(service|scope)$/.test(last) ? last : null;
 }
 
 /**
