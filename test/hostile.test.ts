@@ -148,6 +148,19 @@ writeFileSync(
     Buffer.from('[  300.000500] Out of memory: Killed process 420 ('),
     BAD_UTF8,
     Buffer.from(') total-vm:8kB, anon-rss:4kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0\n'),
+    // the user-space killers' own lines, with hostile names of what they killed
+    Buffer.from(
+      `Nov 26 10:00:00 web01 earlyoom[9]: sending SIGTERM to process 402 uid 0 "${ESC_SEQ}": badness 900, VmRSS 10 MiB\n`,
+    ),
+    Buffer.from(
+      `Nov 26 10:00:01 web01 systemd-oomd[8]: Killed ${cg(1)} due to memory pressure for /${OSC} being 80.00% > 60.00% for > 30s with reclaim activity\n`,
+    ),
+    Buffer.from(`Nov 26 10:00:02 web01 nohang[7]: Process with highest badness (found in 1ms):\n`),
+    Buffer.from(`Nov 26 10:00:02 web01 nohang[7]:   PID: 403, Name: ${BIDI}, badness: 900\n`),
+    Buffer.from(`Nov 26 10:00:02 web01 nohang[7]:   Sending SIGTERM to the victim\n`),
+    Buffer.from(
+      `Nov 26 10:00:03 web01 kubelet[6]: I1126 10:00:03.000000 6 eviction_manager.go:616] "Eviction manager: pod is evicted successfully" pod="ns/${C1}"\n`,
+    ),
   ]),
 );
 const policyDir = mkdtempSync(join(tmpdir(), 'oomtop-hpol-'));
@@ -262,6 +275,12 @@ describe('hostile names through every command and format', () => {
     const hist = run(['history', '--from', log]).out;
     expect(hist).toContain('\\x1b[31mred\\x1b[0m 400');
     expect(hist).toContain('\\x1b]0;pwned\\x07\\u009b2J\\u0085 401');
+    // every killer's kills, their hostile names escaped
+    expect(hist).toMatch(/earlyoom {2}global {2}SIGTERM, badness 900\n {2}killed: \\x1b\[31mred\\x1b\[0m 402/);
+    expect(hist).toContain('killed: cgroup /hostile.slice/u\\x1b]0;pwned\\x07.service');
+    expect(hist).toContain('memory pressure for /\\x1b]0;pwned\\x07 being 80.00%');
+    expect(hist).toContain('killed: evil\\u202egpj.exe\\u2066 403');
+    expect(hist).toContain('killed: pod ns/\\u009b2J\\u0085');
   });
 
   it('the killer race finds every daemon and shows their hostile argv, unit and config escaped', () => {

@@ -71,6 +71,28 @@ describe("the user-space killers' kills from a saved journal (journalctl -o json
   });
 });
 
+describe('journalctl -o export: records assembled, trusted fields after MESSAGE', () => {
+  const rec = (msg: string, unit: string, uid: string) => [
+    '__REALTIME_TIMESTAMP=1795856020010000',
+    '_TRANSPORT=stdout',
+    'SYSLOG_IDENTIFIER=earlyoom',
+    `MESSAGE=${msg}`,
+    '_PID=812',
+    `_UID=${uid}`,
+    `_SYSTEMD_UNIT=${unit}`,
+    '',
+  ];
+  it("the killer's record is a kill; the same words from a user's session are forged", () => {
+    const msg = 'sending SIGTERM to process 4242 uid 1000 "firefox": badness 870, VmRSS 3021 MiB';
+    const log = parseLog([
+      ...rec(msg, 'earlyoom.service', '61234'),
+      ...rec(msg.replace('4242', '1'), 'session-3.scope', '1000'),
+    ]);
+    expect(log.kills.map((k) => [k.target.pid, k.wall])).toEqual([[4242, new Date(1795856020010).toISOString()]]);
+    expect(log.forged).toBe(1);
+  });
+});
+
 describe('killers in a syslog file, beside the kernel', () => {
   const log = parseLog(lines('syslog.log'), { year: 2026 });
 
