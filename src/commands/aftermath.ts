@@ -661,13 +661,7 @@ export function checkToPrometheus(r: CheckReport, events: readonly OomEvent[] = 
   w.metric('oomtop_oom_events_since_baseline', 'OOM events in the kernel log since the baseline', 'gauge', [
     [{}, r.oomEventsSince],
   ]);
-  if (r.oomKills !== null)
-    w.metric(
-      'oomtop_oom_kills_total',
-      'OOM kills since boot as the kernel counts them (/proc/vmstat oom_kill)',
-      'counter',
-      [[{}, r.oomKills]],
-    );
+  // oomtop_oom_kills_total is the snapshot's: one name in one textfile only (node_exporter refuses duplicates)
   const byKiller = new Map<string, number>(KILLER_NAMES.map((k) => [k, 0]));
   for (const k of r.kills) byKiller.set(k.killer, (byKiller.get(k.killer) ?? 0) + 1);
   w.metric(

@@ -357,6 +357,33 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    path: ['exporter'],
+    summary: 'serve /metrics over HTTP for Prometheus (the snapshot and killer-race series, read on scrape)',
+    stoppable: true,
+    options: [
+      {
+        flags: '--listen <addr:port>',
+        help: 'where to listen: 127.0.0.1:9717, [::1]:9717, :9717 (every address)',
+        default: '127.0.0.1:9717',
+      },
+      { flags: '--limit <n>', help: 'per-process series for the top N (and every protected process)', default: '10' },
+      {
+        flags: '--min-interval <seconds>',
+        help: 'read /proc at most this often; scrapes between get the last reading',
+        default: '5',
+      },
+    ],
+    run: async (ctx, _a, o) => {
+      const { runExporter } = await import('./exporter.js');
+      return runExporter(
+        ctx.roots,
+        ctx.io,
+        { listen: str(o.listen), limit: str(o.limit), minInterval: str(o.minInterval) },
+        ctx.signal,
+      );
+    },
+  },
+  {
     path: ['policy', 'export-systemd'],
     summary:
       "print OOMScoreAdjust= drop-ins for the policy's unit rules (and ManagedOOMPreference=omit for protect rules where systemd-oomd runs)",

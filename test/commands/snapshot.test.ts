@@ -81,7 +81,7 @@ describe('oomtop snapshot on the basic fixture', () => {
   it('exports the top N and every protected process to prometheus, with escaped labels', () => {
     const text = runSnapshot(roots, { format: 'prometheus', limit: '1', isTTY: false }, NOW);
     expect(text).toContain(
-      'oomtop_process_badness_pages{pid="302",comm="batch",user="app",unit="session-3.scope",rank="1"} 1251012',
+      'oomtop_process_badness_bytes{pid="302",comm="batch",user="app",unit="session-3.scope",rank="1"} 5124145152',
     );
     expect(text).toContain(
       'oomtop_process_oom_score_adj{pid="150",comm="sshd",user="root",unit="ssh.service",rank="unkillable"} -1000',

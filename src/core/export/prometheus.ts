@@ -17,19 +17,28 @@ export function labels(l: Record<string, string | number | null>): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
+export type MetricSample = [Record<string, string | number | null>, number];
+
+/** One metric family: what the text format prints and what the exporter registers with prom-client. */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: MetricSample[];
+}
+
 export class MetricWriter {
-  private out: string[] = [];
-  metric(
-    name: string,
-    help: string,
-    type: 'gauge' | 'counter',
-    samples: Array<[Record<string, string | number | null>, number]>,
-  ): void {
-    this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [l, v] of samples) this.out.push(`${name}${labels(l)} ${v}`);
+  readonly families: MetricFamily[] = [];
+  metric(name: string, help: string, type: 'gauge' | 'counter', samples: MetricSample[]): void {
+    this.families.push({ name, help, type, samples });
   }
   toString(): string {
-    return `${this.out.join('\n')}\n`;
+    const out: string[] = [];
+    for (const f of this.families) {
+      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+      for (const [l, v] of f.samples) out.push(`${f.name}${labels(l)} ${v}`);
+    }
+    return `${out.join('\n')}\n`;
   }
 }
 
@@ -46,10 +55,10 @@ function processMetrics(w: MetricWriter, s: Snapshot, topN: number): void {
     rank: p.rank ?? 'unkillable',
   });
   w.metric(
-    'oomtop_process_badness_pages',
-    'oom_badness() in pages (top N by kill order, and protected processes)',
+    'oomtop_process_badness_bytes',
+    'oom_badness() in bytes (its pages times the page size; top N by kill order, and protected processes)',
     'gauge',
-    chosen.filter((p) => p.badnessPages !== null).map((p) => [lbl(p), p.badnessPages as number]),
+    chosen.filter((p) => p.badnessPages !== null).map((p) => [lbl(p), (p.badnessPages as number) * s.pageSize]),
   );
   w.metric(
     'oomtop_process_oom_score_adj',
@@ -76,9 +85,12 @@ function systemMetrics(w: MetricWriter, s: Snapshot): void {
   w.metric('oomtop_protected_processes', 'processes with a negative oom_score_adj', 'gauge', [
     [domain, s.processes.filter((p) => p.oomScoreAdj !== null && p.oomScoreAdj < 0).length],
   ]);
-  w.metric('oomtop_domain_total_pages', 'totalpages of the OOM domain (RAM + swap, or the memcg limit)', 'gauge', [
-    [domain, s.totalPages],
-  ]);
+  w.metric(
+    'oomtop_domain_total_bytes',
+    'totalpages of the OOM domain (RAM + swap, or the memcg limit) in bytes',
+    'gauge',
+    [[domain, s.totalPages * s.pageSize]],
+  );
   w.metric('oomtop_page_size_bytes', 'page size', 'gauge', [[{}, s.pageSize]]);
   if (s.memAvailableKb !== null)
     w.metric('oomtop_mem_available_bytes', 'MemAvailable', 'gauge', [[{}, s.memAvailableKb * 1024]]);
@@ -105,10 +117,15 @@ function systemMetrics(w: MetricWriter, s: Snapshot): void {
   ]);
 }
 
-export function snapshotToPrometheus(s: Snapshot, topN: number, killers?: KillersReport): string {
+/** The snapshot's metric families (and the killer race's): the textfile's and the exporter's. */
+export function snapshotMetrics(s: Snapshot, topN: number, killers?: KillersReport): MetricWriter {
   const w = new MetricWriter();
   processMetrics(w, s, topN);
   systemMetrics(w, s);
   if (killers) killersToPrometheus(killers, w);
-  return w.toString();
+  return w;
+}
+
+export function snapshotToPrometheus(s: Snapshot, topN: number, killers?: KillersReport): string {
+  return snapshotMetrics(s, topN, killers).toString();
 }
