@@ -10,6 +10,7 @@ import { VERSION } from './version.js';
 import { causeChain, UserError } from './core/errors.js';
 import { printableText } from './core/format.js';
 import { DEFAULT_ROOTS, stateDir, type Roots } from './system/env.js';
+import { nativeStatus } from './system/native.js';
 import type { CommandContext, CommandIo } from './commands/context.js';
 import { COMMANDS, DASHBOARD, GROUPS, ROOT_OPTIONS, type OptionSpec, type Options } from './commands/table.js';
 
@@ -105,7 +106,13 @@ function addOption(cmd: Command, o: OptionSpec, withDefault = true): void {
 export function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command('oomtop')
     .description('predict whom the Linux OOM killer will kill, in which order, and protect what matters')
-    .version(VERSION)
+    // the version, then which /proc reader runs here (native, prebuilt or built at install, or
+    // the JavaScript one and why): the one place a missing native reader is said at run time
+    .on('option:version', () => {
+      print(`${VERSION}\n${nativeStatus()}\n`);
+      throw new CommanderError(0, 'commander.version', VERSION);
+    })
+    .version(VERSION, '-V, --version', 'the version, and which /proc reader runs here')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
@@ -149,7 +156,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
       // garbage of parsed lines otherwise grows it to ~180 MiB before a full collection
       // (npm run bench, part d). The others keep V8's defaults (their speed is measured).
       if (spec.streamsLogs) v8.setFlagsFromString('--optimize-for-size');
-      const args = spec.args ? (a[0] as string[]) : [];
+      // '[pids...]' gives a list, '<shell>' one string
+      const args = spec.args ? [a[0]].flat().filter((x): x is string => typeof x === 'string') : [];
       setCode(await spec.run(context(self, spec.stoppable === true), args, self.opts<Options>()));
     });
   }

@@ -15,6 +15,9 @@ export interface OptionSpec {
   repeatable?: boolean;
   required?: boolean;
   hidden?: boolean;
+  /** The values the option takes, when it takes one of a few: shell completion offers them
+   * (the command checks them itself; test/commands/completion.test.ts keeps both in step). */
+  values?: readonly string[];
 }
 
 export type Options = Record<string, unknown>;
@@ -25,6 +28,8 @@ export interface CommandSpec {
   summary: string;
   /** Positional arguments in commander's form: '[pids...]'. */
   args?: string;
+  /** The values the positional argument takes, when it takes one of a few (for completion). */
+  argValues?: readonly string[];
   options: readonly OptionSpec[];
   /** Runs until stopped: SIGTERM and SIGINT abort ctx.signal instead of ending the process. */
   stoppable?: boolean;
@@ -58,6 +63,9 @@ export const ROOT_OPTIONS: readonly OptionSpec[] = [
 export const SELECT_HELP =
   'choose by --name REGEX (comm), --cmdline REGEX, --user NAME, --cgroup PATH (subtree or glob)';
 
+const TABLE_OR_JSON: OptionSpec = { flags: '-f, --format <format>', help: 'table or json', values: ['table', 'json'] };
+const KILLER_VALUES = ['kernel', 'systemd-oomd', 'earlyoom', 'nohang', 'kubelet'] as const;
+
 const SELECTORS: readonly OptionSpec[] = [
   { flags: '--name <regex>', help: 'processes whose name (comm) matches' },
   { flags: '--cmdline <regex>', help: 'processes whose command line matches' },
@@ -71,6 +79,7 @@ const LOG_OPTIONS: readonly OptionSpec[] = [
   {
     flags: '--source <source>',
     help: 'kmsg (/dev/kmsg), dmesg, journal (journalctl -k) or file; default: the first that works',
+    values: ['kmsg', 'dmesg', 'journal', 'file'],
   },
   { flags: '--from <file>', help: 'a saved kernel log or syslog file' },
   {
@@ -113,6 +122,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       {
         flags: '-f, --format <format>',
         help: 'json, csv, table or prometheus (default: table on a terminal, json when piped)',
+        values: ['json', 'csv', 'table', 'prometheus'],
       },
       { flags: '-o, --output <file>', help: 'write to FILE atomically instead of standard output' },
       { flags: '-n, --limit <n>', help: 'only the first N processes (prometheus: the top N)' },
@@ -140,7 +150,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     path: ['domains'],
     summary: 'every OOM domain (global and each memory cgroup with a limit), tightest headroom first',
-    options: [{ flags: '-f, --format <format>', help: 'table or json' }],
+    options: [TABLE_OR_JSON],
     run: async (ctx, _a, o) => {
       const { runDomains } = await import('./domains.js');
       return printed(ctx, runDomains(ctx.roots, { format: str(o.format) }, ctx.io.now().getTime()));
@@ -156,8 +166,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       {
         flags: '--killer <name>',
         help: 'the sequence by this killer’s own rule: kernel (default), systemd-oomd, earlyoom, nohang, kubelet',
+        values: KILLER_VALUES,
       },
-      { flags: '-f, --format <format>', help: 'table or json' },
+      TABLE_OR_JSON,
     ],
     run: async (ctx, _a, o) => {
       const { runSimulate } = await import('./domains.js');
@@ -183,7 +194,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       'every killer that may act here (kernel, systemd-oomd, earlyoom, nohang, kubelet): trigger, distance, victim, who acts first',
     options: [
-      { flags: '-f, --format <format>', help: 'table or json' },
+      TABLE_OR_JSON,
       {
         flags: '--protected',
         help: 'for each protected process: which active killers it is safe from, and the fix for the others',
@@ -209,8 +220,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       "every killer's kills in one timeline (the kernel's, systemd-oomd's, earlyoom's, nohang's, the kubelet's), and whether the log is complete",
     options: [
       ...LOG_OPTIONS,
-      { flags: '--killer <name>', help: 'only this killer: kernel, systemd-oomd, earlyoom, nohang or kubelet' },
-      { flags: '-f, --format <format>', help: 'table or json' },
+      {
+        flags: '--killer <name>',
+        help: 'only this killer: kernel, systemd-oomd, earlyoom, nohang or kubelet',
+        values: KILLER_VALUES,
+      },
+      TABLE_OR_JSON,
     ],
     run: async (ctx, _a, o) => {
       const { runHistory } = await import('./aftermath.js');
@@ -256,7 +271,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'after an OOM: what was killed, what is missing, restart or reboot (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)',
     options: [
       ...LOG_OPTIONS,
-      { flags: '-f, --format <format>', help: 'table, json or prometheus' },
+      { flags: '-f, --format <format>', help: 'table, json or prometheus', values: ['table', 'json', 'prometheus'] },
       { flags: '-o, --output <file>', help: 'write atomically to FILE (node_exporter textfile collector)' },
     ],
     run: async (ctx, _a, o) => {
@@ -320,10 +335,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['log'],
     streamsLogs: true,
     summary: 'show the audit log of oom_score_adj writes',
-    options: [
-      { flags: '-f, --format <format>', help: 'table or json' },
-      { flags: '-n, --limit <n>', help: 'only the last N records' },
-    ],
+    options: [TABLE_OR_JSON, { flags: '-n, --limit <n>', help: 'only the last N records' }],
     run: async (ctx, _a, o) => {
       const { runLog } = await import('./adjust.js');
       return runLog(ctx.io, { format: str(o.format), limit: str(o.limit) });
@@ -381,6 +393,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         { listen: str(o.listen), limit: str(o.limit), minInterval: str(o.minInterval) },
         ctx.signal,
       );
+    },
+  },
+  {
+    path: ['completion'],
+    summary: 'print the shell completion script for bash, zsh or fish (generated from this command table)',
+    args: '<shell>',
+    argValues: ['bash', 'zsh', 'fish'],
+    options: [],
+    run: async (ctx, a) => {
+      const { runCompletion } = await import('./completion.js');
+      return runCompletion(ctx.io, a[0] as string);
     },
   },
   {

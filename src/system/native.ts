@@ -4,6 +4,8 @@
 import { messageOf } from '../core/errors.js';
 import { createRequire } from 'node:module';
 import { availableParallelism, constants } from 'node:os';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface NativeReader {
   /**
@@ -48,6 +50,7 @@ export const NOT_READ = -2147483648;
 
 let loaded: NativeReader | null | undefined;
 let loadError: string | null = null;
+let loadedFrom: string | null = null;
 
 /** The native reader, or null (not built, disabled, or failed to load: see nativeStatus()). */
 export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader | null {
@@ -55,13 +58,18 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
   if (loaded === undefined) {
     try {
       // dist/system/native.js and src/system/native.ts are both two levels below the package.
-      const m = createRequire(import.meta.url)('../../build/Release/oomtop_proc.node') as Partial<NativeReader>;
+      // node-gyp-build finds build/Release (compiled at install) or else the package's
+      // prebuilds/<platform>-<arch>/ binary for this libc (shipped: no compiler needed).
+      const require = createRequire(import.meta.url);
+      const find = require('node-gyp-build') as { path(dir: string): string };
+      const file = find.path(fileURLToPath(new URL('../..', import.meta.url)));
+      const m = require(file) as Partial<NativeReader>;
+      loadedFrom = file;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
       const missing = (['readBatch', 'preadMany', 'listPids', 'readEach', 'getXattr'] as const).filter(
         (f) => typeof m[f] !== 'function',
       );
-      if (missing.length)
-        throw new Error(`build/Release/oomtop_proc.node is out of date (no ${missing.join(', ')}): run npm install`);
+      if (missing.length) throw new Error(`${file} is out of date (no ${missing.join(', ')}): run npm install`);
       loaded = m as NativeReader;
     } catch (e) {
       loaded = null;
@@ -74,7 +82,9 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
 /** One line for `--version`-like reports and the bench: which reader runs, and why. */
 export function nativeStatus(env: NodeJS.ProcessEnv = process.env): string {
   if (env.OOMTOP_NATIVE === '0') return 'JavaScript reader (OOMTOP_NATIVE=0)';
-  return nativeReader(env) ? 'native reader' : `JavaScript reader (native reader not loaded: ${loadError})`;
+  if (!nativeReader(env)) return `JavaScript reader (native reader not loaded: ${loadError})`;
+  const where = loadedFrom?.includes(`${sep}prebuilds${sep}`) ? 'prebuilt' : 'built at install';
+  return `native reader (${where}: ${loadedFrom})`;
 }
 
 /** Reader threads: the kernel's /proc work scales across cores; more than 4 gains nothing here. */

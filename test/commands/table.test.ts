@@ -38,6 +38,8 @@ describe('the command table', () => {
   });
   it('the version is the package version', () => {
     expect(VERSION).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
-    expect(spawnSync('node', [CLI, '--version'], { encoding: 'utf8' }).stdout.trim()).toBe(VERSION);
+    const [version, reader] = spawnSync('node', [CLI, '--version'], { encoding: 'utf8' }).stdout.split('\n');
+    expect(version).toBe(VERSION);
+    expect(reader).toMatch(/^(native reader \((prebuilt|built at install): .*\.node\)|JavaScript reader \(.+\))$/);
   });
 });
