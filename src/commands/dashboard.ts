@@ -1,4 +1,5 @@
 // `oomtop` with no command: the live dashboard.
+import { join } from 'node:path';
 import { UserError, messageOf } from '../core/errors.js';
 import { buildSnapshot } from '../core/snapshot.js';
 import type { SystemSample } from '../core/types.js';
@@ -54,7 +55,8 @@ export function dashboardOptions(
     readOnly,
     ...(notice ? { notice, readOnlyWhy: 'the audit log cannot be used' } : {}),
     cpu: roots.procRoot === '/proc',
-    exportDir: process.cwd(),
+    // beside the audit log, not wherever the dashboard was started (shown before it writes)
+    exportDir: join(stateDir, 'exports'),
     uid: actor.uid,
     domainView: (sample, path) => resolveDomain(roots, sample, path ?? undefined),
     listDomains: (sample) => domainChoices(roots, sample, users),

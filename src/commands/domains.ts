@@ -119,19 +119,24 @@ export function runDomains(roots: Roots, o: { format?: string }, now: number): s
   return `${lines.join('\n')}\n`;
 }
 
-export function renderSimulation(sim: Simulation, pageSize: number): string {
+/**
+ * The sequence as a table. Badness is memory, in bytes as the dashboard shows it (pages, the
+ * kernel's own unit, with --pages); the header gives the page arithmetic either way.
+ */
+export function renderSimulation(sim: Simulation, pageSize: number, pages = false): string {
+  const badness = (n: number | null) => (pages ? formatInt(n) : n === null ? '?' : formatPages(n, pageSize));
   const d = sim.domain;
   const lines = [
     `domain ${printable(d.label)}: totalpages ${formatInt(d.totalPages)} (1 point of adj = ${formatInt(Math.floor(d.totalPages / 1000))} pages)` +
       (d.headroomPages === null ? '' : `, headroom ${formatPages(d.headroomPages, pageSize)}`),
     ...sim.notes.map((n) => `note: ${n}`),
     '',
-    `${fit('STEP', 4, 'right')} ${fit('PID', 7, 'right')} ${fit('NAME', 16)} ${fit('ADJ', 5, 'right')} ${fit('BADNESS', 12, 'right')} ${fit('FREED', 9, 'right')} ${fit('TOTAL', 9, 'right')}  ALSO KILLED`,
+    `${fit('STEP', 4, 'right')} ${fit('PID', 7, 'right')} ${fit('NAME', 16)} ${fit('ADJ', 5, 'right')} ${fit(pages ? 'BADNESS pg' : 'BADNESS', 12, 'right')} ${fit(pages ? 'FREED pg' : 'FREED', 9, 'right')} ${fit(pages ? 'TOTAL pg' : 'TOTAL', 9, 'right')}  ALSO KILLED`,
   ];
   for (const s of sim.sequence) {
     lines.push(
       `${fit(String(s.step), 4, 'right')} ${fit(String(s.pid), 7, 'right')} ${fit(s.comm, 16)} ${fit(String(s.oomScoreAdj ?? '?'), 5, 'right')} ` +
-        `${fit(formatInt(s.badnessPages), 12, 'right')} ${fit(formatPages(s.freedPages, pageSize), 9, 'right')} ${fit(formatPages(s.cumulativeFreedPages, pageSize), 9, 'right')}  ` +
+        `${fit(badness(s.badnessPages), 12, 'right')} ${fit(pages ? formatInt(s.freedPages) : formatPages(s.freedPages, pageSize), 9, 'right')} ${fit(pages ? formatInt(s.cumulativeFreedPages) : formatPages(s.cumulativeFreedPages, pageSize), 9, 'right')}  ` +
         `${s.alsoKilled.length ? `${s.alsoKilled.join(' ')} (oom.group ${s.oomGroup})` : ''}` +
         (s.sacrificedFor
           ? `${s.alsoKilled.length ? '; ' : ''}the kernel chose its parent ${printable(s.sacrificedFor.comm)} ${s.sacrificedFor.pid}, the child dies instead (before 5.1)`
@@ -149,6 +154,8 @@ export interface SimulateOptions {
   format?: string;
   killer?: string;
   width?: number;
+  /** Memory in pages (the kernel's unit) instead of bytes. */
+  pages?: boolean;
 }
 
 /** `simulate --killer NAME` for a user-space killer: the sequence by its own rule (killers/sequence.ts). */
@@ -205,5 +212,5 @@ export function runSimulate(roots: Roots, o: SimulateOptions, now: number): stri
   });
   if (format === 'json')
     return `${toJson({ schema: 'oomtop.simulate/1', time: new Date(now).toISOString(), ...sim }, 2)}\n`;
-  return renderSimulation(sim, sample.pageSize);
+  return renderSimulation(sim, sample.pageSize, o.pages === true);
 }

@@ -169,6 +169,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         values: KILLER_VALUES,
       },
       TABLE_OR_JSON,
+      { flags: '--pages', help: "memory in pages (the kernel's unit) instead of bytes" },
     ],
     run: async (ctx, _a, o) => {
       const { runSimulate } = await import('./domains.js');
@@ -183,6 +184,7 @@ export const COMMANDS: readonly CommandSpec[] = [
             format: str(o.format),
             killer: str(o.killer),
             width: ctx.terminal.columns,
+            pages: o.pages === true,
           },
           ctx.io.now().getTime(),
         ),

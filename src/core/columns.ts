@@ -10,6 +10,12 @@ export interface ColumnContext {
   domainTotalPages: number;
   /** CPU% by pid, for the rows on screen only (pidusage). */
   cpu?: ReadonlyMap<number, number>;
+  /**
+   * Ranking inside a memory cgroup: its path (the UNIT/CGROUP column shows paths below it,
+   * which tell its rows apart), and the oom_score formula over its limit (the SCORE column;
+   * /proc/PID/oom_score is always the global one).
+   */
+  domain?: { path: string; score: (p: SnapshotProcess) => number | null };
 }
 
 export interface Column {
@@ -50,6 +56,17 @@ export type ColumnId =
   | 'note';
 
 const numOrDash = (n: number | null): string => (n === null ? '—' : String(n));
+
+/** Pages the process holds: what the kernel frees by killing it. */
+const heldPages = (p: SnapshotProcess): number => (p.rssPages ?? 0) + (p.swapPages ?? 0) + (p.pageTablePages ?? 0);
+
+/** The cgroup below the domain's ("." for the domain's own), which tells its rows apart. */
+function belowDomain(p: SnapshotProcess, domain: string): string {
+  const cg = p.cgroup ?? '';
+  const base = domain.replace(/\/+$/, '');
+  if (cg === base) return '.';
+  return shortCgroup(cg.startsWith(`${base}/`) ? `.${cg.slice(base.length)}` : cg);
+}
 
 /** Why the kernel never picks this process (or why its badness is unknown); null if it may. */
 export function notKillableWhy(p: SnapshotProcess): string | null {
@@ -126,23 +143,23 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'share',
     title: 'SHARE',
-    help: 'badness as a share of the OOM domain (totalpages)',
+    help: 'the memory it holds (rss + swap + page tables) as a share of the OOM domain (adj moves its rank, not this)',
     width: 6,
     align: 'right',
     priority: 50,
-    format: (p, c) => (p.badnessPages === null ? '' : formatPercent(p.badnessPages / c.domainTotalPages)),
-    key: (p) => p.badnessPages,
+    format: (p, c) => (p.badnessPages === null ? '' : formatPercent(heldPages(p) / c.domainTotalPages)),
+    key: (p) => (p.badnessPages === null ? null : heldPages(p)),
     descending: true,
   },
   {
     id: 'score',
     title: 'SCORE',
-    help: "the kernel's /proc/PID/oom_score as read (a lossy view of badness)",
+    help: "the kernel's /proc/PID/oom_score as read (a lossy view of badness); in a memory cgroup, the same formula over the cgroup's limit",
     width: 5,
     align: 'right',
     priority: 70,
-    format: (p) => numOrDash(p.oomScore),
-    key: (p) => p.oomScore,
+    format: (p, c) => numOrDash(c.domain ? c.domain.score(p) : p.oomScore),
+    key: (p, c) => (c.domain ? c.domain.score(p) : p.oomScore),
     descending: true,
   },
   {
@@ -211,8 +228,8 @@ export const COLUMNS: readonly Column[] = [
     align: 'left',
     priority: 25,
     flex: true,
-    format: (p) => p.unit ?? shortCgroup(p.cgroup ?? ''),
-    key: (p) => p.unit ?? p.cgroup,
+    format: (p, c) => (c.domain ? belowDomain(p, c.domain.path) : (p.unit ?? shortCgroup(p.cgroup ?? ''))),
+    key: (p, c) => (c.domain ? belowDomain(p, c.domain.path) : (p.unit ?? p.cgroup)),
     descending: false,
     cutLeft: true,
   },

@@ -1,7 +1,9 @@
 // The dashboard's shell: one event inbox (timer ticks, keys, mouse, resizes, write results)
 // feeding the reducer, one render per event, and the effects carried out here: writes
 // through the one adjuster, atomic exports, refreshes, quitting with the terminal restored.
+import { clipTagged } from './fit.js';
 import { messageOf } from '../core/errors.js';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
@@ -33,18 +35,14 @@ import {
 } from './state.js';
 import {
   availableFall,
-  confirmText,
   detailLines,
   detailTitle,
-  domainText,
-  eventsText,
-  killersText,
   footerLine,
   headerLines,
   headerTitle,
-  helpText,
   tableHeaderLine,
   tableLines,
+  overlayText,
 } from './view.js';
 
 export interface AppOptions {
@@ -177,6 +175,7 @@ export class DashboardApp {
       canLower: canLowerOf(o.adjuster),
       uid: o.uid,
       users: o.users,
+      exportDir: o.exportDir,
     });
     this.boxes = makeBoxes();
     for (const b of Object.values(this.boxes)) this.screen.append(b);
@@ -372,9 +371,12 @@ export class DashboardApp {
         if (!snap) break;
         const ext = { json: 'json', csv: 'csv', table: 'txt', prometheus: 'prom' }[eff.format];
         const stamp = this.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-        const path = join(this.o.exportDir, `oomtop-${snap.hostname ?? 'host'}-${stamp}.${ext}`);
+        // the host name is whatever root set: only [A-Za-z0-9._-] go into a file name
+        const host = (snap.hostname ?? 'host').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+        const path = join(this.o.exportDir, `oomtop-${host}-${stamp}.${ext}`);
         try {
-          writeFileAtomic(path, renderSnapshot(snap, eff.format, 10, 200, csvStringify));
+          mkdirSync(this.o.exportDir, { recursive: true, mode: 0o700 });
+          writeFileAtomic(path, renderSnapshot(snap, eff.format, 10, 200, csvStringify), 0o600);
           this.dispatch({
             type: 'message',
             message: { text: `exported ${eff.format} snapshot to ${path}`, kind: 'ok' },
@@ -419,7 +421,7 @@ export class DashboardApp {
     // The last guard: whatever a view function's own escaping missed, no control character
     // but a newline reaches blessed (which would pass it to the terminal).
     const safe = printableText;
-    b.header.setLabel(safe(headerTitle(s, clock)));
+    b.header.setLabel(safe(clipTagged(headerTitle(s, clock), s.cols - 4)));
     b.header.setContent(safe(headerLines(s).join('\n')));
     b.titles.setContent(safe(tableHeaderLine(s)));
     const th = tableHeight(s);
@@ -435,19 +437,8 @@ export class DashboardApp {
       b.detail.setContent(safe(detailLines(s).join('\n')));
     } else b.detail.hide();
     this.renderGraph(s.showGraph && dh > 0 ? { top: TABLE_TOP + th, height: dh } : null);
-    b.footer.setContent(safe(footerLine(s)));
-    const overlay =
-      s.mode.kind === 'help'
-        ? helpText(s)
-        : s.mode.kind === 'confirm'
-          ? confirmText(s)
-          : s.mode.kind === 'domain'
-            ? domainText(s)
-            : s.mode.kind === 'events'
-              ? eventsText(s)
-              : s.mode.kind === 'killers'
-                ? killersText(s)
-                : null;
+    b.footer.setContent(safe(clipTagged(footerLine(s), s.cols)));
+    const overlay = overlayText(s);
     if (overlay !== null) {
       b.overlay.setContent(safe(overlay));
       b.overlay.height = Math.min(s.rows - 2, overlay.split('\n').length + 2);

@@ -11,6 +11,9 @@ export type Action =
   | 'filter'
   | 'sort'
   | 'sortReverse'
+  | 'sortMemory'
+  | 'sortCpu'
+  | 'noSignal'
   | 'tree'
   | 'mark'
   | 'detail'
@@ -50,15 +53,24 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['home', 'g'], label: 'Home g', action: 'home', help: 'first row (dies first)' },
   { keys: ['end', 'G'], label: 'End G', action: 'end', help: 'last row' },
   {
-    keys: ['/'],
-    label: '/',
+    // htop's search (F3, /) and filter (F4, \\) both filter here
+    keys: ['/', '\\', 'f3', 'f4'],
+    label: '/ \\ F3 F4',
     action: 'filter',
-    help: 'filter by name, user, cgroup or command line (Enter keeps, Esc clears)',
+    help: 'filter: a regular expression (as --name) on name, user, unit, cgroup, command line',
     footer: 'filter',
   },
-  { keys: ['s'], label: 's', action: 'sort', help: 'cycle the sort column (kill order first)', footer: 'sort' },
-  { keys: ['S'], label: 'S', action: 'sortReverse', help: 'reverse the sort' },
-  { keys: ['t'], label: 't', action: 'tree', help: 'tree view: parents and their children', footer: 'tree' },
+  {
+    keys: ['s', 'f6'],
+    label: 's F6',
+    action: 'sort',
+    help: 'cycle the sort column (kill order first)',
+    footer: 'sort',
+  },
+  { keys: ['S', 'I'], label: 'S I', action: 'sortReverse', help: 'reverse the sort' },
+  { keys: ['M'], label: 'M', action: 'sortMemory', help: 'sort by memory (RSS), largest first' },
+  { keys: ['P'], label: 'P', action: 'sortCpu', help: 'sort by CPU%, busiest first' },
+  { keys: ['t', 'f5'], label: 't F5', action: 'tree', help: 'tree view: parents and their children', footer: 'tree' },
   {
     keys: ['space'],
     label: 'space',
@@ -83,8 +95,15 @@ export const BINDINGS: readonly Binding[] = [
     writes: true,
     footer: 'protect',
   },
-  { keys: ['+', '='], label: '+', action: 'raise', help: 'raise adj by 100 (dies sooner)', writes: true },
-  { keys: ['-'], label: '-', action: 'lower', help: 'lower adj by 100 (dies later)', writes: true, footer: 'adj' },
+  { keys: ['+', '=', 'f8'], label: '+ F8', action: 'raise', help: 'raise adj by 100 (dies sooner)', writes: true },
+  {
+    keys: ['-', 'f7'],
+    label: '- F7',
+    action: 'lower',
+    help: 'lower adj by 100 (dies later)',
+    writes: true,
+    footer: 'adj',
+  },
   { keys: ['a'], label: 'a', action: 'setAdj', help: 'type an exact adj value', writes: true, footer: 'set' },
   { keys: ['w'], label: 'w', action: 'whatIf', help: 'what if: type an adj value and see the new rank before writing' },
   { keys: ['r'], label: 'r', action: 'reset', help: 'reset adj to the value before oomtop changed it', writes: true },
@@ -104,8 +123,20 @@ export const BINDINGS: readonly Binding[] = [
     help: 'the killer race: every killer here, its trigger, distance and victim',
   },
   { keys: ['z'], label: 'z', action: 'pause', help: 'pause or resume refreshing', footer: 'pause' },
-  { keys: ['?', 'h', 'f1'], label: '? h', action: 'help', help: 'this help', footer: 'help' },
-  { keys: ['q', 'C-c'], label: 'q C-c', action: 'quit', help: 'quit (the terminal is restored)', footer: 'quit' },
+  { keys: ['?', 'h', 'f1'], label: '? h F1', action: 'help', help: 'this help', footer: 'help' },
+  {
+    keys: ['f9'],
+    label: 'F9',
+    action: 'noSignal',
+    help: "htop's kill: oomtop never sends a signal (p protects instead)",
+  },
+  {
+    keys: ['q', 'f10', 'C-c'],
+    label: 'q F10 C-c',
+    action: 'quit',
+    help: 'quit (the terminal is restored)',
+    footer: 'quit',
+  },
 ];
 
 const BY_KEY = new Map<string, Binding>();

@@ -1,6 +1,24 @@
 // The screen's layout: the numbers app.ts places boxes by and the state scrolls by. One
 // place, so the table's height the reducer pages with is the one on screen.
+import type { ColumnId } from '../core/columns.js';
 import type { DashState } from './state.js';
+
+/** The dashboard's columns, in order; the narrower the screen, the fewer (core/columns.ts priorities). */
+export const DASHBOARD_COLUMNS: ColumnId[] = [
+  'rank',
+  'pid',
+  'user',
+  'name',
+  'badness',
+  'share',
+  'score',
+  'adj',
+  'rss',
+  'swap',
+  'cpu',
+  'unit',
+  'container',
+];
 
 /** The header box: border, five lines, border. */
 export const HEADER_HEIGHT = 7;

@@ -4,6 +4,8 @@ import { processKey } from '../core/audit.js';
 import { columnById, compareBy, type ColumnContext } from '../core/columns.js';
 import type { Snapshot, SnapshotProcess } from '../core/snapshot.js';
 import { tableHeight } from './layout.js';
+import { compileOrNull } from '../core/pattern.js';
+import { LATEST, oomScoreOf } from '../core/kernel-model.js';
 import type { DashState } from './state.js';
 
 type Identity = { pid: number; startTime: number };
@@ -12,7 +14,12 @@ export const keyOf = (p: Identity): string => processKey(p.pid, p.startTime);
 export const sameProcess = (a: Identity, b: Identity): boolean => a.pid === b.pid && a.startTime === b.startTime;
 
 export function columnContext(s: DashState): ColumnContext {
-  return { pageSize: s.snapshot?.pageSize ?? 4096, domainTotalPages: s.snapshot?.totalPages ?? 1, cpu: s.cpu };
+  const total = s.snapshot?.totalPages ?? 1;
+  const ctx: ColumnContext = { pageSize: s.snapshot?.pageSize ?? 4096, domainTotalPages: total, cpu: s.cpu };
+  if (s.domainPath === null || !s.view) return ctx;
+  const rules = s.view.sample.model?.rules ?? LATEST;
+  const score = (p: SnapshotProcess) => (p.badnessPages === null ? null : oomScoreOf(rules, p.badnessPages, total));
+  return { ...ctx, domain: { path: s.domainPath, score } };
 }
 
 /**
@@ -54,16 +61,17 @@ export interface TableRow {
   depth: number;
 }
 
-function filterMatch(p: SnapshotProcess, needle: string): boolean {
-  if (!needle) return true;
-  const n = needle.toLowerCase();
-  return (
-    p.comm.toLowerCase().includes(n) ||
-    (p.user ?? '').toLowerCase().includes(n) ||
-    (p.cgroup ?? '').toLowerCase().includes(n) ||
-    (p.cmdline ?? '').toLowerCase().includes(n) ||
-    (p.unit ?? '').toLowerCase().includes(n)
-  );
+/**
+ * The filter (/) matches as --name and --cmdline do: an RE2 regular expression, searched in
+ * the name, user, unit, cgroup and command line (case matters; (?i) turns it off). While
+ * what is typed is not yet a valid expression ("java(") it matches as plain text.
+ */
+export function filterMatcher(needle: string): ((p: SnapshotProcess) => boolean) | null {
+  if (!needle) return null;
+  const re = compileOrNull(needle);
+  const test = re ? (t: string) => re.test(t) : (t: string) => t.includes(needle);
+  return (p) =>
+    test(p.comm) || test(p.user ?? '') || test(p.unit ?? '') || test(p.cgroup ?? '') || test(p.cmdline ?? '');
 }
 
 function treeOrder(rows: SnapshotProcess[]): TableRow[] {
@@ -91,7 +99,9 @@ function treeOrder(rows: SnapshotProcess[]): TableRow[] {
 
 /** Filtered, then sorted (or in tree order). */
 function buildRows(s: DashState): TableRow[] {
-  const procs = (s.snapshot?.processes ?? []).filter((p) => filterMatch(p, s.filter));
+  const match = filterMatcher(s.filter);
+  const all = s.snapshot?.processes ?? [];
+  const procs = match ? all.filter(match) : [...all];
   if (s.tree) return treeOrder(procs);
   if (s.sort.column !== 'rank' || s.sort.descending) {
     const col = columnById(s.sort.column);

@@ -5,7 +5,7 @@ import { adjValueOrNull } from '../core/adj.js';
 import type { AdjChange, AuditRecord } from '../core/audit.js';
 import type { AdjFloor } from '../core/floor.js';
 import { printable } from '../core/format.js';
-import { columnById, type ColumnId } from '../core/columns.js';
+import { columnById, layoutColumns, type ColumnId } from '../core/columns.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { DomainContext } from '../core/domains.js';
 import type { SnapshotFormat } from '../core/export/render.js';
@@ -13,7 +13,8 @@ import { describeDomain, describeVictim, type TimelineEntry } from '../core/time
 import type { ProtectionReport } from '../core/killers/protection.js';
 import type { KillersReport } from '../core/killers/race.js';
 import { bindingFor, modeActionFor, type Action, type ModeAction } from './keys.js';
-import { tableHeight } from './layout.js';
+import { DASHBOARD_COLUMNS, tableHeight } from './layout.js';
+import { maxOverlayTop } from './view.js';
 import { actionTargets, confirmOrSay, plan, rankView, startAction, whatIfOf } from './plan.js';
 import {
   cursorIndex,
@@ -58,8 +59,9 @@ export type Mode =
   | { kind: 'confirm'; title: string; source: string; plan: PlanItem[]; refused: string[] }
   | { kind: 'export' }
   | { kind: 'domain'; index: number }
-  | { kind: 'events' }
-  | { kind: 'killers' };
+  /** `top`: the first line shown of the recent kills and the killer race, which scroll too. */
+  | { kind: 'events'; top: number }
+  | { kind: 'killers'; top: number };
 
 export interface Message {
   text: string;
@@ -83,6 +85,8 @@ export interface DashState {
   canLower: boolean | null;
   uid: number;
   users: ReadonlyMap<number, string>;
+  /** Where `e` writes its exports (the state folder's exports/), shown before it writes. */
+  exportDir: string;
   view: DomainView | null;
   snapshot: Snapshot | null;
   domains: DomainChoice[];
@@ -157,9 +161,11 @@ export function initialState(o: {
   canLower: boolean | null;
   uid: number;
   users: ReadonlyMap<number, string>;
+  exportDir?: string;
 }): DashState {
   return {
     ...o,
+    exportDir: o.exportDir ?? '.',
     readOnlyWhy: o.readOnlyWhy ?? '--read-only',
     view: null,
     snapshot: null,
@@ -198,8 +204,32 @@ const none = (state: DashState): Result => ({ state, effects: [] });
 /** Where the cursor is, for the moving actions. */
 type Cursor = { rows: TableRow[]; i: number; page: number };
 
+/**
+ * A new size keeps the selection on screen, scrolled no further than it needs: a selection
+ * that fits with rank 1 in view is shown with rank 1 in view.
+ */
+function onResize(s: DashState, cols: number, rows: number): DashState {
+  const sized = { ...s, cols, rows };
+  const i = cursorIndex(sized);
+  return keepSelection({ ...sized, scrollTop: i < tableHeight(sized) ? 0 : sized.scrollTop });
+}
+
+/** htop's M and P: one column, its natural direction (largest first). */
+function sortBy(s: DashState, column: ColumnId): DashState {
+  const col = columnById(column);
+  return keepSelection({
+    ...s,
+    tree: false,
+    sort: { column, descending: col.descending },
+    message: { text: `sorted by ${col.title} ${col.descending ? '▼' : '▲'}`, kind: 'info' },
+  });
+}
+
+/** The next sortable column shown at this width (one off screen would sort by nothing visible). */
 function sortNext(s: DashState): DashState {
-  const next = SORTABLE[(SORTABLE.indexOf(s.sort.column) + 1) % SORTABLE.length] as ColumnId;
+  const shown = new Set(layoutColumns(DASHBOARD_COLUMNS, s.cols - 3).map((c) => c.col.id));
+  const order = SORTABLE.filter((c) => shown.has(c) || c === s.sort.column);
+  const next = order[(order.indexOf(s.sort.column) + 1) % order.length] as ColumnId;
   return keepSelection({
     ...s,
     tree: false,
@@ -236,6 +266,16 @@ const ACTIONS: Partial<Record<Action, (s: DashState, c: Cursor) => Result>> = {
   filter: (s) => none({ ...s, mode: { kind: 'filter' } }),
   sort: (s) => none(sortNext(s)),
   sortReverse: (s) => none(keepSelection({ ...s, sort: { ...s.sort, descending: !s.sort.descending } })),
+  sortMemory: (s) => none(sortBy(s, 'rss')),
+  sortCpu: (s) => none(sortBy(s, 'cpu')),
+  noSignal: (s) =>
+    none({
+      ...s,
+      message: {
+        text: 'oomtop never sends a signal: it predicts and adjusts (p protects, + makes a process die sooner)',
+        kind: 'info',
+      },
+    }),
   tree: (s) => none(keepSelection({ ...s, tree: !s.tree })),
   mark: (s, c) => none(toggleMark(s, c)),
   detail: (s) => none({ ...s, showDetail: !s.showDetail, showGraph: false }),
@@ -245,8 +285,10 @@ const ACTIONS: Partial<Record<Action, (s: DashState, c: Cursor) => Result>> = {
   whatIf: (s) => none(selectedProc(s) ? { ...s, mode: { kind: 'input', purpose: 'whatIf', text: '' } } : s),
   setAdj: (s) => none(actionTargets(s).length ? { ...s, mode: { kind: 'input', purpose: 'setAdj', text: '' } } : s),
   export: (s) => none({ ...s, mode: { kind: 'export' } }),
-  events: (s) => none({ ...s, mode: { kind: 'events' } }),
-  killers: (s) => none({ ...s, mode: { kind: 'killers' } }),
+  // oldest first, as `oomtop history`: opened at the end, where the newest kills are
+  events: (s) =>
+    none({ ...s, mode: { kind: 'events', top: maxOverlayTop({ ...s, mode: { kind: 'events', top: 0 } }) } }),
+  killers: (s) => none({ ...s, mode: { kind: 'killers', top: 0 } }),
   pause: (s) => togglePause(s),
   help: (s) => none({ ...s, mode: { kind: 'help', top: 0 } }),
   quit: (s) => ({ state: { ...s, quitting: true }, effects: [{ type: 'quit' }] }),
@@ -267,11 +309,24 @@ const normal = (s: DashState, more: Partial<DashState> = {}): DashState => ({
   ...more,
 });
 
-function helpKey(s: DashState, m: ModeOf<'help'>, name: string): Result {
-  // The scrolling keys scroll a help taller than the screen; any other key closes it.
-  const step = { down: 1, j: 1, pagedown: 10, space: 10, up: -1, k: -1, pageup: -10 }[name];
+function scrollKey(s: DashState, m: ModeOf<'help' | 'events' | 'killers'>, name: string): Result {
+  // The scrolling keys scroll an overlay taller than the screen; any other key closes it.
+  const page = Math.max(1, s.rows - 6);
+  const step = {
+    down: 1,
+    j: 1,
+    pagedown: page,
+    space: page,
+    up: -1,
+    k: -1,
+    pageup: -page,
+    home: -1e6,
+    g: -1e6,
+    end: 1e6,
+    G: 1e6,
+  }[name];
   if (step === undefined) return none(normal(s));
-  return none({ ...s, mode: { kind: 'help', top: Math.max(0, Math.min(500, m.top + step)) } });
+  return none({ ...s, mode: { ...m, top: Math.max(0, Math.min(maxOverlayTop(s), m.top + step)) } });
 }
 
 function filterKey(s: DashState, action: ModeAction | undefined, typed: Typed): Result {
@@ -338,10 +393,9 @@ function onModeKey(s: DashState, name: string, ch: string | undefined): Result |
     case 'normal':
       return null;
     case 'help':
-      return helpKey(s, m, name);
     case 'events':
     case 'killers':
-      return none(normal(s));
+      return scrollKey(s, m, name);
     case 'filter':
       return filterKey(s, modeActionFor(m.kind, name), typed);
     case 'input':
@@ -436,7 +490,7 @@ function reduceEvent(s: DashState, e: DashEvent): Result {
     case 'scores':
       return none(onScores(s, e));
     case 'resize':
-      return none(keepSelection({ ...s, cols: e.cols, rows: e.rows }));
+      return none(onResize(s, e.cols, e.rows));
     case 'click':
       return none(s.mode.kind === 'normal' ? selectIndex(s, s.scrollTop + e.row) : s);
     case 'wheel':

@@ -1,9 +1,10 @@
 // The screen as text: every panel's content is computed here from the state, as strings
 // with blessed tags. Pure: the layout only puts these strings into boxes.
 import { describeDomain, describeVictim } from '../core/timeline.js';
+import { compileOrNull } from '../core/pattern.js';
 import { originalAdj } from '../core/audit.js';
 import { availableKb } from '../core/domains.js';
-import { layoutColumns, notKillableWhy, type ColumnId } from '../core/columns.js';
+import { layoutColumns, notKillableWhy } from '../core/columns.js';
 import {
   cells,
   fit,
@@ -21,26 +22,11 @@ import { type FallRate, sustainedFall, timeTo, type TimeTo } from '../core/trend
 import type { ProtectionReport } from '../core/killers/protection.js';
 import { raceLine, renderKillers } from '../core/killers/render.js';
 import { BINDINGS, MODE_BINDINGS, type BoundMode, type ModeBinding } from './keys.js';
-import { tableHeight } from './layout.js';
+import { detailHeight, DASHBOARD_COLUMNS, tableHeight } from './layout.js';
+import { clipTagged, fitBox, SOFT, wrapTagged } from './fit.js';
 import { whatIfOf } from './plan.js';
 import { columnContext, cursorIndex, keyOf, selectedProc, tableRows } from './rows.js';
 import type { DashState, HistoryPoint } from './state.js';
-
-export const TABLE_COLUMNS: ColumnId[] = [
-  'rank',
-  'pid',
-  'user',
-  'name',
-  'badness',
-  'share',
-  'score',
-  'adj',
-  'rss',
-  'swap',
-  'cpu',
-  'unit',
-  'container',
-];
 
 /**
  * Untrusted text (process names, command lines, cgroup paths, messages that quote them)
@@ -188,20 +174,29 @@ export function headerLines(s: DashState): string[] {
     l3,
     `Domain: ${esc(v.label)}, ${formatInt(snap.totalPages)} pages${warn.length ? ` · ${who}` : ''} · ${modelText(snap)}`,
     firstToDieLine(s, snap, v),
-  ];
+  ].map((l) => clipTagged(l, s.cols - 2));
 }
 
+/**
+ * The column titles; the sorted one carries ▲ or ▼, inside its width when the title leaves
+ * room, else in the space after it: a title is never cut for the arrow.
+ */
 export function tableHeaderLine(s: DashState): string {
-  const cols = layoutColumns(TABLE_COLUMNS, s.cols - 3);
-  const arrow = (id: ColumnId) => (s.sort.column === id && !s.tree ? (s.sort.descending ? '▼' : '▲') : '');
-  return ` ${cols.map(({ col, width }) => fit(col.title + arrow(col.id), width, col.align)).join(' ')}`;
+  const cols = layoutColumns(DASHBOARD_COLUMNS, s.cols - 3);
+  const arrow = s.tree ? '' : s.sort.descending ? '▼' : '▲';
+  const cellsOf = cols.map(({ col, width }) => {
+    const sorted = s.sort.column === col.id && arrow !== '';
+    if (sorted && col.title.length < width) return { text: fit(col.title + arrow, width, col.align), after: ' ' };
+    return { text: fit(col.title, width, col.align), after: sorted ? arrow : ' ' };
+  });
+  return ` ${cellsOf.map((c, i) => c.text + (i < cellsOf.length - 1 || c.after !== ' ' ? c.after : '')).join('')}`.trimEnd();
 }
 
 /** Only the visible rows are formatted: the table is virtual. */
 export function tableLines(s: DashState): string[] {
   const rows = tableRows(s);
   const h = tableHeight(s);
-  const cols = layoutColumns(TABLE_COLUMNS, s.cols - 3);
+  const cols = layoutColumns(DASHBOARD_COLUMNS, s.cols - 3);
   const ctx = columnContext(s);
   const cur = cursorIndex(s, rows);
   const out: string[] = [];
@@ -217,7 +212,8 @@ export function tableLines(s: DashState): string[] {
     const { proc: p, depth } = rows[i] as { proc: SnapshotProcess; depth: number };
     const cells = cols.map(({ col, width }) => {
       let text = col.format(p, ctx);
-      if (col.id === 'name' && depth) text = `${'  '.repeat(Math.min(depth, 6))}└ ${text}`;
+      // one cell a level (three at most) and the branch: the name keeps most of its column
+      if (col.id === 'name' && depth) text = `${' '.repeat(Math.min(depth - 1, 3))}└ ${text}`;
       return fitCell(text, width, col);
     });
     // A row the kernel never picks says why across its memory columns.
@@ -246,7 +242,21 @@ export function detailTitle(s: DashState): string {
   return p ? ` ${esc(p.comm)} ${p.pid} ` : ' detail ';
 }
 
+/**
+ * The detail pane's lines, wrapped to its width; when they are more than its height, the
+ * what-if hint goes first, then the last line that fits says how many are cut.
+ */
 export function detailLines(s: DashState): string[] {
+  const lines = detailContent(s);
+  const width = s.cols - 2;
+  const room = Math.max(1, detailHeight(s) - 2);
+  const wrapped = (list: string[]) => list.flatMap((l) => wrapTagged(l, width));
+  const hint = lines.findIndex((l) => l.startsWith('w: what if'));
+  const fitted = wrapped(lines).length > room && hint >= 0 ? lines.filter((_, i) => i !== hint) : lines;
+  return fitBox(fitted, width, room);
+}
+
+function detailContent(s: DashState): string[] {
   const p = selectedProc(s);
   const snap = s.snapshot;
   if (!p || !snap || !s.view) return ['no process selected'];
@@ -257,7 +267,7 @@ export function detailLines(s: DashState): string[] {
   const per = Math.floor(snap.totalPages / 1000);
   if (p.badnessPages !== null && sample) {
     lines.push(
-      `badness ${formatInt(p.badnessPages)} pages = rss ${formatInt(p.rssPages)} + swap ${formatInt(p.swapPages)} + page tables ${formatInt(p.pageTablePages)} + adj ${p.oomScoreAdj} × ${formatInt(per)}`,
+      `badness ${formatInt(p.badnessPages)} pages = rss ${formatInt(p.rssPages)} + swap ${formatInt(p.swapPages)} + page tables ${formatInt(p.pageTablePages)}${SOFT}+ adj ${p.oomScoreAdj} × ${formatInt(per)} (totalpages/1000)`,
     );
     lines.push(
       `rank ${p.rank} of ${killable} · ${((100 * p.badnessPages) / snap.totalPages).toFixed(1)}% of the domain · kernel oom_score ${p.oomScore ?? '?'} (predicted ${p.predictedOomScore ?? '?'})` +
@@ -276,12 +286,18 @@ export function detailLines(s: DashState): string[] {
     );
   }
   const rss = sample
-    ? `anon ${formatBytes((sample.rssAnonKb ?? 0) * 1024)} file ${formatBytes((sample.rssFileKb ?? 0) * 1024)} shmem ${formatBytes((sample.rssShmemKb ?? 0) * 1024)}`
+    ? `rss anon ${formatBytes((sample.rssAnonKb ?? 0) * 1024)}, file ${formatBytes((sample.rssFileKb ?? 0) * 1024)}, shmem ${formatBytes((sample.rssShmemKb ?? 0) * 1024)}`
     : '';
+  // the command line and the cgroup (before the user line: when the pane is short, the
+  // last lines give way) share a line, each cut with … (the cgroup from the left:
+  // its end names the unit)
+  const cg = p.cgroup ?? '?';
+  const cgWidth = Math.min(cells(cg), Math.max(20, Math.floor((s.cols - 12) / 2)));
+  const cmdWidth = Math.max(10, s.cols - 2 - 10 - cgWidth);
+  lines.push(`${esc(fit(p.cmdline ?? '', cmdWidth).trimEnd())}   cgroup ${esc(fitPath(cg, cgWidth).trimEnd())}`);
   lines.push(
     `user ${esc(p.user ?? '?')} · parent ${p.ppid} · started ${p.startedAt?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?'} · ${rss}`,
   );
-  lines.push(`${esc(fit(p.cmdline ?? '', Math.max(20, s.cols - 40)).trimEnd())}   cgroup ${esc(p.cgroup ?? '?')}`);
   const orig = originalAdj(s.audit, p.pid, p.startTime);
   if (s.mode.kind === 'input') {
     const v = s.whatIf;
@@ -331,8 +347,12 @@ export function footerLine(s: DashState): string {
   }
   // A prompt is always on screen, whatever panes are hidden: it is what the keys go to.
   if (s.mode.kind === 'input') return inputPrompt(s);
-  if (s.mode.kind === 'filter') return `filter: ${esc(s.filter)}▏  (Enter keeps, Esc clears)`;
-  if (s.mode.kind === 'export') return 'export snapshot as: j json · c csv · t table · p prometheus · Esc cancels';
+  if (s.mode.kind === 'filter') {
+    const plain = s.filter !== '' && compileOrNull(s.filter) === null;
+    return `filter (regex): ${esc(s.filter)}▏  ${plain ? '{yellow-fg}not a valid regex yet: plain text{/yellow-fg}  ' : ''}(Enter keeps, Esc clears)`;
+  }
+  if (s.mode.kind === 'export')
+    return `export the snapshot into ${esc(s.exportDir)}/ as: j json · c csv · t table · p prometheus · Esc cancels`;
   const marked = s.marked.size ? `${s.marked.size} marked  ` : '';
   const filt = s.filter ? `filter '${s.filter}'  ` : '';
   // Help and quit always show; the others give way from the end of the table.
@@ -355,8 +375,9 @@ export function footerLine(s: DashState): string {
   );
 }
 
-export function helpText(s: DashState): string {
-  const lines = ['{bold}oomtop keys{/bold}  (j/k scroll, any other key closes)', ''];
+/** The help's lines: every key, from the key table. */
+function helpBody(s: DashState): string[] {
+  const lines = ['{bold}oomtop keys{/bold}  (j/k/PgUp/PgDn scroll, any other key closes)', ''];
   for (const b of BINDINGS) {
     const t = `${fit(b.label, 10)} ${b.help}${b.writes && s.readOnly ? ' (read-only: off)' : ''}`;
     lines.push(b.writes && s.readOnly ? `{gray-fg}${esc(t)}{/gray-fg}` : esc(t));
@@ -366,6 +387,8 @@ export function helpText(s: DashState): string {
     'mouse: click selects a row, the wheel scrolls',
     'rows: rank 1 is killed first; — rows are never killed (reason at right)',
     "BADNESS is the kernel's oom_badness() as memory; SCORE is /proc/PID/oom_score (lossy)",
+    'the filter (/) is an RE2 regular expression, as --name and --cmdline take: case matters',
+    '  ((?i) ignores it); while the text is not yet a valid expression it matches as plain text',
   );
   const modeNames: Record<BoundMode, string> = {
     filter: 'in the filter (/)',
@@ -378,20 +401,61 @@ export function helpText(s: DashState): string {
     lines.push('', `{bold}${esc(modeNames[mode])}{/bold}`);
     for (const b of list) lines.push(esc(`${fit(b.label, 10)} ${b.help}`));
   }
-  return helpWindow(s, lines).join('\n');
+  return lines;
 }
 
-/** The lines of the help that fit the overlay from its scroll position, saying what is cut. */
-function helpWindow(s: DashState, lines: string[]): string[] {
-  const room = Math.max(3, s.rows - 4); // the overlay is at most rows - 2 high, with two borders
-  if (lines.length <= room) return lines;
-  const top = Math.min(s.mode.kind === 'help' ? s.mode.top : 0, lines.length - (room - 1));
-  const shown = lines.slice(top, top + room - 1);
-  const below = lines.length - top - shown.length;
-  shown.push(
-    `{cyan-fg}${top ? `↑ ${top} line(s) above` : ''}${top && below ? ' · ' : ''}${below ? `↓ ${below} more: j/↓/PgDn scroll` : ''} · any other key closes{/cyan-fg}`,
-  );
-  return shown;
+/** Cells inside the overlay (90% of the screen, less its border). */
+export function overlayInner(cols: number): number {
+  return Math.max(10, Math.floor(cols * 0.9) - 2);
+}
+
+/** Lines of the overlay's body that fit on screen: it is at most rows - 2 high, with two borders. */
+const overlayRoom = (s: DashState) => Math.max(3, s.rows - 4);
+
+/** Every line of the overlay the mode shows (before scrolling and fitting), or null. */
+export function overlayBody(s: DashState): string[] | null {
+  switch (s.mode.kind) {
+    case 'help':
+      return helpBody(s);
+    case 'events':
+      return eventsBody(s);
+    case 'killers':
+      return killersBody(s);
+    case 'confirm':
+      return confirmText(s).split('\n');
+    case 'domain':
+      return domainText(s).split('\n');
+    default:
+      return null;
+  }
+}
+
+/** The furthest the overlay scrolls: its last line at the bottom. */
+export function maxOverlayTop(s: DashState): number {
+  const n = overlayBody(s)?.length ?? 0;
+  const room = overlayRoom(s);
+  return n <= room ? 0 : n - (room - 1);
+}
+
+/**
+ * The overlay as shown: the lines from its scroll position that fit, each cut to its width
+ * with …, and a last line saying what is above and below when it scrolls.
+ */
+export function overlayText(s: DashState): string | null {
+  const lines = overlayBody(s);
+  if (!lines) return null;
+  const width = overlayInner(s.cols);
+  const room = overlayRoom(s);
+  const top = 'top' in s.mode ? Math.min(s.mode.top, maxOverlayTop(s)) : 0;
+  let shown = lines;
+  if (lines.length > room) {
+    shown = lines.slice(top, top + room - 1);
+    const below = lines.length - top - shown.length;
+    shown.push(
+      `{cyan-fg}${top ? `↑ ${top} line(s) above` : ''}${top && below ? ' · ' : ''}${below ? `↓ ${below} more` : ''}: j/k/PgUp/PgDn scroll · any other key closes{/cyan-fg}`,
+    );
+  }
+  return shown.map((l) => clipTagged(l, width)).join('\n');
 }
 
 export function confirmText(s: DashState): string {
@@ -411,36 +475,51 @@ export function confirmText(s: DashState): string {
 }
 
 /** The killer race overlay (K): the same table as `oomtop killers`. */
-export function killersText(s: DashState): string {
+function killersBody(s: DashState): string[] {
   const head = '{bold}the killer race{/bold} (as `oomtop killers --protected`; any key closes)';
-  if (!s.killers) return `${head}\n\nnot read yet`;
-  // The overlay is the screen's width less its border and margin: every line fits or ends in …
-  const width = Math.max(40, Math.floor(s.cols * 0.9) - 3);
+  if (!s.killers) return [head, '', 'not read yet'];
+  const width = overlayInner(s.cols);
   const prot = s.protection.size ? [...s.protection.values()] : undefined;
   const body = renderKillers(s.killers, width, prot)
     .trimEnd()
     .split('\n')
-    .map((l) => esc(fit(l, width).trimEnd()));
-  return [head, '', ...body].join('\n');
+    .map((l) => esc(l.trimEnd()));
+  return [head, '', ...body];
 }
 
-export function eventsText(s: DashState): string {
-  const lines = ["{bold}recent kills{/bold} (every killer's; any key closes)", ''];
-  if (!s.timeline.length)
+/**
+ * The recent kills (o): every killer's, oldest first as in `oomtop history`, with column
+ * titles, the victim's size and what the rule mark means; it opens at the newest.
+ */
+function eventsBody(s: DashState): string[] {
+  const lines = [
+    "{bold}recent kills{/bold} (every killer's, oldest first as oomtop history; any other key closes)",
+    '',
+  ];
+  if (!s.timeline.length) {
     lines.push('none in the logs (or they cannot be read: root or CAP_SYSLOG; oomtop history says which)');
-  else
-    lines.push(esc(`${fit('TIME', 19)}  ${fit('KILLER', 12)} ${fit('DOMAIN', 28)} ${fit('VICTIM', 30)} KERNEL RULE`));
-  for (const e of s.timeline.slice(-12).reverse()) {
+    return lines;
+  }
+  lines.push(
+    "RULE ✓: the kernel took the process its rule picks from the event's tasks table (oomtop's model); ✗: not",
+    '',
+    esc(
+      `${fit('TIME', 19)}  ${fit('KILLER', 12)} ${fit('DOMAIN', 24)} ${fit('VICTIM', 26)} ${fit('SIZE', 9, 'right')} RULE`,
+    ),
+  );
+  for (const e of s.timeline) {
     const v = e.victims.map(describeVictim).join(', ') || 'victim unknown';
+    const kb = e.victims.reduce((n, x) => n + (x.rssKb ?? 0), 0);
+    const size = e.victims.some((x) => x.rssKb !== null) ? formatBytes(kb * 1024) : '?';
     const m = e.kernel?.matchesRule;
-    const rule = m === true ? 'rule ✓' : m === false ? 'rule ✗' : '';
+    const rule = m === true ? '✓' : m === false ? '✗' : '';
     lines.push(
       esc(
-        `${(e.wall ?? '?').replace('T', ' ').slice(0, 19)}  ${fit(e.killer, 12)} ${fit(describeDomain(e), 28)} ${fit(v, 30)} ${rule}${e.incomplete ? ' incomplete' : ''}`,
+        `${(e.wall ?? '?').replace('T', ' ').slice(0, 19)}  ${fit(e.killer, 12)} ${fit(describeDomain(e), 24)} ${fit(v, 26)} ${fit(size, 9, 'right')} ${rule}${e.incomplete ? ' incomplete' : ''}`,
       ),
     );
   }
-  return lines.join('\n');
+  return lines;
 }
 
 export function domainText(s: DashState): string {

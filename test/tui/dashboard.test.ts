@@ -110,7 +110,8 @@ describe('dashboard on the basic fixture', () => {
               .split(/\s+/)[1],
       ),
     ).toEqual(['302', '301', '300', '307', '306', '304', '309', '305', '1', '2', '3', '150', '303']);
-    expect(rows[0]).toMatch(/^▶ +1 +302 app +batch +4\.8 GiB +100\.1% +1333 +1000 /);
+    // SHARE is the memory it holds (4 MiB of 4.8 GiB), not its badness: adj 1000 moves the rank, not the share
+    expect(rows[0]).toMatch(/^▶ +1 +302 app +batch +4\.8 GiB +0\.1% +1333 +1000 /);
     expect(rows.find((l) => l.includes(' 150 '))).toMatch(/sshd +protected \(adj -1000\): never killed/);
     expect(rows.find((l) => l.includes(' 303 '))).toMatch(/defunct +no mm \(zombie or exiting\)/);
     expect(rows.find((l) => l.includes(' 2 root'))).toMatch(/kthreadd +kernel thread/);
@@ -259,7 +260,7 @@ describe('dashboard on the basic fixture', () => {
   });
 
   it('shows the key table on ?, and any key closes it', async () => {
-    const { press, screen } = makeApp();
+    const { press, screen } = makeApp({ rows: 70 });
     await press('?');
     expect(screen()).toContain('oomtop keys');
     expect(screen()).toContain('protect: adj -1000 (or the lowest value you may set)');
@@ -271,7 +272,8 @@ describe('dashboard on the basic fixture', () => {
   it('exports a snapshot atomically and shows the path', async () => {
     const { press, screen, dir } = makeApp();
     await press('e');
-    expect(screen()).toContain('export snapshot as: j json');
+    // where it writes is said before it writes
+    expect(screen()).toContain(`export the snapshot into ${dir}/ as: j json`);
     await press('j');
     const file = readdirSync(dir).find((f) => f.endsWith('.json')) as string;
     expect(screen()).toContain(`exported json snapshot to ${join(dir, file)}`);
@@ -302,7 +304,7 @@ describe('dashboard on the basic fixture', () => {
     expect(redis()?.oomScore).toBeNull();
     await press(DOWN, DOWN, DOWN, DOWN, DOWN, DOWN); // down to rank 7, redis
     const row = rowLines(screen()).find((l) => / 309 /.test(l));
-    expect(row).toMatch(/ 309 redis +redis-server +-2\.0 GiB +-42\.0% +387 +-500\* /);
+    expect(row).toMatch(/ 309 redis +redis-server +-2\.0 GiB +\d+\.\d% +387 +-500\* /);
     expect(redis()?.oomScore).toBe(387);
   });
 
@@ -369,6 +371,11 @@ describe('dashboard OOM domains (v2 fixture)', () => {
     expect(s).toContain('Domain: /batch.slice (cgroup v2), 275,600 pages');
     expect(rowLines(s).map((l) => l.match(/ (44\d) /)?.[1])).toEqual(['440', '441']);
     expect(s).toMatch(/headroom 5\.0 MiB/);
+    // inside the cgroup: SCORE is the kernel's formula over its limit (690: (1000 + 36) × 2 / 3),
+    // not the global /proc/PID/oom_score; SHARE is the memory held; UNIT/CGROUP is the path
+    // below the domain ('.': the domain's own cgroup)
+    expect(readFileSync(join(fx, 'proc/440/oom_score'), 'utf8').trim()).not.toBe('690');
+    expect(rowLines(s)[0]).toMatch(/ 440 root +batch +39 MiB +3\.6% +690 +0 +39 MiB +0 B \.$/);
   });
 
   it('falls back to the global domain, and says so, when the chosen cgroup disappears', async () => {
@@ -437,10 +444,15 @@ describe('dashboard OOM alerts', () => {
     expect(s).toContain('OOM KILL: stress 990 in global at 13:58:00 (o lists recent kills)');
     term.input.write('o');
     await new Promise((r) => setImmediate(r));
-    expect(app.text()).toContain("recent kills (every killer's; any key closes)");
-    expect(app.text()).toMatch(/TIME +KILLER +DOMAIN +VICTIM +KERNEL RULE/);
-    expect(app.text()).toMatch(/2026-11-26 13:58:00 +kernel +global +stress 990 +rule ✓/);
-    expect(app.text()).toMatch(/kernel +global +java 4022 +rule ✓/);
+    expect(app.text()).toContain("recent kills (every killer's, oldest first as oomtop history");
+    expect(app.text()).toContain("RULE ✓: the kernel took the process its rule picks from the event's tasks table");
+    expect(app.text()).toMatch(/TIME +KILLER +DOMAIN +VICTIM +SIZE RULE/);
+    // oldest first, as `oomtop history` prints them; each with the victim's size (its rss)
+    const t = app.text();
+    expect(t).toMatch(/kernel +global +java 4022 +[\d.]+ [KMG]i?B +✓/);
+    expect(t).toMatch(/2026-11-26 13:58:00 +kernel +global +stress 990 +[\d.]+ [KMG]i?B +✓/);
+    const list = t.slice(t.indexOf('TIME '));
+    expect(list.indexOf('java 4022')).toBeLessThan(list.indexOf('stress 990'));
   });
 });
 
@@ -711,11 +723,136 @@ describe('help at 80×24', () => {
   it('says what is cut and scrolls to the end: the keys of every prompt and dialog are listed', async () => {
     const { press, screen } = makeApp({ cols: 80, rows: 24 });
     await press('?');
-    expect(screen()).toMatch(/↓ \d+ more: j\/↓\/PgDn scroll/);
+    expect(screen()).toMatch(/↓ \d+ more: j\/k\/PgUp\/PgDn scroll/);
     for (let i = 0; i < 6; i++) await press('\x1b[6~'); // PgDn
     expect(screen()).toContain('rank in this domain');
     expect(screen()).toMatch(/↑ \d+ line\(s\) above/);
     await press('x');
     expect(screen()).not.toContain('oomtop keys');
+  });
+});
+
+describe('at 80×24, as a new user tries it', () => {
+  /** Every line of the screen: at most 80 cells (blessed would cut the rest silently). */
+  const fits = (s: string) => s.split('\n').every((l) => l.length <= 80);
+
+  it('the detail pane wraps its numbers instead of cutting them', async () => {
+    const { press, screen, app } = makeApp({ cols: 80, rows: 24 });
+    // java, with adj 500 (a three-digit adj made the line run off the pane)
+    await press(DOWN, 'a', '5', '0', '0', '\r', 'y');
+    expect(app.state.snapshot?.processes.find((p) => p.pid === 301)?.oomScoreAdj).toBe(500);
+    const s = screen();
+    expect(fits(s)).toBe(true);
+    expect(s).toMatch(/badness [\d,]+ pages = rss [\d,]+ \+ swap \d+ \+ page tables [\d,]+ +│/);
+    expect(s).toMatch(/│ {2}\+ adj 500 × 1,250 \(totalpages\/1000\) +│/);
+    // what does not fit in the pane's five lines is said, not cut silently
+    expect(s).toMatch(/│… \d+ more lines +│/);
+  });
+
+  it('the sorted column always shows its arrow, and no title is cut for it', async () => {
+    const { press, screen } = makeApp({ cols: 80, rows: 24 });
+    for (let i = 0; i < 12; i++) {
+      const titles = screen()
+        .split('\n')
+        .find((l) => /^ +#.* PID/.test(l)) as string;
+      expect(titles, `step ${i}`).toMatch(/[▲▼]/);
+      expect(titles).not.toContain('…');
+      expect(titles).toMatch(/#.* PID.* USER.* NAME.* BADNESS.* SCORE.* ADJ.* RSS/);
+      await press('s');
+    }
+  });
+
+  it('after a resize from 120×40 to 80×24 a selection that fits keeps rank 1 in view', async () => {
+    const { press, term, screen, app } = makeApp({ cols: 120, rows: 40 });
+    await press(DOWN, DOWN, DOWN);
+    term.output.columns = 80;
+    term.output.rows = 24;
+    term.output.emit('resize');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(app.state.rows).toBe(24);
+    const rows = rowLines(screen());
+    expect(rows[0]).toMatch(/^ +1 +302 /);
+    expect(rows[3]).toMatch(/^▶ +4 /);
+  });
+
+  it('help, the killer race and the recent kills fit or say what is cut, and scroll', async () => {
+    const many: TimelineEntry[] = buildTimeline(
+      parseOomEvents(readFileSync(join(import.meta.dirname, '../fixtures/logs/debian9-4.9.log'), 'utf8').split('\n')),
+      [],
+    );
+    const timeline = Array.from({ length: 30 }, (_, i) => ({
+      ...(many[0] as TimelineEntry),
+      wall: `2026-11-26T12:${String(i).padStart(2, '0')}:00Z`,
+    }));
+    const { press, screen } = makeApp({ cols: 80, rows: 24, timeline: () => timeline });
+    await press('?');
+    expect(fits(screen())).toBe(true);
+    expect(screen()).toMatch(/filter: a regular expression \(as --name\) on name, user, un…/);
+    await press('x', 'o');
+    const s = screen();
+    expect(fits(s)).toBe(true);
+    // opened at the newest, oldest first above it
+    expect(s).toContain('2026-11-26 12:29:00');
+    expect(s).not.toContain('2026-11-26 12:00:00');
+    expect(s).toMatch(/↑ \d+ line\(s\) above: j\/k\/PgUp\/PgDn scroll/);
+    await press('g');
+    expect(screen()).toContain('TIME ');
+    expect(screen()).toContain('2026-11-26 12:00:00');
+    expect(screen()).toMatch(/↓ \d+ more/);
+    await press('x');
+    expect(screen()).not.toContain('recent kills');
+  });
+
+  it("htop's keys: F1 help, F3/F4 filter, F5 tree, F6 sort, M and P sort, F9 says no signal, F10 quits", async () => {
+    const { press, screen, app } = makeApp({ cols: 80, rows: 60 });
+    await press('\x1bOP'); // F1
+    expect(screen()).toContain('oomtop keys');
+    expect(screen()).toMatch(/\? h F1 +this help/);
+    await press('x', '\x1bOR'); // F3
+    expect(app.state.mode.kind).toBe('filter');
+    await press(ESC, '\x1bOS'); // F4
+    expect(app.state.mode.kind).toBe('filter');
+    await press(ESC, '\x1b[15~'); // F5
+    expect(app.state.tree).toBe(true);
+    await press('\x1b[17~'); // F6
+    expect(app.state.tree).toBe(false);
+    expect(app.state.sort.column).toBe('badness');
+    await press('M');
+    expect(app.state.sort).toEqual({ column: 'rss', descending: true });
+    expect(screen()).toContain('sorted by RSS ▼');
+    await press('P');
+    expect(app.state.sort).toEqual({ column: 'cpu', descending: true });
+    await press('\x1b[20~'); // F9
+    expect(screen()).toContain('oomtop never sends a signal');
+    await press('\x1b[21~'); // F10
+    expect(await app.done).toBe(0);
+  });
+
+  it('the filter is a regular expression, as --name: one rule, and a half-typed one matches as text', async () => {
+    const { press, screen } = makeApp({ cols: 100, rows: 30 });
+    await press('/', '^', 'w', 'o', 'r', 'k');
+    expect(
+      rowLines(screen())
+        .map((l) => l.match(/ (30\d) /)?.[1])
+        .sort(),
+    ).toEqual(['306', '307']);
+    expect(screen()).toContain('filter (regex): ^work');
+    await press(ESC, '/', 'j', 'a', 'v', 'a', '(');
+    expect(screen()).toContain('not a valid regex yet: plain text');
+    expect(rowLines(screen())).toEqual([]);
+  });
+
+  it('e says where it will write, writes into the state folder, and a host name cannot steer the path', async () => {
+    const { press, screen, roots, dir } = makeApp({ cols: 120, rows: 30 });
+    writeFileSync(join(roots.procRoot, 'sys/kernel/hostname'), '../../evil\x1b[31m\n');
+    await press('z', 'z'); // pause and resume: a fresh sample with the new host name
+    await press('e');
+    expect(screen()).toContain(`export the snapshot into ${dir}/ as:`);
+    await press('j');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    // only [A-Za-z0-9._-] (and no leading dot): no '/', no control byte
+    expect(files[0]).toMatch(/^oomtop-__\.\._evil__31m-\d{8}T\d{6}\.json$/);
+    expect(screen()).toContain(`exported json snapshot to ${join(dir, files[0] as string)}`);
   });
 });
