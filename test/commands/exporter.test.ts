@@ -129,6 +129,27 @@ describe('oomtop exporter', () => {
     }
   });
 
+  it('the README documents every series oomtop exports', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'oomtop-prom-'));
+    dirs.push(state);
+    writeFileSync(join(state, 'empty.log'), '');
+    const url = await startExporter([]);
+    const texts = [
+      await (await fetch(url)).text(),
+      spawnSync('node', [CLI, 'check', '--format', 'prometheus', '--from', join(state, 'empty.log')], {
+        encoding: 'utf8',
+        env: { ...process.env, OOMTOP_STATE_DIR: state },
+      }).stdout,
+    ];
+    const names = new Set(texts.flatMap((t) => [...t.matchAll(/^# TYPE (oomtop_\S+)/gm)].map((m) => m[1] as string)));
+    expect(names.size).toBeGreaterThan(20);
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const rows = new Set([...readme.matchAll(/^\| `(oomtop_[a-z_]+)` \|/gm)].map((m) => m[1] as string));
+    // prom-client's own process and Node metrics are documented as one row of prefixes
+    const undocumented = [...names].filter((n) => !rows.has(n) && !/^oomtop_exporter_(process|nodejs)_/.test(n));
+    expect(undocumented).toEqual([]);
+  });
+
   it('a real Prometheus scrapes it: the top victim, the kill counter and the headroom can be queried', async (ctx) => {
     const ok = spawnSync('prometheus', ['--version']).status === 0;
     needKernel(ctx, ok, 'prometheus is not installed (Debian package prometheus)');
