@@ -396,6 +396,41 @@ static napi_value read_each(napi_env env, napi_callback_info info) {
   return lens;
 }
 
+/* openMany(root, pids, names, max) -> Int32Array fds, nnames per pid
+ * Opens ROOT/PID/NAME read-only (O_CLOEXEC) for every pid and name, at most `max` files:
+ * fds[i*nnames+f] is the descriptor, -errno, or NOT_READ past `max`. The dashboard holds
+ * these open and preadMany()s them each tick; opening 40,000 from JavaScript took ~1.1 s
+ * of a 20,000-process first sample (a call, a path string and an error object each). */
+static napi_value open_many(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, argv, 4, 4, "openMany")) return NULL;
+  char root[ROOT_MAX];
+  size_t npids;
+  const int32_t *pids;
+  char names[8][64];
+  uint32_t nnames, max;
+  if (!arg_root(env, argv[0], root, "openMany")
+    || !arg_typed(env, argv[1], napi_int32_array, 0, (void **)&pids, &npids, "openMany", "pids must be an Int32Array")
+    || !arg_names(env, argv[2], names, 8, &nnames, "openMany")) return NULL;
+  CHECK(napi_get_value_uint32(env, argv[3], &max));
+  napi_value fds;
+  int32_t *fdData;
+  CHECK(new_int32s(env, npids * nnames, &fdData, &fds));
+  char path[4096 + 96];
+  uint32_t opened = 0;
+  for (size_t i = 0; i < npids; i++) {
+    for (uint32_t f = 0; f < nnames; f++) {
+      size_t k = i * nnames + f;
+      if (opened >= max) { fdData[k] = NOT_READ; continue; }
+      snprintf(path, sizeof path, "%s/%d/%s", root, (int)pids[i], names[f]);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      fdData[k] = fd < 0 ? -errno : fd;
+      if (fd >= 0) opened++;
+    }
+  }
+  return fds;
+}
+
 /* listPids(root) -> Int32Array: the numeric entries of a /proc root in directory order,
  * without a JavaScript string per entry. */
 static napi_value list_pids(napi_env env, napi_callback_info info) {
@@ -467,7 +502,7 @@ static napi_value get_xattr(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"readBatch", read_batch}, {"preadMany", pread_many}, {"listPids", list_pids}, {"readEach", read_each},
-    {"getXattr", get_xattr},
+    {"getXattr", get_xattr}, {"openMany", open_many},
   };
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     napi_value fn;

@@ -2,7 +2,7 @@
 // the same process table. A benchmark, not a test: it prints figures, it asserts nothing.
 //   OOMTOP_BENCH_PROCS   processes to start for the run (default 3000)
 //   OOMTOP_BENCH_ROUNDS  repetitions per measurement (default 15; the median is reported)
-//   OOMTOP_BENCH_PARTS   which parts to run (default a,b,c,d; d alone needs no process table)
+//   OOMTOP_BENCH_PARTS   which parts to run (default a,b,c,d,e; d and e bring their own process tables)
 //   OOMTOP_BENCH_BIG_MIB size of the audit log and kernel log of part d (default 1024)
 //   OOMTOP_BENCH_LIVE_WARMUP, OOMTOP_BENCH_LIVE_SECONDS  the live dashboard run: seconds of
 //                        start-up left out (default 10), then seconds measured (default 30)
@@ -16,6 +16,7 @@ import { nativeStatus, readerThreads } from '../system/native.js';
 import { MODEL_NEEDS, ALL_NEEDS, Sampler } from '../system/sampler.js';
 import { benchBounded } from './bounded.js';
 import { benchDashboard } from './dashboard.js';
+import { benchFootprint } from './footprint.js';
 import { startSleepers } from './sleepers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,11 +81,12 @@ function row(label: string, ms: number | null, base?: number | null, baseName?: 
   return `  ${label.padEnd(52)} ${ms === null ? 'n/a' : `${ms.toFixed(2)} ms`.padStart(10)}${ratio}`;
 }
 
-const PARTS = new Set((process.env.OOMTOP_BENCH_PARTS ?? 'a,b,c,d').split(',').map((p) => p.trim()));
+const PARTS = new Set((process.env.OOMTOP_BENCH_PARTS ?? 'a,b,c,d,e').split(',').map((p) => p.trim()));
 
 async function main(): Promise<void> {
   if (!['a', 'b', 'c'].some((p) => PARTS.has(p))) {
     if (PARTS.has('d')) await benchBounded(CLI);
+    if (PARTS.has('e')) await benchFootprint();
     return;
   }
   const stop = await startSleepers(PROCS);
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
     stop();
   }
   if (PARTS.has('d')) await benchBounded(CLI);
+  if (PARTS.has('e')) await benchFootprint();
 }
 
 await main();

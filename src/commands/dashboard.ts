@@ -1,5 +1,6 @@
 // `oomtop` with no command: the live dashboard.
 import { join } from 'node:path';
+import v8 from 'node:v8';
 import { UserError, messageOf } from '../core/errors.js';
 import { buildSnapshot } from '../core/snapshot.js';
 import type { SystemSample } from '../core/types.js';
@@ -87,6 +88,8 @@ export async function runDashboard(
   if (!process.stdout.isTTY)
     throw new UserError('the dashboard needs a terminal: run oomtop in one, or use oomtop snapshot for a pipe');
   const app = new DashboardApp(dashboardOptions(roots, o, stateDir, actor)).start();
+  // from the first screen on, the old generation is collected before it doubles (cli.ts)
+  v8.setFlagsFromString('--optimize-for-size');
   const onSignal = () => app.quit(0);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);

@@ -8,7 +8,7 @@ export interface ColumnContext {
   pageSize: number;
   /** totalpages of the domain shown, for the SHARE column. */
   domainTotalPages: number;
-  /** CPU% by pid, for the rows on screen only (pidusage). */
+  /** CPU% by pid, for the rows on screen only (from their stat utime + stime). */
   cpu?: ReadonlyMap<number, number>;
   /**
    * Ranking inside a memory cgroup: its path (the UNIT/CGROUP column shows paths below it,
@@ -209,7 +209,7 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'cpu',
     title: 'CPU%',
-    help: 'CPU use (pidusage), for the rows on screen',
+    help: 'CPU use since the last refresh (stat utime + stime), for the rows on screen',
     width: 6,
     align: 'right',
     priority: 20,

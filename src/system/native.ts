@@ -40,6 +40,11 @@ export interface NativeReader {
     slots: Uint32Array,
     out: Buffer,
   ): Int32Array;
+  /**
+   * Opens root/pids[i]/names[f] read-only for each pid and name, at most `max` files:
+   * descriptors (nnames per pid), -errno, or NOT_READ past `max`.
+   */
+  openMany(root: string, pids: Int32Array, names: readonly string[], max: number): Int32Array;
   /** Numeric entries of a folder, in directory order; throws an Error with .errno. */
   listPids(root: string): Int32Array;
   /** An extended attribute's value, or -errno (-ENODATA: not set). */
@@ -66,7 +71,7 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       const m = require(file) as Partial<NativeReader>;
       loadedFrom = file;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
-      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach', 'getXattr'] as const).filter(
+      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach', 'getXattr', 'openMany'] as const).filter(
         (f) => typeof m[f] !== 'function',
       );
       if (missing.length) throw new Error(`${file} is out of date (no ${missing.join(', ')}): run npm install`);

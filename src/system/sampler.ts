@@ -12,7 +12,7 @@ import {
   parseVmstatCounter,
 } from '../core/parse/meminfo.js';
 import { parseProcCgroup, type ProcCgroups } from '../core/parse/proc-cgroup.js';
-import { parseStat, PF_KTHREAD } from '../core/parse/stat.js';
+import { parseStat, PF_KTHREAD, statCpuTicks } from '../core/parse/stat.js';
 import { parseStatus, type StatusFields } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
@@ -53,7 +53,7 @@ class Vanished extends Error {}
 /** What unchanged() found: the last record as it is, or the stat text to go on with. */
 type Reuse = { kind: 'same'; sample: ProcSample } | { kind: 'read'; stat: Read<string> };
 
-/** Most processes read in one tick's refresh batch (new ones beyond it are read one by one). */
+/** Most processes read in one refresh batch: a tick with more (the first, thousands of new processes) reads them a batch at a time as its loop reaches them. */
 const REFRESH_BATCH_MAX = 512;
 
 export interface SamplerOptions {
@@ -111,6 +111,20 @@ export class Sampler {
     return this.inc?.held.openCount ?? 0;
   }
 
+  /**
+   * utime + stime of these processes, from the stat file the last sample read (an incremental
+   * sampler keeps it; no read of its own), else read now. A process gone is left out.
+   */
+  cpuTicksOf(pids: readonly number[]): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const pid of pids) {
+      const text = this.reuse?.get(pid)?.statText ?? this.proc.readOrNull(`${pid}/stat`);
+      const t = text === null ? null : statCpuTicks(text);
+      if (t !== null) out.set(pid, t);
+    }
+    return out;
+  }
+
   /** Closes the files an incremental sampler holds open. */
   close(): void {
     this.inc?.held.closeAll();
@@ -150,7 +164,6 @@ export class Sampler {
     this.source.begin(pids, needs);
     let processes: ProcSample[];
     try {
-      if (this.inc?.native) this.readRefreshed(pids, needs, this.inc);
       processes = this.readAll(pids, needs);
     } finally {
       this.source.end();
@@ -211,8 +224,11 @@ export class Sampler {
     const lastRows = this.reuse
       ? this.reuse.startRows(pids.length, this.inc?.held.aligned === true, needsKey, this.inc?.native === true)
       : null;
+    // the refreshed files of the next rows, read REFRESH_BATCH_MAX processes at a time
+    let refreshFrom = this.inc?.native ? 0 : Number.POSITIVE_INFINITY;
     for (let row = 0; row < pids.length; row++) {
       const pid = pids[row] as number;
+      if (row === refreshFrom) refreshFrom = this.readRefreshed(pids, needs, this.inc as IncrementalSource, row);
       try {
         // Incremental samplers: most processes have not moved since last tick.
         const same = lastRows ? this.sameAsLastTick(pid, row, needs, lastRows) : undefined;
@@ -367,20 +383,22 @@ export class Sampler {
 
   /**
    * Reads at once the files readProcess will want from the processes whose refresh tick
-   * this is and from new ones: status, and cmdline and cgroup when asked for (a kernel
-   * thread's status and command line say nothing). A process whose memory moved is
-   * found only in the loop; its status is read there.
+   * this is and from new ones, from row `from` on, up to REFRESH_BATCH_MAX of them: status,
+   * and cmdline and cgroup when asked for (a kernel thread's status and command line say
+   * nothing). A process whose memory moved is found only in the loop; its status is read
+   * there. Returns the row at which to read the next batch.
    */
-  private readRefreshed(pids: readonly number[], needs: SampleNeeds, src: IncrementalSource): void {
+  private readRefreshed(pids: readonly number[], needs: SampleNeeds, src: IncrementalSource, from: number): number {
     const reuse = this.reuse as ReuseCache;
-    const ids = new Int32Array(Math.min(pids.length, REFRESH_BATCH_MAX));
+    const ids = new Int32Array(Math.min(pids.length - from, REFRESH_BATCH_MAX));
     const want = new Uint8Array(ids.length);
     const user = 1 | (needs.cmdline ? 2 : 0) | (needs.cgroup ? 4 : 0);
     const kernel = needs.cgroup ? 4 : 0;
     let n = 0;
     // Only a list walked anew can hold new processes: otherwise only the refresh slice is due.
     const onlyDue = src.held.aligned === true;
-    for (let row = 0; row < pids.length && n < ids.length; row++) {
+    let row = from;
+    for (; row < pids.length && n < ids.length; row++) {
       const pid = pids[row] as number;
       const due = this.refreshDue(pid);
       if (onlyDue && !due) continue;
@@ -392,6 +410,8 @@ export class Sampler {
       want[n++] = w;
     }
     src.refresh(ids.subarray(0, n), want);
+    // the row to read the next batch at: past the last one scanned (the end, when it ran out)
+    return row >= pids.length ? Number.POSITIVE_INFINITY : row;
   }
 
   /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */

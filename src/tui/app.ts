@@ -6,8 +6,7 @@ import { messageOf } from '../core/errors.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import blessed from 'blessed';
-import contrib from 'blessed-contrib';
-import pidusage from 'pidusage';
+import { createRequire } from 'node:module';
 import { stringify as csvStringify } from 'csv-stringify/sync';
 import { renderSnapshot } from '../core/export/render.js';
 import { printableText } from '../core/format.js';
@@ -56,7 +55,7 @@ export interface AppOptions {
   notice?: string;
   /** Why it is read-only, in its messages (default '--read-only'). */
   readOnlyWhy?: string;
-  /** Ask pidusage for CPU% of the rows on screen (only on the real /proc). */
+  /** CPU% of the rows on screen, from their stat files (only on the real /proc). */
   cpu: boolean;
   exportDir: string;
   uid: number;
@@ -150,7 +149,7 @@ export class DashboardApp {
   state: DashState;
   readonly screen: blessed.Widgets.Screen;
   private readonly boxes: Record<BoxName, blessed.Widgets.BoxElement>;
-  private graph: ReturnType<typeof contrib.line> | null = null;
+  private graph: blessed.Widgets.BoxElement | null = null;
   private timer: NodeJS.Timeout | null = null;
   private resolveDone!: (code: number) => void;
   readonly done: Promise<number>;
@@ -216,7 +215,8 @@ export class DashboardApp {
     try {
       // The kernel's oom_score is read for the rows on screen only: the model predicts it.
       // A few more each tick, round the process table, keep the model proven (calibration).
-      const shown = this.state.snapshot ? new Set(visibleRows(this.state).map((r) => r.proc.pid)) : undefined;
+      // (none at the first sample, before any row is on screen: 20,000 reads it would not show)
+      const shown = new Set(this.state.snapshot ? visibleRows(this.state).map((r) => r.proc.pid) : []);
       sample = this.o.sampler.sample(this.now().getTime(), {
         ...ALL_NEEDS,
         oomScoreFor: shown,
@@ -239,7 +239,7 @@ export class DashboardApp {
     this.dispatch({ type: 'sampled', view });
     this.watchOomKills(sample);
     this.readKillers(sample);
-    if (this.o.cpu) this.sampleCpu();
+    if (this.o.cpu) this.sampleCpu(sample);
   }
 
   private killersAt = Number.NEGATIVE_INFINITY;
@@ -334,19 +334,30 @@ export class DashboardApp {
     this.dispatch({ type: 'timeline', timeline, alert });
   }
 
-  private sampleCpu(): void {
-    const pids = visibleRows(this.state).map((r) => r.proc.pid);
-    if (!pids.length) return;
-    pidusage(pids).then(
-      (stats) => {
-        const cpu = new Map<number, number>();
-        for (const [pid, st] of Object.entries(stats ?? {})) if (st) cpu.set(Number(pid), st.cpu);
-        if (!this.state.quitting) this.dispatch({ type: 'cpu', cpu });
-      },
-      () => {
-        /* a process vanished between listing and asking: next tick */
-      },
-    );
+  /** utime + stime of the rows on screen at the last sample, to tell CPU% from. */
+  private lastCpu = new Map<number, { ticks: number; startTime: number; timeMs: number }>();
+
+  /**
+   * CPU% of the rows on screen, from the utime and stime of the stat file this sample read
+   * already (no read of its own), against the last sample's.
+   */
+  private sampleCpu(sample: SystemSample): void {
+    const rows = visibleRows(this.state).map((r) => r.proc);
+    const ticks = this.o.sampler.cpuTicksOf(rows.map((p) => p.pid));
+    const cpu = new Map<number, number>();
+    const next = new Map<number, { ticks: number; startTime: number; timeMs: number }>();
+    for (const p of rows) {
+      const t = ticks.get(p.pid);
+      if (t === undefined) continue;
+      const now = { ticks: t, startTime: p.startTime, timeMs: sample.timeMs };
+      next.set(p.pid, now);
+      const was = this.lastCpu.get(p.pid);
+      const dt = (now.timeMs - (was?.timeMs ?? now.timeMs)) / 1000;
+      if (was && was.startTime === p.startTime && dt > 0)
+        cpu.set(p.pid, Math.max(0, ((t - was.ticks) / sample.clockTicks / dt) * 100));
+    }
+    this.lastCpu = next;
+    if (cpu.size) this.dispatch({ type: 'cpu', cpu });
   }
 
   private run(eff: Effect): void {
@@ -448,14 +459,19 @@ export class DashboardApp {
     this.screen.render();
   }
 
-  /** MemAvailable and PSI over the last minutes, as a blessed-contrib line chart. */
+  /** MemAvailable and PSI over the last minutes, as blessed-contrib's line chart. */
   private renderGraph(at: { top: number; height: number } | null): void {
     if (!at) {
       this.graph?.hide();
       return;
     }
     if (!this.graph) {
-      this.graph = contrib.line({
+      // blessed-contrib's index loads every widget it has (maps, pictures, markdown: ~13 MiB):
+      // the line chart alone is loaded, and only when m first shows it.
+      const line = createRequire(import.meta.url)('blessed-contrib/lib/widget/charts/line.js') as (
+        o: unknown,
+      ) => blessed.Widgets.BoxElement;
+      this.graph = line({
         label: ' MemAvailable (MiB) and PSI some avg10 (%) ',
         showLegend: true,
         legend: { width: 14 },
@@ -465,8 +481,8 @@ export class DashboardApp {
         height: at.height,
         border: { type: 'line' },
         style: { line: 'yellow', text: 'green', baseline: 'white' },
-      } as never);
-      this.screen.append(this.graph as unknown as blessed.Widgets.BoxElement);
+      });
+      this.screen.append(this.graph);
     }
     const g = this.graph as unknown as blessed.Widgets.BoxElement & { setData: (d: unknown[]) => void };
     g.top = at.top;

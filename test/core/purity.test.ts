@@ -20,7 +20,7 @@ describe('src/core boundaries', () => {
     for (const spec of imports) {
       expect(
         spec.startsWith('node:') ||
-          ['blessed', 'blessed-contrib', 'pidusage'].includes(spec) ||
+          ['blessed', 'blessed-contrib'].includes(spec) ||
           spec.includes('/system/') ||
           spec.includes('/tui/') ||
           spec.includes('/commands/'),

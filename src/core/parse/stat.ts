@@ -15,6 +15,15 @@ export interface StatFields {
   majflt: number;
 }
 
+/** Fields 14 and 15, utime + stime: the CPU ticks a process used (its threads' included); null if unreadable. */
+export function statCpuTicks(text: string): number | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const rest = text.slice(close + 2).split(' ', 13);
+  const t = Number(rest[11]) + Number(rest[12]);
+  return Number.isFinite(t) ? t : null;
+}
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** PF_KTHREAD from include/linux/sched.h. */

@@ -65,7 +65,7 @@ export class HeldFiles {
     private readonly native: NativeReader | null = null,
     private readonly slots: readonly number[] = names.map(() => 1024),
   ) {
-    // Leave room for everything else oomtop opens (pidusage, the terminal, the audit log).
+    // Leave room for everything else oomtop opens (the terminal, the audit log).
     this.budget = budget ?? Math.max(0, openFileLimit() - 1024);
   }
 
@@ -79,7 +79,9 @@ export class HeldFiles {
     const last = this.pre ?? this.last;
     this.pre = null;
     this.last = null;
-    if (!this.native || this.held === 0) return;
+    if (!this.native) return;
+    this.openMissing(pids);
+    if (this.held === 0) return;
     // The same files row for row too: no descriptor kept or closed since.
     const aligned = last !== null && this.changes === this.changesAtLast && sameList(last.pids, pids);
     const fdsPerName = this.names.map(() => new Int32Array(pids.length));
@@ -100,14 +102,66 @@ export class HeldFiles {
       bufs.push(buf);
       const flags = new Uint8Array(aligned ? pids.length : 0);
       same.push(flags);
-      lens.push(
-        aligned
-          ? this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf, (last as Prefetch).lens[i], flags)
-          : this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf),
-      );
+      const got = aligned
+        ? this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf, (last as Prefetch).lens[i], flags)
+        : this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf);
+      this.readUnheld(pids, fdsPerName[i] as Int32Array, i, buf, got);
+      lens.push(got);
     }
     this.changesAtLast = this.changes;
     this.pre = { pids, bufs, lens, same: aligned ? same : null };
+  }
+
+  /**
+   * Opens, in one native call, the files of the pids that hold none yet (every pid at the
+   * first sample, new processes after), within the budget; a file that fails to open is
+   * left to read(), which says why.
+   */
+  private openMissing(pids: readonly number[]): void {
+    const native = this.native as NativeReader;
+    const room = this.budget - this.held;
+    if (room < this.names.length) return;
+    const missing = pids.filter((p) => !this.fds.has(p));
+    if (!missing.length) return;
+    const want = Int32Array.from(missing.slice(0, Math.floor(room / this.names.length)));
+    const fds = native.openMany(this.proc.root, want, this.names, room);
+    for (let r = 0; r < want.length; r++) {
+      const row = this.names.map((_, i) => fds[r * this.names.length + i] as number);
+      if (row.every((fd) => fd < 0)) continue;
+      this.fds.set(
+        want[r] as number,
+        row.map((fd) => (fd < 0 ? -1 : fd)),
+      );
+      const n = row.filter((fd) => fd >= 0).length;
+      this.held += n;
+      this.changes += n;
+    }
+  }
+
+  /**
+   * The rows holding no descriptor (past the open-file budget: the hard limit is 20,000 on
+   * some hosts) are read in the same native pass, opened and closed in C, into the same
+   * slots: not one JavaScript open, read and close each a tick.
+   */
+  private readUnheld(pids: readonly number[], fds: Int32Array, index: number, buf: Buffer, lens: Int32Array): void {
+    const want = new Uint8Array(pids.length);
+    let n = 0;
+    for (let r = 0; r < pids.length; r++)
+      if ((fds[r] as number) < 0) {
+        want[r] = 1;
+        n++;
+      }
+    if (!n) return;
+    const slot = this.slots[index] as number;
+    const got = (this.native as NativeReader).readEach(
+      this.proc.root,
+      Int32Array.from(pids),
+      [this.names[index] as string],
+      want,
+      Uint32Array.of(slot),
+      buf,
+    );
+    for (let r = 0; r < pids.length; r++) if (want[r]) lens[r] = got[r] as number;
   }
 
   /** Whether this sample's pids are the last sample's, row for row (sameAsLast can answer). */

@@ -92,7 +92,9 @@ export class PathBatch {
   /** Reads, for each pids[i] (ascending), the names whose bit is set in want[i]. */
   read(pids: Int32Array, want: Uint8Array): void {
     const need = pids.length * this.stride;
-    if (this.out.length < need) this.out = Buffer.allocUnsafe(need);
+    // grown for the largest batch (the first sample's new processes) and given back when the
+    // batches are small again: a kept 5 KiB a process is 100 MiB at 20,000
+    if (this.out.length < need || this.out.length > 4 * need + 65536) this.out = Buffer.allocUnsafe(need);
     this.lens = this.native.readEach(this.root, pids, this.names, want, this.slots, this.out);
     this.pids = pids;
   }

@@ -117,8 +117,9 @@ export class IncrementalSource implements FileSource {
     native: NativeReader | null,
     holdBudget?: number,
   ) {
-    // stat fits 1 KiB (a longer one is read the usual way); oom_score_adj a few bytes.
-    this.held = new HeldFiles(proc, HELD, holdBudget, native, [1024, 32]);
+    // stat fits 512 bytes (~300 with a 15-character comm; a longer one is read the usual
+    // way); oom_score_adj a few bytes. The slots are kept from sample to sample, per process.
+    this.held = new HeldFiles(proc, HELD, holdBudget, native, [512, 32]);
     this.batch = native ? new PathBatch(proc.root, native, REFRESHED, REFRESHED_SLOTS) : null;
   }
 
