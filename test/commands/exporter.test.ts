@@ -157,9 +157,10 @@ describe('oomtop exporter', () => {
     dirs.push(dir);
     const target = (await startExporter([])).replace(/^http:\/\//, '').replace('/metrics', '');
     const cfg = join(dir, 'prometheus.yml');
+    // a reading of a large process table takes a second or more: the scrape waits for it
     writeFileSync(
       cfg,
-      `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: oomtop\n    static_configs:\n      - targets: ['${target}']\n`,
+      `global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\nscrape_configs:\n  - job_name: oomtop\n    static_configs:\n      - targets: ['${target}']\n`,
     );
     const port = await freePort();
     const prom = spawn(

@@ -34,6 +34,14 @@ function forkCount(): number {
 
 const isLinux = process.platform === 'linux' && /^\d/.test(readFileSync('/proc/sys/kernel/osrelease', 'utf8'));
 
+/** This process's soft limit of open files. */
+function openFilesLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  return Number(line?.split(/\s+/)[3]);
+}
+
 /** Descriptors this test process holds open on /proc/PID/ files (the sampler's held files). */
 function heldFilesOf(pid: number): number {
   let n = 0;
@@ -121,7 +129,9 @@ describe('predicted oom_score on the live kernel', () => {
         const before = shared.heldCount;
         expect(before).toBeGreaterThan(2 * 20);
         const gone = holders.pop()!;
-        expect(heldFilesOf(gone.pid)).toBe(2);
+        // held unless the open-file budget (the limit less 1,024) is spent on a large
+        // process table: then its files are read each sample instead
+        if (heldFilesOf(gone.pid) !== 2) expect(shared.heldCount).toBeGreaterThanOrEqual(openFilesLimit() - 1024 - 1);
         // Without a fork since the last sample, the sampler reuses its pid list instead of
         // walking /proc: the exited process must still go, by its failing held read.
         let walks = 0;
