@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from './version.js';
+import { installCellWidths } from './cell-widths.js';
 import { causeChain, UserError } from './core/errors.js';
 import { printableText } from './core/format.js';
 import { DEFAULT_ROOTS, stateDir, type Roots } from './system/env.js';
@@ -180,6 +181,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  installCellWidths();
   let code = 0;
   const program = buildProgram((c) => {
     code = c;

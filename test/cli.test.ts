@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const CLI = join(import.meta.dirname, '../dist/cli.js');
+const CLI = join(import.meta.dirname, '../dist/bin/oomtop.js');
 
 describe('errors', () => {
   it('one line by default; OOMTOP_DEBUG=1 adds what caused it', () => {

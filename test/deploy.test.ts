@@ -16,7 +16,7 @@ import { needKernel } from './helpers/kernel.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DEPLOY = join(ROOT, 'deploy');
-const CLI = join(ROOT, 'dist/cli.js');
+const CLI = join(ROOT, 'dist/bin/oomtop.js');
 const FIXTURE = join(ROOT, 'test/fixtures/basic');
 const dir = mkdtempSync(join(tmpdir(), 'oomtop-deploy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,7 +14,7 @@ import { loadUsers } from '../src/system/env.js';
 import { writeCgroupV2Tree, writeProcTree, type FixtureProc } from './helpers/proc-tree.js';
 import { fakeTerminal } from './helpers/terminal.js';
 
-const CLI = join(import.meta.dirname, '../dist/cli.js');
+const CLI = join(import.meta.dirname, '../dist/bin/oomtop.js');
 const dir = mkdtempSync(join(tmpdir(), 'oomtop-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

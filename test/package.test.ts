@@ -50,7 +50,7 @@ describe('the packed tarball', () => {
       'package.json',
       'README.md',
       'LICENSE',
-      'dist/cli.js',
+      'dist/bin/oomtop.js',
       'man/oomtop.1',
       'completions/oomtop.bash',
       'completions/_oomtop',

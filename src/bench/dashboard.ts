@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { installCellWidths } from '../cell-widths.js';
 import { globalContext } from '../core/domains.js';
 import { loadUsers } from '../system/env.js';
 import { Sampler } from '../system/sampler.js';
@@ -115,7 +116,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function liveInPty(): Promise<void> {
   const secs = Number(process.env.OOMTOP_BENCH_LIVE_SECONDS ?? 30);
   const warmup = Number(process.env.OOMTOP_BENCH_LIVE_WARMUP ?? 10);
-  const cli = join(here, '..', 'cli.js');
+  const cli = join(here, '..', 'bin', 'oomtop.js');
   const ours = await cpuPercentInPty('node', [cli, '--read-only', '--interval', '2'], warmup, secs);
   const htop = existsSync('/usr/bin/htop') ? await cpuPercentInPty('htop', ['-d', '20'], warmup, secs) : null;
   console.log(
@@ -124,6 +125,7 @@ async function liveInPty(): Promise<void> {
 }
 
 export async function benchDashboard(rounds: number): Promise<void> {
+  installCellWidths();
   // Top the table up to 5,000 processes for this part.
   const have = readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[1];
   const extra = Math.max(0, 5000 - Number(have ?? 0));

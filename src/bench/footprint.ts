@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = join(here, '..', 'cli.js');
+const CLI = join(here, '..', 'bin', 'oomtop.js');
 const SECONDS = Number(process.env.OOMTOP_BENCH_FOOTPRINT_SECONDS ?? 60);
 const SIZES = (process.env.OOMTOP_BENCH_FOOTPRINT_SIZES ?? '3000,20000').split(',').map(Number);
 

@@ -20,7 +20,7 @@ import { benchFootprint } from './footprint.js';
 import { startSleepers } from './sleepers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = join(here, '..', 'cli.js');
+const CLI = join(here, '..', 'bin', 'oomtop.js');
 const ROUNDS = Number(process.env.OOMTOP_BENCH_ROUNDS ?? 15);
 const PROCS = Number(process.env.OOMTOP_BENCH_PROCS ?? 3000);
 

@@ -1,4 +1,3 @@
-import stringWidth from 'string-width';
 // Human formatting shared by the table export and the dashboard.
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -46,7 +45,28 @@ export function formatPercent(fraction: number | null, digits = 1): string {
 }
 
 /** Terminal cells of one grapheme cluster (wide CJK and emoji take 2, combining marks 0). */
-const segmenter = new Intl.Segmenter();
+// Made on first use: the first Intl.Segmenter loads ICU's break rules (~10 ms), which a
+// command that prints only JSON or ASCII never needs.
+let segmenter: Intl.Segmenter | null = null;
+const graphemes = (text: string) => (segmenter ??= new Intl.Segmenter()).segment(text);
+
+/**
+ * The cell width of text that is not printable ASCII: string-width (East Asian width,
+ * emoji, zero-width marks), handed in by the program (src/cell-widths.ts), which loads it
+ * only when such a text is first measured.
+ */
+let wideWidth: ((text: string) => number) | null = null;
+
+export function useCellWidths(width: (text: string) => number): void {
+  wideWidth = width;
+}
+
+function stringWidth(text: string): number {
+  // printable ASCII (almost every /proc text): one character, one cell
+  if (ASCII.test(text)) return text.length;
+  if (wideWidth === null) throw new Error('internal error: no cell widths for non-ASCII text (installCellWidths)');
+  return wideWidth(text);
+}
 
 /** Terminal cells of a text (string-width: East Asian width, emoji, zero-width marks). */
 export function cells(text: string): number {
@@ -57,7 +77,7 @@ export function cells(text: string): number {
 function headCells(text: string, width: number): string {
   let out = '';
   let used = 0;
-  for (const { segment } of segmenter.segment(text)) {
+  for (const { segment } of graphemes(text)) {
     const w = stringWidth(segment);
     if (used + w > width) break;
     out += segment;
@@ -68,7 +88,7 @@ function headCells(text: string, width: number): string {
 
 /** The longest suffix of `text` that fits `width` cells. */
 function tailCells(text: string, width: number): string {
-  const segs = [...segmenter.segment(text)].map((s) => s.segment);
+  const segs = [...graphemes(text)].map((s) => s.segment);
   let out = '';
   let used = 0;
   for (let i = segs.length - 1; i >= 0; i--) {

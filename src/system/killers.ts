@@ -42,6 +42,14 @@ function argvOf(procRoot: string, p: ProcSample): string[] {
   return parts;
 }
 
+/** The script an interpreter runs (its second word), else ''; without splitting the whole line. */
+function scriptOf(cmdline: string): string {
+  const sp = cmdline.indexOf(' ');
+  if (sp < 0 || !interpreter(cmdline.slice(0, sp))) return '';
+  const end = cmdline.indexOf(' ', sp + 1);
+  return base(cmdline.slice(sp + 1, end < 0 ? cmdline.length : end));
+}
+
 /** `nohang --tasks`, `--check` and `--help` print and exit: not the daemon. */
 const oneShot = (name: string, argv: readonly string[]) =>
   name === 'nohang' && argv.some((x) => /^--(tasks|check|help|version)$/.test(x));
@@ -55,8 +63,7 @@ function findDaemons(s: SystemSample, procRoot: string): Map<Daemon, FoundProces
   const out = new Map<Daemon, FoundProcess>();
   for (const p of s.processes) {
     if (p.hasMm !== true) continue;
-    const words = p.cmdline?.split(' ') ?? [];
-    const script = interpreter(words[0] ?? '') ? base(words[1] ?? '') : '';
+    const script = scriptOf(p.cmdline ?? '');
     const name = DAEMONS.includes(p.comm) ? p.comm : DAEMONS.includes(script) ? script : null;
     if (name === null || out.has(name as Daemon)) continue;
     const argv = argvOf(procRoot, p);

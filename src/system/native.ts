@@ -62,7 +62,8 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
   if (env.OOMTOP_NATIVE === '0') return null;
   if (loaded === undefined) {
     try {
-      // dist/system/native.js and src/system/native.ts are both two levels below the package.
+      // dist/system/native.js, src/system/native.ts and the bundle in dist/bin/ (scripts/
+      // bundle.mjs) are all two levels below the package.
       // node-gyp-build finds build/Release (compiled at install) or else the package's
       // prebuilds/<platform>-<arch>/ binary for this libc (shipped: no compiler needed).
       const require = createRequire(import.meta.url);

@@ -12,7 +12,7 @@ import type { OomEvent } from '../../src/core/parse/kernel-log.js';
 import { buildHolder, startCHolder, stopCHolders } from '../helpers/c-holder.js';
 import { createV1Cgroup, needKernel, removeCgroup, V1_MEMORY, v1MemoryWritable } from '../helpers/kernel.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/bin/oomtop.js');
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   await stopCHolders();

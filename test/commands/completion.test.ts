@@ -15,7 +15,7 @@ import { KILLER_NAMES } from '../../src/core/timeline.js';
 import { needKernel } from '../helpers/kernel.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli.js');
+const CLI = join(ROOT, 'dist/bin/oomtop.js');
 const FIXTURE = join(ROOT, 'test/fixtures/basic');
 const dir = mkdtempSync(join(tmpdir(), 'oomtop-completion-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

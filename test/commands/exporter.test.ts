@@ -11,7 +11,7 @@ import { parseListen } from '../../src/commands/exporter.js';
 import { BASIC } from '../helpers/io.js';
 import { needKernel } from '../helpers/kernel.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/bin/oomtop.js');
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {

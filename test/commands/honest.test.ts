@@ -11,7 +11,7 @@ import type { SnapshotProcess } from '../../src/core/snapshot.js';
 import { fakeIo, writableBasic, BASIC } from '../helpers/io.js';
 import { needKernel } from '../helpers/kernel.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/bin/oomtop.js');
 const PROC = join(BASIC, 'proc');
 let dirs: string[] = [];
 afterEach(() => {

@@ -8,7 +8,7 @@ import { COMMANDS, GROUPS } from '../../src/commands/table.js';
 import { VERSION } from '../../src/version.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli.js');
+const CLI = join(ROOT, 'dist/bin/oomtop.js');
 const help = (args: string[]) => spawnSync('node', [CLI, ...args, '--help'], { encoding: 'utf8' }).stdout;
 
 describe('the command table', () => {

@@ -1,4 +1,5 @@
 // The one escaping function and cell widths: what outside text may put on a terminal.
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { cells, decodeUtf8, fit, fitCell, fitPath, jsonSafe, printable, printableText } from '../../src/core/format.js';
 
@@ -45,6 +46,12 @@ describe('printableText and jsonSafe', () => {
 });
 
 describe('widths in terminal cells', () => {
+  it('printable ASCII is measured without string-width, with the same answer', () => {
+    const ascii = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+    for (const t of [ascii, '', 'sshd: root@pts/0', ' x ']) expect(cells(t)).toBe(stringWidth(t));
+    // text that is not printable ASCII goes to string-width, installed by test/setup.ts
+    for (const t of ['\t', 'a\x01b', 'é', '👍', 'e\u0301']) expect(cells(t)).toBe(stringWidth(t));
+  });
   it('counts wide characters as two cells', () => {
     expect(cells('日本語ab')).toBe(8);
     expect(fit('日本語ab', 10)).toBe('日本語ab  ');

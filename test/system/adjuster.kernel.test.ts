@@ -13,7 +13,7 @@ import { AuditLog } from '../../src/system/audit-log.js';
 import { ProcFs } from '../../src/system/read/procfs.js';
 import { needKernel } from '../helpers/kernel.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/bin/oomtop.js');
 const state = mkdtempSync(join(tmpdir(), 'oomtop-kstate-'));
 const children = new Set<ChildProcess>();
 

@@ -15,7 +15,7 @@ import { readKmsg } from '../../src/system/kernel-log.js';
 import { buildHolder, startCHolder, stopCHolders, type CHolder } from '../helpers/c-holder.js';
 import { createV1Cgroup, needKernel, removeCgroup, V1_MEMORY, v1MemoryWritable } from '../helpers/kernel.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/bin/oomtop.js');
 const LIMIT = 200 * 1024 * 1024;
 const cgroups: string[] = [];
 const tally = { predicted: 0, matched: 0 };

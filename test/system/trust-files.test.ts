@@ -23,7 +23,7 @@ import { loadPolicyFile } from '../../src/system/policy-file.js';
 import { fakeIo, writableBasic, BASIC } from '../helpers/io.js';
 import { needKernel } from '../helpers/kernel.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/bin/oomtop.js');
 const root = process.getuid?.() === 0;
 let dirs: string[] = [];
 afterEach(() => {

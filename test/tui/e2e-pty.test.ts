@@ -1,5 +1,5 @@
 // End to end: the built oomtop under a pseudo-terminal on the real /proc, its output fed to
-// a headless xterm. Plain node runs dist/cli.js, so an import form that only works under
+// a headless xterm. Plain node runs dist/bin/oomtop.js, so an import form that only works under
 // vitest's interop fails here.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startInPty } from '../helpers/terminal.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+const CLI = join(import.meta.dirname, '../../dist/bin/oomtop.js');
 const state = mkdtempSync(join(tmpdir(), 'oomtop-e2e-'));
 afterAll(() => rmSync(state, { recursive: true, force: true }));
 
