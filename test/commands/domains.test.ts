@@ -124,6 +124,24 @@ describe('the v2 fixture hierarchy', () => {
     ]);
   });
 
+  it("snapshot --cgroup as a table: SCORE is the kernel's formula over the limit, not /proc's", () => {
+    const json = JSON.parse(
+      runSnapshot(roots, { format: 'json', cgroup: V2_PATHS.app, isTTY: false }, NOW),
+    ) as Snapshot;
+    const table = runSnapshot(roots, { format: 'table', cgroup: V2_PATHS.app, isTTY: false }, NOW).split('\n');
+    const head = table.find((l) => /^\s*#\s+PID\b/.test(l)) as string;
+    const at = (title: string) => head.indexOf(title) + title.length;
+    for (const p of json.processes) {
+      const row = table.find((l) => new RegExp(`^\\s*${p.rank}\\s+${p.pid} `).test(l)) as string;
+      // 5.9+: (badness * 1000 / totalpages + 1000) * 2 / 3 over the domain's totalpages, as the
+      // kernel ranks inside it; /proc's oom_score (and PRED) are over RAM + swap
+      const inDomain = Math.trunc(((Math.trunc(((p.badnessPages as number) * 1000) / 262_144) + 1000) * 2) / 3);
+      expect(row.slice(0, at('SCORE')).trim().split(/\s+/).at(-1)).toBe(String(inDomain));
+      expect(inDomain).not.toBe(p.oomScore);
+      expect(inDomain).not.toBe(p.predictedOomScore);
+    }
+  });
+
   it('lists every domain, tightest headroom first, with counters and the first victim', () => {
     const out = runDomains(roots, { format: 'json' }, NOW);
     const d = JSON.parse(out) as {
