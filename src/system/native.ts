@@ -49,6 +49,11 @@ export interface NativeReader {
   listPids(root: string): Int32Array;
   /** An extended attribute's value, or -errno (-ENODATA: not set). */
   getXattr(path: string, name: string): Buffer | number;
+  /**
+   * Unmaps this process's resident clean file pages (read-only file mappings with no
+   * copied-on-write page; they stay in the page cache): the kB unmapped, or -errno.
+   */
+  trimFilePages(): number;
 }
 
 export const NOT_READ = -2147483648;
@@ -72,9 +77,9 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       const m = require(file) as Partial<NativeReader>;
       loadedFrom = file;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
-      const missing = (['readBatch', 'preadMany', 'listPids', 'readEach', 'getXattr', 'openMany'] as const).filter(
-        (f) => typeof m[f] !== 'function',
-      );
+      const missing = (
+        ['readBatch', 'preadMany', 'listPids', 'readEach', 'getXattr', 'openMany', 'trimFilePages'] as const
+      ).filter((f) => typeof m[f] !== 'function');
       if (missing.length) throw new Error(`${file} is out of date (no ${missing.join(', ')}): run npm install`);
       loaded = m as NativeReader;
     } catch (e) {
@@ -103,4 +108,15 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(
 /** 'ENOENT' for 2, and so on; 'EIO' for a number this platform does not name. */
 export function errnoName(errno: number): string {
   return ERRNO_NAMES.get(errno) ?? 'EIO';
+}
+
+/**
+ * The commands that stay up give back, once their first sample is done, the pages of the
+ * node binary and the libraries that only start-up touched (~30 MiB: the kernel counts them
+ * in oomtop's own RSS and OOM badness). They stay in the page cache; what runs is mapped
+ * back by minor faults. The kB unmapped, or null without the native reader.
+ */
+export function trimResidentFilePages(): number | null {
+  const n = nativeReader()?.trimFilePages();
+  return n === undefined || n < 0 ? null : n;
 }

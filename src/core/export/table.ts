@@ -29,7 +29,8 @@ function tableContext(s: Snapshot): ColumnContext {
   const ctx: ColumnContext = { pageSize: s.pageSize, domainTotalPages: s.totalPages };
   if (s.domain.kind === 'global' || s.domain.path === null) return ctx;
   const rules = rulesById(s.model.generation as GenerationId) ?? LATEST; // a snapshot read back from a file
-  const score = (p: SnapshotProcess) => (p.badnessPages === null ? null : oomScoreOf(rules, p.badnessPages, s.totalPages));
+  const score = (p: SnapshotProcess) =>
+    p.badnessPages === null ? null : oomScoreOf(rules, p.badnessPages, s.totalPages);
   return { ...ctx, domain: { path: s.domain.path, score } };
 }
 
