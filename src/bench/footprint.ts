@@ -86,6 +86,8 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * A program live in a 160×50 pseudo-terminal for SECONDS: CPU over all but the first 10 s,
  * resident memory at the end, the first screen (the first row drawn), and optionally the
@@ -122,7 +124,6 @@ async function live(
     lastData = now;
     waiting?.(now);
   });
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const warm = Math.min(10, SECONDS / 3);
   await sleep(warm * 1000);
   const c0 = cpuTicks(child.pid);
