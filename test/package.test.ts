@@ -108,6 +108,14 @@ describe('npm install -g of the tarball', () => {
         ),
       );
       expect(snap.processes.length).toBeGreaterThan(3);
+      // a table measures its non-ASCII cells ('—' for an unkillable rank) with string-width,
+      // which the bundle loads from the installed package's node_modules on first use
+      const table = run(
+        bin,
+        ['snapshot', '--format', 'table', '--proc-root', join(FIXTURE, 'proc'), '--sys-root', join(FIXTURE, 'sys')],
+        { env },
+      );
+      expect(table).toMatch(/^ +— +1 root +systemd +— /m);
       expect(existsSync(join(prefix, 'lib/node_modules/oomtop/build'))).toBe(false);
       // npm links the man page into the prefix; man renders it
       const page = join(prefix, 'share/man/man1/oomtop.1');
