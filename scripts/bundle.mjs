@@ -1,7 +1,7 @@
 // Bundles, after tsc, the command line into dist/bin/: oomtop.js (the package's bin) and one
 // chunk per lazily loaded command. Start-up is most of a one-shot command's cost: resolving,
 // reading and linking ~85 modules (our own and commander's, string-width's, re2js's) cost
-// ~40 ms of `oomtop snapshot` at 3,000 processes (npm run bench, part a; docs/performance.md).
+// ~40 ms of `oomtop snapshot` at 3,000 processes (hyperfine; docs/performance.md).
 //
 // Left outside the bundle, loaded from node_modules as before: the TUI libraries (blessed
 // reads its terminfo and widget files by path; the conventions want their default imports

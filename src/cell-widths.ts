@@ -6,31 +6,25 @@
 // of one needs Node 20.19 or 22.12 (package.json's engines).
 import { createRequire } from 'node:module';
 import { useCellWidths } from './core/format.js';
+import { memoize } from './core/memo.js';
 
 type StringWidth = (text: string) => number;
 
 let stringWidth: StringWidth | null = null;
+const measure: StringWidth = (text) => {
+  stringWidth ??= (createRequire(import.meta.url)('string-width') as { default: StringWidth }).default;
+  return stringWidth(text);
+};
 
 /**
  * Widths already measured: the dashboard measures the same table cells, meter bars and
  * separators every refresh, and string-width segments each text anew (~4 ms a refresh at
- * 3,000 processes, the most of any drawing step). Short texts only, and at most MEMO_MAX of
- * them (then the memo starts again): it holds what is on screen, not every process's text.
+ * 3,000 processes, the most of any drawing step). Short texts only, at most 4,096 of them
+ * (core/memo.ts): it holds what is on screen, not every process's text.
  */
-const memo = new Map<string, number>();
-const MEMO_MAX = 4096;
+const remembered = memoize(measure, 4096);
 const MEMO_LONGEST = 256;
 
 export function installCellWidths(): void {
-  useCellWidths((text) => {
-    const known = memo.get(text);
-    if (known !== undefined) return known;
-    stringWidth ??= (createRequire(import.meta.url)('string-width') as { default: StringWidth }).default;
-    const w = stringWidth(text);
-    if (text.length <= MEMO_LONGEST) {
-      if (memo.size >= MEMO_MAX) memo.clear();
-      memo.set(text, w);
-    }
-    return w;
-  });
+  useCellWidths((text) => (text.length <= MEMO_LONGEST ? remembered(text) : measure(text)));
 }

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openFileLimit } from '../system/read/held-files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'bin', 'oomtop.js');
@@ -64,15 +65,13 @@ interface Live {
 
 /** How many descriptors a process holds, and its soft open-file limit; nulls when unreadable. */
 function descriptors(pid: number): { fds: number | null; fdLimit: number | null } {
+  let fds: number | null = null;
   try {
-    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const limit = Number(line?.split(/\s{2,}/)[1]);
-    return { fds: readdirSync(`/proc/${pid}/fd`).length, fdLimit: Number.isFinite(limit) ? limit : null };
+    fds = readdirSync(`/proc/${pid}/fd`).length;
   } catch {
-    return { fds: null, fdLimit: null };
+    // the process is gone
   }
+  return { fds, fdLimit: openFileLimit(pid) };
 }
 
 function statusMiB(pid: number, key: string): number {

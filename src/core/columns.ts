@@ -2,6 +2,7 @@
 // formats and compares, and which columns give way first on a narrow screen. The table
 // export and the dashboard both draw from it.
 import { formatPages, formatPercent, printable, shortCgroup } from './format.js';
+import { oomScoreOf, type KernelRules } from './kernel-model.js';
 import type { SnapshotProcess } from './snapshot.js';
 
 export interface ColumnContext {
@@ -16,6 +17,16 @@ export interface ColumnContext {
    * /proc/PID/oom_score is always the global one).
    */
   domain?: { path: string; score: (p: SnapshotProcess) => number | null };
+}
+
+/**
+ * `ctx` for a ranking inside the memory cgroup at `path` (the dashboard's and the table
+ * export's): SCORE is `rules`' oom_score formula over the domain's totalpages.
+ */
+export function inDomain(ctx: ColumnContext, path: string, rules: KernelRules): ColumnContext {
+  const total = ctx.domainTotalPages;
+  const score = (p: SnapshotProcess) => (p.badnessPages === null ? null : oomScoreOf(rules, p.badnessPages, total));
+  return { ...ctx, domain: { path, score } };
 }
 
 export interface Column {

@@ -44,9 +44,8 @@ export function formatPercent(fraction: number | null, digits = 1): string {
   return fraction === null || !Number.isFinite(fraction) ? '?' : `${(fraction * 100).toFixed(digits)}%`;
 }
 
-/** Terminal cells of one grapheme cluster (wide CJK and emoji take 2, combining marks 0). */
-// Made on first use: the first Intl.Segmenter loads ICU's break rules (~10 ms), which a
-// command that prints only JSON or ASCII never needs.
+// Grapheme clusters, for cutting text at cells. Made on first use: the first Intl.Segmenter
+// loads ICU's break rules (~10 ms), which a command that prints only JSON or ASCII never needs.
 let segmenter: Intl.Segmenter | null = null;
 const graphemes = (text: string) => (segmenter ??= new Intl.Segmenter()).segment(text);
 

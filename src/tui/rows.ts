@@ -1,11 +1,11 @@
 // The table's rows as the state implies them: filter, sort, tree order, the selection and
 // scrolling. Pure; the sorted rows are memoised in the state's own RowCache.
 import { processKey } from '../core/audit.js';
-import { columnById, compareBy, type ColumnContext } from '../core/columns.js';
+import { columnById, compareBy, inDomain, type ColumnContext } from '../core/columns.js';
 import type { Snapshot, SnapshotProcess } from '../core/snapshot.js';
 import { tableHeight } from './layout.js';
 import { compileOrNull } from '../core/pattern.js';
-import { LATEST, oomScoreOf } from '../core/kernel-model.js';
+import { LATEST } from '../core/kernel-model.js';
 import type { DashState } from './state.js';
 
 type Identity = { pid: number; startTime: number };
@@ -17,9 +17,7 @@ export function columnContext(s: DashState): ColumnContext {
   const total = s.snapshot?.totalPages ?? 1;
   const ctx: ColumnContext = { pageSize: s.snapshot?.pageSize ?? 4096, domainTotalPages: total, cpu: s.cpu };
   if (s.domainPath === null || !s.view) return ctx;
-  const rules = s.view.sample.model?.rules ?? LATEST;
-  const score = (p: SnapshotProcess) => (p.badnessPages === null ? null : oomScoreOf(rules, p.badnessPages, total));
-  return { ...ctx, domain: { path: s.domainPath, score } };
+  return inDomain(ctx, s.domainPath, s.view.sample.model?.rules ?? LATEST);
 }
 
 /**

@@ -1,8 +1,8 @@
 // A plain text table for terminals, from the shared column table.
-import { layoutColumns, type ColumnContext, type ColumnId } from '../columns.js';
+import { inDomain, layoutColumns, type ColumnContext, type ColumnId } from '../columns.js';
 import { fit, fitCell, formatBytes, formatInt, printable } from '../format.js';
-import { LATEST, oomScoreOf, rulesById, type GenerationId } from '../kernel-model.js';
-import type { Snapshot, SnapshotProcess } from '../snapshot.js';
+import { rulesById, type GenerationId } from '../kernel-model.js';
+import type { Snapshot } from '../snapshot.js';
 
 export const TABLE_COLUMNS: ColumnId[] = [
   'rank',
@@ -20,18 +20,11 @@ export const TABLE_COLUMNS: ColumnId[] = [
   'note',
 ];
 
-/**
- * As the dashboard's: in a memory cgroup, SCORE is the kernel's formula over the cgroup's
- * limit (what the kernel ranks by there; /proc/PID/oom_score is always over RAM + swap) and
- * UNIT the cgroup below the domain.
- */
+/** As the dashboard's: in a memory cgroup, SCORE over its limit and UNIT the cgroup below it. */
 function tableContext(s: Snapshot): ColumnContext {
   const ctx: ColumnContext = { pageSize: s.pageSize, domainTotalPages: s.totalPages };
   if (s.domain.kind === 'global' || s.domain.path === null) return ctx;
-  const rules = rulesById(s.model.generation as GenerationId) ?? LATEST; // a snapshot read back from a file
-  const score = (p: SnapshotProcess) =>
-    p.badnessPages === null ? null : oomScoreOf(rules, p.badnessPages, s.totalPages);
-  return { ...ctx, domain: { path: s.domain.path, score } };
+  return inDomain(ctx, s.domain.path, rulesById(s.model.generation as GenerationId));
 }
 
 export function snapshotToTable(s: Snapshot, width = 160): string {

@@ -6,16 +6,19 @@ import { errnoCode } from '../errno.js';
 import type { NativeReader } from '../native.js';
 import { decode, hasSorted, isGone, parseIntBytes, type ProcFs } from './procfs.js';
 
-/** The soft limit on open files of this process (Node raises it to the hard limit at start). */
-function openFileLimit(): number {
+/**
+ * The soft limit on open files of a process (`self`: this one; Node raises it to the hard
+ * limit at start), from /proc/PID/limits; null when it cannot be read.
+ */
+export function openFileLimit(pid: number | 'self' = 'self'): number | null {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
+    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
       .split('\n')
       .find((l) => l.startsWith('Max open files'));
     const soft = Number(line?.split(/\s{2,}/)[1]);
-    return Number.isFinite(soft) && soft > 0 ? soft : 1024;
+    return Number.isFinite(soft) && soft > 0 ? soft : null;
   } catch {
-    return 1024;
+    return null;
   }
 }
 
@@ -66,7 +69,7 @@ export class HeldFiles {
     private readonly slots: readonly number[] = names.map(() => 1024),
   ) {
     // Leave room for everything else oomtop opens (the terminal, the audit log).
-    this.budget = budget ?? Math.max(0, openFileLimit() - 1024);
+    this.budget = budget ?? Math.max(0, (openFileLimit() ?? 1024) - 1024);
   }
 
   /**
