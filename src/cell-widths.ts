@@ -1,4 +1,5 @@
-// Hands string-width to core/format.ts as the width of text that is not printable ASCII,
+// Hands string-width to core/format.ts as the width of text that is not printable ASCII
+// nor only the narrow signs of format.ts (NARROW_RANGES: ─ ▶ … é),
 // loaded the first time such a text is measured. Loading it at start-up costs ~25 ms (its
 // Intl.Segmenter loads ICU's break rules), which a command that prints JSON, or only ASCII,
 // never needs; core stays free of module loading. The program (cli.ts), the bench and the

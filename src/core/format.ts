@@ -60,9 +60,56 @@ export function useCellWidths(width: (text: string) => number): void {
   wideWidth = width;
 }
 
+/**
+ * Characters of one cell that never join a neighbour into one grapheme, besides printable
+ * ASCII: Latin-1 and Latin Extended letters, general punctuation, arrows, mathematical and
+ * technical signs, box drawing, blocks, geometric shapes, symbols and dingbats, less those
+ * string-width counts otherwise (emoji shown two cells wide, the soft hyphen, bidi
+ * controls). Everything oomtop draws itself (─ │ ▶ … · → ✓ ⚠ ▁…█) is here, so a screen of
+ * ASCII names never loads string-width and ICU's break rules (~70 ms, a few MiB). The test
+ * proves every entry against string-width and Intl.Segmenter.
+ */
+export const NARROW_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0xa0, 0x24f],
+  [0x2010, 0x205e],
+  [0x2190, 0x23ff],
+  [0x2500, 0x27bf],
+  // the first private-use character: the dashboard's own soft break marker (tui/fit.ts)
+  [0xe000, 0xe000],
+];
+export const NOT_NARROW: readonly number[] = [
+  0xad, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x231a, 0x231b, 0x2329, 0x232a, 0x23e9, 0x23ea, 0x23eb, 0x23ec, 0x23f0,
+  0x23f3, 0x25fd, 0x25fe, 0x2614, 0x2615, 0x2630, 0x2631, 0x2632, 0x2633, 0x2634, 0x2635, 0x2636, 0x2637, 0x2648,
+  0x2649, 0x264a, 0x264b, 0x264c, 0x264d, 0x264e, 0x264f, 0x2650, 0x2651, 0x2652, 0x2653, 0x267f, 0x268a, 0x268b,
+  0x268c, 0x268d, 0x268e, 0x268f, 0x2693, 0x26a1, 0x26aa, 0x26ab, 0x26bd, 0x26be, 0x26c4, 0x26c5, 0x26ce, 0x26d4,
+  0x26ea, 0x26f2, 0x26f3, 0x26f5, 0x26fa, 0x26fd, 0x2705, 0x270a, 0x270b, 0x2728, 0x274c, 0x274e, 0x2753, 0x2754,
+  0x2755, 0x2757, 0x2795, 0x2796, 0x2797, 0x27b0, 0x27bf,
+];
+const NARROW_END = 0xe001;
+let narrowTable: Uint8Array | null = null;
+
+function makeNarrowTable(): Uint8Array {
+  const t = new Uint8Array(NARROW_END);
+  for (let c = 0x20; c < 0x7f; c++) t[c] = 1;
+  for (const [a, b] of NARROW_RANGES) t.fill(1, a, b + 1);
+  for (const c of NOT_NARROW) t[c] = 0;
+  return t;
+}
+
+/** Whether every character of text is one cell wide and its own grapheme (NARROW_RANGES). */
+export function oneCellEach(text: string): boolean {
+  if (ASCII.test(text)) return true;
+  const t = (narrowTable ??= makeNarrowTable());
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= NARROW_END || t[c] === 0) return false;
+  }
+  return true;
+}
+
 function stringWidth(text: string): number {
-  // printable ASCII (almost every /proc text): one character, one cell
-  if (ASCII.test(text)) return text.length;
+  // printable ASCII (almost every /proc text) and the narrow signs: one character, one cell
+  if (oneCellEach(text)) return text.length;
   if (wideWidth === null) throw new Error('internal error: no cell widths for non-ASCII text (installCellWidths)');
   return wideWidth(text);
 }
@@ -108,8 +155,8 @@ const pad = (t: string, width: number, align: 'left' | 'right') => {
 export function fit(raw: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
   const text = printable(raw);
-  // ASCII (almost every /proc text): one character, one cell.
-  const t = ASCII.test(text)
+  // ASCII (almost every /proc text), and the narrow signs: one character, one cell.
+  const t = oneCellEach(text)
     ? text.length > width
       ? width > 1
         ? `${text.slice(0, width - 1)}…`
@@ -120,7 +167,7 @@ export function fit(raw: string, width: number, align: 'left' | 'right' = 'left'
         ? `${headCells(text, width - 1)}…`
         : headCells(text, width)
       : text;
-  return ASCII.test(t) ? (align === 'left' ? t.padEnd(width) : t.padStart(width)) : pad(t, width, align);
+  return oneCellEach(t) ? (align === 'left' ? t.padEnd(width) : t.padStart(width)) : pad(t, width, align);
 }
 
 const ASCII = /^[\x20-\x7e]*$/;
@@ -221,7 +268,7 @@ const utf8 = new TextDecoder('utf-8');
 export function fitPath(raw: string, width: number): string {
   if (width <= 0) return '';
   const text = printable(raw);
-  if (ASCII.test(text))
+  if (oneCellEach(text))
     return text.length > width ? `…${text.slice(text.length - width + 1)}`.padEnd(width) : text.padEnd(width);
   return stringWidth(text) > width ? pad(`…${tailCells(text, width - 1)}`, width, 'left') : pad(text, width, 'left');
 }

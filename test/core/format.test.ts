@@ -1,7 +1,18 @@
 // The one escaping function and cell widths: what outside text may put on a terminal.
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { cells, decodeUtf8, fit, fitCell, fitPath, jsonSafe, printable, printableText } from '../../src/core/format.js';
+import {
+  cells,
+  decodeUtf8,
+  fit,
+  fitCell,
+  fitPath,
+  jsonSafe,
+  NARROW_RANGES,
+  oneCellEach,
+  printable,
+  printableText,
+} from '../../src/core/format.js';
 
 /** No control character at all (a field), or none but newline and tab (a text). */
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
@@ -51,6 +62,33 @@ describe('widths in terminal cells', () => {
     for (const t of [ascii, '', 'sshd: root@pts/0', ' x ']) expect(cells(t)).toBe(stringWidth(t));
     // text that is not printable ASCII goes to string-width, installed by test/setup.ts
     for (const t of ['\t', 'a\x01b', 'é', '👍', 'e\u0301']) expect(cells(t)).toBe(stringWidth(t));
+  });
+  it('the narrow signs are exactly the characters string-width counts one cell that join no neighbour', () => {
+    const seg = new Intl.Segmenter();
+    const graphemes = (t: string) => [...seg.segment(t)].length;
+    let narrow = 0;
+    for (const [a, b] of [
+      ...NARROW_RANGES,
+      [0, 0x9f] as const,
+      [0x250, 0x200f] as const,
+      [0x27c0, 0x2fff] as const,
+      [0xdfff, 0xe001] as const,
+    ])
+      for (let c = a; c <= b; c++) {
+        const ch = String.fromCharCode(c);
+        const one = stringWidth(ch) === 1 && graphemes(`a${ch}a`) === 3 && graphemes(ch + ch) === 2;
+        // every entry is right; and within NARROW_RANGES none is missing (outside them, string-width decides)
+        if (oneCellEach(ch)) expect([c.toString(16), one]).toEqual([c.toString(16), true]);
+        else if (NARROW_RANGES.some(([x, y]) => c >= x && c <= y))
+          expect([c.toString(16), one]).toEqual([c.toString(16), false]);
+        if (oneCellEach(ch)) narrow++;
+      }
+    expect(narrow).toBeGreaterThan(1800);
+    // what the dashboard draws itself is among them; a combining mark or an emoji selector is not
+    for (const t of ['─│▶…·→✓⚠▁▂▃▄▅▆▇█░▲▼↑↓', 'café', 'naïve – x']) expect(oneCellEach(t)).toBe(true);
+    for (const t of ['e\u0301', '⚠\ufe0f', '日', '👍', '\t', '\u00ad', '✅']) expect(oneCellEach(t)).toBe(false);
+    expect(fit('▶ café…', 5)).toBe('▶ ca…');
+    expect(fitPath('/a/→b─c', 4)).toBe('…b─c');
   });
   it('counts wide characters as two cells', () => {
     expect(cells('日本語ab')).toBe(8);
