@@ -135,16 +135,33 @@ function rankOptionsFor(
  * The last record made for each process sample. The dashboard and watch keep a process's
  * sample object while nothing it reads has moved (system/sampler.ts); its record is then
  * reused as long as its rank and badness are too, and its unit, container, user and start
- * date are not worked out again. A pure cache: same inputs, same record.
+ * date are not worked out again. A pure cache: same inputs, same record. The records hold
+ * for one set of users, page size, boot time and clock ticks (one per sampler): another set
+ * starts the cache anew, instead of keeping them beside each record (~1 MiB at 20,000).
  */
-interface Made {
-  record: SnapshotProcess;
+interface MadeFor {
   users: ReadonlyMap<number, string>;
   pageSize: number;
   bootTime: number | null;
   clockTicks: number;
 }
-const made = new WeakMap<ProcSample, Made>();
+let madeFor: MadeFor | null = null;
+let made = new WeakMap<ProcSample, SnapshotProcess>();
+
+function madeCache(users: ReadonlyMap<number, string>, sample: SystemSample): WeakMap<ProcSample, SnapshotProcess> {
+  const m = madeFor;
+  if (
+    m === null ||
+    m.users !== users ||
+    m.pageSize !== sample.pageSize ||
+    m.bootTime !== sample.bootTime ||
+    m.clockTicks !== sample.clockTicks
+  ) {
+    madeFor = { users, pageSize: sample.pageSize, bootTime: sample.bootTime, clockTicks: sample.clockTicks };
+    made = new WeakMap();
+  }
+  return made;
+}
 
 export function toSnapshotProcess(
   r: RankedProcess,
@@ -152,15 +169,9 @@ export function toSnapshotProcess(
   users: ReadonlyMap<number, string>,
 ): SnapshotProcess {
   const p = r.proc;
-  const m = made.get(p);
-  if (
-    m &&
-    m.users === users &&
-    m.pageSize === sample.pageSize &&
-    m.bootTime === sample.bootTime &&
-    m.clockTicks === sample.clockTicks
-  ) {
-    const o = m.record;
+  const cache = madeCache(users, sample);
+  const o = cache.get(p);
+  if (o) {
     if (
       o.rank === r.rank &&
       o.killable === r.killable &&
@@ -172,7 +183,7 @@ export function toSnapshotProcess(
       return o;
     const pt = r.terms?.pageTablePages ?? o.pageTablePages;
     const record = makeRecord(r, p, o.user, o.swapPages, pt, o.unit, o, o.startedAt);
-    m.record = record;
+    cache.set(p, record);
     return record;
   }
   const kbPerPage = sample.pageSize / 1024;
@@ -191,7 +202,7 @@ export function toSnapshotProcess(
     containerFields(p.cgroup),
     started,
   );
-  made.set(p, { record, users, pageSize: sample.pageSize, bootTime: sample.bootTime, clockTicks: sample.clockTicks });
+  cache.set(p, record);
   return record;
 }
 

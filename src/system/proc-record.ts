@@ -64,6 +64,28 @@ export function procRecord(
   };
 }
 
+/**
+ * The status fields a record was made from (procRecord() with a stat and a status read):
+ * what the sampler reuses while stat shows the memory unmoved, instead of keeping each
+ * process's parsed status beside its record (~2 MiB at 20,000 processes).
+ */
+export function statusOf(p: ProcSample): StatusFields {
+  return {
+    // in parseStatus()'s order: one hidden class for procRecord() to read
+    name: p.comm,
+    uid: p.uid,
+    swapKb: p.swapKb,
+    pteKb: p.pteKb,
+    pmdKb: p.pmdKb,
+    rssAnonKb: p.rssAnonKb,
+    rssFileKb: p.rssFileKb,
+    rssShmemKb: p.rssShmemKb,
+    threads: p.threads,
+    hasMm: p.hasMm === true,
+    capSysAdmin: p.capSysAdmin,
+  };
+}
+
 /** p with another oom_score: the same fields in the same order as procRecord(). */
 export function withOomScore(p: ProcSample, oomScore: number | null): ProcSample {
   return {

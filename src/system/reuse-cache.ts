@@ -13,7 +13,6 @@
 // - row hand-on (lastRows/handOn): when the pid list and the held files are last tick's row
 //   for row, a row whose files read the same bytes hands on its last record, no lookup.
 import type { ProcCgroups } from '../core/parse/proc-cgroup.js';
-import type { StatusFields } from '../core/parse/status.js';
 import type { ProcSample } from '../core/types.js';
 import { hasSorted } from './read/procfs.js';
 
@@ -25,9 +24,12 @@ export const WALK_EVERY = REFRESH_SLICES;
 export interface CacheEntry {
   /** The stat text the record was made from: the same bytes next tick mean nothing moved. */
   statText: string;
-  /** rss, faults and vsize from stat: when only these are unchanged, status (swap, page tables) is too. */
-  memSig: string;
-  status: StatusFields;
+  /**
+   * Page faults from stat: when they, rss and vsize (in the sample) are unchanged, status
+   * (swap, page tables) is too, and the sample's status fields stand (statusOf()).
+   */
+  minflt: number;
+  majflt: number;
   /** Parsed /proc/PID/cgroup; null when it was not asked for. */
   cgroup: ProcCgroups | null;
   /** The record made last time (its cmdline is null when it was not asked for). */

@@ -12,7 +12,7 @@ import {
   parseVmstatCounter,
 } from '../core/parse/meminfo.js';
 import { parseProcCgroup, type ProcCgroups } from '../core/parse/proc-cgroup.js';
-import { parseStat, PF_KTHREAD, statCpuTicks } from '../core/parse/stat.js';
+import { parseStat, PF_KTHREAD, statCpuTicks, type StatFields } from '../core/parse/stat.js';
 import { parseStatus, type StatusFields } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
@@ -29,7 +29,7 @@ import {
   type ProcFile,
   type SampleNeeds,
 } from './read/source.js';
-import { KTHREAD_STATUS, NO_CGROUP, procRecord, sameRecord, withOomScore } from './proc-record.js';
+import { KTHREAD_STATUS, NO_CGROUP, procRecord, sameRecord, statusOf, withOomScore } from './proc-record.js';
 import { ReuseCache, type CacheEntry } from './reuse-cache.js';
 
 /** The inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h). */
@@ -49,6 +49,14 @@ export const ALL_NEEDS: SampleNeeds = { cmdline: true, cgroup: true };
 export const MODEL_NEEDS: SampleNeeds = { cmdline: false, cgroup: false };
 
 class Vanished extends Error {}
+
+/** Stat shows the memory of the cached record unmoved: the same rss, vsize and page faults. */
+function sameMemory(hit: CacheEntry, st: StatFields): boolean {
+  const p = hit.sample;
+  return (
+    p.rssPages === st.rssPages && p.vsizeBytes === st.vsizeBytes && hit.minflt === st.minflt && hit.majflt === st.majflt
+  );
+}
 
 /** What unchanged() found: the last record as it is, or the stat text to go on with. */
 type Reuse = { kind: 'same'; sample: ProcSample } | { kind: 'read'; stat: Read<string> };
@@ -463,7 +471,6 @@ export class Sampler {
     const stat = statText === null ? null : parseStat(statText);
     if (stat && !stat.ok) unreadable.push(stat.error);
     const st = stat?.ok ? stat.value : null;
-    const memSig = st && this.reuse ? `${st.rssPages} ${st.minflt} ${st.majflt} ${st.vsizeBytes}` : '';
     const cached = st && this.reuse?.get(pid);
     const hit = cached && cached.sample.startTime === st.startTime ? cached : null;
     // A kernel thread has no mm, runs as root and has an empty command line: its status
@@ -473,7 +480,7 @@ export class Sampler {
     let status: StatusFields | null;
     if (kthread) status = { ...KTHREAD_STATUS, name: st.comm };
     // The rolling refresh re-reads status too: a uid can change (setuid) with nothing in stat.
-    else if (hit && hit.memSig === memSig && !refreshDue) status = hit.status;
+    else if (st && hit && !refreshDue && sameMemory(hit, st)) status = statusOf(hit.sample);
     else {
       const statusText = read('status', 'latin1');
       status = statusText === null ? null : parseStatus(statusText);
@@ -500,7 +507,13 @@ export class Sampler {
       return p;
     // A refresh that found nothing new hands on last tick's record (and what was made from it).
     const same = hit && sameRecord(hit.sample, p) ? hit.sample : p;
-    this.reuse.set(pid, { statText, memSig, status, cgroup: needs.cgroup ? cg : null, sample: same });
+    this.reuse.set(pid, {
+      statText,
+      minflt: st.minflt,
+      majflt: st.majflt,
+      cgroup: needs.cgroup ? cg : null,
+      sample: same,
+    });
     return this.handOn(row, same);
   }
 

@@ -6,8 +6,8 @@ import { REFRESH_SLICES, ReuseCache, WALK_EVERY } from '../../src/system/reuse-c
 const rec = (pid: number) => ({ pid }) as unknown as ProcSample;
 const entry = (pid: number) => ({
   statText: `${pid} (x)`,
-  memSig: '',
-  status: {} as never,
+  minflt: 0,
+  majflt: 0,
   cgroup: null,
   sample: rec(pid),
 });

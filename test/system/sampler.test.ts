@@ -145,6 +145,24 @@ describe('incremental Sampler (dashboard, watch)', () => {
     expect(s.sample(0).processes[0]).toMatchObject({ comm: 'b', cmdline: 'b' });
   });
 
+  it('keeps the status while only CPU times move in stat, and reads it again when page faults move', () => {
+    const root = join(tmp, 'cpu-only');
+    const proc = { pid: 81, comm: 'a', rssPages: 10, pteKb: 8 };
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [proc]);
+    const s = new Sampler(root, { incremental: true });
+    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    expect(s.sample(0, needs).processes[0]).toMatchObject({ pteKb: 8, uid: 0 });
+    writeFileSync(join(root, '81/status'), statusText({ ...proc, pteKb: 12 }));
+    // utime 10 -> 11: the process ran, its memory did not move (status is not read)
+    const line = statLine(proc);
+    expect(line).toContain(' 100 0 0 0 10 5 ');
+    writeFileSync(join(root, '81/stat'), line.replace(' 100 0 0 0 10 5 ', ' 100 0 0 0 11 5 '));
+    expect(s.sample(0, needs).processes[0]).toMatchObject({ pteKb: 8, rssPages: 10, hasMm: true });
+    // a minor fault with rss unchanged (a page in, another reclaimed): status is read again
+    writeFileSync(join(root, '81/stat'), line.replace(' 100 0 0 0 10 5 ', ' 101 0 0 0 11 5 '));
+    expect(s.sample(0, needs).processes[0]).toMatchObject({ pteKb: 12, rssPages: 10 });
+  });
+
   it('hands on the same record while nothing moves: off screen, and across its refresh tick', () => {
     // The snapshot record made from a process sample is reused while the sample object is:
     // a new object per tick would rebuild 5,000 records every 2 s for nothing.
