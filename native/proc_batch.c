@@ -295,51 +295,75 @@ static napi_value read_batch(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* preadMany(fds, slot, out[, lastLens, same]) -> lengths
- * For the dashboard's held files: reads each fds[i] >= 0 at offset 0 into out[i*slot, ...),
- * one pread a file, in one call. lengths[i] is the byte count, -errno, or NOT_READ (fd < 0).
- * With lastLens, the lengths of the last call on the same out with the same fds row for row:
- * same[i] = 1 when row i read exactly the bytes it read then (compared in place, while the
- * slot is in the cache), else 0. The dashboard asks this of every process every tick. */
-static napi_value pread_many(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!get_args(env, info, argv, 5, 3, "preadMany")) return NULL;
-  size_t nfds;
-  void *fdData;
-  if (!arg_typed(env, argv[0], napi_int32_array, 0, &fdData, &nfds, "preadMany", "fds must be an Int32Array")) return NULL;
+/* readSlots(root, name, pids, fds, slot, out, at, lastLens, same) -> lengths
+ * The dashboard's held files, every process every tick, in one call. Row i is read from
+ * fds[i] (>= 0) with one pread at offset 0, or, holding no descriptor (past the open-file
+ * budget, or not opened), from ROOT/pids[i]/NAME with open, one read and close; into out at
+ * at[i]*slot: each process keeps its own slot from call to call, wherever its row is.
+ * lengths[i] is the byte count (== slot: longer than the slot, read it again) or -errno.
+ * lastLens[at[i]] is the length that slot holds from the last call (-1: nothing yet):
+ * same[i] = 1 when row i read exactly those bytes (compared in place; a read that fills the
+ * slot is never the same), else 0; lastLens is updated in place. */
+static napi_value read_slots(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  if (!get_args(env, info, argv, 9, 9, "readSlots")) return NULL;
+  char root[ROOT_MAX];
+  char name[1][64];
+  uint32_t nnames;
+  size_t n, nslots;
+  const int32_t *pids, *fds, *at;
+  int32_t *lastLens;
+  uint8_t *same;
   uint32_t slot;
-  CHECK(napi_get_value_uint32(env, argv[1], &slot));
+  if (!arg_root(env, argv[0], root, "readSlots")
+    || !arg_names(env, argv[1], name, 1, &nnames, "readSlots")
+    || !arg_typed(env, argv[2], napi_int32_array, 0, (void **)&pids, &n, "readSlots", "pids must be an Int32Array")
+    || !arg_typed(env, argv[3], napi_int32_array, n, (void **)&fds, NULL, "readSlots", "fds must be an Int32Array, one per pid")) return NULL;
+  CHECK(napi_get_value_uint32(env, argv[4], &slot));
   char *out;
   size_t outLen;
-  CHECK(napi_get_buffer_info(env, argv[2], (void **)&out, &outLen));
-  if (slot == 0 || outLen / slot < nfds) { napi_throw_range_error(env, NULL, "preadMany: out is smaller than fds x slot"); return NULL; }
-  const int32_t *lastLens = NULL;
-  uint8_t *same = NULL;
-  napi_valuetype vt;
-  CHECK(napi_typeof(env, argv[3], &vt));
-  if (vt != napi_undefined
-    && (!arg_typed(env, argv[3], napi_int32_array, nfds, (void **)&lastLens, NULL, "preadMany", "lastLens must be an Int32Array, one per fd")
-      || !arg_typed(env, argv[4], napi_uint8_array, nfds, (void **)&same, NULL, "preadMany", "same must be a Uint8Array, one per fd"))) return NULL;
-  char *scratch = NULL;
-  if (lastLens && !(scratch = malloc(slot))) { napi_throw_error(env, NULL, "preadMany: out of memory"); return NULL; }
+  CHECK(napi_get_buffer_info(env, argv[5], (void **)&out, &outLen));
+  if (nnames != 1) { napi_throw_type_error(env, NULL, "readSlots: name must be one file name"); return NULL; }
+  if (slot == 0 || slot > (1u << 24)) { napi_throw_range_error(env, NULL, "readSlots: a slot is 1 byte to 16 MiB"); return NULL; }
+  if (!arg_typed(env, argv[6], napi_int32_array, n, (void **)&at, NULL, "readSlots", "at must be an Int32Array, one per pid")
+    || !arg_typed(env, argv[7], napi_int32_array, 0, (void **)&lastLens, &nslots, "readSlots", "lastLens must be an Int32Array, one per slot")
+    || !arg_typed(env, argv[8], napi_uint8_array, n, (void **)&same, NULL, "readSlots", "same must be a Uint8Array, one per pid")) return NULL;
+  size_t fit = outLen / slot < nslots ? outLen / slot : nslots;
+  for (size_t i = 0; i < n; i++)
+    if (at[i] < 0 || (size_t)at[i] >= fit) { napi_throw_range_error(env, NULL, "readSlots: a slot index is past out or lastLens"); return NULL; }
+  char *scratch = malloc(slot);
+  if (!scratch) { napi_throw_error(env, NULL, "readSlots: out of memory"); return NULL; }
   napi_value lens;
   int32_t *lenData;
-  if (new_int32s(env, nfds, &lenData, &lens) != napi_ok) {
+  if (new_int32s(env, n, &lenData, &lens) != napi_ok) {
     free(scratch);
-    napi_throw_error(env, NULL, "preadMany: cannot make the lengths");
+    napi_throw_error(env, NULL, "readSlots: cannot make the lengths");
     return NULL;
   }
-  const int32_t *fds = fdData;
-  for (size_t i = 0; i < nfds; i++) {
-    if (same) same[i] = 0;
-    if (fds[i] < 0) { lenData[i] = NOT_READ; continue; }
-    char *at = out + i * slot;
-    ssize_t n;
-    do n = pread(fds[i], scratch ? scratch : at, slot, 0); while (n < 0 && errno == EINTR);
-    lenData[i] = n < 0 ? -errno : (int32_t)n;
-    if (!scratch || n <= 0) continue;
-    if (lastLens[i] == n && memcmp(scratch, at, (size_t)n) == 0) same[i] = 1;
-    else memcpy(at, scratch, (size_t)n);
+  char path[4096 + 96];
+  for (size_t i = 0; i < n; i++) {
+    same[i] = 0;
+    ssize_t got;
+    if (fds[i] >= 0) {
+      do got = pread(fds[i], scratch, slot, 0); while (got < 0 && errno == EINTR);
+    } else {
+      snprintf(path, sizeof path, "%s/%d/%s", root, (int)pids[i], name[0]);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) got = -1;
+      else {
+        do got = read(fd, scratch, slot); while (got < 0 && errno == EINTR);
+        int e = errno;
+        close(fd);
+        errno = e;
+      }
+    }
+    int32_t k = at[i];
+    lenData[i] = got < 0 ? -errno : (int32_t)got;
+    if (got < 0) { lastLens[k] = -1; continue; }
+    char *dst = out + (size_t)k * slot;
+    if (lastLens[k] == got && (size_t)got < slot && memcmp(scratch, dst, (size_t)got) == 0) same[i] = 1;
+    else memcpy(dst, scratch, (size_t)got);
+    lastLens[k] = (int32_t)got;
   }
   free(scratch);
   return lens;
@@ -400,7 +424,7 @@ static napi_value read_each(napi_env env, napi_callback_info info) {
 /* openMany(root, pids, names, max) -> Int32Array fds, nnames per pid
  * Opens ROOT/PID/NAME read-only (O_CLOEXEC) for every pid and name, at most `max` files:
  * fds[i*nnames+f] is the descriptor, -errno, or NOT_READ past `max`. The dashboard holds
- * these open and preadMany()s them each tick; opening 40,000 from JavaScript took ~1.1 s
+ * these open and readSlots() them each tick; opening 40,000 from JavaScript took ~1.1 s
  * of a 20,000-process first sample (a call, a path string and an error object each). */
 static napi_value open_many(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -553,7 +577,7 @@ static napi_value trim_file_pages(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
-    {"readBatch", read_batch}, {"preadMany", pread_many}, {"listPids", list_pids}, {"readEach", read_each},
+    {"readBatch", read_batch}, {"readSlots", read_slots}, {"listPids", list_pids}, {"readEach", read_each},
     {"getXattr", get_xattr}, {"openMany", open_many}, {"trimFilePages", trim_file_pages},
   };
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {

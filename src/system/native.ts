@@ -22,11 +22,22 @@ export interface NativeReader {
     keep: ReadonlyArray<readonly string[] | null>,
   ): [Buffer[], Int32Array, Int32Array];
   /**
-   * Reads fds[i] (>= 0) at offset 0 into out[i*slot, (i+1)*slot): lengths, -errno or NOT_READ.
-   * Given the lengths of the last call on the same out with the same fds row for row, sets
-   * same[i] to 1 when row i read the same bytes as then, else 0.
+   * Reads row i from fds[i] (>= 0) at offset 0, else root/pids[i]/name by path, into out at
+   * at[i] * slot: lengths (== slot: longer than the slot) or -errno. lastLens[at[i]] is the
+   * length that slot holds (-1: none): same[i] is set to 1 when row i read exactly those
+   * bytes, else 0, and lastLens is updated.
    */
-  preadMany(fds: Int32Array, slot: number, out: Buffer, lastLens?: Int32Array, same?: Uint8Array): Int32Array;
+  readSlots(
+    root: string,
+    name: readonly [string],
+    pids: Int32Array,
+    fds: Int32Array,
+    slot: number,
+    out: Buffer,
+    at: Int32Array,
+    lastLens: Int32Array,
+    same: Uint8Array,
+  ): Int32Array;
   /**
    * Reads root/pids[i]/names[f] for each bit f of want[i] (open, one read, close) into out at
    * i * (sum of slots) + (slots[0] + ... + slots[f-1]): lengths per (i, f), each the byte count
@@ -78,7 +89,7 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       loadedFrom = file;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
       const missing = (
-        ['readBatch', 'preadMany', 'listPids', 'readEach', 'getXattr', 'openMany', 'trimFilePages'] as const
+        ['readBatch', 'readSlots', 'listPids', 'readEach', 'getXattr', 'openMany', 'trimFilePages'] as const
       ).filter((f) => typeof m[f] !== 'function');
       if (missing.length) throw new Error(`${file} is out of date (no ${missing.join(', ')}): run npm install`);
       loaded = m as NativeReader;

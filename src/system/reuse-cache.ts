@@ -22,8 +22,13 @@ export const REFRESH_SLICES = 32;
 export const WALK_EVERY = REFRESH_SLICES;
 
 export interface CacheEntry {
-  /** The stat text the record was made from: the same bytes next tick mean nothing moved. */
-  statText: string;
+  /**
+   * The stat text the record was made from, while no held slot keeps these bytes to compare
+   * with (HeldFiles.sameAsLast): the same bytes next tick mean nothing moved.
+   */
+  statText: string | null;
+  /** utime + stime from that stat (the CPU column of the rows on screen); null if not numbers. */
+  cpuTicks: number | null;
   /**
    * Page faults from stat: when they, rss and vsize (in the sample) are unchanged, status
    * (swap, page tables) is too, and the sample's status fields stand (statusOf()).
@@ -68,6 +73,11 @@ export class ReuseCache {
 
   set(pid: number, e: CacheEntry): void {
     this.entries.set(pid, e);
+  }
+
+  /** This process's last read made no record to keep. */
+  forget(pid: number): void {
+    this.entries.delete(pid);
   }
 
   /** After a sample: only its processes are kept, and its pids are the list to reuse. */

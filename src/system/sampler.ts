@@ -133,8 +133,9 @@ export class Sampler {
   cpuTicksOf(pids: readonly number[]): Map<number, number> {
     const out = new Map<number, number>();
     for (const pid of pids) {
-      const text = this.reuse?.get(pid)?.statText ?? this.proc.readOrNull(`${pid}/stat`);
-      const t = text === null ? null : statCpuTicks(text);
+      const c = this.reuse?.get(pid);
+      const text = c ? null : this.proc.readOrNull(`${pid}/stat`);
+      const t = c ? c.cpuTicks : text === null ? null : statCpuTicks(text);
       if (t !== null) out.set(pid, t);
     }
     return out;
@@ -193,6 +194,10 @@ export class Sampler {
     let processes: ProcSample[];
     try {
       processes = this.readAll(pids, needs);
+    } catch (e) {
+      // the held slots may hold reads no cached record was made from: compare with none
+      this.inc?.held.forgetReads();
+      throw e;
     } finally {
       this.source.end();
     }
@@ -361,7 +366,7 @@ export class Sampler {
     let n = held.prefetchedLength(pid, HELD_STAT, row);
     if (n >= 0) {
       buf = held.prefetchedBuffer(HELD_STAT);
-      off = row * held.slot(HELD_STAT);
+      off = held.prefetchedOffset(HELD_STAT, row);
     } else {
       try {
         ({ buf, off, n } = held.read(pid, HELD_STAT));
@@ -376,11 +381,12 @@ export class Sampler {
       this.refreshDue(pid) ||
       (c.sample.cmdline !== null) !== needs.cmdline ||
       (c.cgroup !== null) !== needs.cgroup ||
-      !sameBytes(buf, off, n, c.statText)
+      !this.sameStat(c, pid, row, buf, off, n)
     ) {
       return { kind: 'read', stat: readValue(decode(buf, off, off + n)) };
     }
-    const statRead: Reuse = { kind: 'read', stat: readValue(c.statText) }; // the same bytes
+    // the same bytes
+    const statRead: Reuse = { kind: 'read', stat: readValue(c.statText ?? decode(buf, off, off + n)) };
     const p = c.sample;
     if (held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return statRead;
     const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.source.int(pid, row, 'oom_score') : null;
@@ -389,6 +395,22 @@ export class Sampler {
     // next tick returns it as it is and what is made from it (the snapshot record) is reused.
     if (score !== p.oomScore) c.sample = withOomScore(p, score);
     return { kind: 'same', sample: this.handOn(row, c.sample) };
+  }
+
+  /**
+   * Whether this tick's stat of the process (buf[off, off+n)) is the one its cached record
+   * was made from: its held slot read the same bytes as last time (compared in C; the
+   * record is always made from a process's last read, see ReuseCache.forget), else the
+   * record's stat text, kept only while no slot vouches for it (a first sample, a stat
+   * longer than its slot, no native reader). Once its slot holds the same bytes, the text
+   * is let go.
+   */
+  private sameStat(c: CacheEntry, pid: number, row: number, buf: Buffer, off: number, n: number): boolean {
+    const held = (this.inc as IncrementalSource).held;
+    if (held.sameAsLast(pid, HELD_STAT, row)) return true;
+    if (c.statText === null || !sameBytes(buf, off, n, c.statText)) return false;
+    if (held.prefetchedLength(pid, HELD_STAT, row) >= 0) c.statText = null;
+    return true;
   }
 
   /** A cached record, handed on for row `row` (and remembered for that row next tick). */
@@ -503,15 +525,33 @@ export class Sampler {
       status === null ||
       unreadable.length ||
       (status.hasMm === false && (status.threads ?? 1) > 1)
-    )
+    ) {
+      // the cached record must be made from the process's last read (sameStat): none now
+      this.reuse?.forget(pid);
       return p;
+    }
+    return this.keep(p, row, statText, st, hit, needs.cgroup ? cg : null);
+  }
+
+  /** Caches the record of a whole read, or last tick's when it reads the same, and hands it on. */
+  private keep(
+    p: ProcSample,
+    row: number,
+    statText: string,
+    st: StatFields,
+    hit: CacheEntry | null,
+    cgroup: ProcCgroups | null,
+  ): ProcSample {
     // A refresh that found nothing new hands on last tick's record (and what was made from it).
     const same = hit && sameRecord(hit.sample, p) ? hit.sample : p;
-    this.reuse.set(pid, {
-      statText,
+    // The stat text is kept only where no held slot holds these bytes to compare with.
+    const slotted = this.inc !== null && this.inc.held.prefetchedLength(p.pid, HELD_STAT, row) >= 0;
+    (this.reuse as ReuseCache).set(p.pid, {
+      statText: slotted ? null : statText,
+      cpuTicks: Number.isFinite(st.cpuTicks) ? st.cpuTicks : null,
       minflt: st.minflt,
       majflt: st.majflt,
-      cgroup: needs.cgroup ? cg : null,
+      cgroup,
       sample: same,
     });
     return this.handOn(row, same);

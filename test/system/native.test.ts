@@ -1,7 +1,7 @@
 // The native batch reader (native/proc_batch.c) must give the sampler exactly what the
 // JavaScript reader gives: same processes, same fields, same unknowns.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,55 @@ describe('native batch reader', () => {
     expect([m1[2 * last + 1]! > 0, m1[2 * (last + 1) + 1], m1[2 * (last + 2) + 1]]).toEqual([true, NOT_READ, NOT_READ]);
     const [, only] = n.readBatch(root, pids, names, 0b001, 0, 2, []);
     expect(only[3]).toBe(NOT_READ);
+  });
+});
+
+describe('readSlots (the held files: each process its own slot, compared in place)', () => {
+  it('reads by descriptor or by path into each process slot, and compares with that slot whatever the row', (ctx) => {
+    needKernel(ctx, built, why);
+    const root = join(tmp, 'slots');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 60, comm: 'a' },
+      { pid: 61, comm: 'b' },
+      { pid: 62, comm: 'c'.repeat(80) },
+    ]);
+    const n = nativeReader()!;
+    const slot = 200;
+    const out = Buffer.alloc(4 * slot);
+    const lastLens = new Int32Array(4).fill(-1);
+    const fd60 = n.openMany(root, Int32Array.from([60]), ['stat'], 1)[0]!;
+    expect(fd60).toBeGreaterThanOrEqual(0);
+    const read = (pids: number[], fds: number[], at: number[]) => {
+      const same = new Uint8Array(pids.length);
+      const lens = n.readSlots(
+        root,
+        ['stat'],
+        Int32Array.from(pids),
+        Int32Array.from(fds),
+        slot,
+        out,
+        Int32Array.from(at),
+        lastLens,
+        same,
+      );
+      return { lens: [...lens], same: [...same] };
+    };
+    const stat60 = statLine({ pid: 60, comm: 'a' });
+    // first read: nothing to compare with; 61 and 62 by path (no descriptor); 62 fills its slot
+    const first = read([60, 61, 62], [fd60, -1, -1], [3, 0, 1]);
+    expect(first).toEqual({ lens: [stat60.length, statLine({ pid: 61, comm: 'b' }).length, slot], same: [0, 0, 0] });
+    expect(out.toString('latin1', 3 * slot, 3 * slot + stat60.length)).toBe(stat60);
+    expect([...lastLens]).toEqual([first.lens[1], slot, -1, stat60.length]);
+    // rows moved (a new process 59 first), slots kept: the same bytes are the same
+    writeFileSync(join(root, '61/stat'), statLine({ pid: 61, comm: 'b', rssPages: 7 }));
+    const again = read([59, 60, 61, 62], [-1, fd60, -1, -1], [2, 3, 0, 1]);
+    expect(again.same).toEqual([0, 1, 0, 0]); // 59 is gone (ENOENT); 61 moved; 62 is longer than its slot
+    expect(again.lens[0]).toBe(-2);
+    expect(lastLens[2]).toBe(-1);
+    expect(out.toString('latin1', 0, again.lens[2]!)).toBe(statLine({ pid: 61, comm: 'b', rssPages: 7 }));
+    expect(read([61], [-1], [0]).same).toEqual([1]);
+    expect(() => read([60], [fd60], [4])).toThrow(/slot index/);
+    closeSync(fd60);
   });
 });
 

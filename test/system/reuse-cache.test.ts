@@ -6,6 +6,7 @@ import { REFRESH_SLICES, ReuseCache, WALK_EVERY } from '../../src/system/reuse-c
 const rec = (pid: number) => ({ pid }) as unknown as ProcSample;
 const entry = (pid: number) => ({
   statText: `${pid} (x)`,
+  cpuTicks: 0,
   minflt: 0,
   majflt: 0,
   cgroup: null,

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { unreadable } from '../../src/core/read.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -324,6 +324,88 @@ describe('calibration sample (the dashboard reads oom_score for the rows on scre
 });
 
 describe('ProcFs', () => {
+  it('knows a process unmoved by its held slot when the rows shift (a fork, an exit), without its stat text', () => {
+    const root = join(tmp, 'shift');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 90, comm: 'a', rssPages: 10 },
+      { pid: 92, comm: 'c', rssPages: 30, pteKb: 8 },
+    ]);
+    const s = new Sampler(root, { incremental: true });
+    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    const at = (pid: number) => s.sample(0, needs).processes.find((p) => p.pid === pid);
+    at(92);
+    const c2 = at(92);
+    // status moves with nothing in stat: a record made anew would show it
+    writeFileSync(join(root, '92/status'), statusText({ pid: 92, comm: 'c', rssPages: 30, pteKb: 12 }));
+    // a fork: 91 comes in before 92, whose row moves
+    cpSync(join(root, '90'), join(root, '91'), { recursive: true });
+    writeFileSync(join(root, '91/stat'), statLine({ pid: 91, comm: 'b', rssPages: 20 }));
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\nprocesses 101\n');
+    // the process read anew, its stat parsed: readProcess (spied on) says which
+    const read: number[] = [];
+    const inner = s as unknown as { readProcess: (pid: number, ...rest: unknown[]) => unknown };
+    const readProcess = inner.readProcess.bind(s);
+    inner.readProcess = (pid, ...rest) => {
+      read.push(pid);
+      return readProcess(pid, ...rest);
+    };
+    const all = s.sample(0, needs).processes;
+    expect(all.map((p) => p.pid)).toEqual([90, 91, 92]);
+    expect(all[2]).toBe(c2);
+    expect(all[2]?.pteKb).toBe(8);
+    const kept = (s as unknown as { reuse: { get(pid: number): { statText: string | null } } }).reuse;
+    if (s.readerName.includes('native')) {
+      expect(read).toEqual([91]);
+      expect(kept.get(92)?.statText).toBeNull();
+    }
+    // 91 exits and 92's memory moves: read again, wherever its row is
+    rmSync(join(root, '91'), { recursive: true });
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\nprocesses 102\n');
+    writeFileSync(join(root, '92/stat'), statLine({ pid: 92, comm: 'c', rssPages: 31 }));
+    expect(at(92)).toMatchObject({ rssPages: 31, pteKb: 12 });
+    s.close();
+  });
+
+  it('never reuses a record made before a read that made none (the status unreadable in between)', () => {
+    const root = join(tmp, 'gap');
+    const proc = { pid: 85, comm: 'a', rssPages: 10, pteKb: 8 };
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [proc]);
+    const s = new Sampler(root, { incremental: true });
+    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    s.sample(0, needs);
+    expect(s.sample(0, needs).processes[0]).toMatchObject({ rssPages: 10, pteKb: 8 });
+    // rss moves while status cannot be read: a record with unknowns, none kept
+    writeFileSync(join(root, '85/stat'), statLine({ ...proc, rssPages: 11 }));
+    rmSync(join(root, '85/status'));
+    mkdirSync(join(root, '85/status'));
+    const gap = s.sample(0, needs).processes[0];
+    expect(gap).toMatchObject({ rssPages: 11, pteKb: null });
+    expect(gap?.unreadable.join()).toMatch(/^status: /);
+    // stat reads as in the gap: still read whole, never the record from before it
+    rmSync(join(root, '85/status'), { recursive: true });
+    writeFileSync(join(root, '85/status'), statusText({ ...proc, rssPages: 11, pteKb: 12 }));
+    expect(s.sample(0, needs).processes[0]).toMatchObject({ rssPages: 11, pteKb: 12, unreadable: [] });
+    s.close();
+  });
+
+  it('an incremental sampler reads a stat longer than its held slot whole, and sees it move', () => {
+    const root = join(tmp, 'long-stat');
+    // a 300-character comm: the stat line is longer than the 384 bytes kept per process
+    const proc = { pid: 71, comm: 'c'.repeat(300), rssPages: 10 };
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [proc, { pid: 72, comm: 'short', rssPages: 5 }]);
+    expect(statLine(proc).length).toBeGreaterThan(384);
+    const s = new Sampler(root, { incremental: true });
+    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    for (let i = 0; i < 2; i++)
+      expect(s.sample(0, needs).processes.map((p) => [p.comm.length, p.rssPages])).toEqual([
+        [300, 10],
+        [5, 5],
+      ]);
+    writeFileSync(join(root, '71/stat'), statLine({ ...proc, rssPages: 12 }));
+    expect(s.sample(0, needs).processes[0]).toMatchObject({ comm: proc.comm, rssPages: 12 });
+    s.close();
+  });
+
   it('reads files larger than its buffer', () => {
     const root = join(tmp, 'big');
     writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [

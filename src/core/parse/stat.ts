@@ -13,6 +13,8 @@ export interface StatFields {
   /** Fields 10 and 12: page faults; with rss and vsize they tell that memory changed. */
   minflt: number;
   majflt: number;
+  /** Fields 14 and 15, utime + stime (clock ticks). */
+  cpuTicks: number;
 }
 
 /** Fields 14 and 15, utime + stime: the CPU ticks a process used (its threads' included); null if unreadable. */
@@ -49,6 +51,7 @@ export function parseStat(text: string): ParseResult<StatFields> {
     rssPages: num(21),
     minflt: num(7),
     majflt: num(9),
+    cpuTicks: num(11) + num(12),
   };
   for (const k of ['ppid', 'flags', 'startTime', 'vsizeBytes', 'rssPages'] as const) {
     if (!Number.isFinite(fields[k])) return { ok: false, error: `stat: ${k} is not a number` };

@@ -24,10 +24,12 @@ export function openFileLimit(pid: number | 'self' = 'self'): number | null {
 
 interface Prefetch {
   pids: readonly number[];
+  /** Each row's slot in the buffers: its process's, kept from sample to sample. */
+  at: Int32Array;
   bufs: Buffer[];
   lens: Int32Array[];
-  /** Per name, whether each row read the same bytes as last sample; null when the rows moved. */
-  same: Uint8Array[] | null;
+  /** Per name, whether each row read the same bytes as its process read last time. */
+  same: Uint8Array[];
 }
 
 /** Two ascending pid lists hold the same pids. */
@@ -50,13 +52,25 @@ export class HeldFiles {
   private held = 0;
   private readonly budget: number;
   /**
-   * This sample's reads, made in one native call: the pids in row order, per name a buffer,
-   * the lengths, and whether each row read the same bytes as its process's row last sample.
+   * This sample's reads, made in one native call: the pids in row order, each row's slot,
+   * per name the buffer, the lengths, and whether each row read the bytes its process read
+   * last time.
    */
   private pre: Prefetch | null = null;
-  /** The last sample's reads: their pids and lengths, which this sample's are compared with (in place, in the same buffers). */
-  private last: Prefetch | null = null;
-  private preBufs: Buffer[] = [];
+  /** The pids of the last sample, row for row. */
+  private lastPids: readonly number[] | null = null;
+  private isAligned = false;
+  /**
+   * Every process read has a slot of its own in one buffer per name, from its first read
+   * until it is gone: its last bytes stay there, and each read is compared with them in
+   * place (native readSlots), whatever row the process has in this sample's pid list.
+   */
+  private readonly slotOf = new Map<number, number>();
+  private freeSlots: number[] = [];
+  private slotsUsed = 0;
+  private slotBufs: Buffer[] = [];
+  /** Per name and slot, the length of the bytes the slot holds (-1: none). */
+  private slotLens: Int32Array[] = [];
   /** Descriptors kept or closed so far, and at the last prefetch: rows keep their files while it stands. */
   private changes = 0;
   private changesAtLast = -1;
@@ -73,46 +87,77 @@ export class HeldFiles {
   }
 
   /**
-   * With the native reader: reads every held file of these pids now, one pread each in one
-   * call, for read() to hand out. Buffers are kept from sample to sample (no new pages).
-   * When the pids are last sample's, row for row, each file is also compared with what its
-   * row read then (sameAsLast).
+   * With the native reader: reads every file of these pids now in one native call per name
+   * (one pread per held file; a process past the open-file budget by path, in C), each
+   * process into its own slot, compared there with what it read last time (sameAsLast), for
+   * read() to hand out. The buffers are kept from sample to sample (no new pages).
    */
   prefetch(pids: readonly number[]): void {
-    const last = this.pre ?? this.last;
+    const lastPids = this.pre?.pids ?? this.lastPids;
     this.pre = null;
-    this.last = null;
     if (!this.native) return;
     this.openMissing(pids);
-    if (this.held === 0) return;
     // The same files row for row too: no descriptor kept or closed since.
-    const aligned = last !== null && this.changes === this.changesAtLast && sameList(last.pids, pids);
-    const fdsPerName = this.names.map(() => new Int32Array(pids.length));
-    for (let r = 0; r < pids.length; r++) {
-      const fds = this.fds.get(pids[r] as number);
-      for (let i = 0; i < this.names.length; i++) (fdsPerName[i] as Int32Array)[r] = fds?.[i] ?? -1;
-    }
+    this.isAligned = lastPids !== null && this.changes === this.changesAtLast && sameList(lastPids, pids);
+    const at = this.slotsFor(pids);
+    const ids = Int32Array.from(pids);
     const bufs: Buffer[] = [];
     const lens: Int32Array[] = [];
     const same: Uint8Array[] = [];
     for (let i = 0; i < this.names.length; i++) {
-      const slot = this.slots[i] as number;
-      let buf = this.preBufs[i];
-      if (!buf || buf.length < slot * pids.length) {
-        buf = Buffer.allocUnsafe(slot * Math.ceil(pids.length * 1.25));
-        this.preBufs[i] = buf;
-      }
+      const fds = new Int32Array(pids.length);
+      for (let r = 0; r < pids.length; r++) fds[r] = this.fds.get(pids[r] as number)?.[i] ?? -1;
+      const flags = new Uint8Array(pids.length);
+      const buf = this.slotBufs[i] as Buffer;
+      const got = this.native.readSlots(
+        this.proc.root,
+        [this.names[i] as string],
+        ids,
+        fds,
+        this.slots[i] as number,
+        buf,
+        at,
+        this.slotLens[i] as Int32Array,
+        flags,
+      );
       bufs.push(buf);
-      const flags = new Uint8Array(aligned ? pids.length : 0);
-      same.push(flags);
-      const got = aligned
-        ? this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf, (last as Prefetch).lens[i], flags)
-        : this.native.preadMany(fdsPerName[i] as Int32Array, slot, buf);
-      this.readUnheld(pids, fdsPerName[i] as Int32Array, i, buf, got);
       lens.push(got);
+      same.push(flags);
     }
     this.changesAtLast = this.changes;
-    this.pre = { pids, bufs, lens, same: aligned ? same : null };
+    this.pre = { pids, at, bufs, lens, same };
+  }
+
+  /** Each pid's slot, a new one (holding nothing) for a pid read for the first time. */
+  private slotsFor(pids: readonly number[]): Int32Array {
+    const at = new Int32Array(pids.length);
+    const fresh: number[] = [];
+    for (let r = 0; r < pids.length; r++) {
+      const pid = pids[r] as number;
+      let k = this.slotOf.get(pid);
+      if (k === undefined) {
+        k = this.freeSlots.pop() ?? this.slotsUsed++;
+        this.slotOf.set(pid, k);
+        fresh.push(k);
+      }
+      at[r] = k;
+    }
+    if ((this.slotLens[0]?.length ?? 0) < this.slotsUsed) this.grow(Math.ceil(this.slotsUsed * 1.25));
+    for (const lens of this.slotLens) for (const k of fresh) lens[k] = -1;
+    return at;
+  }
+
+  /** Room for `capacity` slots per name, keeping what the slots hold. */
+  private grow(capacity: number): void {
+    this.names.forEach((_, i) => {
+      const slot = this.slots[i] as number;
+      const buf = Buffer.allocUnsafe(slot * capacity);
+      this.slotBufs[i]?.copy(buf);
+      this.slotBufs[i] = buf;
+      const lens = new Int32Array(capacity).fill(-1);
+      if (this.slotLens[i]) lens.set(this.slotLens[i] as Int32Array);
+      this.slotLens[i] = lens;
+    });
   }
 
   /**
@@ -141,44 +186,24 @@ export class HeldFiles {
     }
   }
 
-  /**
-   * The rows holding no descriptor (past the open-file budget: the hard limit is 20,000 on
-   * some hosts) are read in the same native pass, opened and closed in C, into the same
-   * slots: not one JavaScript open, read and close each a tick.
-   */
-  private readUnheld(pids: readonly number[], fds: Int32Array, index: number, buf: Buffer, lens: Int32Array): void {
-    const want = new Uint8Array(pids.length);
-    let n = 0;
-    for (let r = 0; r < pids.length; r++)
-      if ((fds[r] as number) < 0) {
-        want[r] = 1;
-        n++;
-      }
-    if (!n) return;
-    const slot = this.slots[index] as number;
-    const got = (this.native as NativeReader).readEach(
-      this.proc.root,
-      Int32Array.from(pids),
-      [this.names[index] as string],
-      want,
-      Uint32Array.of(slot),
-      buf,
-    );
-    for (let r = 0; r < pids.length; r++) if (want[r]) lens[r] = got[r] as number;
+  /** Compares the next reads with nothing (a sample failed half-way: its reads made no records). */
+  forgetReads(): void {
+    for (const lens of this.slotLens) lens.fill(-1);
   }
 
   /** Whether this sample's pids are the last sample's, row for row (sameAsLast can answer). */
   get aligned(): boolean {
-    return this.pre?.same != null;
+    return this.pre !== null && this.isAligned;
   }
 
   /**
-   * Whether (pid, names[index]) read this sample exactly the bytes it read last sample, at
-   * pid's row `row` of the list given to prefetch(). false when unknown.
+   * Whether (pid, names[index]) read this sample exactly the bytes it read the last time it
+   * was read (last sample), at pid's row `row` of the list given to prefetch(). false when
+   * unknown (a first read, a failed one, one longer than the slot).
    */
   sameAsLast(pid: number, index: number, row: number): boolean {
-    const same = this.pre?.same;
-    return same != null && this.pre?.pids[row] === pid && (same[index] as Uint8Array)[row] === 1;
+    const pre = this.pre;
+    return pre !== null && pre.pids[row] === pid && (pre.same[index] as Uint8Array)[row] === 1;
   }
 
   /**
@@ -194,6 +219,11 @@ export class HeldFiles {
     return n >= 0 && n < (this.slots[index] as number) ? n : -1;
   }
 
+  /** Where row `row`'s bytes start in prefetchedBuffer(index): its process's slot. */
+  prefetchedOffset(index: number, row: number): number {
+    return ((this.pre as Prefetch).at[row] as number) * (this.slots[index] as number);
+  }
+
   prefetchedBuffer(index: number): Buffer {
     return (this.pre as { bufs: Buffer[] }).bufs[index] as Buffer;
   }
@@ -204,7 +234,7 @@ export class HeldFiles {
 
   /** Ends this sample: its reads are kept only to be compared with the next one's. */
   endSample(): void {
-    this.last = this.pre;
+    this.lastPids = this.pre?.pids ?? null;
     this.pre = null;
   }
 
@@ -215,7 +245,7 @@ export class HeldFiles {
   /** Reads file `names[index]` of pid into buf[off, off+n); throws the fs error (with .code) like ProcFs.readText. */
   read(pid: number, index: number, size = 4096, row = -1): { buf: Buffer; off: number; n: number } {
     const n = this.prefetchedLength(pid, index, row);
-    if (n >= 0) return { buf: this.prefetchedBuffer(index), off: row * (this.slots[index] as number), n };
+    if (n >= 0) return { buf: this.prefetchedBuffer(index), off: this.prefetchedOffset(index, row), n };
     // not held, failed (the process is gone) or longer than a slot: read it the usual way
     const buf = this.proc.scratch(size);
     let fds = this.fds.get(pid);
@@ -265,7 +295,7 @@ export class HeldFiles {
   /** read() of an integer file (like ProcFs.readInt). */
   int(pid: number, index: number, row = -1): IntRead {
     const pn = this.prefetchedLength(pid, index, row);
-    if (pn >= 0) return parseIntBytes(this.prefetchedBuffer(index), row * (this.slots[index] as number), pn);
+    if (pn >= 0) return parseIntBytes(this.prefetchedBuffer(index), this.prefetchedOffset(index, row), pn);
     try {
       const { buf, off, n } = this.read(pid, index, 64);
       return parseIntBytes(buf, off, n);
@@ -277,6 +307,11 @@ export class HeldFiles {
   /** Closes the files of every pid not in `live` (ascending, as listPids gives them). */
   retain(live: readonly number[]): void {
     for (const pid of this.fds.keys()) if (!hasSorted(live, pid)) this.drop(pid);
+    for (const [pid, k] of this.slotOf)
+      if (!hasSorted(live, pid)) {
+        this.slotOf.delete(pid);
+        this.freeSlots.push(k);
+      }
   }
 
   drop(pid: number): void {
