@@ -133,14 +133,17 @@ describe('predicted oom_score on the live kernel', () => {
         // process table: then its files are read each sample instead
         if (heldFilesOf(gone.pid) !== 2) expect(shared.heldCount).toBeGreaterThanOrEqual(openFilesLimit() - 1024 - 1);
         // Without a fork since the last sample, the sampler reuses its pid list instead of
-        // walking /proc: the exited process must still go, by its failing held read.
+        // walking /proc: the exited process must still go, by its failing held read. The
+        // fork count is read before that last sample: when it is the same after the next,
+        // nothing forked between the two samples' reads of it (other test files fork).
+        const forks0 = forkCount();
+        shared.sample(Date.now());
         let walks = 0;
         const list = shared.proc.listPids.bind(shared.proc);
         shared.proc.listPids = () => {
           walks++;
           return list();
         };
-        const forks0 = forkCount();
         gone.child.kill('SIGKILL');
         await gone.exit;
         const after = shared.sample(Date.now());

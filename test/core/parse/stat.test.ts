@@ -31,6 +31,7 @@ describe('parseStat', () => {
       rssPages: 988,
       minflt: 9721,
       majflt: 0,
+      cpuTicks: 44, // utime 19 + stime 25
     });
   });
 
