@@ -23,6 +23,12 @@ export const KTHREAD_STATUS: StatusFields = {
 
 export const NO_CGROUP: ProcCgroups = { v2: null, v1Memory: null, systemd: null };
 
+/**
+ * The unreadable list of every record that could read all it asked for: one frozen array,
+ * not an empty one per process (20,000 of them, ~1 MiB).
+ */
+const NOTHING_UNREADABLE: string[] = Object.freeze([]) as unknown as string[];
+
 /** A process's record from its parsed files (null: not read, or unreadable). */
 export function procRecord(
   pid: number,
@@ -60,7 +66,7 @@ export function procRecord(
     cgroupV2: cg.v2,
     cgroupV1Memory: cg.v1Memory,
     cgroupSystemd: cg.systemd,
-    unreadable,
+    unreadable: unreadable.length ? unreadable : NOTHING_UNREADABLE,
   };
 }
 

@@ -32,10 +32,10 @@ export class RowCache {
     sort: string;
     tree: boolean;
     cpu: ReadonlyMap<number, number>;
-    rows: TableRow[];
+    rows: TableRows;
   } | null = null;
 
-  rows(s: DashState): TableRow[] {
+  rows(s: DashState): TableRows {
     const sortKey = `${s.sort.column}:${s.sort.descending}`;
     const m = this.memo;
     if (
@@ -53,10 +53,20 @@ export class RowCache {
   }
 }
 
+/** A row on screen: its process and, in the tree view, its indentation depth. */
 export interface TableRow {
   proc: SnapshotProcess;
-  /** Tree view indentation depth. */
   depth: number;
+}
+
+/**
+ * The table's rows in order: the processes, and in the tree view each row's depth (null:
+ * all 0). Row objects are made for the rows on screen only (visibleRows): not 20,000 a
+ * refresh for a table that shows 40.
+ */
+export interface TableRows {
+  readonly procs: readonly SnapshotProcess[];
+  readonly depths: Uint16Array | null;
 }
 
 /**
@@ -72,7 +82,7 @@ export function filterMatcher(needle: string): ((p: SnapshotProcess) => boolean)
     test(p.comm) || test(p.user ?? '') || test(p.unit ?? '') || test(p.cgroup ?? '') || test(p.cmdline ?? '');
 }
 
-function treeOrder(rows: SnapshotProcess[]): TableRow[] {
+function treeOrder(rows: readonly SnapshotProcess[]): TableRows {
   const byPid = new Map(rows.map((p) => [p.pid, p]));
   const children = new Map<number, SnapshotProcess[]>();
   const roots: SnapshotProcess[] = [];
@@ -83,54 +93,66 @@ function treeOrder(rows: SnapshotProcess[]): TableRow[] {
       children.set(p.ppid, list);
     } else roots.push(p);
   }
-  const out: TableRow[] = [];
+  const procs: SnapshotProcess[] = [];
+  const depths = new Uint16Array(rows.length);
   const seen = new Set<number>();
   const walk = (p: SnapshotProcess, depth: number) => {
     if (seen.has(p.pid)) return;
     seen.add(p.pid);
-    out.push({ proc: p, depth });
+    depths[procs.length] = Math.min(depth, 0xffff);
+    procs.push(p);
     for (const c of children.get(p.pid) ?? []) walk(c, depth + 1);
   };
   for (const r of roots) walk(r, 0);
-  return out;
+  return { procs, depths };
 }
 
 /** Filtered, then sorted (or in tree order). */
-function buildRows(s: DashState): TableRow[] {
+function buildRows(s: DashState): TableRows {
   const match = filterMatcher(s.filter);
   const all = s.snapshot?.processes ?? [];
-  const procs = match ? all.filter(match) : [...all];
+  const procs = match ? all.filter(match) : all;
   if (s.tree) return treeOrder(procs);
-  if (s.sort.column !== 'rank' || s.sort.descending) {
-    const col = columnById(s.sort.column);
-    procs.sort(compareBy(col, columnContext(s), s.sort.descending));
-  }
-  return procs.map((p) => ({ proc: p, depth: 0 }));
+  // in kill order, unfiltered: the snapshot's own list, not a copy
+  if (s.sort.column === 'rank' && !s.sort.descending) return { procs, depths: null };
+  const col = columnById(s.sort.column);
+  const sorted = procs === all ? [...all] : (procs as SnapshotProcess[]);
+  return { procs: sorted.sort(compareBy(col, columnContext(s), s.sort.descending)), depths: null };
 }
 
-export function tableRows(s: DashState): TableRow[] {
+export function tableRows(s: DashState): TableRows {
   return s.rowCache.rows(s);
+}
+
+/** Row i of the table (undefined past its end). */
+export function rowAt(rows: TableRows, i: number): TableRow | undefined {
+  const proc = rows.procs[i];
+  return proc && { proc, depth: rows.depths?.[i] ?? 0 };
 }
 
 /** The rows on screen now (and the one below: a half-drawn last line). */
 export function visibleRows(s: DashState): TableRow[] {
-  return tableRows(s).slice(s.scrollTop, s.scrollTop + tableHeight(s) + 1);
+  const rows = tableRows(s);
+  const out: TableRow[] = [];
+  const end = Math.min(rows.procs.length, s.scrollTop + tableHeight(s) + 1);
+  for (let i = s.scrollTop; i < end; i++) out.push(rowAt(rows, i) as TableRow);
+  return out;
 }
 
 export function cursorIndex(s: DashState, rows = tableRows(s)): number {
   const sel = s.selected;
   if (!sel) return 0;
-  const i = rows.findIndex((r) => sameProcess(r.proc, sel));
+  const i = rows.procs.findIndex((p) => sameProcess(p, sel));
   return Math.max(i, 0);
 }
 
 export function selectedProc(s: DashState): SnapshotProcess | null {
   const rows = tableRows(s);
-  return rows[cursorIndex(s, rows)]?.proc ?? null;
+  return rows.procs[cursorIndex(s, rows)] ?? null;
 }
 
 export function selectIndex(s: DashState, index: number): DashState {
-  const rows = tableRows(s);
+  const rows = tableRows(s).procs;
   if (!rows.length) return { ...s, selected: null, scrollTop: 0 };
   const i = Math.max(0, Math.min(rows.length - 1, index));
   const h = tableHeight(s);
@@ -138,15 +160,16 @@ export function selectIndex(s: DashState, index: number): DashState {
   if (i < top) top = i;
   if (i >= top + h) top = i - h + 1;
   top = Math.max(0, Math.min(top, Math.max(0, rows.length - h)));
-  const p = (rows[i] as TableRow).proc;
+  const p = rows[i] as SnapshotProcess;
   return { ...s, selected: { pid: p.pid, startTime: p.startTime }, scrollTop: top, whatIf: null };
 }
 
 /** Keeps the selection on the same process (pid + start time) as rows move. */
 export function keepSelection(s: DashState): DashState {
   const rows = tableRows(s);
-  if (!rows.length) return { ...s, scrollTop: 0 };
+  const n = rows.procs.length;
+  if (!n) return { ...s, scrollTop: 0 };
   const sel = s.selected;
-  const found = sel ? rows.findIndex((r) => sameProcess(r.proc, sel)) : -1;
-  return selectIndex(s, found < 0 ? Math.min(cursorIndex(s, rows), rows.length - 1) : found);
+  const found = sel ? rows.procs.findIndex((p) => sameProcess(p, sel)) : -1;
+  return selectIndex(s, found < 0 ? Math.min(cursorIndex(s, rows), n - 1) : found);
 }

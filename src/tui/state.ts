@@ -23,7 +23,7 @@ import {
   RowCache,
   selectedProc,
   selectIndex,
-  type TableRow,
+  type TableRows,
   tableRows,
   visibleRows,
 } from './rows.js';
@@ -202,7 +202,7 @@ type Result = { state: DashState; effects: Effect[] };
 const none = (state: DashState): Result => ({ state, effects: [] });
 
 /** Where the cursor is, for the moving actions. */
-type Cursor = { rows: TableRow[]; i: number; page: number };
+type Cursor = { rows: TableRows; i: number; page: number };
 
 /**
  * A new size keeps the selection on screen, scrolled no further than it needs: a selection
@@ -239,7 +239,7 @@ function sortNext(s: DashState): DashState {
 }
 
 function toggleMark(s: DashState, c: Cursor): DashState {
-  const p = c.rows[c.i]?.proc;
+  const p = c.rows.procs[c.i];
   if (!p) return s;
   const marked = new Set(s.marked);
   if (marked.has(keyOf(p))) marked.delete(keyOf(p));
@@ -262,7 +262,7 @@ const ACTIONS: Partial<Record<Action, (s: DashState, c: Cursor) => Result>> = {
   pageUp: (s, c) => none(selectIndex(s, c.i - c.page)),
   pageDown: (s, c) => none(selectIndex(s, c.i + c.page)),
   home: (s) => none(selectIndex(s, 0)),
-  end: (s, c) => none(selectIndex(s, c.rows.length - 1)),
+  end: (s, c) => none(selectIndex(s, c.rows.procs.length - 1)),
   filter: (s) => none({ ...s, mode: { kind: 'filter' } }),
   sort: (s) => none(sortNext(s)),
   sortReverse: (s) => none(keepSelection({ ...s, sort: { ...s.sort, descending: !s.sort.descending } })),
@@ -570,7 +570,7 @@ function onScores(s: DashState, e: EventOf<'scores'>): DashState {
 function onWheel(s: DashState, e: EventOf<'wheel'>): DashState {
   const rows = tableRows(s);
   const h = tableHeight(s);
-  const top = Math.max(0, Math.min(s.scrollTop + e.delta, Math.max(0, rows.length - h)));
+  const top = Math.max(0, Math.min(s.scrollTop + e.delta, Math.max(0, rows.procs.length - h)));
   const i = cursorIndex(s, rows);
   const moved = { ...s, scrollTop: top };
   return i < top || i >= top + h ? selectIndex(moved, i < top ? top : top + h - 1) : moved;

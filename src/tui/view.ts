@@ -200,7 +200,7 @@ export function tableLines(s: DashState): string[] {
   const ctx = columnContext(s);
   const cur = cursorIndex(s, rows);
   const out: string[] = [];
-  if (!rows.length)
+  if (!rows.procs.length)
     return [
       s.snapshot
         ? s.filter
@@ -208,8 +208,9 @@ export function tableLines(s: DashState): string[] {
           : '  no process in this domain'
         : '  sampling…',
     ];
-  for (let i = s.scrollTop; i < Math.min(rows.length, s.scrollTop + h); i++) {
-    const { proc: p, depth } = rows[i] as { proc: SnapshotProcess; depth: number };
+  for (let i = s.scrollTop; i < Math.min(rows.procs.length, s.scrollTop + h); i++) {
+    const p = rows.procs[i] as SnapshotProcess;
+    const depth = rows.depths?.[i] ?? 0;
     const cells = cols.map(({ col, width }) => {
       let text = col.format(p, ctx);
       // one cell a level (three at most) and the branch: the name keeps most of its column

@@ -42,7 +42,7 @@ describe('reduce', () => {
   it('the first sample selects rank 1', () => {
     const s = start();
     expect(selectedProc(s)?.pid).toBe(302);
-    expect(tableRows(s).length).toBe(13);
+    expect(tableRows(s).procs.length).toBe(13);
   });
 
   it('a, digits, Enter opens the dialog; only y asks for the write', () => {
@@ -66,7 +66,7 @@ describe('reduce', () => {
 
   it('a refusal in the audit log is said before the dialog', () => {
     const s = start();
-    const java = tableRows(s).find((r) => r.proc.pid === 301)?.proc;
+    const java = tableRows(s).procs.find((p) => p.pid === 301);
     const audit = feed(s, {
       type: 'audit',
       records: [
@@ -99,9 +99,9 @@ describe('reduce', () => {
 
   it('filter narrows the rows; Escape clears it; the selection stays on the same process', () => {
     const f = feed(start(), '/', 'j', 'a', 'v', 'a').state;
-    expect(tableRows(f).map((r) => r.proc.pid)).toEqual([301]);
+    expect(tableRows(f).procs.map((p) => p.pid)).toEqual([301]);
     const cleared = feed(f, 'escape').state;
-    expect(tableRows(cleared).length).toBe(13);
+    expect(tableRows(cleared).procs.length).toBe(13);
     expect(selectedProc(cleared)?.pid).toBe(301);
   });
 
@@ -109,14 +109,14 @@ describe('reduce', () => {
     const s = start({ rows: 24 });
     const h = tableHeight(s);
     const moved = feed(s, 'pagedown').state;
-    expect(tableRows(moved).findIndex((r) => r.proc.pid === selectedProc(moved)?.pid)).toBe(Math.min(h, 12));
+    expect(tableRows(moved).procs.findIndex((p) => p.pid === selectedProc(moved)?.pid)).toBe(Math.min(h, 12));
   });
 
   it('each dashboard holds its own row cache', () => {
     const a = start();
     const b = feed(start(), '/', 'x').state;
     expect(a.rowCache).not.toBe(b.rowCache);
-    expect(tableRows(a).length).toBe(13);
+    expect(tableRows(a).procs.length).toBe(13);
     expect(tableRows(feed(a, 's').state)).not.toBe(tableRows(a));
   });
 
