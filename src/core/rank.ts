@@ -88,6 +88,45 @@ export function evaluateProcess(p: ProcSample, opts: RankOptions): RankedProcess
 }
 
 /**
+ * The last evaluation of each process sample, per set of options that weigh it (the
+ * domain's totalpages, RAM + swap, page size, whose init, the generation's rules). The
+ * dashboard and watch keep a sample object while nothing it reads has moved, and rank
+ * 20,000 of them each refresh: evaluating each anew made ~5 MiB of objects a refresh, which
+ * live through the refresh and so fill the old generation. A pure cache: same sample and
+ * options, same evaluation. "What if" rankings (adjOverrides) are evaluated anew.
+ */
+const evaluations = new WeakMap<KernelRules, Map<string, WeakMap<ProcSample, RankedProcess>>>();
+
+function evaluationCache(opts: RankOptions): WeakMap<ProcSample, RankedProcess> | null {
+  if (opts.adjOverrides?.size) return null;
+  const rules = opts.rules ?? LATEST;
+  let byOpts = evaluations.get(rules);
+  if (!byOpts) evaluations.set(rules, (byOpts = new Map()));
+  const key = `${opts.totalPages} ${opts.globalTotalPages} ${opts.pageSize} ${opts.initIsGlobal}`;
+  let cache = byOpts.get(key);
+  if (!cache) {
+    // the global domain and a few memory cgroups at a time: not every limit ever seen
+    if (byOpts.size >= 8) byOpts.clear();
+    byOpts.set(key, (cache = new WeakMap()));
+  }
+  return cache;
+}
+
+/** r at another rank: the same fields in the same order (one hidden class), a new object. */
+function withRank(r: RankedProcess, rank: number | null): RankedProcess {
+  return {
+    proc: r.proc,
+    rank,
+    killable: r.killable,
+    unkillableReason: r.unkillableReason,
+    unknownReason: r.unknownReason,
+    badnessPages: r.badnessPages,
+    predictedOomScore: r.predictedOomScore,
+    terms: r.terms,
+  };
+}
+
+/**
  * Ranks every process: killable ones by badness (highest first, ties to the later scanned
  * on 5.3+, to the earlier before),
  * then those whose badness is unknown, then the unkillable ones with their reason.
@@ -100,8 +139,13 @@ export function rankKillOrder(procs: readonly ProcSample[], opts: RankOptions): 
   const killable: RankedProcess[] = [];
   const unknown: RankedProcess[] = [];
   const unkillable: RankedProcess[] = [];
+  const cache = evaluationCache(opts);
   for (const p of procs) {
-    const r = evaluateProcess(p, opts);
+    let r = cache?.get(p);
+    if (!r) {
+      r = evaluateProcess(p, opts);
+      cache?.set(p, r);
+    }
     (r.killable === true ? killable : r.killable === null ? unknown : unkillable).push(r);
   }
   const laterWins = (opts.rules ?? LATEST).ties === 'last';
@@ -110,10 +154,17 @@ export function rankKillOrder(procs: readonly ProcSample[], opts: RankOptions): 
       (b.badnessPages as number) - (a.badnessPages as number) ||
       (laterWins ? scanCompare(b.proc, a.proc) : scanCompare(a.proc, b.proc)),
   );
-  killable.forEach((r, i) => {
-    r.rank = i + 1;
-  });
+  // An evaluation is shared with earlier rankings (the cache): one at another rank is a copy.
+  const out: RankedProcess[] = [];
+  for (let i = 0; i < killable.length; i++) {
+    const r = killable[i] as RankedProcess;
+    const at = r.rank === i + 1 ? r : withRank(r, i + 1);
+    if (at !== r) cache?.set(r.proc, at);
+    out.push(at);
+  }
   unknown.sort((a, b) => a.proc.pid - b.proc.pid);
   unkillable.sort((a, b) => a.proc.pid - b.proc.pid);
-  return [...killable, ...unknown, ...unkillable];
+  for (const r of unknown) out.push(r);
+  for (const r of unkillable) out.push(r);
+  return out;
 }

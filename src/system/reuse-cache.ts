@@ -82,7 +82,9 @@ export class ReuseCache {
 
   /** After a sample: only its processes are kept, and its pids are the list to reuse. */
   retain(live: number[]): void {
-    for (const pid of this.entries.keys()) if (!hasSorted(live, pid)) this.entries.delete(pid);
+    this.entries.forEach((_, pid) => {
+      if (!hasSorted(live, pid)) this.entries.delete(pid);
+    });
     this.live = live;
   }
 

@@ -5,6 +5,34 @@ import { proc } from '../helpers/sample.js';
 const opts: RankOptions = { totalPages: 1_000_000, globalTotalPages: 1_000_000, pageSize: 4096, initIsGlobal: true };
 
 describe('rankKillOrder', () => {
+  it('reuses the evaluation of an unchanged sample object, never changing one an earlier ranking returned', () => {
+    const a = proc({ pid: 20, rssPages: 300 });
+    const b = proc({ pid: 21, rssPages: 200 });
+    const first = rankKillOrder([a, b], opts);
+    const again = rankKillOrder([a, b], opts);
+    expect(again[0]).toBe(first[0]);
+    expect(again[1]).toBe(first[1]);
+    // b grew past a (a new sample object): a moves to rank 2 in a copy, the first ranking stands
+    const b2 = proc({ pid: 21, rssPages: 400 });
+    const moved = rankKillOrder([a, b2], opts);
+    expect(moved.map((r) => [r.proc.pid, r.rank])).toEqual([
+      [21, 1],
+      [20, 2],
+    ]);
+    expect(first.map((r) => [r.proc.pid, r.rank])).toEqual([
+      [20, 1],
+      [21, 2],
+    ]);
+    // another domain (another totalpages) weighs adj otherwise: its own evaluation
+    const adj = proc({ pid: 22, rssPages: 10, oomScoreAdj: 500 });
+    const global = rankKillOrder([adj], opts)[0];
+    const memcg = rankKillOrder([adj], { ...opts, totalPages: 1000 })[0];
+    expect([global?.badnessPages, memcg?.badnessPages]).toEqual([10 + 500_000, 10 + 500]);
+    // "what if" values are never cached: the same sample ranks as read afterwards
+    expect(rankKillOrder([adj], { ...opts, adjOverrides: new Map([[22, 0]]) })[0]?.badnessPages).toBe(10);
+    expect(rankKillOrder([adj], opts)[0]).toBe(global);
+  });
+
   it('orders by badness, highest first, with unknown then unkillable after', () => {
     const r = rankKillOrder(
       [

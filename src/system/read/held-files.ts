@@ -306,12 +306,17 @@ export class HeldFiles {
 
   /** Closes the files of every pid not in `live` (ascending, as listPids gives them). */
   retain(live: readonly number[]): void {
-    for (const pid of this.fds.keys()) if (!hasSorted(live, pid)) this.drop(pid);
-    for (const [pid, k] of this.slotOf)
-      if (!hasSorted(live, pid)) {
-        this.slotOf.delete(pid);
-        this.freeSlots.push(k);
-      }
+    // forEach: no [key, value] array per entry (20,000 a tick)
+    this.fds.forEach((_, pid) => {
+      if (!hasSorted(live, pid)) this.drop(pid);
+    });
+    // every pid of the sample has a slot, so as many slots as live pids are the live ones
+    if (this.slotOf.size === live.length) return;
+    this.slotOf.forEach((k, pid) => {
+      if (hasSorted(live, pid)) return;
+      this.slotOf.delete(pid);
+      this.freeSlots.push(k);
+    });
   }
 
   drop(pid: number): void {
