@@ -154,12 +154,17 @@ export function rankKillOrder(procs: readonly ProcSample[], opts: RankOptions): 
       (b.badnessPages as number) - (a.badnessPages as number) ||
       (laterWins ? scanCompare(b.proc, a.proc) : scanCompare(a.proc, b.proc)),
   );
-  // An evaluation is shared with earlier rankings (the cache): one at another rank is a copy.
+  // An evaluation made now has no rank yet and is ranked in place; one an earlier ranking
+  // returned (the cache) is shared with it: at another rank, this ranking has a copy.
   const out: RankedProcess[] = [];
   for (let i = 0; i < killable.length; i++) {
     const r = killable[i] as RankedProcess;
-    const at = r.rank === i + 1 ? r : withRank(r, i + 1);
-    if (at !== r) cache?.set(r.proc, at);
+    let at = r;
+    if (r.rank === null) r.rank = i + 1;
+    else if (r.rank !== i + 1) {
+      at = withRank(r, i + 1);
+      cache?.set(r.proc, at);
+    }
     out.push(at);
   }
   unknown.sort((a, b) => a.proc.pid - b.proc.pid);
