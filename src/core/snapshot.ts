@@ -139,6 +139,9 @@ function rankOptionsFor(
  * for one set of users, page size, boot time and clock ticks (one per sampler): another set
  * starts the cache anew, instead of keeping them beside each record (~1 MiB at 20,000).
  */
+/** One string for equal start dates (processes started in the same hundredth of a second). */
+const sharedText = memoize((text: string) => text);
+
 interface MadeFor {
   users: ReadonlyMap<number, string>;
   pageSize: number;
@@ -190,7 +193,7 @@ export function toSnapshotProcess(
   const started =
     sample.bootTime === null || p.state === '?'
       ? null
-      : new Date((sample.bootTime + p.startTime / sample.clockTicks) * 1000).toISOString();
+      : sharedText(new Date((sample.bootTime + p.startTime / sample.clockTicks) * 1000).toISOString());
   const record = makeRecord(
     r,
     p,

@@ -493,6 +493,7 @@ export class Sampler {
     const stat = statText === null ? null : parseStat(statText);
     if (stat && !stat.ok) unreadable.push(stat.error);
     const st = stat?.ok ? stat.value : null;
+    if (st) st.comm = this.shared(st.comm);
     const cached = st && this.reuse?.get(pid);
     const hit = cached && cached.sample.startTime === st.startTime ? cached : null;
     // A kernel thread has no mm, runs as root and has an empty command line: its status
@@ -512,7 +513,8 @@ export class Sampler {
     // exec() gives a process a new comm (and command line) under the same pid and start
     // time: read its command line and cgroup again now, not at its refresh tick.
     const last = hit && !refreshDue && hit.sample.comm === st?.comm ? hit : null;
-    const cmdline = needs.cmdline ? this.cmdlineOf(kthread, last, read) : null;
+    const raw = needs.cmdline ? this.cmdlineOf(kthread, last, read) : null;
+    const cmdline = raw === null ? null : this.shared(raw);
     const cg = needs.cgroup ? this.cgroupOf(last, read) : NO_CGROUP;
     const p = procRecord(pid, st, status, oomScore, oomScoreAdj, cmdline, cg, unreadable);
     if (p.hasMm === false && (p.threads ?? 1) > 1) this.useLiveThreadMm(p);
@@ -574,6 +576,12 @@ export class Sampler {
     const raw = read('cgroup');
     return raw === null ? NO_CGROUP : this.parseCgroup(raw);
   }
+
+  /**
+   * One string for equal names and command lines: a big host runs thousands of the same
+   * worker (20,000 copies of one command line and name were ~1 MiB at 20,000 processes).
+   */
+  private readonly shared: (text: string) => string = memoize((text: string) => text);
 
   /** Most processes share a handful of cgroup files: parse each distinct text once. */
   private readonly parseCgroup: (raw: string) => ProcCgroups = memoize(parseProcCgroup);
