@@ -48,7 +48,6 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
  * for seq_file files (stat) a page of kernel memory per file while open.
  */
 export class HeldFiles {
-  private readonly fds = new Map<number, number[]>();
   private held = 0;
   private readonly budget: number;
   /**
@@ -71,6 +70,8 @@ export class HeldFiles {
   private slotBufs: Buffer[] = [];
   /** Per name and slot, the length of the bytes the slot holds (-1: none). */
   private slotLens: Int32Array[] = [];
+  /** Per name and slot, the descriptor its process's file is held open by (-1: none). */
+  private slotFds: Int32Array[] = [];
   /** Descriptors kept or closed so far, and at the last prefetch: rows keep their files while it stands. */
   private changes = 0;
   private changesAtLast = -1;
@@ -96,17 +97,18 @@ export class HeldFiles {
     const lastPids = this.pre?.pids ?? this.lastPids;
     this.pre = null;
     if (!this.native) return;
-    this.openMissing(pids);
+    const at = this.slotsFor(pids);
+    this.openMissing(pids, at);
     // The same files row for row too: no descriptor kept or closed since.
     this.isAligned = lastPids !== null && this.changes === this.changesAtLast && sameList(lastPids, pids);
-    const at = this.slotsFor(pids);
     const ids = Int32Array.from(pids);
     const bufs: Buffer[] = [];
     const lens: Int32Array[] = [];
     const same: Uint8Array[] = [];
     for (let i = 0; i < this.names.length; i++) {
       const fds = new Int32Array(pids.length);
-      for (let r = 0; r < pids.length; r++) fds[r] = this.fds.get(pids[r] as number)?.[i] ?? -1;
+      const held = this.slotFds[i] as Int32Array;
+      for (let r = 0; r < pids.length; r++) fds[r] = held[at[r] as number] as number;
       const flags = new Uint8Array(pids.length);
       const buf = this.slotBufs[i] as Buffer;
       const got = this.native.readSlots(
@@ -143,8 +145,22 @@ export class HeldFiles {
       at[r] = k;
     }
     if ((this.slotLens[0]?.length ?? 0) < this.slotsUsed) this.grow(Math.ceil(this.slotsUsed * 1.25));
-    for (const lens of this.slotLens) for (const k of fresh) lens[k] = -1;
+    for (const k of fresh) this.clearSlot(k);
     return at;
+  }
+
+  /** pid's slot, a new one (holding nothing) when it has none (the JavaScript reader's reads). */
+  private slotFor(pid: number): number {
+    const k = this.slotOf.get(pid);
+    return k ?? (this.slotsFor([pid])[0] as number);
+  }
+
+  /** A slot given to a process: no bytes, no descriptor. */
+  private clearSlot(k: number): void {
+    for (let i = 0; i < this.names.length; i++) {
+      (this.slotLens[i] as Int32Array)[k] = -1;
+      (this.slotFds[i] as Int32Array)[k] = -1;
+    }
   }
 
   /** Room for `capacity` slots per name, keeping what the slots hold. */
@@ -157,6 +173,9 @@ export class HeldFiles {
       const lens = new Int32Array(capacity).fill(-1);
       if (this.slotLens[i]) lens.set(this.slotLens[i] as Int32Array);
       this.slotLens[i] = lens;
+      const fds = new Int32Array(capacity).fill(-1);
+      if (this.slotFds[i]) fds.set(this.slotFds[i] as Int32Array);
+      this.slotFds[i] = fds;
     });
   }
 
@@ -165,25 +184,36 @@ export class HeldFiles {
    * first sample, new processes after), within the budget; a file that fails to open is
    * left to read(), which says why.
    */
-  private openMissing(pids: readonly number[]): void {
+  private openMissing(pids: readonly number[], at: Int32Array): void {
     const native = this.native as NativeReader;
     const room = this.budget - this.held;
-    if (room < this.names.length) return;
-    const missing = pids.filter((p) => !this.fds.has(p));
+    const names = this.names.length;
+    if (room < names) return;
+    const missing: number[] = [];
+    for (let r = 0; r < pids.length && missing.length < Math.floor(room / names); r++)
+      if (!this.holds(at[r] as number)) missing.push(r);
     if (!missing.length) return;
-    const want = Int32Array.from(missing.slice(0, Math.floor(room / this.names.length)));
-    const fds = native.openMany(this.proc.root, want, this.names, room);
-    for (let r = 0; r < want.length; r++) {
-      const row = this.names.map((_, i) => fds[r * this.names.length + i] as number);
-      if (row.every((fd) => fd < 0)) continue;
-      this.fds.set(
-        want[r] as number,
-        row.map((fd) => (fd < 0 ? -1 : fd)),
-      );
-      const n = row.filter((fd) => fd >= 0).length;
-      this.held += n;
-      this.changes += n;
-    }
+    const fds = native.openMany(
+      this.proc.root,
+      Int32Array.from(missing, (r) => pids[r] as number),
+      this.names,
+      room,
+    );
+    missing.forEach((r, j) => {
+      for (let i = 0; i < names; i++) {
+        const fd = fds[j * names + i] as number;
+        if (fd < 0) continue;
+        (this.slotFds[i] as Int32Array)[at[r] as number] = fd;
+        this.held++;
+        this.changes++;
+      }
+    });
+  }
+
+  /** Whether slot k's process holds any of its files open. */
+  private holds(k: number): boolean {
+    for (let i = 0; i < this.names.length; i++) if (((this.slotFds[i] as Int32Array)[k] as number) >= 0) return true;
+    return false;
   }
 
   /** Compares the next reads with nothing (a sample failed half-way: its reads made no records). */
@@ -248,8 +278,9 @@ export class HeldFiles {
     if (n >= 0) return { buf: this.prefetchedBuffer(index), off: this.prefetchedOffset(index, row), n };
     // not held, failed (the process is gone) or longer than a slot: read it the usual way
     const buf = this.proc.scratch(size);
-    let fds = this.fds.get(pid);
-    const fd = fds?.[index] ?? -1;
+    const k = this.slotFor(pid);
+    const fds = this.slotFds[index] as Int32Array;
+    const fd = fds[k] as number;
     if (fd >= 0) {
       try {
         const n = readSync(fd, buf, 0, size, 0);
@@ -259,7 +290,6 @@ export class HeldFiles {
         if (!isGone(errnoCode(e))) throw e;
       }
       this.drop(pid);
-      fds = undefined;
     }
     const opened = openSync(this.proc.path(`${pid}/${this.names[index]}`), 'r');
     let keep = false;
@@ -267,11 +297,7 @@ export class HeldFiles {
       const n = readSync(opened, buf, 0, size, null);
       if (n >= size) throw Object.assign(new Error('file larger than a held read'), { code: 'EFBIG' });
       if (this.held < this.budget) {
-        if (!fds) {
-          fds = this.names.map(() => -1);
-          this.fds.set(pid, fds);
-        }
-        fds[index] = opened;
+        fds[k] = opened;
         this.held++;
         this.changes++;
         keep = true;
@@ -306,36 +332,39 @@ export class HeldFiles {
 
   /** Closes the files of every pid not in `live` (ascending, as listPids gives them). */
   retain(live: readonly number[]): void {
-    // forEach: no [key, value] array per entry (20,000 a tick)
-    this.fds.forEach((_, pid) => {
-      if (!hasSorted(live, pid)) this.drop(pid);
-    });
-    // every pid of the sample has a slot, so as many slots as live pids are the live ones
+    // every pid read has a slot, so as many slots as live pids are the live ones
     if (this.slotOf.size === live.length) return;
+    // forEach: no [key, value] array per entry (20,000 a tick)
     this.slotOf.forEach((k, pid) => {
       if (hasSorted(live, pid)) return;
+      this.drop(pid);
       this.slotOf.delete(pid);
       this.freeSlots.push(k);
     });
   }
 
+  /** Closes the files pid holds open (its process is gone, or another has its pid). */
   drop(pid: number): void {
-    const fds = this.fds.get(pid);
-    if (!fds) return;
-    for (const fd of fds) {
+    const k = this.slotOf.get(pid);
+    if (k === undefined) return;
+    for (let i = 0; i < this.names.length; i++) {
+      const fds = this.slotFds[i] as Int32Array;
+      const fd = fds[k] as number;
       if (fd < 0) continue;
       try {
         closeSync(fd);
       } catch {
         /* already closed */
       }
+      fds[k] = -1;
       this.held--;
       this.changes++;
     }
-    this.fds.delete(pid);
   }
 
   closeAll(): void {
-    for (const pid of [...this.fds.keys()]) this.drop(pid);
+    this.slotOf.forEach((_, pid) => {
+      this.drop(pid);
+    });
   }
 }
