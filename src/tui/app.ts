@@ -210,7 +210,29 @@ export class DashboardApp {
     return this;
   }
 
+  /**
+   * A refresh dispatches several events (the sample, the killers, the CPU column): once the
+   * first screen is up they are drawn once, at the end of the refresh, not once each (each
+   * draw ~3.5 ms, a tenth of a refresh at 3,000 processes). The first refresh draws its
+   * ranking as soon as it has it.
+   */
+  private drawLater = false;
+
   tick(): void {
+    if (!this.state.snapshot) {
+      this.refresh();
+      return;
+    }
+    this.drawLater = true;
+    try {
+      this.refresh();
+    } finally {
+      this.drawLater = false;
+      this.render();
+    }
+  }
+
+  private refresh(): void {
     let sample: SystemSample;
     try {
       // The kernel's oom_score is read for the rows on screen only: the model predicts it.
@@ -270,7 +292,7 @@ export class DashboardApp {
   dispatch(e: DashEvent): void {
     const { state, effects } = reduce(this.state, e);
     this.state = state;
-    this.render();
+    if (!this.drawLater) this.render();
     for (const eff of effects) this.run(eff);
   }
 

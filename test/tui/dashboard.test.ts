@@ -491,6 +491,32 @@ describe('the killer race in the dashboard', () => {
     expect(app.text()).not.toContain('the killer race');
   });
 
+  it('draws each refresh once after the first screen, however many events it dispatched', () => {
+    const { app } = makeApp({ killers });
+    let draws = 0;
+    let events = 0;
+    const render = app.render.bind(app);
+    const dispatch = app.dispatch.bind(app);
+    app.render = () => {
+      draws++;
+      render();
+    };
+    app.dispatch = (e) => {
+      events++;
+      dispatch(e);
+    };
+    const perTick: Array<[number, number]> = [];
+    for (let i = 0; i < 6; i++) {
+      [draws, events] = [0, 0];
+      app.tick();
+      perTick.push([events, draws]);
+    }
+    // the killer race (every 10 s) came in one of them: two events, one draw
+    expect(perTick.some(([e]) => e >= 2)).toBe(true);
+    expect(perTick.every(([, d]) => d === 1)).toBe(true);
+    expect(app.text()).toMatch(/first to act: earlyoom firing now/);
+  });
+
   it('the detail pane of a protected process says which killers it is safe from, and the fix for the others', async () => {
     const { app, press } = makeApp({ killers });
     // redis-server has adj −500: safe from neither the kernel nor earlyoom (which reads oom_score)
