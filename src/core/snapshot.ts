@@ -131,6 +131,9 @@ function rankOptionsFor(
   };
 }
 
+/** One string for equal start dates (processes started in the same hundredth of a second). */
+const sharedText = memoize((text: string) => text);
+
 /**
  * The last record made for each process sample. The dashboard and watch keep a process's
  * sample object while nothing it reads has moved (system/sampler.ts); its record is then
@@ -139,9 +142,6 @@ function rankOptionsFor(
  * for one set of users, page size, boot time and clock ticks (one per sampler): another set
  * starts the cache anew, instead of keeping them beside each record (~1 MiB at 20,000).
  */
-/** One string for equal start dates (processes started in the same hundredth of a second). */
-const sharedText = memoize((text: string) => text);
-
 interface MadeFor {
   users: ReadonlyMap<number, string>;
   pageSize: number;

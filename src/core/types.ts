@@ -51,7 +51,7 @@ export interface ProcSample {
   /** systemd's name=systemd path when present (v1 hosts), for unit names. */
   cgroupSystemd: string | null;
   /** Files that could not be read, with the reason ("oom_score: EACCES"). */
-  unreadable: string[];
+  unreadable: readonly string[];
 }
 
 export interface MemInfo {

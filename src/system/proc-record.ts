@@ -27,7 +27,7 @@ export const NO_CGROUP: ProcCgroups = { v2: null, v1Memory: null, systemd: null 
  * The unreadable list of every record that could read all it asked for: one frozen array,
  * not an empty one per process (20,000 of them, ~1 MiB).
  */
-const NOTHING_UNREADABLE: string[] = Object.freeze([]) as unknown as string[];
+const NOTHING_UNREADABLE: readonly string[] = Object.freeze([]);
 
 /** A process's record from its parsed files (null: not read, or unreadable). */
 export function procRecord(

@@ -12,7 +12,7 @@ import {
   parseVmstatCounter,
 } from '../core/parse/meminfo.js';
 import { parseProcCgroup, type ProcCgroups } from '../core/parse/proc-cgroup.js';
-import { parseStat, PF_KTHREAD, statCpuTicks, type StatFields } from '../core/parse/stat.js';
+import { parseStat, PF_KTHREAD, type StatFields } from '../core/parse/stat.js';
 import { parseStatus, type StatusFields } from '../core/parse/status.js';
 import type { MemInfo, ProcSample, SystemSample } from '../core/types.js';
 import { UserError } from '../core/errors.js';
@@ -135,7 +135,8 @@ export class Sampler {
     for (const pid of pids) {
       const c = this.reuse?.get(pid);
       const text = c ? null : this.proc.readOrNull(`${pid}/stat`);
-      const t = c ? c.cpuTicks : text === null ? null : statCpuTicks(text);
+      const stat = text === null ? null : parseStat(text);
+      const t = c ? c.cpuTicks : stat?.ok ? stat.value.cpuTicks : null;
       if (t !== null) out.set(pid, t);
     }
     return out;
@@ -550,7 +551,7 @@ export class Sampler {
     const slotted = this.inc !== null && this.inc.held.prefetchedLength(p.pid, HELD_STAT, row) >= 0;
     (this.reuse as ReuseCache).set(p.pid, {
       statText: slotted ? null : statText,
-      cpuTicks: Number.isFinite(st.cpuTicks) ? st.cpuTicks : null,
+      cpuTicks: st.cpuTicks,
       minflt: st.minflt,
       majflt: st.majflt,
       cgroup,

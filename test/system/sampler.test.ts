@@ -6,12 +6,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { ProcFs } from '../../src/system/read/procfs.js';
 import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
-import { kernelOomScore, statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
+import { type FixtureProc, kernelOomScore, statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
 import { sameHiddenClass } from '../helpers/v8.js';
 
 const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
 const tmp = mkdtempSync(join(tmpdir(), 'oomtop-sampler-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The dashboard's needs for rows off screen: everything but the kernel's oom_score. */
+const OFF_SCREEN = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+
+/** The dashboard's sampler on a fixture tree of `procs` at tmp/`name`. */
+function incrementalOn(name: string, procs: FixtureProc[]) {
+  const root = join(tmp, name);
+  writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, procs);
+  return { root, s: new Sampler(root, { incremental: true }), needs: OFF_SCREEN };
+}
 
 describe('Sampler on the basic fixture', () => {
   const s = new Sampler(BASIC).sample(1_780_000_000_000);
@@ -146,11 +156,8 @@ describe('incremental Sampler (dashboard, watch)', () => {
   });
 
   it('keeps the status while only CPU times move in stat, and reads it again when page faults move', () => {
-    const root = join(tmp, 'cpu-only');
     const proc = { pid: 81, comm: 'a', rssPages: 10, pteKb: 8 };
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [proc]);
-    const s = new Sampler(root, { incremental: true });
-    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    const { root, s, needs } = incrementalOn('cpu-only', [proc]);
     expect(s.sample(0, needs).processes[0]).toMatchObject({ pteKb: 8, uid: 0 });
     writeFileSync(join(root, '81/status'), statusText({ ...proc, pteKb: 12 }));
     // utime 10 -> 11: the process ran, its memory did not move (status is not read)
@@ -323,15 +330,12 @@ describe('calibration sample (the dashboard reads oom_score for the rows on scre
   });
 });
 
-describe('ProcFs', () => {
+describe('the held slots of an incremental sampler (each process its own, whatever its row)', () => {
   it('knows a process unmoved by its held slot when the rows shift (a fork, an exit), without its stat text', () => {
-    const root = join(tmp, 'shift');
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+    const { root, s, needs } = incrementalOn('shift', [
       { pid: 90, comm: 'a', rssPages: 10 },
       { pid: 92, comm: 'c', rssPages: 30, pteKb: 8 },
     ]);
-    const s = new Sampler(root, { incremental: true });
-    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
     const at = (pid: number) => s.sample(0, needs).processes.find((p) => p.pid === pid);
     at(92);
     const c2 = at(92);
@@ -367,11 +371,8 @@ describe('ProcFs', () => {
   });
 
   it('never reuses a record made before a read that made none (the status unreadable in between)', () => {
-    const root = join(tmp, 'gap');
     const proc = { pid: 85, comm: 'a', rssPages: 10, pteKb: 8 };
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [proc]);
-    const s = new Sampler(root, { incremental: true });
-    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    const { root, s, needs } = incrementalOn('gap', [proc]);
     s.sample(0, needs);
     expect(s.sample(0, needs).processes[0]).toMatchObject({ rssPages: 10, pteKb: 8 });
     // rss moves while status cannot be read: a record with unknowns, none kept
@@ -389,13 +390,10 @@ describe('ProcFs', () => {
   });
 
   it('an incremental sampler reads a stat longer than its held slot whole, and sees it move', () => {
-    const root = join(tmp, 'long-stat');
     // a 300-character comm: the stat line is longer than the 384 bytes kept per process
     const proc = { pid: 71, comm: 'c'.repeat(300), rssPages: 10 };
-    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [proc, { pid: 72, comm: 'short', rssPages: 5 }]);
     expect(statLine(proc).length).toBeGreaterThan(384);
-    const s = new Sampler(root, { incremental: true });
-    const needs = { ...ALL_NEEDS, oomScoreFor: new Set<number>() };
+    const { root, s, needs } = incrementalOn('long-stat', [proc, { pid: 72, comm: 'short', rssPages: 5 }]);
     for (let i = 0; i < 2; i++)
       expect(s.sample(0, needs).processes.map((p) => [p.comm.length, p.rssPages])).toEqual([
         [300, 10],
@@ -405,7 +403,9 @@ describe('ProcFs', () => {
     expect(s.sample(0, needs).processes[0]).toMatchObject({ comm: proc.comm, rssPages: 12 });
     s.close();
   });
+});
 
+describe('ProcFs', () => {
   it('reads files larger than its buffer', () => {
     const root = join(tmp, 'big');
     writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [

@@ -13,23 +13,16 @@ export interface StatFields {
   /** Fields 10 and 12: page faults; with rss and vsize they tell that memory changed. */
   minflt: number;
   majflt: number;
-  /** Fields 14 and 15, utime + stime (clock ticks). */
-  cpuTicks: number;
-}
-
-/** Fields 14 and 15, utime + stime: the CPU ticks a process used (its threads' included); null if unreadable. */
-export function statCpuTicks(text: string): number | null {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  const rest = text.slice(close + 2).split(' ', 13);
-  const t = Number(rest[11]) + Number(rest[12]);
-  return Number.isFinite(t) ? t : null;
+  /** Fields 14 and 15, utime + stime (clock ticks): what the process's threads ran; null if not numbers. */
+  cpuTicks: number | null;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** PF_KTHREAD from include/linux/sched.h. */
 export const PF_KTHREAD = 0x00200000;
+
+const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
 
 export function parseStat(text: string): ParseResult<StatFields> {
   const open = text.indexOf('(');
@@ -51,7 +44,7 @@ export function parseStat(text: string): ParseResult<StatFields> {
     rssPages: num(21),
     minflt: num(7),
     majflt: num(9),
-    cpuTicks: num(11) + num(12),
+    cpuTicks: finiteOrNull(num(11) + num(12)),
   };
   for (const k of ['ppid', 'flags', 'startTime', 'vsizeBytes', 'rssPages'] as const) {
     if (!Number.isFinite(fields[k])) return { ok: false, error: `stat: ${k} is not a number` };

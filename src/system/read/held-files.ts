@@ -26,7 +26,6 @@ interface Prefetch {
   pids: readonly number[];
   /** Each row's slot in the buffers: its process's, kept from sample to sample. */
   at: Int32Array;
-  bufs: Buffer[];
   lens: Int32Array[];
   /** Per name, whether each row read the same bytes as its process read last time. */
   same: Uint8Array[];
@@ -102,7 +101,6 @@ export class HeldFiles {
     // The same files row for row too: no descriptor kept or closed since.
     this.isAligned = lastPids !== null && this.changes === this.changesAtLast && sameList(lastPids, pids);
     const ids = Int32Array.from(pids);
-    const bufs: Buffer[] = [];
     const lens: Int32Array[] = [];
     const same: Uint8Array[] = [];
     for (let i = 0; i < this.names.length; i++) {
@@ -122,12 +120,11 @@ export class HeldFiles {
         this.slotLens[i] as Int32Array,
         flags,
       );
-      bufs.push(buf);
       lens.push(got);
       same.push(flags);
     }
     this.changesAtLast = this.changes;
-    this.pre = { pids, at, bufs, lens, same };
+    this.pre = { pids, at, lens, same };
   }
 
   /** Each pid's slot, a new one (holding nothing) for a pid read for the first time. */
@@ -255,7 +252,8 @@ export class HeldFiles {
   }
 
   prefetchedBuffer(index: number): Buffer {
-    return (this.pre as { bufs: Buffer[] }).bufs[index] as Buffer;
+    // the slots' buffer (grown since, it holds the same bytes at the same offsets)
+    return this.slotBufs[index] as Buffer;
   }
 
   slot(index: number): number {
