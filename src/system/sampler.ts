@@ -444,7 +444,6 @@ export class Sampler {
     const ids = new Int32Array(Math.min(pids.length - from, REFRESH_BATCH_MAX));
     const want = new Uint8Array(ids.length);
     const user = 1 | (needs.cmdline ? 2 : 0) | (needs.cgroup ? 4 : 0);
-    const kernel = needs.cgroup ? 4 : 0;
     let n = 0;
     // Only a list walked anew can hold new processes: otherwise only the refresh slice is due.
     const onlyDue = src.held.aligned === true;
@@ -454,8 +453,7 @@ export class Sampler {
       const due = this.refreshDue(pid);
       if (onlyDue && !due) continue;
       const c = reuse.get(pid);
-      if (c && !due) continue;
-      const w = c && (c.sample.flags & PF_KTHREAD) !== 0 ? kernel : user;
+      const w = c ? this.refreshWant(c, due, needs) : user;
       if (w === 0) continue;
       ids[n] = pid;
       want[n++] = w;
@@ -463,6 +461,20 @@ export class Sampler {
     src.refresh(ids.subarray(0, n), want);
     // the row to read the next batch at: past the last one scanned (the end, when it ran out)
     return row >= pids.length ? Number.POSITIVE_INFINITY : row;
+  }
+
+  /**
+   * What of status (1), cmdline (2) and cgroup (4) a process with a cached record is read for
+   * in the refresh batch: all of them (a kernel thread: its cgroup) at its refresh tick, else
+   * what its record was made without and this sample needs (after the dashboard's first
+   * sample, which read neither cmdline nor cgroup), else nothing.
+   */
+  private refreshWant(c: CacheEntry, due: boolean, needs: SampleNeeds): number {
+    const kthread = (c.sample.flags & PF_KTHREAD) !== 0;
+    const cmdline = needs.cmdline && !kthread ? 2 : 0;
+    const cgroup = needs.cgroup ? 4 : 0;
+    if (due) return (kthread ? 0 : 1) | cmdline | cgroup;
+    return (c.sample.cmdline === null ? cmdline : 0) | (c.cgroup === null ? cgroup : 0);
   }
 
   /** This tick re-reads the process's status, cmdline and cgroup even when nothing moved. */
@@ -558,6 +570,41 @@ export class Sampler {
       sample: same,
     });
     return this.handOn(row, same);
+  }
+
+  /**
+   * The sample with the command line and cgroup of these processes read now, where it was
+   * taken without them (needs.cmdline and needs.cgroup false): the dashboard's first screen
+   * ranks every process on the files the model needs and reads these two for the rows it
+   * shows (at 20,000 processes they are a third of the kernel's work of a first sample).
+   * A file that cannot be read is said in the record's unreadable list; a process gone
+   * since keeps its record without them.
+   */
+  withDetails(sample: SystemSample, pids: ReadonlySet<number>): SystemSample {
+    if (!pids.size) return sample;
+    return { ...sample, processes: sample.processes.map((p) => (pids.has(p.pid) ? this.detailed(p) : p)) };
+  }
+
+  private detailed(p: ProcSample): ProcSample {
+    if (p.cmdline !== null && p.cgroup !== null) return p;
+    const more: string[] = [];
+    const read = (file: 'cmdline' | 'cgroup'): string | null => {
+      const r = this.proc.tryRead(`${p.pid}/${file}`);
+      if (r.ok) return r.value;
+      if (!r.gone) more.push(`${file}: ${r.code}`);
+      return null;
+    };
+    const raw = p.cmdline ?? this.cmdlineOf((p.flags & PF_KTHREAD) !== 0, null, read);
+    const cg = this.cgroupOf(null, read);
+    return {
+      ...p,
+      cmdline: raw === null ? null : this.shared(raw),
+      cgroup: cg.v1Memory ?? cg.v2,
+      cgroupV2: cg.v2,
+      cgroupV1Memory: cg.v1Memory,
+      cgroupSystemd: cg.systemd,
+      unreadable: more.length ? [...p.unreadable, ...more] : p.unreadable,
+    };
   }
 
   /** The command line: the last one while the process is the same and not due a refresh. */

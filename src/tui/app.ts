@@ -20,7 +20,7 @@ import type { Adjuster } from '../system/adjuster.js';
 import { changesToUndoIn, type AuditLog } from '../system/audit-log.js';
 import { processKey } from '../core/audit.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
-import { ALL_NEEDS, type Sampler } from '../system/sampler.js';
+import { ALL_NEEDS, MODEL_NEEDS, type Sampler } from '../system/sampler.js';
 import { DETAIL_HEIGHT, detailHeight, HEADER_HEIGHT, TABLE_TOP, tableHeight, TITLES_TOP } from './layout.js';
 import { visibleRows } from './rows.js';
 import {
@@ -233,36 +233,75 @@ export class DashboardApp {
   }
 
   private refresh(): void {
-    let sample: SystemSample;
+    // The first screen ranks every process on the files the model needs and reads the
+    // command line and cgroup of the rows it shows only (at 20,000 processes the other two
+    // files are a third of the kernel's work); the refresh right after it reads them all.
+    const first = this.state.snapshot === null && this.state.domainPath === null;
+    let sample = this.takeSample(first);
+    if (!sample) return;
+    if (this.state.mode.kind === 'domain') this.loadDomains();
+    let view = this.viewOf(sample);
+    if (first) {
+      sample = this.o.sampler.withDetails(sample, this.shownIn(view));
+      view = this.viewOf(sample);
+    }
+    this.lastSample = sample;
+    this.dispatch({ type: 'sampled', view });
+    if (first) {
+      this.followUp();
+      return;
+    }
+    this.watchOomKills(sample);
+    this.readKillers(sample);
+    if (this.o.cpu) this.sampleCpu(sample);
+  }
+
+  private takeSample(first: boolean): SystemSample | null {
     try {
       // The kernel's oom_score is read for the rows on screen only: the model predicts it.
       // A few more each tick, round the process table, keep the model proven (calibration).
       // (none at the first sample, before any row is on screen: 20,000 reads it would not show)
       const shown = new Set(this.state.snapshot ? visibleRows(this.state).map((r) => r.proc.pid) : []);
-      sample = this.o.sampler.sample(this.now().getTime(), {
-        ...ALL_NEEDS,
+      return this.o.sampler.sample(this.now().getTime(), {
+        ...(first ? MODEL_NEEDS : ALL_NEEDS),
         oomScoreFor: shown,
         calibrationSample: CALIBRATION_SAMPLE,
       });
     } catch (e) {
       this.dispatch({ type: 'message', message: { text: `sampling failed: ${messageOf(e)}`, kind: 'error' } });
-      return;
+      return null;
     }
-    this.lastSample = sample;
-    if (this.state.mode.kind === 'domain') this.loadDomains();
-    let view: DomainView;
+  }
+
+  private viewOf(sample: SystemSample): DomainView {
     try {
-      view = this.o.domainView(sample, this.state.domainPath);
+      return this.o.domainView(sample, this.state.domainPath);
     } catch (e) {
       // The chosen cgroup went away: fall back to the global domain and say so.
       this.dispatch({ type: 'domainLost', reason: messageOf(e) });
-      view = this.o.domainView(sample, null);
+      return this.o.domainView(sample, null);
     }
-    this.dispatch({ type: 'sampled', view });
-    this.watchOomKills(sample);
-    this.readKillers(sample);
-    if (this.o.cpu) this.sampleCpu(sample);
   }
+
+  /** The pids the table would show with this view (the reducer is pure: nothing is kept). */
+  private shownIn(view: DomainView): Set<number> {
+    const { state } = reduce(this.state, { type: 'sampled', view });
+    return new Set(visibleRows(state).map((r) => r.proc.pid));
+  }
+
+  /** The full refresh after the first screen: at once, once that screen is out (timers), else now. */
+  private followUp(): void {
+    if (this.o.timers === false) {
+      this.tick();
+      return;
+    }
+    this.soon = setImmediate(() => {
+      this.soon = null;
+      if (!this.state.paused) this.tick();
+    });
+  }
+
+  private soon: NodeJS.Immediate | null = null;
 
   private killersAt = Number.NEGATIVE_INFINITY;
 
@@ -523,6 +562,8 @@ export class DashboardApp {
   quit(code: number): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = null;
     this.state = { ...this.state, quitting: true };
     this.o.sampler.close(); // the stat and oom_score_adj files it holds open
     this.screen.destroy();

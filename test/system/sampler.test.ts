@@ -405,6 +405,61 @@ describe('the held slots of an incremental sampler (each process its own, whatev
   });
 });
 
+describe("the dashboard's first sample: what the model needs, then the rows it shows", () => {
+  const procs: FixtureProc[] = [
+    { pid: 60, comm: 'a', rssPages: 10, cmdline: ['a', '-x'], cgroup: '/a.service' },
+    { pid: 61, comm: 'b', rssPages: 20, cmdline: ['b'], cgroup: '/b.service' },
+    { pid: 62, comm: 'kworker/0:1', kthread: true },
+  ];
+  const model = { ...MODEL_NEEDS, oomScoreFor: new Set<number>() };
+
+  it('fills in the command line and cgroup of the rows asked for, and of no other', () => {
+    const { root, s } = incrementalOn('details', procs);
+    // unreadable (a directory here; ENOENT would say the process is gone)
+    rmSync(join(root, '61/cmdline'));
+    mkdirSync(join(root, '61/cmdline'));
+    const first = s.sample(0, model);
+    expect(first.processes.map((p) => [p.cmdline, p.cgroup])).toEqual([
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
+    const filled = s.withDetails(first, new Set([60, 61, 62]));
+    expect(filled.processes.map((p) => [p.cmdline, p.cgroup])).toEqual([
+      ['a -x', '/a.service'],
+      [null, '/b.service'],
+      ['', '/'],
+    ]);
+    expect(filled.processes[1]?.unreadable).toEqual(['cmdline: EISDIR']);
+    expect(filled.processes[0]).toMatchObject({ rssPages: 10, unreadable: [] });
+    const one = s.withDetails(first, new Set([61]));
+    expect(one.processes[0]).toBe(first.processes[0]);
+    expect(one.processes[1]?.cgroup).toBe('/b.service');
+    s.close();
+  });
+
+  it('reads every command line and cgroup at the next sample, in the refresh batch when the native reader is built', () => {
+    const { s, needs } = incrementalOn('details-next', procs);
+    s.sample(0, model);
+    const fileByFile: string[] = [];
+    const tryRead = s.proc.tryRead.bind(s.proc);
+    s.proc.tryRead = (rel, encoding) => {
+      fileByFile.push(rel);
+      return tryRead(rel, encoding);
+    };
+    const next = s.sample(0, needs).processes;
+    expect(next.map((p) => [p.cmdline, p.cgroup])).toEqual([
+      ['a -x', '/a.service'],
+      ['b', '/b.service'],
+      ['', '/'],
+    ]);
+    if (s.readerName.includes('native')) expect(fileByFile.filter((f) => /cmdline|cgroup/.test(f))).toEqual([]);
+    // and then they are kept: the sample after hands on the same records
+    expect(s.sample(0, needs).processes[0]).toBe(next[0]);
+    s.close();
+  });
+});
+
 describe('ProcFs', () => {
   it('reads files larger than its buffer', () => {
     const root = join(tmp, 'big');

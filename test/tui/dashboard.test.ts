@@ -37,6 +37,8 @@ function makeApp(
     noCap?: boolean;
     killers?: AppOptions['killers'];
     timeline?: AppOptions['timeline'];
+    /** Runs before the first sample: to watch the sampler. */
+    beforeStart?: (app: DashboardApp, sampler: Sampler) => void;
   } = {},
 ) {
   const { dir, roots } = writableBasic();
@@ -69,7 +71,9 @@ function makeApp(
     input: term.input,
     output: term.output,
     timers: false,
-  }).start();
+  });
+  o.beforeStart?.(app, sampler);
+  app.start();
   apps.push(app);
   const press = async (...keys: string[]) => {
     for (const k of keys) {
@@ -115,6 +119,46 @@ describe('dashboard on the basic fixture', () => {
     expect(rows.find((l) => l.includes(' 150 '))).toMatch(/sshd +protected \(adj -1000\): never killed/);
     expect(rows.find((l) => l.includes(' 303 '))).toMatch(/defunct +no mm \(zombie or exiting\)/);
     expect(rows.find((l) => l.includes(' 2 root'))).toMatch(/kthreadd +kernel thread/);
+  });
+
+  it('ranks every process on the files the model needs first, fills in the rows it shows, then reads all at once', () => {
+    const needs: boolean[] = [];
+    type Frame = { shown: string; cmdlines: Map<number, string | null> };
+    const frames: Frame[] = [];
+    const { app } = makeApp({
+      rows: 18,
+      beforeStart: (a, sampler) => {
+        const sample = sampler.sample.bind(sampler);
+        sampler.sample = (t, asked) => {
+          // the second sample starts with the first screen drawn
+          if (needs.length === 1)
+            frames.push({
+              shown: a.text(),
+              cmdlines: new Map(a.state.snapshot?.processes.map((p) => [p.pid, p.cmdline])),
+            });
+          needs.push(asked?.cmdline ?? true);
+          return sample(t, asked);
+        };
+      },
+    });
+    expect(needs).toEqual([false, true]);
+    const f = frames[0] as Frame;
+    // the rows on the first screen have their command line; the rows below it not yet
+    const shown = rowLines(f.shown).map((l) =>
+      Number(
+        l
+          .replace(/^[▶* ]/, '')
+          .trim()
+          .split(/\s+/)[1],
+      ),
+    );
+    expect(shown.length).toBeGreaterThan(1);
+    expect(shown.length).toBeLessThan(f.cmdlines.size);
+    for (const pid of shown) expect(f.cmdlines.get(pid)).not.toBeNull();
+    expect([...f.cmdlines].filter(([pid, c]) => !shown.includes(pid) && c === null).length).toBeGreaterThan(0);
+    expect(f.shown).toMatch(/ 301 app +java .* app\.service/);
+    // and a moment later every process has it
+    expect(app.state.snapshot?.processes.every((p) => p.cmdline !== null)).toBe(true);
   });
 
   it('explains the selected process in the detail pane', async () => {
