@@ -39,6 +39,23 @@ export interface NativeReader {
     same: Uint8Array,
   ): Int32Array;
   /**
+   * readSlots without the slots' bytes: lastLens and lastHash (one per slot) are the length
+   * and a keyed hash of each slot's last read, and same[i] is set from them. Returns the
+   * lengths, and the bytes of every row that is not the same, in one buffer: row i's at
+   * offsets[i] (-1: the same, or failed).
+   */
+  readHashed(
+    root: string,
+    name: readonly [string],
+    pids: Int32Array,
+    fds: Int32Array,
+    slot: number,
+    at: Int32Array,
+    lastLens: Int32Array,
+    lastHash: BigUint64Array,
+    same: Uint8Array,
+  ): [Int32Array, Int32Array, Buffer];
+  /**
    * Reads root/pids[i]/names[f] for each bit f of want[i] (open, one read, close) into out at
    * i * (sum of slots) + (slots[0] + ... + slots[f-1]): lengths per (i, f), each the byte count
    * (== slots[f]: longer than the slot), -errno or NOT_READ.
@@ -89,7 +106,16 @@ export function nativeReader(env: NodeJS.ProcessEnv = process.env): NativeReader
       loadedFrom = file;
       // A reader built from older sources lacks functions: rebuild it (npm install), or do without.
       const missing = (
-        ['readBatch', 'readSlots', 'listPids', 'readEach', 'getXattr', 'openMany', 'trimFilePages'] as const
+        [
+          'readBatch',
+          'readSlots',
+          'readHashed',
+          'listPids',
+          'readEach',
+          'getXattr',
+          'openMany',
+          'trimFilePages',
+        ] as const
       ).filter((f) => typeof m[f] !== 'function');
       if (missing.length) throw new Error(`${file} is out of date (no ${missing.join(', ')}): run npm install`);
       loaded = m as NativeReader;

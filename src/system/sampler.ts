@@ -361,6 +361,17 @@ export class Sampler {
    */
   private unchanged(pid: number, row: number, needs: SampleNeeds): Reuse {
     const held = (this.inc as IncrementalSource).held;
+    const c = this.reuse?.get(pid);
+    // The last record serves only for the same needs (cmdline, cgroup) and off refresh ticks.
+    const usable =
+      c !== undefined &&
+      !this.refreshDue(pid) &&
+      (c.sample.cmdline !== null) === needs.cmdline &&
+      (c.cgroup !== null) === needs.cgroup;
+    if (usable && held.sameAsLast(pid, HELD_STAT, row)) {
+      // The same bytes (compared in C): the stat text is wanted only when something else moved.
+      return this.sameUnlessMoved(c, pid, row, needs) ?? { kind: 'read', stat: this.statAgain(c, pid) };
+    }
     // This tick's stat, from the batch of preads (no object made), else read now.
     let buf: Buffer;
     let off = 0;
@@ -375,23 +386,20 @@ export class Sampler {
         return { kind: 'read', stat: unreadable(errnoCode(e)) };
       }
     }
-    const c = this.reuse?.get(pid);
-    // The last record serves only for the same needs (cmdline, cgroup) and off refresh ticks.
-    if (
-      !c ||
-      this.refreshDue(pid) ||
-      (c.sample.cmdline !== null) !== needs.cmdline ||
-      (c.cgroup !== null) !== needs.cgroup ||
-      !this.sameStat(c, pid, row, buf, off, n)
-    ) {
-      return { kind: 'read', stat: readValue(decode(buf, off, off + n)) };
-    }
-    // the same bytes
-    const statRead: Reuse = { kind: 'read', stat: readValue(c.statText ?? decode(buf, off, off + n)) };
+    const read = (): Reuse => ({ kind: 'read', stat: readValue(decode(buf, off, off + n)) });
+    if (!usable || !this.sameStatText(c, pid, row, buf, off, n)) return read();
+    return this.sameUnlessMoved(c, pid, row, needs) ?? read();
+  }
+
+  /**
+   * The cached record, handed on, when the stat reads the same and nothing else the record
+   * holds moved (oom_score_adj, the kernel's oom_score where it is read); null otherwise.
+   */
+  private sameUnlessMoved(c: CacheEntry, pid: number, row: number, needs: SampleNeeds): Reuse | null {
     const p = c.sample;
-    if (held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return statRead;
+    if ((this.inc as IncrementalSource).held.int(pid, HELD_ADJ, row) !== p.oomScoreAdj) return null;
     const score = !needs.oomScoreFor || needs.oomScoreFor.has(pid) ? this.source.int(pid, row, 'oom_score') : null;
-    if (score !== null && typeof score === 'object') return statRead; // unreadable now: read it whole
+    if (score !== null && typeof score === 'object') return null; // unreadable now: read it whole
     // Only the kernel's number moved (or the row left the screen): keep the new record, so
     // next tick returns it as it is and what is made from it (the snapshot record) is reused.
     if (score !== p.oomScore) c.sample = withOomScore(p, score);
@@ -399,18 +407,27 @@ export class Sampler {
   }
 
   /**
-   * Whether this tick's stat of the process (buf[off, off+n)) is the one its cached record
-   * was made from: its held slot read the same bytes as last time (compared in C; the
-   * record is always made from a process's last read, see ReuseCache.forget), else the
-   * record's stat text, kept only while no slot vouches for it (a first sample, a stat
-   * longer than its slot, no native reader). Once its slot holds the same bytes, the text
-   * is let go.
+   * The stat of a process whose slot read the same as last time, for a record made anew:
+   * the text kept, else read again now; then the slot compares its next read with nothing,
+   * as the record is made from this read, not from the slot's.
    */
-  private sameStat(c: CacheEntry, pid: number, row: number, buf: Buffer, off: number, n: number): boolean {
+  private statAgain(c: CacheEntry, pid: number): Read<string> {
+    if (c.statText !== null) return readValue(c.statText);
     const held = (this.inc as IncrementalSource).held;
-    if (held.sameAsLast(pid, HELD_STAT, row)) return true;
+    held.forgetSlot(pid, HELD_STAT);
+    return held.text(pid, HELD_STAT, 'latin1');
+  }
+
+  /**
+   * Whether this tick's stat of the process (buf[off, off+n)), which its held slot did not
+   * find the same as last time (compared in C: the record is always made from a process's
+   * last read, see ReuseCache.forget), is the record's stat text, kept only while no slot
+   * vouches for it (a first sample, a stat longer than its slot, no native reader). Once its
+   * slot stands for this read, the text is let go.
+   */
+  private sameStatText(c: CacheEntry, pid: number, row: number, buf: Buffer, off: number, n: number): boolean {
     if (c.statText === null || !sameBytes(buf, off, n, c.statText)) return false;
-    if (held.prefetchedLength(pid, HELD_STAT, row) >= 0) c.statText = null;
+    if ((this.inc as IncrementalSource).held.vouches(pid, HELD_STAT, row)) c.statText = null;
     return true;
   }
 
@@ -560,7 +577,7 @@ export class Sampler {
     // A refresh that found nothing new hands on last tick's record (and what was made from it).
     const same = hit && sameRecord(hit.sample, p) ? hit.sample : p;
     // The stat text is kept only where no held slot holds these bytes to compare with.
-    const slotted = this.inc !== null && this.inc.held.prefetchedLength(p.pid, HELD_STAT, row) >= 0;
+    const slotted = this.inc !== null && this.inc.held.vouches(p.pid, HELD_STAT, row);
     (this.reuse as ReuseCache).set(p.pid, {
       statText: slotted ? null : statText,
       cpuTicks: st.cpuTicks,

@@ -135,6 +135,63 @@ describe('readSlots (the held files: each process its own slot, compared in plac
   });
 });
 
+describe('readHashed (the held stat files: a hash per slot, the bytes of what moved)', () => {
+  it('says the same from the slot hash whatever the row, and hands out the bytes of the rows that moved only', (ctx) => {
+    needKernel(ctx, built, why);
+    const root = join(tmp, 'hashed');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, [
+      { pid: 60, comm: 'a' },
+      { pid: 61, comm: 'b' },
+      { pid: 62, comm: 'c'.repeat(80) },
+    ]);
+    const n = nativeReader()!;
+    const slot = 200;
+    const lastLens = new Int32Array(4).fill(-1);
+    const lastHash = new BigUint64Array(4);
+    const fd60 = n.openMany(root, Int32Array.from([60]), ['stat'], 1)[0]!;
+    const read = (pids: number[], fds: number[], at: number[]) => {
+      const same = new Uint8Array(pids.length);
+      const [lens, offs, data] = n.readHashed(
+        root,
+        ['stat'],
+        Int32Array.from(pids),
+        Int32Array.from(fds),
+        slot,
+        Int32Array.from(at),
+        lastLens,
+        lastHash,
+        same,
+      );
+      const text = (i: number) => (offs[i]! < 0 ? null : data.toString('latin1', offs[i]!, offs[i]! + lens[i]!));
+      return { lens: [...lens], same: [...same], texts: pids.map((_, i) => text(i)) };
+    };
+    const [s60, s61] = [statLine({ pid: 60, comm: 'a' }), statLine({ pid: 61, comm: 'b' })];
+    const first = read([60, 61, 62], [fd60, -1, -1], [3, 0, 1]);
+    expect(first.same).toEqual([0, 0, 0]);
+    expect(first.texts.slice(0, 2)).toEqual([s60, s61]);
+    expect(first.lens[2]).toBe(slot); // longer than its slot: never the same
+    // rows moved (59 is gone), slots kept: 60 reads the same and hands out no bytes; 61 moved
+    const s61b = statLine({ pid: 61, comm: 'b', rssPages: 7 });
+    writeFileSync(join(root, '61/stat'), s61b);
+    const again = read([59, 60, 61, 62], [-1, fd60, -1, -1], [2, 3, 0, 1]);
+    expect(again.same).toEqual([0, 1, 0, 0]);
+    expect(again.texts.slice(0, 3)).toEqual([null, null, s61b]);
+    expect(again.texts[3]).toBe(statLine({ pid: 62, comm: 'c'.repeat(80) }).slice(0, slot)); // cut: read it again
+    expect(again.lens[0]).toBe(-2);
+    expect(lastLens[2]).toBe(-1);
+    expect(read([61], [-1], [0])).toMatchObject({ same: [1], texts: [null] });
+    // a slot whose length is forgotten compares with nothing
+    lastLens[0] = -1;
+    expect(read([61], [-1], [0])).toMatchObject({ same: [0], texts: [s61b] });
+    // the same length, other bytes: not the same
+    const s61c = s61b.replace('(b)', '(c)');
+    writeFileSync(join(root, '61/stat'), s61c);
+    expect(read([61], [-1], [0])).toMatchObject({ same: [0], texts: [s61c] });
+    expect(() => read([60], [fd60], [4])).toThrow(/slot index/);
+    closeSync(fd60);
+  });
+});
+
 describe('readEach (the rolling refresh, by path into a kept buffer)', () => {
   it('puts each file in its slot, flags one longer than its slot, maps errno, skips what is not wanted', (ctx) => {
     needKernel(ctx, built, why);

@@ -370,6 +370,30 @@ describe('the held slots of an incremental sampler (each process its own, whatev
     s.close();
   });
 
+  it('makes a record anew when only oom_score_adj moved while the rows shifted, from a stat read again', () => {
+    const { root, s, needs } = incrementalOn('adj-shift', [
+      { pid: 90, comm: 'a', rssPages: 10 },
+      { pid: 92, comm: 'c', rssPages: 30, pteKb: 8 },
+    ]);
+    const at = (pid: number) => s.sample(0, needs).processes.find((p) => p.pid === pid);
+    at(92);
+    const before = at(92);
+    cpSync(join(root, '90'), join(root, '91'), { recursive: true });
+    writeFileSync(join(root, '91/stat'), statLine({ pid: 91, comm: 'b', rssPages: 20 }));
+    writeFileSync(join(root, 'stat'), 'cpu  1 2 3 4\nbtime 1780000000\nprocesses 101\n');
+    writeFileSync(join(root, '92/oom_score_adj'), '500\n');
+    const moved = at(92);
+    expect(moved).not.toBe(before);
+    expect(moved).toMatchObject({ oomScoreAdj: 500, rssPages: 30, pteKb: 8, comm: 'c', unreadable: [] });
+    // the record was made from a stat read after the slot's: the next read compares with nothing
+    type Slots = { slotOf: Map<number, number>; slotLens: Int32Array[] };
+    const held = (s as unknown as { inc: { held: Slots } }).inc.held;
+    if (s.readerName.includes('native')) expect(held.slotLens[0]?.[held.slotOf.get(92) as number]).toBe(-1);
+    writeFileSync(join(root, '92/stat'), statLine({ pid: 92, comm: 'c', rssPages: 31 }));
+    expect(at(92)).toMatchObject({ oomScoreAdj: 500, rssPages: 31 });
+    s.close();
+  });
+
   it('never reuses a record made before a read that made none (the status unreadable in between)', () => {
     const proc = { pid: 85, comm: 'a', rssPages: 10, pteKb: 8 };
     const { root, s, needs } = incrementalOn('gap', [proc]);

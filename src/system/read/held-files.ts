@@ -29,6 +29,12 @@ interface Prefetch {
   lens: Int32Array[];
   /** Per name, whether each row read the same bytes as its process read last time. */
   same: Uint8Array[];
+  /**
+   * Per hashed name (its slots keep a hash, not the bytes): this sample's bytes of the rows
+   * that did not read the same, and where each row's start in them (-1: none); null for a
+   * name whose slots keep the bytes.
+   */
+  data: Array<{ buf: Buffer; offs: Int32Array } | null>;
 }
 
 /** Two ascending pid lists hold the same pids. */
@@ -69,6 +75,8 @@ export class HeldFiles {
   private slotBufs: Buffer[] = [];
   /** Per name and slot, the length of the bytes the slot holds (-1: none). */
   private slotLens: Int32Array[] = [];
+  /** Per hashed name and slot, the hash of its last read (native readHashed); else empty. */
+  private slotHashes: BigUint64Array[] = [];
   /** Per name and slot, the descriptor its process's file is held open by (-1: none). */
   private slotFds: Int32Array[] = [];
   /** Descriptors kept or closed so far, and at the last prefetch: rows keep their files while it stands. */
@@ -81,6 +89,12 @@ export class HeldFiles {
     budget?: number,
     private readonly native: NativeReader | null = null,
     private readonly slots: readonly number[] = names.map(() => 1024),
+    /**
+     * Per name, whether its slots keep a hash of the last read instead of its bytes (stat:
+     * 20,000 slots of 384 bytes are 7.3 MiB); this sample's bytes of the rows that moved
+     * are handed out all the same, those of a row that read the same are read again.
+     */
+    private readonly hashed: readonly boolean[] = names.map(() => false),
   ) {
     // Leave room for everything else oomtop opens (the terminal, the audit log).
     this.budget = budget ?? Math.max(0, (openFileLimit() ?? 1024) - 1024);
@@ -101,30 +115,41 @@ export class HeldFiles {
     // The same files row for row too: no descriptor kept or closed since.
     this.isAligned = lastPids !== null && this.changes === this.changesAtLast && sameList(lastPids, pids);
     const ids = Int32Array.from(pids);
-    const lens: Int32Array[] = [];
-    const same: Uint8Array[] = [];
+    const pre: Prefetch = { pids, at, lens: [], same: [], data: [] };
     for (let i = 0; i < this.names.length; i++) {
       const fds = new Int32Array(pids.length);
       const held = this.slotFds[i] as Int32Array;
       for (let r = 0; r < pids.length; r++) fds[r] = held[at[r] as number] as number;
       const flags = new Uint8Array(pids.length);
-      const buf = this.slotBufs[i] as Buffer;
-      const got = this.native.readSlots(
-        this.proc.root,
-        [this.names[i] as string],
-        ids,
-        fds,
+      const [name, slot, lastLens] = [
+        [this.names[i] as string] as [string],
         this.slots[i] as number,
-        buf,
-        at,
         this.slotLens[i] as Int32Array,
-        flags,
-      );
-      lens.push(got);
-      same.push(flags);
+      ];
+      if (this.hashed[i]) {
+        const hashes = this.slotHashes[i] as BigUint64Array;
+        const [got, offs, buf] = this.native.readHashed(
+          this.proc.root,
+          name,
+          ids,
+          fds,
+          slot,
+          at,
+          lastLens,
+          hashes,
+          flags,
+        );
+        pre.lens.push(got);
+        pre.data.push({ buf, offs });
+      } else {
+        const buf = this.slotBufs[i] as Buffer;
+        pre.lens.push(this.native.readSlots(this.proc.root, name, ids, fds, slot, buf, at, lastLens, flags));
+        pre.data.push(null);
+      }
+      pre.same.push(flags);
     }
     this.changesAtLast = this.changes;
-    this.pre = { pids, at, lens, same };
+    this.pre = pre;
   }
 
   /** Each pid's slot, a new one (holding nothing) for a pid read for the first time. */
@@ -164,9 +189,13 @@ export class HeldFiles {
   private grow(capacity: number): void {
     this.names.forEach((_, i) => {
       const slot = this.slots[i] as number;
-      const buf = Buffer.allocUnsafe(slot * capacity);
+      const hashed = this.hashed[i] === true;
+      const buf = Buffer.allocUnsafe(hashed ? 0 : slot * capacity);
       this.slotBufs[i]?.copy(buf);
       this.slotBufs[i] = buf;
+      const hashes = new BigUint64Array(hashed ? capacity : 0);
+      if (hashed && this.slotHashes[i]) hashes.set(this.slotHashes[i] as BigUint64Array);
+      this.slotHashes[i] = hashes;
       const lens = new Int32Array(capacity).fill(-1);
       if (this.slotLens[i]) lens.set(this.slotLens[i] as Int32Array);
       this.slotLens[i] = lens;
@@ -243,17 +272,45 @@ export class HeldFiles {
     const pre = this.pre;
     if (!pre || pre.pids[row] !== pid) return -1;
     const n = (pre.lens[index] as Int32Array)[row] as number;
-    return n >= 0 && n < (this.slots[index] as number) ? n : -1;
+    if (n < 0 || n >= (this.slots[index] as number)) return -1;
+    const data = pre.data[index];
+    return data && (data.offs[row] as number) < 0 ? -1 : n;
   }
 
-  /** Where row `row`'s bytes start in prefetchedBuffer(index): its process's slot. */
+  /** Where row `row`'s bytes start in prefetchedBuffer(index): its process's slot, or its place in this sample's bytes. */
   prefetchedOffset(index: number, row: number): number {
-    return ((this.pre as Prefetch).at[row] as number) * (this.slots[index] as number);
+    const pre = this.pre as Prefetch;
+    const data = pre.data[index];
+    return data ? (data.offs[row] as number) : (pre.at[row] as number) * (this.slots[index] as number);
   }
 
   prefetchedBuffer(index: number): Buffer {
     // the slots' buffer (grown since, it holds the same bytes at the same offsets)
-    return this.slotBufs[index] as Buffer;
+    return this.pre?.data[index]?.buf ?? (this.slotBufs[index] as Buffer);
+  }
+
+  /**
+   * Whether the slot of (pid, names[index]) stands for this sample's read at `row`: the read
+   * fit its slot, and what the slot keeps (bytes or hash) is of this read, so the next
+   * sample's is compared with it (sameAsLast). A cached record made from this read needs no
+   * copy of its text.
+   */
+  vouches(pid: number, index: number, row: number): boolean {
+    const pre = this.pre;
+    if (!pre || pre.pids[row] !== pid) return false;
+    const n = (pre.lens[index] as Int32Array)[row] as number;
+    return (
+      n >= 0 && n < (this.slots[index] as number) && (this.slotLens[index] as Int32Array)[pre.at[row] as number] === n
+    );
+  }
+
+  /**
+   * The next read of (pid, names[index]) is compared with nothing: this sample's record was
+   * made from a read other than the slot's (read() again, after the slot said the same).
+   */
+  forgetSlot(pid: number, index: number): void {
+    const k = this.slotOf.get(pid);
+    if (k !== undefined) (this.slotLens[index] as Int32Array)[k] = -1;
   }
 
   slot(index: number): number {

@@ -119,9 +119,9 @@ export class IncrementalSource implements FileSource {
   ) {
     // stat fits 384 bytes (150-340 on a host of 20,000 processes, a 15-character comm and
     // 52 numbers; a longer one is read again the usual way, and its bytes compared as text);
-    // oom_score_adj a few bytes. The slots are kept from sample to sample, per process
-    // (20,000 stat slots of 384 bytes: 7.3 MiB).
-    this.held = new HeldFiles(proc, HELD, holdBudget, native, [384, 32]);
+    // oom_score_adj a few bytes. The slots are kept from sample to sample, per process: the
+    // stat slots keep a hash of the last read, not its bytes (20,000 of 384 bytes were 7.3 MiB).
+    this.held = new HeldFiles(proc, HELD, holdBudget, native, [384, 32], [true, false]);
     this.batch = native ? new PathBatch(proc.root, native, REFRESHED, REFRESHED_SLOTS) : null;
   }
 
