@@ -576,8 +576,8 @@ export class Sampler {
   ): ProcSample {
     // A refresh that found nothing new hands on last tick's record (and what was made from it).
     const same = hit && sameRecord(hit.sample, p) ? hit.sample : p;
-    // The stat text is kept only where no held slot holds these bytes to compare with.
-    const slotted = this.inc !== null && this.inc.held.vouches(p.pid, HELD_STAT, row);
+    // The stat text is kept only where no held slot stands for this read to compare with.
+    const slotted = this.inc?.held.vouches(p.pid, HELD_STAT, row) === true;
     (this.reuse as ReuseCache).set(p.pid, {
       statText: slotted ? null : statText,
       cpuTicks: st.cpuTicks,
