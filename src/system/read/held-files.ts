@@ -264,8 +264,9 @@ export class HeldFiles {
 
   /**
    * This sample's prefetched read of (pid, names[index]): its length, the bytes being
-   * prefetchedBuffer(index) from row * slot(index); -1 when there is none (not held, failed,
-   * longer than a slot): read() it. `row`: pid's position in the list given to prefetch().
+   * prefetchedBuffer(index) from prefetchedOffset(index, row); -1 when there is none (not
+   * held, failed, longer than a slot, or a hashed name's row that read the same as last
+   * time): read() it. `row`: pid's position in the list given to prefetch().
    * Allocates nothing: the dashboard asks this twice per process and tick.
    */
   prefetchedLength(pid: number, index: number, row: number): number {

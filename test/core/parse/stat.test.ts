@@ -3,7 +3,62 @@ import { describe, expect, it } from 'vitest';
 import { parseStat } from '../../../src/core/parse/stat.js';
 import { statLine } from '../../helpers/proc-tree.js';
 
+/** The parser as it was, splitting the fields into strings: the reference the scanner must match. */
+function splitParse(text: string) {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return { ok: false };
+  const rest = text.slice(close + 2).split(' ', 22);
+  if (rest.length < 22) return { ok: false, error: `stat: ${rest.length + 2} fields, need at least 24` };
+  rest[21] = (rest[21] as string).trimEnd();
+  const num = (i: number): number => Number(rest[i]);
+  const value = {
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid: num(1),
+    flags: num(6),
+    startTime: num(19),
+    vsizeBytes: num(20),
+    rssPages: num(21),
+    minflt: num(7),
+    majflt: num(9),
+    cpuTicks: Number.isFinite(num(11) + num(12)) ? num(11) + num(12) : null,
+  };
+  for (const k of ['ppid', 'flags', 'startTime', 'vsizeBytes', 'rssPages'] as const)
+    if (!Number.isFinite(value[k])) return { ok: false, error: `stat: ${k} is not a number` };
+  return { ok: true, value };
+}
+
 describe('parseStat', () => {
+  it('reads what splitting the line into fields read, on lines the kernel prints, cut short or spoilt', () => {
+    const number = fc.oneof(
+      fc.nat(),
+      fc.integer({ min: -2_000_000_000, max: -1 }),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    );
+    const spoilt = fc.constantFrom('', 'x', '-', '--1', '1-', '?', '12a', 'S');
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 15 }),
+        fc.array(number, { minLength: 50, maxLength: 50 }),
+        fc.array(fc.tuple(fc.nat(49), spoilt), { maxLength: 2 }),
+        fc.option(fc.nat(30)),
+        fc.constantFrom('\n', '', ' \n'),
+        (comm, numbers, spoil, cut, end) => {
+          const fields: Array<string | number | bigint> = ['S', ...numbers];
+          for (const [i, bad] of spoil) fields[i + 1] = bad;
+          const line = `42 (${comm}) ${fields.slice(0, cut ?? fields.length).join(' ')}${end}`;
+          const r = parseStat(line);
+          const want = splitParse(line);
+          expect(r.ok).toBe(want.ok);
+          if (r.ok && want.ok) expect(r.value).toEqual(want.value);
+          if (!r.ok && !want.ok && 'error' in want) expect(r.error).toBe(want.error);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it('reads the fields after the last parenthesis', () => {
     const r = parseStat(
       statLine({ pid: 7, comm: 'a) b (c) ) x', rssPages: 1234, startTime: 999, ppid: 3, state: 'R' }),
