@@ -401,17 +401,18 @@ static uint64_t hash_bytes(const char *p, size_t n) {
   return fold(fold(h ^ w, 0xe7037ed1a0b428dbull), hash_key | 1);
 }
 
-/* readHashed(root, name, pids, fds, slot, at, lastLens, lastHash, same) -> [lengths, offsets, data]
+/* readHashed(root, name, pids, fds, slot, at, lastLens, lastHash, same, always) -> [lengths, offsets, data]
  * readSlots without the slots' bytes: the dashboard's stat of every process every tick,
  * where keeping each process's last ~300 bytes cost 7-10 MiB at 20,000 processes. Row i is
  * read as in readSlots (at most slot bytes); lastLens[at[i]] and lastHash[at[i]] (a
  * BigUint64Array) are the length and the hash of that slot's process's last read: same[i]
  * is 1 when row i read as many bytes with the same hash (a read that fills the slot is never
- * the same), and both are updated. The bytes of every row that is not the same are in data,
- * one after another, row i's at offsets[i]; a row that is the same, or failed, has -1. */
+ * the same), and both are updated. The bytes of every row that is not the same, and of every
+ * row i with always[i] set, are in data, one after another, row i's at offsets[i]; a row
+ * that is the same (and not always), or failed, has -1. */
 static napi_value read_hashed(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  if (!get_args(env, info, argv, 9, 9, "readHashed")) return NULL;
+  napi_value argv[10];
+  if (!get_args(env, info, argv, 10, 10, "readHashed")) return NULL;
   char root[ROOT_MAX];
   char name[1][64];
   uint32_t nnames, slot;
@@ -420,6 +421,7 @@ static napi_value read_hashed(napi_env env, napi_callback_info info) {
   int32_t *lastLens;
   uint64_t *lastHash;
   uint8_t *same;
+  const uint8_t *always;
   if (!arg_root(env, argv[0], root, "readHashed")
     || !arg_names(env, argv[1], name, 1, &nnames, "readHashed")
     || !arg_typed(env, argv[2], napi_int32_array, 0, (void **)&pids, &n, "readHashed", "pids must be an Int32Array")
@@ -430,7 +432,8 @@ static napi_value read_hashed(napi_env env, napi_callback_info info) {
   if (!arg_typed(env, argv[5], napi_int32_array, n, (void **)&at, NULL, "readHashed", "at must be an Int32Array, one per pid")
     || !arg_typed(env, argv[6], napi_int32_array, 0, (void **)&lastLens, &nslots, "readHashed", "lastLens must be an Int32Array, one per slot")
     || !arg_typed(env, argv[7], napi_biguint64_array, nslots, (void **)&lastHash, &nhashes, "readHashed", "lastHash must be a BigUint64Array, one per slot")
-    || !arg_typed(env, argv[8], napi_uint8_array, n, (void **)&same, NULL, "readHashed", "same must be a Uint8Array, one per pid")) return NULL;
+    || !arg_typed(env, argv[8], napi_uint8_array, n, (void **)&same, NULL, "readHashed", "same must be a Uint8Array, one per pid")
+    || !arg_typed(env, argv[9], napi_uint8_array, n, (void **)&always, NULL, "readHashed", "always must be a Uint8Array, one per pid")) return NULL;
   for (size_t i = 0; i < n; i++)
     if (at[i] < 0 || (size_t)at[i] >= nslots) { napi_throw_range_error(env, NULL, "readHashed: a slot index is past lastLens"); return NULL; }
   while (!hash_key) if (getentropy(&hash_key, sizeof hash_key) != 0) hash_key = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull | 1;
@@ -451,7 +454,7 @@ static napi_value read_hashed(napi_env env, napi_callback_info info) {
     if (got < 0) { lastLens[k] = -1; continue; }
     uint64_t h = hash_bytes(dst, (size_t)got);
     if (lastLens[k] == got && (size_t)got < slot && lastHash[k] == h) same[i] = 1;
-    else {
+    if (!same[i] || always[i]) {
       offData[i] = (int32_t)out.len;
       out.len += (size_t)got;
     }

@@ -41,8 +41,8 @@ export interface NativeReader {
   /**
    * readSlots without the slots' bytes: lastLens and lastHash (one per slot) are the length
    * and a keyed hash of each slot's last read, and same[i] is set from them. Returns the
-   * lengths, and the bytes of every row that is not the same, in one buffer: row i's at
-   * offsets[i] (-1: the same, or failed).
+   * lengths, and the bytes of every row that is not the same or has always[i] set, in one
+   * buffer: row i's at offsets[i] (-1: the same, or failed).
    */
   readHashed(
     root: string,
@@ -54,6 +54,7 @@ export interface NativeReader {
     lastLens: Int32Array,
     lastHash: BigUint64Array,
     same: Uint8Array,
+    always: Uint8Array,
   ): [Int32Array, Int32Array, Buffer];
   /**
    * Reads root/pids[i]/names[f] for each bit f of want[i] (open, one read, close) into out at

@@ -111,7 +111,9 @@ export class Sampler {
     this.proc = new ProcFs(procRoot, native);
     this.pageSize = opts.pageSize ?? null;
     this.reuse = opts.incremental ? new ReuseCache() : null;
-    this.inc = opts.incremental ? new IncrementalSource(this.proc, native, opts.holdBudget) : null;
+    // The refresh slice's records are made anew from this tick's stat: its bytes are wanted.
+    const due = (pid: number) => this.reuse?.refreshDue(pid) === true;
+    this.inc = opts.incremental ? new IncrementalSource(this.proc, native, opts.holdBudget, due) : null;
     this.source = this.inc ?? new OneShotSource(this.proc, native);
     this.firstRead = this.inc && native ? new OneShotSource(this.proc, native) : null;
   }
@@ -380,6 +382,9 @@ export class Sampler {
       buf = held.prefetchedBuffer(HELD_STAT);
       off = held.prefetchedOffset(HELD_STAT, row);
     } else {
+      // No bytes handed out: when the slot said "same" (a hashed slot), the record made now
+      // is of another read than the slot's, which then compares its next one with nothing.
+      if (held.sameAsLast(pid, HELD_STAT, row)) held.forgetSlot(pid, HELD_STAT);
       try {
         ({ buf, off, n } = held.read(pid, HELD_STAT));
       } catch (e) {

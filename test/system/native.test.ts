@@ -149,7 +149,7 @@ describe('readHashed (the held stat files: a hash per slot, the bytes of what mo
     const lastLens = new Int32Array(4).fill(-1);
     const lastHash = new BigUint64Array(4);
     const fd60 = n.openMany(root, Int32Array.from([60]), ['stat'], 1)[0]!;
-    const read = (pids: number[], fds: number[], at: number[]) => {
+    const read = (pids: number[], fds: number[], at: number[], always = pids.map(() => 0)) => {
       const same = new Uint8Array(pids.length);
       const [lens, offs, data] = n.readHashed(
         root,
@@ -161,6 +161,7 @@ describe('readHashed (the held stat files: a hash per slot, the bytes of what mo
         lastLens,
         lastHash,
         same,
+        Uint8Array.from(always),
       );
       const text = (i: number) => (offs[i]! < 0 ? null : data.toString('latin1', offs[i]!, offs[i]! + lens[i]!));
       return { lens: [...lens], same: [...same], texts: pids.map((_, i) => text(i)) };
@@ -180,6 +181,8 @@ describe('readHashed (the held stat files: a hash per slot, the bytes of what mo
     expect(again.lens[0]).toBe(-2);
     expect(lastLens[2]).toBe(-1);
     expect(read([61], [-1], [0])).toMatchObject({ same: [1], texts: [null] });
+    // the bytes of a row asked for always, even when it reads the same
+    expect(read([60, 61], [fd60, -1], [3, 0], [0, 1])).toMatchObject({ same: [1, 1], texts: [null, s61b] });
     // a slot whose length is forgotten compares with nothing
     lastLens[0] = -1;
     expect(read([61], [-1], [0])).toMatchObject({ same: [0], texts: [s61b] });

@@ -394,6 +394,30 @@ describe('the held slots of an incremental sampler (each process its own, whatev
     s.close();
   });
 
+  it('reads no stat again from JavaScript for the refresh slice: its bytes come with the held reads', () => {
+    const { root, s, needs } = incrementalOn('slice-bytes', [
+      { pid: 90, comm: 'a', rssPages: 10 },
+      { pid: 91, comm: 'b', rssPages: 20 },
+      { pid: 92, comm: 'c', rssPages: 30 },
+    ]);
+    s.sample(0, needs);
+    s.sample(0, needs);
+    const held = (s as unknown as { inc: { held: { read: (pid: number, index: number) => unknown } } }).inc.held;
+    const again: number[] = [];
+    const read = held.read.bind(held);
+    held.read = (pid, index, ...rest: unknown[]) => {
+      if (index === 0) again.push(pid);
+      return (read as (...a: unknown[]) => unknown)(pid, index, ...rest);
+    };
+    // 40 ticks pass every process's refresh slice (1 in 32), the pid list walked anew each tick
+    for (let i = 0; i < 40; i++) {
+      writeFileSync(join(root, 'stat'), `cpu  1 2 3 4\nbtime 1780000000\nprocesses ${200 + i}\n`);
+      expect(s.sample(0, needs).processes.map((p) => p.rssPages)).toEqual([10, 20, 30]);
+    }
+    if (s.readerName.includes('native')) expect(again).toEqual([]);
+    s.close();
+  });
+
   it('never reuses a record made before a read that made none (the status unreadable in between)', () => {
     const proc = { pid: 85, comm: 'a', rssPages: 10, pteKb: 8 };
     const { root, s, needs } = incrementalOn('gap', [proc]);

@@ -104,9 +104,11 @@ export class HeldFiles {
    * With the native reader: reads every file of these pids now in one native call per name
    * (one pread per held file; a process past the open-file budget by path, in C), each
    * process into its own slot, compared there with what it read last time (sameAsLast), for
-   * read() to hand out. The buffers are kept from sample to sample (no new pages).
+   * read() to hand out. The buffers are kept from sample to sample (no new pages). A hashed
+   * name hands out the bytes of the rows that moved, and of the pids `bytesWanted` names
+   * (the ones whose record is made anew this sample whatever they read).
    */
-  prefetch(pids: readonly number[]): void {
+  prefetch(pids: readonly number[], bytesWanted?: (pid: number) => boolean): void {
     const lastPids = this.pre?.pids ?? this.lastPids;
     this.pre = null;
     if (!this.native) return;
@@ -128,6 +130,8 @@ export class HeldFiles {
       ];
       if (this.hashed[i]) {
         const hashes = this.slotHashes[i] as BigUint64Array;
+        const always = new Uint8Array(pids.length);
+        if (bytesWanted) for (let r = 0; r < pids.length; r++) always[r] = bytesWanted(pids[r] as number) ? 1 : 0;
         const [got, offs, buf] = this.native.readHashed(
           this.proc.root,
           name,
@@ -138,6 +142,7 @@ export class HeldFiles {
           lastLens,
           hashes,
           flags,
+          always,
         );
         pre.lens.push(got);
         pre.data.push({ buf, offs });

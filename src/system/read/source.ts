@@ -116,6 +116,8 @@ export class IncrementalSource implements FileSource {
     private readonly proc: ProcFs,
     native: NativeReader | null,
     holdBudget?: number,
+    /** The pids whose stat bytes are wanted this sample even when they read as last time (the refresh slice). */
+    private readonly statWanted?: (pid: number) => boolean,
   ) {
     // stat fits 384 bytes (150-340 on a host of 20,000 processes, a 15-character comm and
     // 52 numbers; a longer one is read again the usual way, and its bytes compared as text);
@@ -135,7 +137,7 @@ export class IncrementalSource implements FileSource {
   }
 
   begin(pids: readonly number[]): void {
-    this.held.prefetch(pids);
+    this.held.prefetch(pids, this.statWanted);
   }
 
   /**
