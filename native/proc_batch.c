@@ -22,7 +22,12 @@
  *                   -errno and NOT_READ means the file was not asked for or was skipped
  *   rows            Int32Array: thread t read pids[rows[t]] to pids[rows[t+1]-1] into data[t]
  * A file is read until a read comes back short: /proc files are generated whole per read.
- * The same pid's files are read one after another, in names order, by one thread. */
+ * The same pid's files are read one after another, in names order, by one thread.
+ *
+ * readBatchAsync(same arguments) -> Promise<[data, meta, rows]>
+ *   readBatch on a thread of Node's pool (napi async work): the arguments are checked and
+ *   copied at the call, the reads run while JavaScript goes on (the dashboard loads its
+ *   screen meanwhile), the promise resolves with the same result. */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <dirent.h>
@@ -207,96 +212,184 @@ static napi_status new_int32s(napi_env env, size_t n, int32_t **data, napi_value
   return st != napi_ok ? st : napi_create_typedarray(env, napi_int32_array, n, ab, 0, out);
 }
 
-static napi_value read_batch(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  if (!get_args(env, info, argv, 7, 7, "readBatch")) return NULL;
-
+/* One readBatch call: its arguments copied out of JavaScript, so that the reads can also run
+ * off the main thread (readBatchAsync), and the threads' jobs. */
+struct batch {
   char root[ROOT_MAX];
+  int32_t *pids; /* a copy: JavaScript may let go of its array meanwhile */
+  size_t npids, nnames;
+  int32_t *meta; /* 2 per (pid, name); copied into an Int32Array at the end */
+  uint32_t threads;
+  struct job jobs[MAX_THREADS];
+  napi_async_work work;
+  napi_deferred deferred;
+};
+
+static void batch_free(struct batch *b) {
+  if (!b) return;
+  for (uint32_t t = 0; t < b->threads; t++) free(b->jobs[t].buf);
+  free(b->pids);
+  free(b->meta);
+  free(b);
+}
+
+/* The arguments of readBatch (argv[0..6]) into a new batch; NULL with an exception thrown. */
+static struct batch *batch_prepare(napi_env env, napi_value *argv, const char *fn) {
+  struct batch *b = calloc(1, sizeof *b);
+  if (!b) { napi_throw_error(env, NULL, "readBatch: out of memory"); return NULL; }
+  struct job *proto = &b->jobs[0];
   size_t npids;
   void *pidData;
-  struct job proto;
-  memset(&proto, 0, sizeof proto);
   uint32_t nnames;
-  if (!arg_root(env, argv[0], root, "readBatch")
-    || !arg_typed(env, argv[1], napi_int32_array, 0, &pidData, &npids, "readBatch", "pids must be an Int32Array")
-    || !arg_names(env, argv[2], proto.names, MAX_NAMES, &nnames, "readBatch")) return NULL;
+  char msg[128];
+  if (!arg_root(env, argv[0], b->root, fn)
+    || !arg_typed(env, argv[1], napi_int32_array, 0, &pidData, &npids, fn, "pids must be an Int32Array")
+    || !arg_names(env, argv[2], proto->names, MAX_NAMES, &nnames, fn)) goto fail;
   uint32_t nkeepLists = 0;
   bool keepIsArray = false;
-  CHECK(napi_is_array(env, argv[6], &keepIsArray));
-  if (keepIsArray) CHECK(napi_get_array_length(env, argv[6], &nkeepLists));
+  if (napi_is_array(env, argv[6], &keepIsArray) != napi_ok) goto bad;
+  if (keepIsArray && napi_get_array_length(env, argv[6], &nkeepLists) != napi_ok) goto bad;
   for (uint32_t i = 0; i < nkeepLists && i < nnames; i++) {
     napi_value list;
     bool isArray = false;
     uint32_t nkeys = 0;
-    CHECK(napi_get_element(env, argv[6], i, &list));
-    CHECK(napi_is_array(env, list, &isArray));
+    if (napi_get_element(env, argv[6], i, &list) != napi_ok || napi_is_array(env, list, &isArray) != napi_ok) goto bad;
     if (!isArray) continue;
-    CHECK(napi_get_array_length(env, list, &nkeys));
-    if (nkeys > MAX_KEEP) { napi_throw_range_error(env, NULL, "readBatch: at most 32 keys per file"); return NULL; }
+    if (napi_get_array_length(env, list, &nkeys) != napi_ok) goto bad;
+    if (nkeys > MAX_KEEP) { snprintf(msg, sizeof msg, "%s: at most 32 keys per file", fn); napi_throw_range_error(env, NULL, msg); goto fail; }
     for (uint32_t k = 0; k < nkeys; k++) {
       napi_value v;
       size_t l;
-      CHECK(napi_get_element(env, list, k, &v));
-      CHECK(napi_get_value_string_utf8(env, v, proto.keep[i][k], sizeof proto.keep[i][k], &l));
+      if (napi_get_element(env, list, k, &v) != napi_ok
+        || napi_get_value_string_utf8(env, v, proto->keep[i][k], sizeof proto->keep[i][k], &l) != napi_ok) goto bad;
     }
-    proto.nkeep[i] = nkeys;
+    proto->nkeep[i] = nkeys;
   }
   uint32_t threads;
-  CHECK(napi_get_value_uint32(env, argv[3], &proto.want));
-  CHECK(napi_get_value_uint32(env, argv[4], &proto.skip_kthread));
-  CHECK(napi_get_value_uint32(env, argv[5], &threads));
+  if (napi_get_value_uint32(env, argv[3], &proto->want) != napi_ok
+    || napi_get_value_uint32(env, argv[4], &proto->skip_kthread) != napi_ok
+    || napi_get_value_uint32(env, argv[5], &threads) != napi_ok) goto bad;
   if (threads < 1) threads = 1;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (npids < (size_t)threads * 64) threads = 1; /* a thread costs more than it saves */
+  b->npids = npids;
+  b->nnames = nnames;
+  b->threads = threads;
+  b->pids = malloc(npids * sizeof(int32_t) + 4);
+  b->meta = malloc(2 * npids * nnames * sizeof(int32_t) + 4);
+  if (!b->pids || !b->meta) { napi_throw_error(env, NULL, "readBatch: out of memory"); goto fail; }
+  if (npids) memcpy(b->pids, pidData, npids * sizeof(int32_t));
+  for (uint32_t t = 0; t < threads; t++) {
+    if (t) b->jobs[t] = *proto;
+    b->jobs[t].root = b->root;
+    b->jobs[t].pids = b->pids;
+    b->jobs[t].npids = npids;
+    b->jobs[t].nnames = nnames;
+    b->jobs[t].meta = b->meta;
+    b->jobs[t].from = npids * t / threads;
+    b->jobs[t].to = npids * (t + 1) / threads;
+  }
+  return b;
+bad:
+  snprintf(msg, sizeof msg, "%s: bad arguments", fn);
+  napi_throw_type_error(env, NULL, msg);
+fail:
+  batch_free(b);
+  return NULL;
+}
 
-  napi_value meta;
-  int32_t *metaData;
-  CHECK(new_int32s(env, 2 * npids * nnames, &metaData, &meta));
-
-  struct job jobs[MAX_THREADS];
+/* The reads, on this thread and threads-1 more. */
+static void batch_run(struct batch *b) {
   pthread_t tids[MAX_THREADS];
   int started[MAX_THREADS] = {0};
-  for (uint32_t t = 0; t < threads; t++) {
-    jobs[t] = proto;
-    jobs[t].root = root;
-    jobs[t].pids = pidData;
-    jobs[t].npids = npids;
-    jobs[t].nnames = nnames;
-    jobs[t].meta = metaData;
-    jobs[t].from = npids * t / threads;
-    jobs[t].to = npids * (t + 1) / threads;
-  }
-  for (uint32_t t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, run, &jobs[t]) == 0;
-  run(&jobs[0]);
-  for (uint32_t t = 1; t < threads; t++) {
+  for (uint32_t t = 1; t < b->threads; t++) started[t] = pthread_create(&tids[t], NULL, run, &b->jobs[t]) == 0;
+  run(&b->jobs[0]);
+  for (uint32_t t = 1; t < b->threads; t++) {
     if (started[t]) pthread_join(tids[t], NULL);
-    else run(&jobs[t]); /* no thread: do its share here */
+    else run(&b->jobs[t]); /* no thread: do its share here */
   }
+}
 
+/* [data per thread, meta, rows] in *out; the batch's buffers pass to JavaScript. NULL, or
+ * what went wrong (nothing thrown). */
+static const char *batch_result(napi_env env, struct batch *b, napi_value *out) {
   int oom = 0;
-  for (uint32_t t = 0; t < threads; t++) oom |= jobs[t].oom;
-  napi_value result, datas, rows;
-  int32_t *rowData;
-  CHECK(napi_create_array_with_length(env, 3, &result));
-  CHECK(napi_create_array_with_length(env, threads, &datas));
-  CHECK(new_int32s(env, threads + 1, &rowData, &rows));
-  for (uint32_t t = 0; t < threads; t++) {
+  for (uint32_t t = 0; t < b->threads; t++) oom |= b->jobs[t].oom;
+  if (oom) return "readBatch: out of memory";
+  napi_value result, datas, rows, meta;
+  int32_t *rowData, *metaData;
+  size_t nmeta = 2 * b->npids * b->nnames;
+  if (napi_create_array_with_length(env, 3, &result) != napi_ok
+    || napi_create_array_with_length(env, b->threads, &datas) != napi_ok
+    || new_int32s(env, b->threads + 1, &rowData, &rows) != napi_ok
+    || new_int32s(env, nmeta, &metaData, &meta) != napi_ok) return "readBatch: cannot make the result";
+  if (nmeta) memcpy(metaData, b->meta, nmeta * sizeof(int32_t));
+  for (uint32_t t = 0; t < b->threads; t++) {
     napi_value data;
-    rowData[t] = (int32_t)jobs[t].from;
-    if (!oom && jobs[t].len > 0 && napi_create_external_buffer(env, jobs[t].len, jobs[t].buf, release, NULL, &data) == napi_ok) {
-      jobs[t].buf = NULL; /* JavaScript owns it now */
-    } else {
-      if (!oom) oom = napi_create_buffer(env, 0, NULL, &data) != napi_ok;
+    rowData[t] = (int32_t)b->jobs[t].from;
+    if (b->jobs[t].len > 0 && napi_create_external_buffer(env, b->jobs[t].len, b->jobs[t].buf, release, NULL, &data) == napi_ok) {
+      b->jobs[t].buf = NULL; /* JavaScript owns it now */
+    } else if (napi_create_buffer(env, 0, NULL, &data) != napi_ok) {
+      return "readBatch: out of memory";
     }
-    free(jobs[t].buf);
-    if (!oom) CHECK(napi_set_element(env, datas, t, data));
+    if (napi_set_element(env, datas, t, data) != napi_ok) return "readBatch: cannot make the result";
   }
-  rowData[threads] = (int32_t)npids;
-  if (oom) { napi_throw_error(env, NULL, "readBatch: out of memory"); return NULL; }
-  CHECK(napi_set_element(env, result, 0, datas));
-  CHECK(napi_set_element(env, result, 1, meta));
-  CHECK(napi_set_element(env, result, 2, rows));
-  return result;
+  rowData[b->threads] = (int32_t)b->npids;
+  if (napi_set_element(env, result, 0, datas) != napi_ok || napi_set_element(env, result, 1, meta) != napi_ok
+    || napi_set_element(env, result, 2, rows) != napi_ok) return "readBatch: cannot make the result";
+  *out = result;
+  return NULL;
+}
+
+static napi_value read_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, argv, 7, 7, "readBatch")) return NULL;
+  struct batch *b = batch_prepare(env, argv, "readBatch");
+  if (!b) return NULL;
+  batch_run(b);
+  napi_value out = NULL;
+  const char *err = batch_result(env, b, &out);
+  batch_free(b);
+  if (err) { napi_throw_error(env, NULL, err); return NULL; }
+  return out;
+}
+
+static void batch_execute(napi_env env, void *data) {
+  (void)env;
+  batch_run(data);
+}
+
+static void batch_complete(napi_env env, napi_status status, void *data) {
+  struct batch *b = data;
+  napi_value out = NULL, error, msg;
+  const char *err = status == napi_ok ? batch_result(env, b, &out) : "readBatchAsync: cancelled";
+  if (err) {
+    if (napi_create_string_utf8(env, err, NAPI_AUTO_LENGTH, &msg) == napi_ok && napi_create_error(env, NULL, msg, &error) == napi_ok)
+      napi_reject_deferred(env, b->deferred, error);
+  } else {
+    napi_resolve_deferred(env, b->deferred, out);
+  }
+  napi_delete_async_work(env, b->work);
+  batch_free(b);
+}
+
+/* readBatch on a thread of Node's pool: a Promise of the same result. The caller goes on
+ * meanwhile (the dashboard loads its modules while the first sample is read). */
+static napi_value read_batch_async(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, argv, 7, 7, "readBatchAsync")) return NULL;
+  struct batch *b = batch_prepare(env, argv, "readBatchAsync");
+  if (!b) return NULL;
+  napi_value promise, name;
+  if (napi_create_promise(env, &b->deferred, &promise) != napi_ok
+    || napi_create_string_utf8(env, "oomtop.readBatch", NAPI_AUTO_LENGTH, &name) != napi_ok
+    || napi_create_async_work(env, NULL, name, batch_execute, batch_complete, b, &b->work) != napi_ok
+    || napi_queue_async_work(env, b->work) != napi_ok) {
+    batch_free(b);
+    napi_throw_error(env, NULL, "readBatchAsync: cannot start the reads");
+    return NULL;
+  }
+  return promise;
 }
 
 /* One file into buf (at most size bytes): from fd at offset 0 when fd >= 0, else from
@@ -692,7 +785,7 @@ static napi_value trim_file_pages(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
-    {"readBatch", read_batch}, {"readSlots", read_slots}, {"readHashed", read_hashed}, {"listPids", list_pids}, {"readEach", read_each},
+    {"readBatch", read_batch}, {"readBatchAsync", read_batch_async}, {"readSlots", read_slots}, {"readHashed", read_hashed}, {"listPids", list_pids}, {"readEach", read_each},
     {"getXattr", get_xattr}, {"openMany", open_many}, {"trimFilePages", trim_file_pages},
   };
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {

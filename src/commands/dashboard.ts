@@ -7,8 +7,8 @@ import type { SystemSample } from '../core/types.js';
 import { Adjuster } from '../system/adjuster.js';
 import { AuditLog } from '../system/audit-log.js';
 import { loadUsers, type Roots } from '../system/env.js';
-import { Sampler } from '../system/sampler.js';
-import { DashboardApp, type AppOptions } from '../tui/app.js';
+import { MODEL_NEEDS, Sampler } from '../system/sampler.js';
+import type { AppOptions } from '../tui/app.js';
 import type { DomainChoice } from '../tui/state.js';
 import { buildTimeline } from '../core/timeline.js';
 import { loadHistory } from './aftermath.js';
@@ -87,12 +87,19 @@ export async function runDashboard(
 ): Promise<number> {
   if (!process.stdout.isTTY)
     throw new UserError('the dashboard needs a terminal: run oomtop in one, or use oomtop snapshot for a pipe');
-  const app = new DashboardApp(dashboardOptions(roots, o, stateDir, actor)).start();
-  // from the first screen on, the old generation is collected before it doubles (cli.ts)
-  v8.setFlagsFromString('--optimize-for-size');
+  const opts = dashboardOptions(roots, o, stateDir, actor);
+  // The first sample's files are read on another thread while the screen's modules load
+  // and it is set up (the first screen reads what the model needs, no oom_score: app.ts).
+  const ahead = opts.sampler.readFirstAhead({ ...MODEL_NEEDS, oomScoreFor: new Set() });
+  const { DashboardApp } = await import('../tui/app.js');
+  const app = new DashboardApp(opts);
   const onSignal = () => app.quit(0);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
+  await ahead;
+  app.start();
+  // from the first screen on, the old generation is collected before it doubles (cli.ts)
+  v8.setFlagsFromString('--optimize-for-size');
   return app.done;
 }
 

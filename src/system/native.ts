@@ -22,6 +22,19 @@ export interface NativeReader {
     keep: ReadonlyArray<readonly string[] | null>,
   ): [Buffer[], Int32Array, Int32Array];
   /**
+   * readBatch on a thread of Node's pool: the same result, later (a reader built before it
+   * lacks it: the caller then reads with readBatch).
+   */
+  readBatchAsync?(
+    root: string,
+    pids: Int32Array,
+    names: readonly string[],
+    want: number,
+    skipForKthread: number,
+    threads: number,
+    keep: ReadonlyArray<readonly string[] | null>,
+  ): Promise<[Buffer[], Int32Array, Int32Array]>;
+  /**
    * Reads row i from fds[i] (>= 0) at offset 0, else root/pids[i]/name by path, into out at
    * at[i] * slot: lengths (== slot: longer than the slot) or -errno. lastLens[at[i]] is the
    * length that slot holds (-1: none): same[i] is set to 1 when row i read exactly those

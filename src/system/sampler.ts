@@ -97,6 +97,8 @@ export class Sampler {
    * 20,000 processes the first screen came 1.9 s after start, ~0.7 s of it the kernel's).
    */
   private firstRead: OneShotSource | null;
+  /** The pid list the first sample's files are being read for ahead (readFirstAhead). */
+  private aheadPids: number[] | null = null;
   private fixed: FixedFacts | null = null;
   /** The last pid calibration read off screen: the next sample goes on after it. */
   private calibrationCursor = 0;
@@ -165,6 +167,28 @@ export class Sampler {
     return m.value;
   }
 
+  /**
+   * An incremental sampler's first sample, read ahead on a thread of Node's pool while the
+   * caller goes on (the dashboard loads its screen meanwhile: at 20,000 processes the reads
+   * are ~0.5 s of the kernel's). The first sample() with the same needs takes the bytes read
+   * then, for the pids listed now; it reads anew when the needs differ or the reads failed.
+   * Settles, never rejects, once the reads are done; at once when there is nothing to read ahead.
+   */
+  readFirstAhead(needs: SampleNeeds): Promise<void> {
+    const first = this.firstRead;
+    if (!first || this.aheadPids) return Promise.resolve();
+    let pids: number[];
+    try {
+      pids = this.listPids();
+    } catch {
+      return Promise.resolve(); // the first sample says why
+    }
+    const reading = first.readAhead(pids, needs);
+    if (!reading) return Promise.resolve();
+    this.aheadPids = pids;
+    return reading;
+  }
+
   sample(timeMs: number, asked: SampleNeeds = ALL_NEEDS): SystemSample {
     const first = this.firstRead;
     if (!first) return this.sampleWith(timeMs, asked);
@@ -192,7 +216,11 @@ export class Sampler {
     // Incremental samplers reuse the last pid list while the kernel's fork count stands
     // (reuse-cache.ts; read before listing: a fork after the read shows next tick).
     const procStat = this.reuse ? this.proc.readOrNull('stat') : null;
-    const pids = this.reuse?.reusablePids(procStat === null ? null : parseForkCount(procStat)) ?? this.listPids();
+    // Pids listed ahead were listed before this fork count: it is not kept (the next tick lists).
+    const ahead = this.aheadPids;
+    this.aheadPids = null;
+    const reused = this.reuse?.reusablePids(ahead || procStat === null ? null : parseForkCount(procStat));
+    const pids = ahead ?? reused ?? this.listPids();
     this.source.begin(pids, needs);
     let processes: ProcSample[];
     try {

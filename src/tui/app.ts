@@ -200,6 +200,7 @@ export class DashboardApp {
 
   /** First sample and render; then the timer (unless driven by hand). */
   start(): this {
+    if (this.state.quitting) return this; // quit while its first sample was read ahead
     this.tick();
     this.loadAudit();
     if (this.o.notice) this.dispatch({ type: 'message', message: { text: this.o.notice, kind: 'error' } });

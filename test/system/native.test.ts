@@ -86,6 +86,34 @@ describe('native batch reader', () => {
   });
 });
 
+describe("readBatchAsync (readBatch on a thread of Node's pool)", () => {
+  it("gives readBatch's result byte for byte, as a promise", async (ctx) => {
+    needKernel(ctx, built, why);
+    const n = nativeReader()!;
+    expect(n.readBatchAsync).toBeTypeOf('function');
+    const pids = Int32Array.from([1, 2, 3, 4, 99]); // 99: no such process
+    const names = ['stat', 'status', 'cmdline', 'oom_score_adj'];
+    const keep = [null, ['Name:', 'VmRSS:'], null, null];
+    const sync = n.readBatch(BASIC, pids, names, 0b1111, 0b110, 2, keep);
+    const pending = n.readBatchAsync!(BASIC, pids, names, 0b1111, 0b110, 2, keep);
+    expect(pending).toBeInstanceOf(Promise);
+    const [datas, meta, rows] = await pending;
+    expect([meta, rows]).toEqual([sync[1], sync[2]]);
+    expect(datas.map((b) => b.toString('latin1'))).toEqual(sync[0].map((b) => b.toString('latin1')));
+    expect([...meta]).toContain(-2); // ENOENT for the missing process
+  });
+
+  it('throws on arguments it cannot read, and reports a missing root per file, not as a rejection', async (ctx) => {
+    needKernel(ctx, built, why);
+    const n = nativeReader()!;
+    expect(() => n.readBatchAsync!(BASIC, [1] as never, ['stat'], 1, 0, 1, [])).toThrow(
+      /readBatchAsync: pids must be an Int32Array/,
+    );
+    const [, meta] = await n.readBatchAsync!(join(tmp, 'no-such-root'), Int32Array.from([1]), ['stat'], 1, 0, 1, []);
+    expect(meta[1]).toBe(-2);
+  });
+});
+
 describe('readSlots (the held files: each process its own slot, compared in place)', () => {
   it('reads by descriptor or by path into each process slot, and compares with that slot whatever the row', (ctx) => {
     needKernel(ctx, built, why);

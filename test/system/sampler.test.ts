@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { ProcFs } from '../../src/system/read/procfs.js';
+import { nativeReader, nativeStatus } from '../../src/system/native.js';
 import { ALL_NEEDS, MODEL_NEEDS, Sampler } from '../../src/system/sampler.js';
 import { type FixtureProc, kernelOomScore, statLine, statusText, writeProcTree } from '../helpers/proc-tree.js';
+import { needKernel } from '../helpers/kernel.js';
 import { sameHiddenClass } from '../helpers/v8.js';
 
 const BASIC = join(import.meta.dirname, '../fixtures/basic/proc');
@@ -505,6 +507,73 @@ describe("the dashboard's first sample: what the model needs, then the rows it s
     // and then they are kept: the sample after hands on the same records
     expect(s.sample(0, needs).processes[0]).toBe(next[0]);
     s.close();
+  });
+});
+
+describe("the dashboard's first sample read ahead (readFirstAhead: the files read while the screen loads)", () => {
+  const procs: FixtureProc[] = [
+    { pid: 60, comm: 'a', rssPages: 10, cmdline: ['a'] },
+    { pid: 61, comm: 'b', rssPages: 20, cmdline: ['b'] },
+  ];
+  const model = { ...MODEL_NEEDS, oomScoreFor: new Set<number>() };
+  const grow = (root: string) => writeFileSync(join(root, '60/stat'), `${statLine({ ...procs[0]!, rssPages: 99 })}\n`);
+  const rss = (s: Sampler, needs = model) => s.sample(0, needs).processes.map((p) => [p.pid, p.rssPages]);
+
+  it('takes the bytes read ahead for the pids listed then, and lists again at the next sample', async (ctx) => {
+    needKernel(ctx, nativeReader() !== null, `the native reader is not built (${nativeStatus()})`);
+    const { root, s } = incrementalOn('ahead', procs);
+    await s.readFirstAhead(model);
+    grow(root); // after the reads: the first sample shows what was read ahead
+    writeProcTree(join(tmp, 'ahead-new'), { memTotalKb: 1000, swapTotalKb: 0 }, [{ pid: 63, comm: 'c', rssPages: 3 }]);
+    cpSync(join(tmp, 'ahead-new/63'), join(root, '63'), { recursive: true }); // no fork counted
+    expect(rss(s)).toEqual([
+      [60, 10],
+      [61, 20],
+    ]);
+    // The list read ahead is older than the fork count read then: the next sample walks /proc.
+    expect(rss(s)).toEqual([
+      [60, 99],
+      [61, 20],
+      [63, 3],
+    ]);
+    s.close();
+  });
+
+  it('reads anew when the first sample asks for other files than were read ahead', async (ctx) => {
+    needKernel(ctx, nativeReader() !== null, `the native reader is not built (${nativeStatus()})`);
+    const { root, s } = incrementalOn('ahead-other', procs);
+    await s.readFirstAhead(model);
+    grow(root);
+    expect(rss(s, OFF_SCREEN)).toEqual([
+      [60, 99],
+      [61, 20],
+    ]);
+    s.close();
+  });
+
+  it('settles at once with nothing to read ahead (no native reader, a second call, a one-shot sampler)', async () => {
+    const root = join(tmp, 'ahead-none');
+    writeProcTree(root, { memTotalKb: 1000, swapTotalKb: 0 }, procs);
+    const js = new Sampler(root, { incremental: true, native: false });
+    await js.readFirstAhead(model);
+    grow(root);
+    expect(rss(js)[0]).toEqual([60, 99]);
+    js.close();
+    const oneShot = new Sampler(root);
+    await oneShot.readFirstAhead(model);
+    expect(rss(oneShot)[0]).toEqual([60, 99]);
+    const twice = new Sampler(root, { incremental: true });
+    const first = twice.readFirstAhead(model);
+    await twice.readFirstAhead(model);
+    await first;
+    expect(rss(twice)[0]).toEqual([60, 99]);
+    twice.close();
+  });
+
+  it('settles, and the first sample says why, when /proc cannot be listed', async () => {
+    const s = new Sampler(join(tmp, 'ahead-missing'), { incremental: true });
+    await expect(s.readFirstAhead(model)).resolves.toBeUndefined();
+    expect(() => s.sample(0, model)).toThrow(UserError);
   });
 });
 

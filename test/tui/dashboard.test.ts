@@ -39,6 +39,8 @@ function makeApp(
     timeline?: AppOptions['timeline'];
     /** Runs before the first sample: to watch the sampler. */
     beforeStart?: (app: DashboardApp, sampler: Sampler) => void;
+    /** Leave the start to the test (the dashboard's first sample is read ahead meanwhile). */
+    noStart?: boolean;
   } = {},
 ) {
   const { dir, roots } = writableBasic();
@@ -73,7 +75,7 @@ function makeApp(
     timers: false,
   });
   o.beforeStart?.(app, sampler);
-  app.start();
+  if (!o.noStart) app.start();
   apps.push(app);
   const press = async (...keys: string[]) => {
     for (const k of keys) {
@@ -88,6 +90,39 @@ function makeApp(
 const rowLines = (screen: string) => screen.split('\n').filter((l) => /^[▶* ]\s+(\d+|—)\s+\d+ /.test(l));
 const DOWN = '\x1b[B';
 const ESC = '\x1b';
+
+describe('keys pressed before the first sample (it is read ahead while the screen loads)', () => {
+  it('draw nothing they cannot, write nothing, and leave the first screen whole', async () => {
+    const { app, press, screen, adj } = makeApp({ noStart: true });
+    const before = [1, 150, 302].map(adj);
+    const moves = ['j', DOWN, 'd', 't', 't', '/', 'x', ESC];
+    const writes = ['+', '-', 'r', 'u', 'a', '5', '\r', ESC, 'w', ESC, 'e', ESC, 'K', ESC];
+    await press(...moves, ...writes);
+    expect(app.state.quitting).toBe(false);
+    app.start();
+    expect([1, 150, 302].map(adj)).toEqual(before);
+    expect(screen()).toContain('dies first: batch 302 (4.8 GiB)');
+    expect(rowLines(screen()).length).toBeGreaterThan(3);
+  });
+
+  it('quit at once: start() then samples nothing and the dashboard is done', async () => {
+    let sampled = 0;
+    const { app, press } = makeApp({
+      noStart: true,
+      beforeStart: (_a, sampler) => {
+        const sample = sampler.sample.bind(sampler);
+        sampler.sample = (...args) => {
+          sampled++;
+          return sample(...args);
+        };
+      },
+    });
+    await press('q');
+    app.start();
+    await expect(app.done).resolves.toBe(0);
+    expect(sampled).toBe(0);
+  });
+});
 
 describe('dashboard on the basic fixture', () => {
   it('shows the header: memory, OOM kills, domain and what this user may do', () => {

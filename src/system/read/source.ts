@@ -60,8 +60,24 @@ export interface FileSource {
   end(): void;
 }
 
+/** The files a one-shot sample reads: the model's, and what `needs` adds. */
+function wantOf(needs: SampleNeeds): number {
+  return (
+    bit('stat') |
+    bit('status') |
+    bit('oom_score_adj') |
+    (needs.oomScoreFor ? 0 : bit('oom_score')) |
+    (needs.cmdline ? bit('cmdline') : 0) |
+    (needs.cgroup ? bit('cgroup') : 0)
+  );
+}
+
+type Batch = [Buffer[], Int32Array, Int32Array];
+
 export class OneShotSource implements FileSource {
   private pre: Prefetched | null = null;
+  /** A sample's reads started ahead, off the main thread (readAhead); its result once read. */
+  private ahead: { pids: readonly number[]; ids: Int32Array; want: number; result: Batch | null } | null = null;
 
   constructor(
     private readonly proc: ProcFs,
@@ -72,17 +88,8 @@ export class OneShotSource implements FileSource {
     return this.native ? 'native batch' : 'JavaScript';
   }
 
-  begin(pids: readonly number[], needs: SampleNeeds): void {
-    if (!this.native) return;
-    const want =
-      bit('stat') |
-      bit('status') |
-      bit('oom_score_adj') |
-      (needs.oomScoreFor ? 0 : bit('oom_score')) |
-      (needs.cmdline ? bit('cmdline') : 0) |
-      (needs.cgroup ? bit('cgroup') : 0);
-    const ids = Int32Array.from(pids);
-    const [datas, meta, rows] = this.native.readBatch(
+  private args(ids: Int32Array, want: number) {
+    return [
       this.proc.root,
       ids,
       FILES,
@@ -90,7 +97,40 @@ export class OneShotSource implements FileSource {
       bit('status') | bit('cmdline'),
       readerThreads(),
       FILES.map((f) => (f === 'status' ? STATUS_KEYS : null)),
+    ] as const;
+  }
+
+  /**
+   * Starts reading these processes' files on a thread of Node's pool; the caller goes on
+   * meanwhile. The next begin() with this very pid list and the same needs takes the bytes
+   * read then; with others it reads anew. Settles (never rejects) once the reads are done or
+   * failed (begin then reads as usual); null without a native reader that reads ahead.
+   */
+  readAhead(pids: readonly number[], needs: SampleNeeds): Promise<void> | null {
+    if (!this.native?.readBatchAsync) return null;
+    const entry = { pids, ids: Int32Array.from(pids), want: wantOf(needs), result: null as Batch | null };
+    this.ahead = entry;
+    return this.native.readBatchAsync(...this.args(entry.ids, entry.want)).then(
+      (r) => {
+        entry.result = r;
+      },
+      () => {
+        if (this.ahead === entry) this.ahead = null;
+      },
     );
+  }
+
+  begin(pids: readonly number[], needs: SampleNeeds): void {
+    if (!this.native) return;
+    const want = wantOf(needs);
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead?.result && ahead.pids === pids && ahead.want === want) {
+      this.pre = new Prefetched(...ahead.result, FILES, ahead.ids);
+      return;
+    }
+    const ids = Int32Array.from(pids);
+    const [datas, meta, rows] = this.native.readBatch(...this.args(ids, want));
     this.pre = new Prefetched(datas, meta, rows, FILES, ids);
   }
 
